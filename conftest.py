@@ -1,0 +1,39 @@
+"""Shared fixtures: the test experiments, personas (a researcher, a participant's browser, an outsider)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.fixture_experiments import PATHS
+
+
+@pytest.fixture(autouse=True)
+def test_experiments(settings):
+    """Every test sees the demo plus the test experiments."""
+    settings.MUG = {**settings.MUG, "EXPERIMENTS": PATHS}
+
+
+@pytest.fixture
+def researcher(django_user_model):
+    return django_user_model.objects.create_user(
+        "researcher", password="pw-researcher-1", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("outsider", password="pw-outsider-1")
+
+
+@pytest.fixture
+def researcher_client(researcher) -> Client:
+    client = Client()
+    client.force_login(researcher)
+    return client
+
+
+@pytest.fixture
+def browser() -> Client:
+    """A participant's browser: keeps its cookies across requests."""
+    return Client()

@@ -1,0 +1,1 @@
+"""Experiment definitions, the participant flow, surveys, completion codes, admin and data export."""

@@ -1,0 +1,236 @@
+"""The researcher's control room in the Django admin: experiments, participants, answers and codes."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
+from django.utils.timezone import now
+
+from experiments import exports, selectors, services
+from experiments.models import CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
+
+PROLIFIC_QUERY = "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
+
+
+def _download(name: str, columns: list[str], rows: list[dict], fmt: str) -> HttpResponse:
+    stamp = now().strftime("%Y%m%d-%H%M%S")
+    if fmt == "csv":
+        response = HttpResponse(exports.to_csv(columns, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(exports.to_json(columns, rows), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}-{stamp}.{fmt}"'
+    return response
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Data rows are written by the flow only; the admin reads and exports them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    list_display = ["slug", "title", "is_active", "in_code", "total", "in_progress", "completed", "other_endings"]
+    list_filter = ["is_active", "in_code"]
+    search_fields = ["slug", "title"]
+    fields = ["slug", "title", "description", "is_active", "in_code", "entry_links", "outline", "synced_at"]
+    readonly_fields = ["slug", "title", "description", "in_code", "entry_links", "outline", "synced_at"]
+    actions = ["pause", "resume", "export_participants_csv", "export_participants_json"]
+
+    def get_queryset(self, request):
+        return selectors.experiment_list_with_counts()
+
+    def has_add_permission(self, request) -> bool:
+        return False  # experiments are defined in Python and synced, not created here
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deleting would take participants' data with it
+
+    @admin.display(description="participants", ordering="n_total")
+    def total(self, obj) -> int:
+        return obj.n_total
+
+    @admin.display(description="in progress", ordering="n_active")
+    def in_progress(self, obj) -> int:
+        return obj.n_active
+
+    @admin.display(description="completed", ordering="n_completed")
+    def completed(self, obj) -> int:
+        return obj.n_completed
+
+    @admin.display(description="other endings")
+    def other_endings(self, obj) -> str:
+        labels = selectors.outcome_labels()
+        parts = [f"{labels[key]}: {getattr(obj, f'n_{key}')}" for key in labels if key != "completed"]
+        return ", ".join(part for part in parts if not part.endswith(": 0")) or "-"
+
+    @admin.display(description="entry links")
+    def entry_links(self, obj) -> str:
+        base = self._entry_url(obj)
+        links = [("Plain link", base), ("Prolific", base + PROLIFIC_QUERY), ("MTurk ExternalQuestion URL", base)]
+        return format_html(
+            '<div class="mug-links">{}</div>',
+            format_html_join(
+                "",
+                '<p><strong>{}</strong><br><input type="text" readonly value="{}" size="90" onclick="this.select()">'
+                ' <button type="button" onclick="navigator.clipboard.writeText(this.previousElementSibling.value)">'
+                "Copy</button></p>",
+                links,
+            ),
+        )
+
+    def _entry_url(self, obj) -> str:
+        path = reverse("experiments:enter", kwargs={"slug": obj.slug})
+        request = getattr(self, "_request", None)
+        return request.build_absolute_uri(path) if request else path
+
+    def get_form(self, request, obj=None, **kwargs):
+        self._request = request
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.action(description="Pause: accept no new participants")
+    def pause(self, request, queryset):
+        changed = services.experiment_set_active(experiments=Experiment.objects.filter(pk__in=queryset), active=False)
+        self.message_user(request, f"{changed} experiment(s) paused.")
+
+    @admin.action(description="Resume: accept new participants")
+    def resume(self, request, queryset):
+        changed = services.experiment_set_active(experiments=Experiment.objects.filter(pk__in=queryset), active=True)
+        self.message_user(request, f"{changed} experiment(s) resumed.")
+
+    @admin.action(description="Export participants of selected experiments as CSV")
+    def export_participants_csv(self, request, queryset):
+        return _download("participants", *exports.participant_rows(_participants_of(queryset)), "csv")
+
+    @admin.action(description="Export participants of selected experiments as JSON")
+    def export_participants_json(self, request, queryset):
+        return _download("participants", *exports.participant_rows(_participants_of(queryset)), "json")
+
+
+def _participants_of(experiments):
+    return Participant.objects.filter(experiment__in=experiments).select_related("experiment", "completion_code")
+
+
+class SceneVisitInline(admin.TabularInline):
+    model = SceneVisit
+    fields = ["position", "scene_key", "scene_kind", "entered_at", "completed_at", "loads"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SurveyResponseInline(admin.TabularInline):
+    model = SurveyResponse
+    fields = ["scene_key", "question_id", "value", "answered_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ExportActionsMixin:
+    """CSV and JSON export actions over a row builder from experiments.exports."""
+
+    export_name = "data"
+
+    def export_rows(self, queryset):
+        raise NotImplementedError
+
+    @admin.action(description="Export selected as CSV")
+    def export_csv(self, request, queryset):
+        return _download(self.export_name, *self.export_rows(queryset), "csv")
+
+    @admin.action(description="Export selected as JSON")
+    def export_json(self, request, queryset):
+        return _download(self.export_name, *self.export_rows(queryset), "json")
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
+    export_name = "participants"
+    list_display = [
+        "__str__",
+        "experiment",
+        "source",
+        "status",
+        "progress",
+        "current_scene",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["experiment", "status", "source", "created_at"]
+    search_fields = ["external_id", "study_id", "session_id", "assignment_id", "completion_code__code"]
+    search_help_text = "Search by Prolific/MTurk id, study, session, assignment or completion code."
+    list_select_related = ["experiment", "completion_code"]
+    readonly_fields = [
+        "experiment", "source", "external_id", "study_id", "session_id", "assignment_id", "hit_id", "turk_submit_to",
+        "status", "code", "progress", "current_scene", "plan", "rebind_allowed", "user_agent", "created_at",
+        "last_seen_at", "finished_at",
+    ]  # fmt: skip
+    exclude = ["token", "position"]
+    inlines = [SceneVisitInline, SurveyResponseInline]
+    actions = ["export_csv", "export_json", "allow_rebind"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def export_rows(self, queryset):
+        return exports.participant_rows(queryset.select_related("experiment", "completion_code"))
+
+    @admin.display(description="progress")
+    def progress(self, obj) -> str:
+        return f"{min(obj.position + 1, len(obj.plan))}/{len(obj.plan)}"
+
+    @admin.display(description="current scene")
+    def current_scene(self, obj) -> str:
+        return "-" if obj.is_finished else (obj.current_key or "-")
+
+    @admin.display(description="completion code")
+    def code(self, obj) -> str:
+        code = getattr(obj, "completion_code", None)
+        return f"{code.code} ({code.outcome})" if code else "-"
+
+    @admin.action(description="Let the next visit with this id continue in a new browser")
+    def allow_rebind(self, request, queryset):
+        changed = services.participant_allow_rebind(participants=Participant.objects.filter(pk__in=queryset))
+        self.message_user(request, f"{changed} participant(s) may now resume in a new browser.")
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ExportActionsMixin, ReadOnlyAdmin):
+    export_name = "survey-responses"
+    list_display = ["participant", "scene_key", "question_id", "value", "answered_at"]
+    list_filter = ["participant__experiment", "scene_key", "question_id"]
+    search_fields = ["participant__external_id", "scene_key", "question_id"]
+    list_select_related = ["participant", "participant__experiment"]
+    actions = ["export_csv", "export_json"]
+    show_full_result_count = False
+
+    def export_rows(self, queryset):
+        return exports.response_rows(queryset.select_related("participant", "participant__experiment"))
+
+
+@admin.register(CompletionCode)
+class CompletionCodeAdmin(ReadOnlyAdmin):
+    list_display = ["code", "outcome", "participant", "experiment", "is_fixed", "issued_at"]
+    list_filter = ["outcome", "participant__experiment", "is_fixed"]
+    search_fields = ["code", "participant__external_id"]
+    list_select_related = ["participant", "participant__experiment"]
+
+    @admin.display(description="experiment", ordering="participant__experiment__slug")
+    def experiment(self, obj) -> str:
+        return obj.participant.experiment.slug

@@ -1,0 +1,94 @@
+"""Read-only, staff-only export API: experiments, participants, survey responses and scene visits."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+
+from experiments.models import Participant, SceneVisit, SurveyResponse
+from experiments.selectors import experiment_list_with_counts
+
+EXPERIMENT_FILTER = OpenApiParameter("experiment", str, description="Only rows of the experiment with this slug.")
+
+
+class ExperimentFilterMixin:
+    """Filter by `?experiment=<slug>`; `experiment_path` is the lookup from the row to the experiment slug."""
+
+    experiment_path = "experiment__slug"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        slug = self.request.query_params.get("experiment")
+        return queryset.filter(**{self.experiment_path: slug}) if slug else queryset
+
+
+class ExperimentListApi(generics.ListAPIView):
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.CharField()
+        title = serializers.CharField()
+        is_active = serializers.BooleanField()
+        in_code = serializers.BooleanField()
+        definition_hash = serializers.CharField()
+        participants = serializers.IntegerField(source="n_total")
+        completed = serializers.IntegerField(source="n_completed")
+        in_progress = serializers.IntegerField(source="n_active")
+
+    serializer_class = OutputSerializer
+
+    def get_queryset(self):
+        return experiment_list_with_counts().order_by("slug")
+
+
+class ParticipantListApi(ExperimentFilterMixin, generics.ListAPIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        experiment = serializers.CharField(source="experiment.slug")
+        completion_code = serializers.CharField(source="completion_code.code", default=None)
+        completion_outcome = serializers.CharField(source="completion_code.outcome", default=None)
+
+        class Meta:
+            model = Participant
+            fields = [
+                "id", "experiment", "source", "external_id", "study_id", "session_id", "assignment_id", "hit_id",
+                "status", "plan", "position", "completion_code", "completion_outcome", "created_at", "last_seen_at",
+                "finished_at",
+            ]  # fmt: skip
+
+    serializer_class = OutputSerializer
+    queryset = Participant.objects.select_related("experiment", "completion_code").order_by("id")
+
+    @extend_schema(parameters=[EXPERIMENT_FILTER])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SurveyResponseListApi(ExperimentFilterMixin, generics.ListAPIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        external_id = serializers.CharField(source="participant.external_id")
+        value = serializers.JSONField()
+
+        class Meta:
+            model = SurveyResponse
+            fields = ["id", "participant", "external_id", "scene_key", "question_id", "value", "answered_at"]
+
+    serializer_class = OutputSerializer
+    experiment_path = "participant__experiment__slug"
+    queryset = SurveyResponse.objects.select_related("participant").order_by("id")
+
+    @extend_schema(parameters=[EXPERIMENT_FILTER])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SceneVisitListApi(ExperimentFilterMixin, generics.ListAPIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = SceneVisit
+            fields = ["id", "participant", "position", "scene_key", "scene_kind", "entered_at", "completed_at", "loads"]
+
+    serializer_class = OutputSerializer
+    experiment_path = "participant__experiment__slug"
+    queryset = SceneVisit.objects.order_by("id")
+
+    @extend_schema(parameters=[EXPERIMENT_FILTER])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

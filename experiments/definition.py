@@ -1,0 +1,84 @@
+"""The Experiment object a researcher writes in Python: a slug, a title, a stager of scenes and settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from experiments.errors import DefinitionError
+from experiments.outcomes import DEFAULT_OUTCOMES, OUTCOMES, Outcome
+from experiments.scenes import EndScene, Scene
+from experiments.stager import Branch, Node, RandomizeOrder, Repeat, iter_nodes, validate_tree
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(kw_only=True)
+class Experiment:
+    """An experiment definition. `stager` is the ordered list of scenes and wrappers; it ends with an EndScene."""
+
+    slug: str
+    title: str
+    stager: list[Node]
+    description: str = ""
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    time_limit_minutes: int | None = None
+    base_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._scenes: dict[str, Scene] = {}
+        self._branches: dict[str, Branch] = {}
+
+    def prepare(self, base_dir: Path) -> None:
+        """Validate everything and read body files; raises DefinitionError with the reason."""
+        if not SLUG_RE.match(self.slug):
+            raise DefinitionError(f"experiment slug {self.slug!r} must be lowercase letters, digits and -")
+        if not self.title:
+            raise DefinitionError(f"experiment {self.slug!r} needs a title")
+        if not self.stager or not isinstance(self.stager[-1], EndScene):
+            raise DefinitionError(f"experiment {self.slug!r}: the stager must end with an EndScene")
+        unknown = set(self.outcomes) - set(OUTCOMES)
+        if unknown:
+            raise DefinitionError(f"experiment {self.slug!r}: unknown outcomes {sorted(unknown)}; use {OUTCOMES}")
+        if self.time_limit_minutes is not None and self.time_limit_minutes < 1:
+            raise DefinitionError(f"experiment {self.slug!r}: time_limit_minutes must be at least 1")
+        validate_tree(self.stager)
+        self.base_dir = self.base_dir or base_dir
+        for node in iter_nodes(self.stager):
+            if isinstance(node, Scene):
+                node.prepare(self.base_dir)
+                self._scenes[node.scene_id] = node
+            elif isinstance(node, Branch):
+                self._branches[node.branch_id] = node
+
+    def scene(self, scene_id: str) -> Scene:
+        return self._scenes[scene_id]
+
+    def branch(self, branch_id: str) -> Branch:
+        return self._branches[branch_id]
+
+    def outcome(self, name: str) -> Outcome:
+        """The researcher's configuration for an ending, or the default."""
+        return self.outcomes.get(name) or DEFAULT_OUTCOMES[name]
+
+    def describe(self) -> list[dict]:
+        """A JSON-able outline of the stager, for the admin and the definition hash."""
+        return [_describe(node) for node in self.stager]
+
+    def definition_hash(self) -> str:
+        outline = {"title": self.title, "stager": self.describe(), "limit": self.time_limit_minutes}
+        return hashlib.sha256(json.dumps(outline, sort_keys=True).encode()).hexdigest()
+
+
+def _describe(node: Node) -> dict:
+    if isinstance(node, Scene):
+        return node.describe()
+    if isinstance(node, RandomizeOrder):
+        return {"randomize": [_describe(child) for child in node.children], "keep_n": node.keep_n}
+    if isinstance(node, Repeat):
+        return {"repeat": [_describe(child) for child in node.children], "times": node.times}
+    branches = {name: [_describe(child) for child in children] for name, children in node.branches.items()}
+    return {"branch": node.branch_id, "branches": branches, "default": node.default}

@@ -1,0 +1,18 @@
+"""Sync experiment definitions from settings into the database."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from experiments.errors import DefinitionError
+from experiments.services import experiment_sync_all
+
+
+class Command(BaseCommand):
+    help = "Load every experiment in MUG_EXPERIMENTS, validate it and store it for the admin."
+
+    def handle(self, *args, **options):
+        try:
+            synced = experiment_sync_all()
+        except DefinitionError as error:
+            raise CommandError(str(error)) from error
+        for experiment in synced:
+            self.stdout.write(f"synced {experiment.slug}: {experiment.title}")

@@ -1,0 +1,46 @@
+"""How a participant's flow can end, and what each ending shows and issues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COMPLETED = "completed"
+DECLINED_CONSENT = "declined_consent"
+EXCLUDED = "excluded"
+TIMED_OUT = "timed_out"
+PARTNER_DROPPED = "partner_dropped"
+NO_PARTNER = "no_partner"
+
+OUTCOME_CHOICES = [
+    (COMPLETED, "Completed"),
+    (DECLINED_CONSENT, "Declined consent"),
+    (EXCLUDED, "Excluded"),
+    (TIMED_OUT, "Timed out"),
+    (PARTNER_DROPPED, "Partner dropped"),
+    (NO_PARTNER, "No partner found"),
+]
+OUTCOMES = [value for value, _ in OUTCOME_CHOICES]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What a participant gets for one ending.
+
+    `code=None` issues a unique, unguessable code per participant; a string is a fixed code shared by
+    everyone with this ending (Prolific's study-level codes). `issue_code=False` shows no code.
+    """
+
+    message: str
+    code: str | None = None
+    issue_code: bool = True
+    redirect: bool = True
+
+
+DEFAULT_OUTCOMES: dict[str, Outcome] = {
+    COMPLETED: Outcome(message="You have finished the study. Thank you for taking part."),
+    DECLINED_CONSENT: Outcome(message="You chose not to take part. Thank you for your time."),
+    EXCLUDED: Outcome(message="This study has ended for you. Thank you for your time."),
+    TIMED_OUT: Outcome(message="The time allowed for this study has run out. Thank you for your time."),
+    PARTNER_DROPPED: Outcome(message="Your partner left the study, so it has ended early. Thank you for your time."),
+    NO_PARTNER: Outcome(message="We could not find a partner for you in time. Thank you for your patience."),
+}

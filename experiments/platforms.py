@@ -1,0 +1,98 @@
+"""Recruitment platforms: reading Prolific/MTurk/plain entry links and building the way back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from experiments.errors import ApplicationError
+from experiments.models import MTURK, PLAIN, PROLIFIC
+
+PROLIFIC_COMPLETE_URL = "https://app.prolific.com/submissions/complete"
+MTURK_PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
+MTURK_SUBMIT_HOSTS = {"www.mturk.com", "workersandbox.mturk.com"}
+ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+BAD_ID_MESSAGE = (
+    "This study link is incomplete or malformed (the {name} parameter is not a valid id). "
+    "Please go back to the recruitment site and open the study from there."
+)
+
+
+@dataclass(frozen=True)
+class EntryParams:
+    """Recruitment parameters taken from an entry link."""
+
+    source: str = PLAIN
+    external_id: str = ""
+    study_id: str = ""
+    session_id: str = ""
+    assignment_id: str = ""
+    hit_id: str = ""
+    turk_submit_to: str = ""
+    is_preview: bool = False
+
+
+def parse_entry(query: Mapping[str, str]) -> EntryParams:
+    """Recognise Prolific, MTurk or a plain link; raise ApplicationError on malformed ids."""
+    if query.get("PROLIFIC_PID"):
+        return EntryParams(
+            source=PROLIFIC,
+            external_id=_checked(query, "PROLIFIC_PID"),
+            study_id=_checked(query, "STUDY_ID", required=False),
+            session_id=_checked(query, "SESSION_ID", required=False),
+        )
+    if query.get("assignmentId") == MTURK_PREVIEW_ASSIGNMENT:
+        return EntryParams(source=MTURK, is_preview=True)
+    if query.get("workerId"):
+        return EntryParams(
+            source=MTURK,
+            external_id=_checked(query, "workerId"),
+            assignment_id=_checked(query, "assignmentId"),
+            hit_id=_checked(query, "hitId", required=False),
+            turk_submit_to=_submit_to(query.get("turkSubmitTo", "")),
+        )
+    return EntryParams()
+
+
+def _checked(query: Mapping[str, str], name: str, required: bool = True) -> str:
+    value = query.get(name, "").strip()
+    if not value and not required:
+        return ""
+    if not ID_RE.match(value):
+        raise ApplicationError(BAD_ID_MESSAGE.format(name=name))
+    return value
+
+
+def _submit_to(value: str) -> str:
+    """Only Amazon's own submit hosts are accepted, so a forged link cannot send answers elsewhere."""
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme != "https" or parts.hostname not in MTURK_SUBMIT_HOSTS:
+        raise ApplicationError(BAD_ID_MESSAGE.format(name="turkSubmitTo"))
+    return f"https://{parts.hostname}"
+
+
+@dataclass(frozen=True)
+class ReturnPath:
+    """How a finished participant gets back to the platform: a link, or a form POST for MTurk."""
+
+    url: str
+    method: str = "get"
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+def return_path(*, source: str, code: str, assignment_id: str, turk_submit_to: str, custom_url: str | None):
+    """The way back for this participant, or None when there is nowhere to go."""
+    if source == PROLIFIC:
+        return ReturnPath(url=f"{PROLIFIC_COMPLETE_URL}?{urlencode({'cc': code})}")
+    if source == MTURK and turk_submit_to and assignment_id:
+        fields = (("assignmentId", assignment_id), ("completion_code", code))
+        return ReturnPath(url=f"{turk_submit_to}/mturk/externalSubmit", method="post", fields=fields)
+    if custom_url:
+        separator = "&" if "?" in custom_url else "?"
+        return ReturnPath(url=f"{custom_url}{separator}{urlencode({'code': code})}" if code else custom_url)
+    return None

@@ -1,0 +1,43 @@
+"""Reads: participants by token, their answers, experiments with status counts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from experiments.models import OUTCOME_CHOICES, STATUS_CHOICES, Experiment, Participant, SurveyResponse
+
+
+def participant_by_token(*, experiment: Experiment, token: str | None) -> Participant | None:
+    """The participant this browser's token belongs to, within this experiment only."""
+    if not token:
+        return None
+    return Participant.objects.filter(experiment=experiment, token=token).select_related("experiment").first()
+
+
+def participant_answers(*, participant: Participant) -> dict[str, dict[str, Any]]:
+    """{scene key: {question id: value}} for everything this participant has answered."""
+    answers: dict[str, dict[str, Any]] = defaultdict(dict)
+    for scene_key, question_id, value in SurveyResponse.objects.filter(participant=participant).values_list(
+        "scene_key", "question_id", "value"
+    ):
+        answers[scene_key][question_id] = value
+    return dict(answers)
+
+
+def experiment_list_with_counts() -> QuerySet[Experiment]:
+    """Experiments annotated with `n_total` and `n_<status>` participant counts."""
+    counts = {
+        f"n_{status}": Count("participants", filter=Q(participants__status=status)) for status, _ in STATUS_CHOICES
+    }
+    return Experiment.objects.annotate(n_total=Count("participants"), **counts)
+
+
+def status_labels() -> dict[str, str]:
+    return dict(STATUS_CHOICES)
+
+
+def outcome_labels() -> dict[str, str]:
+    return dict(OUTCOME_CHOICES)

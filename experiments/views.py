@@ -1,0 +1,157 @@
+"""Participant pages: entry from a recruitment link, then one flow URL that shows the current scene."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from experiments import registry, selectors, services
+from experiments.errors import ApplicationError
+from experiments.models import Experiment, Participant
+from experiments.platforms import parse_entry, return_path
+from experiments.scenes import SubmissionError
+from experiments.stager import base_id
+
+COOKIE_SALT = "mug.participant"
+NO_SESSION_MESSAGE = "We could not find your session. Please open the study again from the link you were given."
+PREVIEW_MESSAGE = "Accept the HIT to begin. The study starts as soon as you accept it."
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/pages/home.html")
+
+
+@require_GET
+def enter(request: HttpRequest, slug: str) -> HttpResponse:
+    """The stable entry link: recognise the platform, bind this browser to a participant, go to the flow."""
+    experiment, definition = _experiment_or_404(slug)
+    try:
+        params = parse_entry(request.GET)
+    except ApplicationError as error:
+        return _message(request, experiment, "This link does not work", str(error), status=400)
+    if params.is_preview:
+        return _message(request, experiment, experiment.title, PREVIEW_MESSAGE)
+    result = services.participant_enter(
+        experiment=experiment,
+        definition=definition,
+        params=params,
+        token=_cookie_token(request, slug),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    if result.refusal:
+        return _message(request, experiment, "You cannot start this study", result.refusal, status=403)
+    response = redirect("experiments:flow", slug=slug)
+    if result.new_token:
+        _set_cookie(response, slug, result.participant.token)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def flow(request: HttpRequest, slug: str) -> HttpResponse:
+    """Show the participant's current scene (GET) or take its submission (POST, then redirect)."""
+    experiment, definition = _experiment_or_404(slug)
+    participant = selectors.participant_by_token(experiment=experiment, token=_cookie_token(request, slug))
+    if participant is None:
+        return _message(request, experiment, "Session not found", NO_SESSION_MESSAGE, status=403)
+    services.participant_enforce_time_limit(participant=participant, definition=definition)
+    if participant.is_finished:
+        return _finished(request, experiment, definition, participant)
+    if request.method == "POST":
+        return _submit(request, experiment, definition, participant)
+    key, scene = services.participant_current_scene(participant=participant, definition=definition)
+    if participant.is_finished:  # the scene was the EndScene
+        return _finished(request, experiment, definition, participant)
+    return _render_scene(request, experiment, participant, key, scene)
+
+
+def _submit(request, experiment, definition, participant) -> HttpResponse:
+    key = request.POST.get("scene_key", "")
+    data = {name: request.POST.getlist(name) for name in request.POST}
+    try:
+        services.participant_submit(participant=participant, definition=definition, scene_key=key, data=data)
+    except SubmissionError as error:
+        scene = definition.scene(base_id(key))
+        return _render_scene(request, experiment, participant, key, scene, errors=error.errors, values=data, status=400)
+    return redirect("experiments:flow", slug=experiment.slug)
+
+
+def _render_scene(request, experiment, participant, key, scene, errors=None, values=None, status=200):
+    context = {
+        "experiment": experiment,
+        "scene": scene,
+        "scene_key": key,
+        "progress": _progress(participant),
+        "errors": errors or {},
+        "values": values or {},
+    }
+    return render(request, scene.template_name, context, status=status)
+
+
+def _finished(request, experiment, definition, participant: Participant) -> HttpResponse:
+    code = getattr(participant, "completion_code", None)
+    code_text = code.code if code else ""
+    outcome = definition.outcome(participant.status)
+    end_scene = definition.stager[-1] if participant.status == "completed" else None
+    context = {
+        "experiment": experiment,
+        "scene": end_scene,
+        "message": outcome.message,
+        "code": code_text,
+        "return_path": _return_path(participant, code_text, outcome.redirect, end_scene),
+    }
+    return render(request, "frontend/scenes/end.html", context)
+
+
+def _return_path(participant, code, allowed, end_scene):
+    if not allowed:
+        return None
+    return return_path(
+        source=participant.source,
+        code=code,
+        assignment_id=participant.assignment_id,
+        turk_submit_to=participant.turk_submit_to,
+        custom_url=getattr(end_scene, "redirect_url", None),
+    )
+
+
+def _progress(participant: Participant) -> int:
+    return round(100 * participant.position / max(1, len(participant.plan) - 1))
+
+
+def _experiment_or_404(slug: str):
+    definition = registry.get_experiment(slug)
+    if definition is None:
+        raise Http404("No such study.")
+    experiment = Experiment.objects.filter(slug=slug).first()
+    if experiment is None or not experiment.in_code:  # defined in code but never synced (no migrate yet)
+        experiment = services.experiment_sync(definition=definition)
+    return experiment, definition
+
+
+def _cookie_name(slug: str) -> str:
+    return f"mug_{slug}"
+
+
+def _cookie_token(request: HttpRequest, slug: str) -> str | None:
+    return request.get_signed_cookie(_cookie_name(slug), default=None, salt=COOKIE_SALT)
+
+
+def _set_cookie(response: HttpResponse, slug: str, token: str) -> None:
+    response.set_signed_cookie(
+        _cookie_name(slug),
+        token,
+        salt=COOKIE_SALT,
+        max_age=settings.MUG["PARTICIPANT_COOKIE_MAX_AGE"],
+        path=reverse("experiments:enter", kwargs={"slug": slug}),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def _message(request, experiment, title: str, message: str, status: int = 200) -> HttpResponse:
+    context = {"experiment": experiment, "title": title, "message": message}
+    return render(request, "frontend/pages/message.html", context, status=status)

@@ -1,0 +1,1 @@
+"""Waiting rooms and matchers for multi-human scenes."""

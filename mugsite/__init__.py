@@ -1,0 +1,1 @@
+"""The MUG Django project: settings, ASGI routing and URLs."""

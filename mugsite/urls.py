@@ -1,0 +1,14 @@
+"""Top-level URLs: participant flow, admin, and the data export API."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "MUG control room"
+admin.site.site_title = "MUG"
+admin.site.index_title = "Experiments, participants and data"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("experiments.api_urls")),
+    path("", include("experiments.urls")),
+]

@@ -1,0 +1,1 @@
+"""The rollback input relay and the server-side runner; the only app that touches Channels."""

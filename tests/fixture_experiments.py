@@ -1,0 +1,78 @@
+"""Experiments used by the tests: one that walks every scene type and wrapper, and small special cases."""
+
+from experiments.definition import Experiment
+from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
+from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
+from experiments.scenes import ConsentScene, EndScene, GymScene, InstructionsScene, StaticScene, SurveyScene
+from experiments.stager import Branch, RandomizeOrder, Repeat
+
+
+def by_group(answers) -> str:
+    return "fans" if answers.get("survey", {}).get("single") == "red" else "others"
+
+
+SURVEY_QUESTIONS = [
+    TextQuestion(id="text", label="Say something <b>bold</b>", max_length=100),
+    ScaleQuestion(id="likert", label="Agree?", min=1, max=5, labels=["No", "Yes"]),
+    ScaleQuestion(id="slider", label="How much?", min=0, max=10, step=0.5, slider=True),
+    ChoiceQuestion(id="single", label="Colour", options=["red", "green", "blue"]),
+    ChoiceQuestion(id="multi", label="Fruits", options=["apple", "pear", "plum"], multiple=True, max_selected=2),
+    ChoiceQuestion(id="boxes", label="Mood", options=[("calm", "Calm"), ("busy", "Busy")], boxes=True),
+    TextQuestion(id="optional", label="Optional", required=False),
+]
+
+flow = Experiment(
+    slug="flow",
+    title="Flow test",
+    stager=[
+        StaticScene(scene_id="welcome", header="Welcome", body="<p>Hello</p>"),
+        ConsentScene(scene_id="consent", body="<p>Consent text</p>"),
+        InstructionsScene(scene_id="instructions", header="Instructions", body_file="instructions.html"),
+        SurveyScene(scene_id="survey", header="Survey", questions=SURVEY_QUESTIONS),
+        RandomizeOrder(
+            [
+                StaticScene(scene_id="cond-a", header="A"),
+                StaticScene(scene_id="cond-b", header="B"),
+                StaticScene(scene_id="cond-c", header="C"),
+                StaticScene(scene_id="cond-d", header="D"),
+            ],
+            keep_n=2,
+        ),
+        Repeat([SurveyScene(scene_id="check", questions=[ScaleQuestion(id="alert", label="Alert?")])], times=2),
+        Branch(
+            "group",
+            select=by_group,
+            branches={
+                "fans": [StaticScene(scene_id="fan-page", header="Red fans")],
+                "others": [StaticScene(scene_id="other-page", header="Others")],
+            },
+            default="others",
+        ),
+        GymScene(scene_id="game", header="Play", env="tests.envs:make"),
+        EndScene(scene_id="end", header="All done"),
+    ],
+)
+
+fixed_codes = Experiment(
+    slug="fixed-codes",
+    title="Fixed codes",
+    outcomes={
+        COMPLETED: Outcome(message="Done", code="C1COMPLETE"),
+        DECLINED_CONSENT: Outcome(message="No consent", code="C1NOCONSENT"),
+    },
+    stager=[ConsentScene(scene_id="consent"), EndScene(scene_id="end")],
+)
+
+timed = Experiment(
+    slug="timed",
+    title="Timed",
+    time_limit_minutes=5,
+    stager=[StaticScene(scene_id="only"), EndScene(scene_id="end")],
+)
+
+PATHS = [
+    "examples.demo.experiment:experiment",
+    "tests.fixture_experiments:flow",
+    "tests.fixture_experiments:fixed_codes",
+    "tests.fixture_experiments:timed",
+]
