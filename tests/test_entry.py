@@ -1,0 +1,159 @@
+"""Entry links: Prolific/MTurk/plain capture, cookie binding, resume, lockout and the way back."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from experiments.models import Experiment, Participant
+from tests.flowhelpers import answer_for, enter, only_participant, page, scene_key, submit, walk_to_end
+
+pytestmark = pytest.mark.django_db
+
+PROLIFIC = {"PROLIFIC_PID": "5f1a2b3c4d5e6f7a8b9c0d1e", "STUDY_ID": "study42", "SESSION_ID": "sess99"}
+MTURK = {
+    "workerId": "A1WORKER",
+    "assignmentId": "3ASSIGN",
+    "hitId": "3HIT",
+    "turkSubmitTo": "https://workersandbox.mturk.com",
+}
+
+
+def test_prolific_parameters_are_stored_and_the_end_links_back_with_the_code(browser):
+    response = enter(browser, "flow", **PROLIFIC)
+    assert response.status_code == 302 and response["Location"] == "/x/flow/flow/"
+    participant = only_participant()
+    assert (participant.source, participant.external_id) == ("prolific", PROLIFIC["PROLIFIC_PID"])
+    assert (participant.study_id, participant.session_id) == ("study42", "sess99")
+    walk_to_end(browser, "flow")
+    code = only_participant().completion_code.code
+    html = page(browser, "flow").content.decode()
+    assert f'href="https://app.prolific.com/submissions/complete?cc={code}"' in html
+
+
+def test_mturk_parameters_are_stored_and_the_end_posts_to_turk_submit_to(browser):
+    enter(browser, "flow", **MTURK)
+    participant = only_participant()
+    assert participant.source == "mturk"
+    assert (participant.external_id, participant.assignment_id, participant.hit_id) == ("A1WORKER", "3ASSIGN", "3HIT")
+    walk_to_end(browser, "flow")
+    html = page(browser, "flow").content.decode()
+    code = only_participant().completion_code.code
+    assert 'action="https://workersandbox.mturk.com/mturk/externalSubmit"' in html
+    assert 'name="assignmentId" value="3ASSIGN"' in html and f'name="completion_code" value="{code}"' in html
+
+
+def test_mturk_preview_creates_no_participant(browser):
+    response = enter(browser, "flow", assignmentId="ASSIGNMENT_ID_NOT_AVAILABLE", hitId="3HIT")
+    assert response.status_code == 200 and "Accept the HIT" in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {**MTURK, "turkSubmitTo": "https://evil.example.com"},
+        {"PROLIFIC_PID": "{{%PROLIFIC_PID%}}"},
+        {"PROLIFIC_PID": "x" * 300},
+        {"workerId": "A1", "assignmentId": ""},
+    ],
+)
+def test_malformed_entry_links_get_a_clear_page_and_store_nothing(browser, query):
+    response = enter(browser, "flow", **query)
+    assert response.status_code == 400
+    assert "This study link is incomplete or malformed" in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+def test_plain_link_creates_a_participant_bound_to_the_browser(browser):
+    enter(browser, "flow")
+    participant = only_participant()
+    assert participant.source == "plain" and participant.external_id == ""
+    assert browser.cookies["mug_flow"]["httponly"]
+    assert browser.cookies["mug_flow"].value != participant.token  # signed: the bare token is refused
+
+
+def test_reload_and_return_resume_the_same_scene_and_order(browser):
+    enter(browser, "flow", **PROLIFIC)
+    for _ in range(5):
+        key = scene_key(browser, "flow")
+        submit(browser, "flow", key, **answer_for(key))
+    plan_before = only_participant().plan
+    here = scene_key(browser, "flow")
+    for _ in range(3):
+        assert scene_key(browser, "flow") == here
+    enter(browser, "flow", **PROLIFIC)  # the participant clicks the study link again
+    assert scene_key(browser, "flow") == here
+    assert only_participant().plan == plan_before
+    visit = only_participant().visits.get(scene_key=here)
+    assert visit.loads >= 5
+
+
+def test_randomized_order_varies_between_participants_but_is_stored():
+    plans = set()
+    for _ in range(12):
+        client = Client()
+        enter(client, "flow")
+        plans.add(tuple(Participant.objects.order_by("-id").first().plan[4:6]))
+    assert len(plans) > 1
+
+
+def test_someone_elses_id_without_their_cookie_gets_nothing_of_theirs(browser):
+    enter(browser, "flow", **PROLIFIC)
+    submit(browser, "flow", "welcome")
+    intruder = Client()
+    response = enter(intruder, "flow", **PROLIFIC)
+    assert response.status_code == 403
+    assert "already in progress in another browser" in response.content.decode()
+    assert "mug_flow" not in intruder.cookies
+    assert page(intruder, "flow").status_code == 403
+    forged = Client()
+    forged.cookies["mug_flow"] = only_participant().token  # the raw token, unsigned
+    assert page(forged, "flow").status_code == 403
+    assert Participant.objects.count() == 1
+
+
+def test_completed_id_cannot_start_again(browser):
+    enter(browser, "flow", **PROLIFIC)
+    walk_to_end(browser, "flow")
+    again = Client()
+    response = enter(again, "flow", **PROLIFIC)
+    assert response.status_code == 403
+    assert "already taken part" in response.content.decode()
+    assert Participant.objects.count() == 1
+    # The participant's own browser still sees their code.
+    assert only_participant().completion_code.code in page(browser, "flow").content.decode()
+
+
+def test_excluded_id_cannot_start_again(browser):
+    enter(browser, "flow", **PROLIFIC)
+    Participant.objects.update(status="excluded")
+    response = enter(Client(), "flow", **PROLIFIC)
+    assert response.status_code == 403 and "already taken part" in response.content.decode()
+
+
+def test_paused_experiment_refuses_new_participants_but_lets_current_ones_continue(browser):
+    enter(browser, "flow")
+    Experiment.objects.filter(slug="flow").update(is_active=False)
+    response = enter(Client(), "flow", PROLIFIC_PID="newperson")
+    assert response.status_code == 403 and "not accepting participants" in response.content.decode()
+    assert scene_key(browser, "flow") == "welcome"
+    assert Participant.objects.count() == 1
+
+
+def test_unknown_experiment_is_404(browser):
+    assert enter(browser, "nope").status_code == 404
+
+
+def test_admin_can_let_a_participant_continue_in_a_new_browser(browser, researcher_client):
+    enter(browser, "flow", **PROLIFIC)
+    submit(browser, "flow", "welcome")
+    participant = only_participant()
+    researcher_client.post(
+        "/admin/experiments/participant/", {"action": "allow_rebind", "_selected_action": [participant.pk]}
+    )
+    new_browser = Client()
+    assert enter(new_browser, "flow", **PROLIFIC).status_code == 302
+    assert scene_key(new_browser, "flow") == "consent"
+    assert page(browser, "flow").status_code == 403  # the old browser's token no longer works
+    assert enter(Client(), "flow", **PROLIFIC).status_code == 403  # only one takeover per permission
