@@ -99,7 +99,10 @@ def test_non_staff_and_anonymous_get_nothing(outsider, finished_participant):
     logged_in = Client()
     logged_in.force_login(outsider)
     for client in (anonymous, logged_in):
-        for url in ["/admin/experiments/participant/", f"/admin/experiments/participant/{finished_participant.pk}/change/"]:
+        for url in [
+            "/admin/experiments/participant/",
+            f"/admin/experiments/participant/{finished_participant.pk}/change/",
+        ]:
             response = client.get(url)
             assert response.status_code == 302 and "/admin/login/" in response["Location"]
         response = client.post(
