@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 from django.utils.timezone import now
 
-from experiments import exports, selectors, services
+from experiments import exports, selectors, services, step_exports
 from experiments.models import CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
 
 PROLIFIC_QUERY = "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
@@ -184,7 +184,7 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
     ]  # fmt: skip
     exclude = ["token", "position"]
     inlines = [SceneVisitInline, SurveyResponseInline]
-    actions = ["export_csv", "export_json", "allow_rebind"]
+    actions = ["export_csv", "export_json", "export_steps_csv", "export_steps_parquet", "allow_rebind"]
     date_hierarchy = "created_at"
     show_full_result_count = False
 
@@ -203,6 +203,18 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
     def code(self, obj) -> str:
         code = getattr(obj, "completion_code", None)
         return f"{code.code} ({code.outcome})" if code else "-"
+
+    @admin.action(description="Export the game steps of selected participants as CSV")
+    def export_steps_csv(self, request, queryset):
+        columns, rows = step_exports.step_rows(queryset)
+        return _download("steps", columns, list(rows), "csv")
+
+    @admin.action(description="Export the game steps of selected participants as Parquet")
+    def export_steps_parquet(self, request, queryset):
+        columns, rows = step_exports.step_rows(queryset)
+        response = HttpResponse(step_exports.to_parquet(columns, rows), content_type="application/vnd.apache.parquet")
+        response["Content-Disposition"] = f'attachment; filename="steps-{now().strftime("%Y%m%d-%H%M%S")}.parquet"'
+        return response
 
     @admin.action(description="Let the next visit with this id continue in a new browser")
     def allow_rebind(self, request, queryset):

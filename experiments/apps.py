@@ -11,7 +11,7 @@ class ExperimentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from experiments import checks  # noqa: F401  (registers the checks)
+        from experiments import checks, gameplay_admin  # noqa: F401  (registers checks and admin pages)
         from mugsite import checks as site_checks  # noqa: F401
 
         post_migrate.connect(_sync_after_migrate, sender=self)

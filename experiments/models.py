@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 
@@ -14,6 +16,10 @@ PROLIFIC = "prolific"
 MTURK = "mturk"
 PLAIN = "plain"
 SOURCE_CHOICES = [(PROLIFIC, "Prolific"), (MTURK, "MTurk"), (PLAIN, "Plain link")]
+
+
+def _new_seed() -> int:
+    return secrets.randbelow(2**31)
 
 
 class Experiment(models.Model):
@@ -51,6 +57,8 @@ class Participant(models.Model):
     status = models.CharField(max_length=24, choices=STATUS_CHOICES, default=ACTIVE, db_index=True)
     plan = models.JSONField(default=list, help_text="Scene keys in this participant's order, drawn once.")
     position = models.PositiveIntegerField(default=0)
+    seed = models.BigIntegerField(default=_new_seed, help_text="Drawn once; seeds this participant's episodes.")
+    runtime_errors = models.JSONField(default=list, blank=True, help_text="Load or game errors the browser reported.")
     rebind_allowed = models.BooleanField(default=False, help_text="Let the next visit with this id take over.")
     user_agent = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -135,3 +143,6 @@ class CompletionCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+from experiments.gameplay_models import Episode, Step, StepChunk  # noqa: E402,F401  (registered with this app)

@@ -10,6 +10,7 @@ EXCLUDED = "excluded"
 TIMED_OUT = "timed_out"
 PARTNER_DROPPED = "partner_dropped"
 NO_PARTNER = "no_partner"
+RUNTIME_ERROR = "runtime_error"
 
 OUTCOME_CHOICES = [
     (COMPLETED, "Completed"),
@@ -18,6 +19,7 @@ OUTCOME_CHOICES = [
     (TIMED_OUT, "Timed out"),
     (PARTNER_DROPPED, "Partner dropped"),
     (NO_PARTNER, "No partner found"),
+    (RUNTIME_ERROR, "Technical error"),
 ]
 OUTCOMES = [value for value, _ in OUTCOME_CHOICES]
 
@@ -43,4 +45,8 @@ DEFAULT_OUTCOMES: dict[str, Outcome] = {
     TIMED_OUT: Outcome(message="The time allowed for this study has run out. Thank you for your time."),
     PARTNER_DROPPED: Outcome(message="Your partner left the study, so it has ended early. Thank you for your time."),
     NO_PARTNER: Outcome(message="We could not find a partner for you in time. Thank you for your patience."),
+    RUNTIME_ERROR: Outcome(
+        message="A technical problem stopped the game on your computer. Please return the code below; "
+        "you will not be penalised."
+    ),
 }

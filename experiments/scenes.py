@@ -129,29 +129,6 @@ class SurveyScene(Scene):
 
 
 @dataclass(kw_only=True)
-class GymScene(Scene):
-    """An environment to play; configured here and run by the environment runtime."""
-
-    env: str = ""
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    fps: int = 30
-    num_episodes: int = 1
-    max_steps: int | None = None
-    kind: ClassVar[str] = "gym"
-    template_name: ClassVar[str] = "frontend/scenes/gym.html"
-
-    def prepare(self, base_dir: Path) -> None:
-        super().prepare(base_dir)
-        if self.env and ":" not in self.env and "." not in self.env:
-            raise DefinitionError(f"gym scene {self.scene_id!r}: env must be a dotted path like 'package.module:make'")
-        if not 1 <= self.fps <= 120 or self.num_episodes < 1:
-            raise DefinitionError(f"gym scene {self.scene_id!r}: need 1 <= fps <= 120 and num_episodes >= 1")
-
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "env": self.env, "fps": self.fps, "num_episodes": self.num_episodes}
-
-
-@dataclass(kw_only=True)
 class EndScene(Scene):
     """The last page: marks the flow complete, shows the completion code and the way back to the platform."""
 

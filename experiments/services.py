@@ -14,10 +14,12 @@ from django.utils import timezone
 from experiments import registry, selectors
 from experiments.definition import Experiment as Definition
 from experiments.errors import ApplicationError
+from experiments.gameplay import gym_scene_complete
+from experiments.gym_scene import GymScene
 from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
 from experiments.outcomes import COMPLETED, TIMED_OUT
 from experiments.platforms import EntryParams
-from experiments.scenes import EndScene, Scene
+from experiments.scenes import EndScene, Scene, SubmissionError
 from experiments.stager import base_id, expand, is_branch_key, resolve_branch
 
 # Unambiguous alphabet (no 0/O, 1/I/L): codes are read and typed by people.
@@ -29,6 +31,8 @@ IN_USE_MESSAGE = (
     "A session for this id is already in progress in another browser. Please continue in the browser where "
     "you started; if that is not possible, contact the researcher."
 )
+
+GAME_DATA_MISSING = "The game is not finished, or its data has not all reached the server yet."
 
 _system_random = random.SystemRandom()
 
@@ -154,6 +158,11 @@ def participant_submit(*, participant: Participant, definition: Definition, scen
         return False
     scene = definition.scene(base_id(scene_key))
     submission = scene.clean_submission(data)
+    game_unfinished = isinstance(scene, GymScene) and not gym_scene_complete(
+        participant=participant, scene_key=scene_key, scene=scene
+    )
+    if game_unfinished:
+        raise SubmissionError({"__all__": GAME_DATA_MISSING})
     with transaction.atomic():
         position = participant.position
         # Only the first of two concurrent posts for this position moves on; the other stores nothing.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from experiments import views
+from experiments import gym_views, views
 
 app_name = "experiments"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("x/<slug:slug>/", views.enter, name="enter"),
     path("x/<slug:slug>/flow/", views.flow, name="flow"),
+    path("x/<slug:slug>/data/", gym_views.gym_data, name="gym-data"),
+    path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),
+    path("x/<slug:slug>/bundle/<slug:scene_id>.json", gym_views.gym_bundle, name="gym-bundle"),
 ]

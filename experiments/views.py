@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from experiments import registry, selectors, services
+from experiments import selectors, services
 from experiments.errors import ApplicationError
-from experiments.models import Experiment, Participant
+from experiments.gym_scene import GymScene
+from experiments.gym_views import gym_runtime_config
+from experiments.models import Participant
 from experiments.platforms import parse_entry, return_path
 from experiments.scenes import SubmissionError
 from experiments.stager import base_id
+from experiments.web import cookie_token, experiment_or_404, set_participant_cookie
 
-COOKIE_SALT = "mug.participant"
 NO_SESSION_MESSAGE = "We could not find your session. Please open the study again from the link you were given."
 PREVIEW_MESSAGE = "Accept the HIT to begin. The study starts as soon as you accept it."
 
@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def enter(request: HttpRequest, slug: str) -> HttpResponse:
     """The stable entry link: recognise the platform, bind this browser to a participant, go to the flow."""
-    experiment, definition = _experiment_or_404(slug)
+    experiment, definition = experiment_or_404(slug)
     try:
         params = parse_entry(request.GET)
     except ApplicationError as error:
@@ -38,22 +38,22 @@ def enter(request: HttpRequest, slug: str) -> HttpResponse:
         experiment=experiment,
         definition=definition,
         params=params,
-        token=_cookie_token(request, slug),
+        token=cookie_token(request, slug),
         user_agent=request.headers.get("User-Agent", ""),
     )
     if result.refusal:
         return _message(request, experiment, "You cannot start this study", result.refusal, status=403)
     response = redirect("experiments:flow", slug=slug)
     if result.new_token:
-        _set_cookie(response, slug, result.participant.token)
+        set_participant_cookie(response, slug, result.participant.token)
     return response
 
 
 @require_http_methods(["GET", "POST"])
 def flow(request: HttpRequest, slug: str) -> HttpResponse:
     """Show the participant's current scene (GET) or take its submission (POST, then redirect)."""
-    experiment, definition = _experiment_or_404(slug)
-    participant = selectors.participant_by_token(experiment=experiment, token=_cookie_token(request, slug))
+    experiment, definition = experiment_or_404(slug)
+    participant = selectors.participant_by_token(experiment=experiment, token=cookie_token(request, slug))
     if participant is None:
         return _message(request, experiment, "Session not found", NO_SESSION_MESSAGE, status=403)
     services.participant_enforce_time_limit(participant=participant, definition=definition)
@@ -79,7 +79,9 @@ def _submit(request, experiment, definition, participant) -> HttpResponse:
 
 
 def _render_scene(request, experiment, participant, key, scene, errors=None, values=None, status=200):
+    runtime = gym_runtime_config(request, experiment, participant, key, scene) if isinstance(scene, GymScene) else None
     context = {
+        "runtime": runtime,
         "experiment": experiment,
         "scene": scene,
         "scene_key": key,
@@ -119,37 +121,6 @@ def _return_path(participant, code, allowed, end_scene):
 
 def _progress(participant: Participant) -> int:
     return round(100 * participant.position / max(1, len(participant.plan) - 1))
-
-
-def _experiment_or_404(slug: str):
-    definition = registry.get_experiment(slug)
-    if definition is None:
-        raise Http404("No such study.")
-    experiment = Experiment.objects.filter(slug=slug).first()
-    if experiment is None or not experiment.in_code:  # defined in code but never synced (no migrate yet)
-        experiment = services.experiment_sync(definition=definition)
-    return experiment, definition
-
-
-def _cookie_name(slug: str) -> str:
-    return f"mug_{slug}"
-
-
-def _cookie_token(request: HttpRequest, slug: str) -> str | None:
-    return request.get_signed_cookie(_cookie_name(slug), default=None, salt=COOKIE_SALT)
-
-
-def _set_cookie(response: HttpResponse, slug: str, token: str) -> None:
-    response.set_signed_cookie(
-        _cookie_name(slug),
-        token,
-        salt=COOKIE_SALT,
-        max_age=settings.MUG["PARTICIPANT_COOKIE_MAX_AGE"],
-        path=reverse("experiments:enter", kwargs={"slug": slug}),
-        httponly=True,
-        samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE,
-    )
 
 
 def _message(request, experiment, title: str, message: str, status: int = 200) -> HttpResponse:

@@ -130,7 +130,14 @@ SPECTACULAR_SETTINGS = {
 
 # MUG's own knobs. EXPERIMENTS lists "module:attribute" paths of Experiment objects.
 MUG = {
-    "EXPERIMENTS": env_list("MUG_EXPERIMENTS", ["examples.demo.experiment:experiment"]),
+    "EXPERIMENTS": env_list(
+        "MUG_EXPERIMENTS",
+        [
+            "examples.demo.experiment:experiment",
+            "examples.cartpole.experiment:experiment",
+            "examples.tag.experiment:experiment",
+        ],
+    ),
     "PARTICIPANT_COOKIE_MAX_AGE": env_int("MUG_PARTICIPANT_COOKIE_MAX_AGE", 60 * 60 * 24 * 30),
 }
 
@@ -140,3 +147,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Where participants' browsers get Pyodide (the public CDN by default; "/static/pyodide/" once
+# `manage.py fetch_pyodide` has filled PYODIDE_DIR) and the wheelhouse served as a PEP 503 index.
+MUG_RUNTIME = {
+    "PYODIDE_URL": env_str("MUG_PYODIDE_URL", "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"),
+    "PYODIDE_DIR": Path(env_str("MUG_PYODIDE_DIR", str(BASE_DIR / "var" / "pyodide"))),
+    "WHEELHOUSE_DIR": Path(env_str("MUG_WHEELHOUSE_DIR", str(BASE_DIR / "var" / "wheelhouse"))),
+}
+STATICFILES_DIRS = [("pyodide", MUG_RUNTIME["PYODIDE_DIR"])] if MUG_RUNTIME["PYODIDE_DIR"].is_dir() else []
+if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/phaser", BASE_DIR / "node_modules" / "phaser" / "dist"))
+WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}

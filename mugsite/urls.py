@@ -10,5 +10,6 @@ admin.site.index_title = "Experiments, participants and data"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("experiments.api_urls")),
+    path("runtime/", include("experiments.runtime_urls")),
     path("", include("experiments.urls")),
 ]

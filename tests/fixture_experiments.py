@@ -1,9 +1,10 @@
 """Experiments used by the tests: one that walks every scene type and wrapper, and small special cases."""
 
 from experiments.definition import Experiment
+from experiments.gym_scene import GymScene
 from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
 from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
-from experiments.scenes import ConsentScene, EndScene, GymScene, InstructionsScene, StaticScene, SurveyScene
+from experiments.scenes import ConsentScene, EndScene, InstructionsScene, StaticScene, SurveyScene
 from experiments.stager import Branch, RandomizeOrder, Repeat
 
 
@@ -48,7 +49,13 @@ flow = Experiment(
             },
             default="others",
         ),
-        GymScene(scene_id="game", header="Play", env="tests.envs:make"),
+        GymScene(
+            scene_id="game",
+            header="Play",
+            env="examples.cartpole.env:make",
+            keys={"ArrowLeft": 0, "ArrowRight": 1},
+            max_steps=40,
+        ),
         EndScene(scene_id="end", header="All done"),
     ],
 )
@@ -70,9 +77,28 @@ timed = Experiment(
     stager=[StaticScene(scene_id="only"), EndScene(scene_id="end")],
 )
 
+game = Experiment(
+    slug="game",
+    title="Game data",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "random"},
+            keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, ("ArrowLeft", "ArrowUp"): 1, "ArrowRight": 4},
+            num_episodes=2,
+            max_steps=130,
+            seed=[11, 12],
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+
 PATHS = [
     "examples.demo.experiment:experiment",
     "tests.fixture_experiments:flow",
     "tests.fixture_experiments:fixed_codes",
     "tests.fixture_experiments:timed",
+    "tests.fixture_experiments:game",
 ]

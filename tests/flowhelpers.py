@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 from experiments.models import Participant
+from tests.gameclient import play_scene
+
+GAME_KEYS = {"game", "game-cartpole", "game-tag", "play", "cartpole", "tag"}
 
 SCENE_RE = re.compile(r'data-scene="([^"]+)"')
 
@@ -56,6 +59,8 @@ def walk_to_end(client, slug: str, survey: dict | None = None, limit: int = 30) 
         if key is None:
             return seen
         seen.append(key)
+        if key in GAME_KEYS:
+            play_scene(client, slug)
         data = survey if (key == "survey" and survey) else answer_for(key)
         response = submit(client, slug, key, **data)
         assert response.status_code == 302, (key, response.content[:500])

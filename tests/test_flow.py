@@ -8,6 +8,7 @@ import pytest
 
 from experiments.models import CompletionCode, Participant, SceneVisit, SurveyResponse
 from tests.flowhelpers import VALID_SURVEY, answer_for, enter, only_participant, page, scene_key, submit, walk_to_end
+from tests.gameclient import play_scene
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,8 @@ def test_demo_experiment_runs_to_the_end(browser):
         if key is None:
             break
         seen.append(key)
+        if key.startswith("game-"):
+            play_scene(browser, "demo")
         assert submit(browser, "demo", key, **answers.get(key, {})).status_code == 302, key
     assert "hard-followup" in seen and seen[-2:] == ["attention@1", "attention@2"]
     assert Participant.objects.get(experiment__slug="demo").status == "completed"

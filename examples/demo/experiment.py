@@ -1,9 +1,10 @@
 """The demo experiment: every scene type, randomized between-subjects assignment, a repeat and a branch."""
 
 from experiments.definition import Experiment
+from experiments.gym_scene import GymScene
 from experiments.outcomes import DECLINED_CONSENT, Outcome
 from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
-from experiments.scenes import ConsentScene, EndScene, GymScene, InstructionsScene, StaticScene, SurveyScene
+from experiments.scenes import ConsentScene, EndScene, InstructionsScene, StaticScene, SurveyScene
 from experiments.stager import Branch, RandomizeOrder, Repeat
 
 
@@ -34,8 +35,27 @@ experiment = Experiment(
         # Between-subjects: each participant plays one of the two conditions, drawn once and stored.
         RandomizeOrder(
             [
-                GymScene(scene_id="game-easy", header="Game (easy)", env="examples.demo.envs:make_easy", fps=30),
-                GymScene(scene_id="game-hard", header="Game (hard)", env="examples.demo.envs:make_hard", fps=30),
+                GymScene(
+                    scene_id="game-cartpole",
+                    header="Balance the pole",
+                    body="<p>Press <kbd>←</kbd> and <kbd>→</kbd> to keep the pole upright.</p>",
+                    env="examples.cartpole.env:make",
+                    keys={"ArrowLeft": 0, "ArrowRight": 1},
+                    max_steps=300,
+                ),
+                GymScene(
+                    scene_id="game-tag",
+                    header="Catch the green dot",
+                    body="<p>Use the arrow keys to reach the green dot.</p>",
+                    env="examples.tag.env:make",
+                    agents={"chaser": "human", "runner": "random"},
+                    keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
+                    fps=10,
+                    max_steps=150,
+                    width=350,
+                    height=350,
+                    packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+                ),
             ],
             keep_n=1,
         ),

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from experiments import exports
+from experiments import exports, step_exports
 from experiments.models import Experiment, Participant, SceneVisit, SurveyResponse
 
 TABLES = {
@@ -12,6 +12,7 @@ TABLES = {
     "responses": lambda slug: exports.response_rows(
         SurveyResponse.objects.filter(participant__experiment__slug=slug).select_related("participant__experiment")
     ),
+    "steps": lambda slug: step_exports.step_rows(Participant.objects.filter(experiment__slug=slug)),
     "visits": lambda slug: exports.visit_rows(
         SceneVisit.objects.filter(participant__experiment__slug=slug).select_related("participant__experiment")
     ),
@@ -24,13 +25,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("experiment", help="experiment slug")
         parser.add_argument("--table", choices=sorted(TABLES), default="participants")
-        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
         parser.add_argument("--output", help="file to write (default: standard output)")
 
     def handle(self, *args, experiment, table, format, output, **options):
         if not Experiment.objects.filter(slug=experiment).exists():
             raise CommandError(f"no experiment with slug {experiment!r}")
         columns, rows = TABLES[table](experiment)
+        if format == "parquet":
+            if not output:
+                raise CommandError("--format parquet needs --output")
+            with open(output, "wb") as handle:
+                handle.write(step_exports.to_parquet(columns, rows))
+            self.stdout.write(f"wrote {output}")
+            return
+        rows = list(rows)
         text = exports.to_csv(columns, rows) if format == "csv" else exports.to_json(columns, rows)
         if output:
             with open(output, "w", encoding="utf-8", newline="") as handle:

@@ -1,0 +1,83 @@
+"""Step-level game data: episodes, the uploaded chunks (for idempotency) and one row per step."""
+
+from __future__ import annotations
+
+from django.db import models
+
+OPEN = "open"
+COMPLETE = "complete"
+INTERRUPTED = "interrupted"
+EPISODE_STATUS = [(OPEN, "In progress"), (COMPLETE, "Complete"), (INTERRUPTED, "Interrupted")]
+REPLAY_STATUS = [("unchecked", "Not checked"), ("match", "Matches"), ("mismatch", "Differs"), ("error", "Error")]
+
+
+class Episode(models.Model):
+    """One attempt at one episode of a gym scene; the seed and code hash are the server's, not the client's."""
+
+    participant = models.ForeignKey("experiments.Participant", on_delete=models.CASCADE, related_name="episodes")
+    scene_key = models.CharField(max_length=200)
+    index = models.PositiveIntegerField(help_text="Attempt number within the scene, from 0.")
+    seed = models.BigIntegerField()
+    env = models.CharField(max_length=200)
+    code_hash = models.CharField(max_length=64)
+    runtime = models.JSONField(default=dict, help_text="What the browser reported: Python and package versions.")
+    reset_data = models.JSONField(default=dict, help_text="Observations and infos returned by reset().")
+    status = models.CharField(max_length=16, choices=EPISODE_STATUS, default=OPEN)
+    n_steps = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    replay_status = models.CharField(max_length=16, choices=REPLAY_STATUS, default="unchecked")
+    replay_report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["participant", "scene_key", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "scene_key", "index"], name="one_episode_per_attempt")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.scene_key} #{self.index}"
+
+
+class StepChunk(models.Model):
+    """An accepted upload; its sequence number makes re-sends idempotent."""
+
+    participant = models.ForeignKey("experiments.Participant", on_delete=models.CASCADE, related_name="chunks")
+    scene_key = models.CharField(max_length=200)
+    seq = models.PositiveIntegerField()
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="chunks")
+    first_frame = models.PositiveIntegerField()
+    n_rows = models.PositiveIntegerField()
+    final = models.BooleanField(default=False)
+    digest = models.CharField(max_length=64, help_text="sha256 of the chunk's canonical JSON.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["participant", "scene_key", "seq"]
+        constraints = [models.UniqueConstraint(fields=["participant", "scene_key", "seq"], name="one_chunk_per_seq")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.seq} of {self.scene_key}"
+
+
+class Step(models.Model):
+    """One frame of one episode: every agent's action, reward, flags, flattened infos and observation."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="steps")
+    frame = models.PositiveIntegerField()
+    client_time = models.FloatField(help_text="Browser clock (ms since the page loaded) when the frame ran.")
+    focused = models.BooleanField(default=True)
+    late_ms = models.FloatField(default=0, help_text="How late the frame ran against the fixed clock.")
+    actions = models.JSONField()
+    rewards = models.JSONField()
+    terminated = models.JSONField()
+    truncated = models.JSONField()
+    infos = models.JSONField(default=dict)
+    observations = models.JSONField(null=True)
+
+    class Meta:
+        ordering = ["episode", "frame"]
+        constraints = [models.UniqueConstraint(fields=["episode", "frame"], name="one_step_per_frame")]
+
+    def __str__(self) -> str:
+        return f"frame {self.frame}"

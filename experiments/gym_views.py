@@ -1,0 +1,90 @@
+"""Participant endpoints of a gym scene: the runtime's configuration, code bundle, data upload and error report."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from experiments import gameplay
+from experiments.gym_scene import GymScene
+from experiments.ingest import ChunkError, parse_chunk
+from experiments.runtime_bundle import scene_bundle
+from experiments.web import experiment_or_404, participant_for
+
+logger = logging.getLogger(__name__)
+
+
+def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, scene: GymScene) -> dict:
+    """Everything the browser needs to load and play this scene (embedded in the page as JSON)."""
+    slug = experiment.slug
+    bundle = scene_bundle(scene)
+    wheel_index = request.build_absolute_uri(reverse("runtime:wheel-index"))
+    return {
+        "scene_key": key,
+        "loop": scene.loop_config(),
+        "state": gameplay.gym_scene_state(participant=participant, scene_key=key, scene=scene),
+        "packages": scene.packages,
+        "pyodide_url": request.build_absolute_uri(settings.MUG_RUNTIME["PYODIDE_URL"]),
+        "index_urls": [wheel_index + "{package_name}/"],
+        "bundle_url": reverse("experiments:gym-bundle", kwargs={"slug": slug, "scene_id": scene.scene_id})
+        + f"?h={bundle.code_hash[:16]}",
+        "data_url": reverse("experiments:gym-data", kwargs={"slug": slug}),
+        "error_url": reverse("experiments:gym-error", kwargs={"slug": slug}),
+        "countdown_seconds": scene.countdown_seconds,
+        "code_hash": bundle.code_hash,
+    }
+
+
+@require_GET
+def gym_bundle(request: HttpRequest, slug: str, scene_id: str) -> JsonResponse:
+    """The Python files to run in the browser; cacheable because the URL carries the code hash."""
+    _, definition = experiment_or_404(slug)
+    try:
+        scene = definition.scene(scene_id)
+    except KeyError:
+        return JsonResponse({"error": "no such scene"}, status=404)
+    if not isinstance(scene, GymScene):
+        return JsonResponse({"error": "not a game scene"}, status=404)
+    bundle = scene_bundle(scene)
+    response = JsonResponse({"files": bundle.files, "code_hash": bundle.code_hash})
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@require_POST
+def gym_data(request: HttpRequest, slug: str) -> JsonResponse:
+    """Receive one chunk of step rows; answers with an acknowledgement or a clear error."""
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        return JsonResponse({"error": "no participant session"}, status=403)
+    try:
+        chunk = parse_chunk(request.body)
+        ack = gameplay.chunk_ingest(participant=participant, definition=definition, chunk=chunk)
+    except ChunkError as error:
+        logger.warning("chunk refused for participant %s: %s", participant.pk, error)
+        return JsonResponse({"error": str(error)}, status=error.status)
+    return JsonResponse(ack)
+
+
+@require_POST
+def gym_error(request: HttpRequest, slug: str) -> JsonResponse:
+    """The browser could not load or run the game: record it and end the flow with the error outcome."""
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        return JsonResponse({"error": "no participant session"}, status=403)
+    try:
+        report = json.loads(request.body[:20_000])
+        scene_key, stage, message = str(report["scene_key"]), str(report["stage"]), str(report["message"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "send scene_key, stage and message"}, status=400)
+    recorded = gameplay.runtime_error_record(
+        participant=participant, definition=definition, scene_key=scene_key, stage=stage, message=message
+    )
+    if not recorded:
+        return JsonResponse({"error": "the participant is not in this game"}, status=409)
+    return JsonResponse({"next": reverse("experiments:flow", kwargs={"slug": slug})})

@@ -1,0 +1,69 @@
+"""Replays a recorded episode in CPython from its seed and actions and compares it with what the browser stored."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from experiments.gameplay_models import Episode
+from experiments.gym_scene import GymScene
+from experiments.registry import get_experiment
+from experiments.stager import base_id
+from mug.loop import GameLoop, LoopConfig
+
+TOLERANCE = 1e-9
+
+
+def episode_replay(*, episode: Episode) -> dict[str, Any]:
+    """Step the env with the recorded actions; report 'match' or the first frame that differs."""
+    scene = _scene(episode)
+    config = LoopConfig.from_dict({**scene.loop_config(), "render_mode": None})
+    loop = GameLoop(config)
+    try:
+        started = loop.start_episode(episode.index, episode.seed)
+        if "obs" in episode.reset_data and not _same(started["reset"].get("obs"), episode.reset_data["obs"]):
+            return _report(episode, "mismatch", 0, {"frame": "reset", "field": "obs"})
+        frames = 0
+        for step in episode.steps.order_by("frame").iterator():
+            row = loop.step_frame(loop.coerce_actions(step.actions))
+            for field, recorded in _recorded(step).items():
+                if recorded is not None and not _same(row.get(field), recorded):
+                    detail = {"frame": step.frame, "field": field, "browser": recorded, "server": row.get(field)}
+                    return _report(episode, "mismatch", frames, detail)
+            frames += 1
+        return _report(episode, "match", frames, None)
+    finally:
+        loop.adapter.close()
+
+
+def _scene(episode: Episode) -> GymScene:
+    definition = get_experiment(episode.participant.experiment.slug)
+    if definition is None:
+        raise LookupError(f"experiment {episode.participant.experiment.slug!r} is no longer defined")
+    return definition.scene(base_id(episode.scene_key))
+
+
+def _recorded(step) -> dict[str, Any]:
+    return {
+        "rewards": step.rewards,
+        "terminated": step.terminated,
+        "truncated": step.truncated,
+        "obs": step.observations,
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal JSON values; floats within a tiny tolerance (identical in practice, see the replay test)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+    return a == b
+
+
+def _report(episode: Episode, status: str, frames: int, mismatch: dict | None) -> dict[str, Any]:
+    report = {"status": status, "frames_checked": frames, "steps_recorded": episode.n_steps, "mismatch": mismatch}
+    Episode.objects.filter(pk=episode.pk).update(replay_status=status, replay_report=report)
+    return report

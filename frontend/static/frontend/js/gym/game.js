@@ -1,0 +1,139 @@
+// The gym scene page: loads the runtime in a worker, shows progress, plays the episodes, uploads the data,
+// and moves on only when the server has every row. Errors end the scene with a recorded outcome.
+
+import { createRenderer } from "../renderer.js";
+import { keysOf, trackKeys } from "./input.js";
+import { Uploader } from "./uploader.js";
+
+const config = JSON.parse(document.getElementById("mug-runtime").textContent);
+const $ = (id) => document.getElementById(id);
+const csrfToken = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+let failed = false;
+
+function setProgress(stage, fraction) {
+  $("load-stage").textContent = stage;
+  $("load-bar").style.width = `${Math.round(fraction * 100)}%`;
+}
+
+async function fail(stage, message) {
+  if (failed) return;
+  failed = true;
+  $("game-error").hidden = false;
+  try {
+    const response = await fetch(config.error_url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify({ scene_key: config.scene_key, stage, message }),
+    });
+    const body = await response.json();
+    if (body.next) window.location.assign(body.next);
+  } catch {
+    // The message on the page already tells the participant what to do.
+  }
+}
+
+function bootWorker() {
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  const ready = new Promise((resolve) => {
+    worker.addEventListener("message", (event) => {
+      const message = event.data;
+      if (message.type === "progress") setProgress(message.stage, message.fraction);
+      else if (message.type === "ready") resolve(message);
+      else if (message.type === "error") fail(message.stage, message.message);
+    });
+  });
+  worker.addEventListener("error", (event) => fail("load", event.message || "the game worker failed"));
+  worker.postMessage({ type: "load", config });
+  return { worker, ready };
+}
+
+function countdown(seconds) {
+  const box = $("countdown");
+  return new Promise((resolve) => {
+    let left = seconds;
+    const step = () => {
+      if (left <= 0) {
+        box.hidden = true;
+        resolve();
+        return;
+      }
+      box.hidden = false;
+      box.textContent = String(left--);
+      setTimeout(step, 1000);
+    };
+    step();
+  });
+}
+
+function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
+  return new Promise((resolve) => {
+    const onMessage = (event) => {
+      const message = event.data;
+      if (message.type === "started") {
+        uploader.beginEpisode(episode, { seed, runtime, reset: message.reset });
+        renderer.draw(message.render);
+        renderer.hud(message.hud);
+      } else if (message.type === "frame") {
+        window.mugGame.frames++;
+        renderer.draw(message.render);
+        renderer.hud(message.hud);
+        uploader.add(message.row);
+        if (message.over) {
+          worker.removeEventListener("message", onMessage);
+          uploader.endEpisode();
+          resolve();
+        }
+      }
+    };
+    worker.addEventListener("message", onMessage);
+    worker.postMessage({ type: "start", episode, seed, fps: config.loop.fps });
+  });
+}
+
+async function main() {
+  if (typeof WebAssembly !== "object") {
+    await fail("load", "this browser cannot run WebAssembly");
+    return;
+  }
+  const storageKey = `mug:${location.pathname}:${config.scene_key}`;
+  const uploader = new Uploader({
+    url: config.data_url,
+    sceneKey: config.scene_key,
+    storageKey,
+    nextSeq: config.state.next_seq,
+    csrfToken,
+  });
+  uploader.resume(); // re-send what a previous page load left unacknowledged
+  const { worker, ready } = bootWorker();
+  const { runtime } = await ready;
+  $("loading").hidden = true;
+  const start = $("start-button");
+  start.disabled = false;
+  await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+  $("pre-game").hidden = true;
+  $("in-game").hidden = false;
+  const loop = config.loop;
+  const renderer = await createRenderer($("game-canvas"), {
+    width: loop.width,
+    height: loop.height,
+    background: loop.background,
+    assets: config.assets || [],
+  });
+  trackKeys(worker, keysOf(loop.keys));
+  let done = config.state.episodes_done;
+  let attempt = Math.max(config.state.next_episode, uploader.highestEpisode() + 1);
+  while (done < loop.num_episodes && !failed) {
+    await countdown(config.countdown_seconds);
+    await playEpisode(worker, renderer, uploader, attempt++, config.state.seeds[done], runtime);
+    done++;
+  }
+  if (failed) return;
+  $("in-game").hidden = true;
+  $("after-game").hidden = false;
+  await uploader.drained();
+  Object.assign(window.mugGame, { done: true, rejected: uploader.rejected });
+  $("scene-form").submit();
+}
+
+window.mugGame = { done: false, frames: 0 };
+main().catch((error) => fail("load", String(error && error.message ? error.message : error)));

@@ -1,0 +1,127 @@
+// Step data upload: rows are sealed into numbered chunks, kept in localStorage until the server
+// acknowledges them, and sent one at a time in order. A reload re-sends whatever was not acknowledged.
+
+const ROWS_PER_CHUNK = 60;
+const PERMANENT = new Set([400, 403, 409, 413]);
+
+export class Uploader {
+  constructor({ url, sceneKey, storageKey, nextSeq, csrfToken }) {
+    this.url = url;
+    this.sceneKey = sceneKey;
+    this.storageKey = storageKey;
+    this.csrfToken = csrfToken;
+    this.pending = this.#restore();
+    this.seq = Math.max(nextSeq, ...this.pending.map((chunk) => chunk.seq + 1));
+    this.rows = [];
+    this.episode = null;
+    this.meta = null;
+    this.sending = false;
+    this.rejected = 0;
+    this.waiters = [];
+    // Seal the rows of the running episode before the page goes away, so a reload loses nothing.
+    window.addEventListener("pagehide", () => this.#seal(false));
+  }
+
+  /** Episode attempts already begun in this browser but possibly unknown to the server. */
+  highestEpisode() {
+    return Math.max(-1, ...this.pending.map((chunk) => chunk.episode));
+  }
+
+  beginEpisode(episode, meta) {
+    this.episode = episode;
+    this.meta = meta;
+    this.firstFrame = 0;
+    this.rows = [];
+  }
+
+  add(row) {
+    this.rows.push(row);
+    if (this.rows.length >= ROWS_PER_CHUNK) this.#seal(false);
+  }
+
+  endEpisode() {
+    this.#seal(true);
+    this.episode = null;
+  }
+
+  /** Resolves once every chunk has been acknowledged (or permanently refused). */
+  drained() {
+    if (!this.pending.length) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  resume() {
+    this.#pump();
+  }
+
+  #seal(final) {
+    if (this.episode === null || (!this.rows.length && !final)) return;
+    const chunk = {
+      scene_key: this.sceneKey,
+      seq: this.seq++,
+      episode: this.episode,
+      first_frame: this.firstFrame,
+      final,
+      rows: this.rows,
+    };
+    if (this.meta) chunk.meta = this.meta; // sent with every chunk until the episode exists on the server
+    this.firstFrame += this.rows.length;
+    this.rows = [];
+    this.pending.push(chunk);
+    this.#persist();
+    this.#pump();
+  }
+
+  async #pump() {
+    if (this.sending) return;
+    this.sending = true;
+    let delay = 500;
+    while (this.pending.length) {
+      const chunk = this.pending[0];
+      const status = await this.#send(chunk);
+      if (status === 200 || PERMANENT.has(status)) {
+        if (status !== 200) this.rejected++;
+        if (status === 200 && chunk.episode === this.episode) this.meta = null;
+        this.pending.shift();
+        this.#persist();
+        delay = 500;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 8000);
+      }
+    }
+    this.sending = false;
+    this.waiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  async #send(chunk) {
+    try {
+      const response = await fetch(this.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken },
+        body: JSON.stringify(chunk),
+        credentials: "same-origin",
+      });
+      if (response.status !== 200) console.warn("chunk", chunk.seq, response.status, await response.text());
+      return response.status;
+    } catch (error) {
+      return 0; // offline or the server is restarting: retry
+    }
+  }
+
+  #restore() {
+    try {
+      return JSON.parse(localStorage.getItem(this.storageKey) || "[]");
+    } catch {
+      return [];
+    }
+  }
+
+  #persist() {
+    try {
+      localStorage.setItem(this.storageKey, JSON.stringify(this.pending));
+    } catch (error) {
+      console.warn("could not keep unsent game data in localStorage", error); // upload still proceeds
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// The game worker: boots Pyodide, installs the scene's packages, runs the Python loop on a fixed clock.
+// It owns the clock so the game keeps its pace when the tab is in the background; one Python call per frame.
+
+let py = null;
+let tickFn = null;
+let clock = null;
+const input = { held: [], presses: [], focused: true };
+
+const MP_STUB = `
+# gymnasium 1.x imports multiprocessing.synchronize, which needs this module; Pyodide has no processes.
+SEM_VALUE_MAX = 2**31 - 1
+class SemLock:
+    def __init__(self, *args, **kwargs):
+        raise OSError("no multiprocessing in the browser")
+def sem_unlink(name):
+    pass
+`;
+
+function post(type, data = {}) {
+  self.postMessage({ type, ...data });
+}
+
+function progress(stage, fraction) {
+  post("progress", { stage, fraction });
+}
+
+async function load(config) {
+  progress("Starting Python", 0.05);
+  const { loadPyodide } = await import(config.pyodide_url + "pyodide.mjs");
+  py = await loadPyodide({
+    indexURL: config.pyodide_url,
+    env: { PYTHONHASHSEED: "0" }, // every browser orders sets and dicts of strings alike
+    packages: ["numpy", "micropip"],
+  });
+  py.runPython("import numpy, micropip"); // loadPackage fails quietly; an import fails loudly
+  progress("Installing packages", 0.55);
+  const siteDir = "/home/pyodide/mugsite";
+  py.FS.mkdirTree(siteDir);
+  py.FS.writeFile(`${siteDir}/_multiprocessing.py`, MP_STUB);
+  py.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(siteDir)})`);
+  py.globals.set("mug_packages", py.toPy(config.packages));
+  py.globals.set("mug_index_urls", py.toPy(config.index_urls));
+  await py.runPythonAsync("import micropip\nawait micropip.install(mug_packages, index_urls=mug_index_urls)");
+  progress("Loading the game", 0.8);
+  const bundle = await (await fetch(config.bundle_url)).json();
+  for (const [path, source] of Object.entries(bundle.files)) {
+    py.FS.mkdirTree(`${siteDir}/${path.split("/").slice(0, -1).join("/")}`);
+    py.FS.writeFile(`${siteDir}/${path}`, source);
+  }
+  const loop = py.pyimport("mug.loop");
+  const booted = JSON.parse(loop.boot(JSON.stringify(config.loop)));
+  tickFn = loop.tick;
+  post("ready", { agents: booted.agents, runtime: runtimeInfo() });
+  self.startEpisode = (episode, seed) => JSON.parse(loop.start(episode, seed));
+}
+
+function runtimeInfo() {
+  const info = py.runPython(`
+import json, sys, importlib.metadata as md
+json.dumps({"python": sys.version.split()[0],
+            "packages": {d.metadata["Name"]: d.version for d in md.distributions()}})`);
+  return { ...JSON.parse(info), pyodide: py.version, userAgent: self.navigator.userAgent };
+}
+
+// A drift-free fixed-rate clock. A late frame still runs (frames are never skipped); its lateness is recorded.
+function startClock(fps) {
+  const period = 1000 / fps;
+  let next = performance.now();
+  const run = () => {
+    const now = performance.now();
+    const late = Math.max(0, now - next);
+    if (!frame(now, late)) return;
+    next += period;
+    // After a long stall (e.g. the machine slept) re-anchor instead of racing through a backlog.
+    if (now - next > 5 * period) next = now + period;
+    clock = setTimeout(run, Math.max(0, next - performance.now()));
+  };
+  clock = setTimeout(run, 0);
+}
+
+function frame(now, late) {
+  const presses = input.presses;
+  input.presses = [];
+  let out;
+  try {
+    out = JSON.parse(tickFn(JSON.stringify({ held: input.held, presses })));
+  } catch (error) {
+    post("error", { stage: "step", message: String(error && error.message ? error.message : error) });
+    return false;
+  }
+  out.row.t = now;
+  out.row.late_ms = late;
+  out.row.focused = input.focused;
+  post("frame", out);
+  if (out.over) {
+    clock = null;
+    return false;
+  }
+  return true;
+}
+
+self.onmessage = async (event) => {
+  const message = event.data;
+  try {
+    if (message.type === "load") {
+      await load(message.config);
+    } else if (message.type === "start") {
+      const started = self.startEpisode(message.episode, message.seed);
+      post("started", started);
+      startClock(message.fps);
+    } else if (message.type === "input") {
+      input.held = message.held;
+      input.presses.push(...message.presses);
+    } else if (message.type === "focus") {
+      input.focused = message.focused;
+    }
+  } catch (error) {
+    post("error", { stage: message.type === "load" ? "load" : "step", message: String(error && error.message ? error.message : error) });
+  }
+};

@@ -1,0 +1,151 @@
+"""Plays a GymScene one frame per call: input to actions, one env step, a render packet and a data row.
+
+The browser's worker calls `boot`, `start` and `tick` (JSON strings in and out, one call per frame);
+the server's replay check uses `GameLoop` directly with recorded actions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from mug.adapters import SINGLE_AGENT, coerce_action, finite_reward, flatten, make_adapter, to_jsonable
+from mug.keys import KeyMap
+
+HUMAN = "human"
+RANDOM = "random"
+
+
+@dataclass
+class LoopConfig:
+    """What the server tells the runtime about a scene (built from the GymScene definition)."""
+
+    env: str
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    agents: dict[str, str] = field(default_factory=lambda: {SINGLE_AGENT: HUMAN})
+    keys: dict[str, Any] = field(default_factory=dict)
+    default_action: Any = 0
+    input_mode: str = "held"
+    fps: int = 30
+    num_episodes: int = 1
+    max_steps: int | None = None
+    render_mode: str = "mug"
+    record_observations: bool = True
+    width: int = 600
+    height: int = 400
+    background: str = "#ffffff"
+    hud: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+class GameLoop:
+    """One env and its episodes; each `step_frame` advances exactly one frame."""
+
+    def __init__(self, config: LoopConfig) -> None:
+        self.config = config
+        self.adapter = make_adapter(config.env, config.env_kwargs, config.render_mode)
+        self.keymap = KeyMap(config.keys, config.default_action)
+        self.humans = [agent for agent, policy in config.agents.items() if policy == HUMAN]
+        self.episode = -1
+        self.frame = 0
+        self.scores: dict[str, float] = {}
+        self.over = True
+
+    def start_episode(self, episode: int, seed: int) -> dict[str, Any]:
+        """Reset with the server's seed; returns the first render and the reset observations."""
+        observations, infos = self.adapter.reset(seed)
+        for offset, agent in enumerate(self.adapter.possible_agents):
+            self.adapter.action_space(agent).seed(seed + 1 + offset)  # random agents replay from the seed
+        self.episode, self.frame, self.over = episode, 0, False
+        self.scores = {agent: 0 for agent in self.adapter.possible_agents}
+        reset = {"infos": {a: flatten(i) for a, i in infos.items()}}
+        if self.config.record_observations:
+            reset["obs"] = to_jsonable(observations)
+        return {"render": self.render(), "hud": self.hud(), "reset": reset}
+
+    def actions_for(self, held: list[str], presses: list[str]) -> dict[str, Any]:
+        """The action of every live agent this frame: keys for humans, the policy for the others."""
+        human_action = self.keymap.pressed(presses) if self.config.input_mode == "press" else self.keymap.held(held)
+        actions = {}
+        for agent in self.adapter.live_agents():
+            if self.config.agents.get(agent, RANDOM) == HUMAN:
+                actions[agent] = human_action
+            else:
+                actions[agent] = self.adapter.action_space(agent).sample()
+        return actions
+
+    def coerce_actions(self, actions: dict[str, Any]) -> dict[str, Any]:
+        """Recorded (JSON) actions back in the types the env's action spaces expect."""
+        return {agent: coerce_action(self.adapter.action_space(agent), action) for agent, action in actions.items()}
+
+    def step_frame(self, actions: dict[str, Any]) -> dict[str, Any]:
+        """Step once with these actions; returns the data row (without client fields)."""
+        observations, rewards, terminated, truncated, infos = self.adapter.step(actions)
+        rewards = {agent: finite_reward(agent, reward, self.frame) for agent, reward in rewards.items()}
+        for agent, reward in rewards.items():
+            self.scores[agent] = self.scores.get(agent, 0) + reward
+        row = {
+            "frame": self.frame,
+            "actions": to_jsonable(actions),
+            "rewards": rewards,
+            "terminated": terminated,
+            "truncated": truncated,
+            "infos": {agent: flatten(info) for agent, info in infos.items()},
+        }
+        if self.config.record_observations:
+            row["obs"] = to_jsonable(observations)
+        self.frame += 1
+        out_of_time = bool(self.config.max_steps and self.frame >= self.config.max_steps)
+        self.over = _all_done(terminated, truncated) or not self.adapter.live_agents() or out_of_time
+        return row
+
+    def render(self) -> dict[str, Any]:
+        """The render packet; envs that return an RGB array are drawn as a raster."""
+        frame = self.adapter.render()
+        if isinstance(frame, dict):
+            return frame
+        if frame is None:
+            return {"objects": [], "removed": [], "reset": False}
+        from mug.surface import rgb_packet  # only envs that draw RGB arrays need numpy here
+
+        return rgb_packet(frame, self.config.width, self.config.height)
+
+    def hud(self) -> str:
+        if not self.config.hud:
+            return ""
+        score = sum(self.scores.get(agent, 0) for agent in self.humans)
+        text = f"Round {self.episode + 1}/{self.config.num_episodes}   Score {score:g}"
+        if self.config.max_steps:
+            text += f"   Time left {max(0, self.config.max_steps - self.frame) / self.config.fps:.0f}s"
+        return text
+
+
+def _all_done(terminated: dict[str, bool], truncated: dict[str, bool]) -> bool:
+    agents = set(terminated) | set(truncated)
+    return bool(agents) and all(terminated.get(agent) or truncated.get(agent) for agent in agents)
+
+
+# The browser's entry points: one live loop per worker, JSON strings across the JS boundary.
+_loop: GameLoop | None = None
+
+
+def boot(config_json: str) -> str:
+    global _loop
+    _loop = GameLoop(LoopConfig.from_dict(json.loads(config_json)))
+    return json.dumps({"agents": _loop.adapter.possible_agents, "humans": _loop.humans})
+
+
+def start(episode: int, seed: int) -> str:
+    return json.dumps(_loop.start_episode(int(episode), int(seed)))
+
+
+def tick(input_json: str) -> str:
+    """One frame: {"held": [...], "presses": [...]} in; {"row", "render", "hud", "over"} out."""
+    data = json.loads(input_json)
+    row = _loop.step_frame(_loop.actions_for(data.get("held", []), data.get("presses", [])))
+    return json.dumps({"row": row, "render": _loop.render(), "hud": _loop.hud(), "over": _loop.over})
