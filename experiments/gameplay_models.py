@@ -40,12 +40,10 @@ class Episode(models.Model):
 
 
 class StepChunk(models.Model):
-    """An accepted upload; its sequence number makes re-sends idempotent."""
+    """An accepted upload, numbered within its episode; the number makes re-sends idempotent."""
 
-    participant = models.ForeignKey("experiments.Participant", on_delete=models.CASCADE, related_name="chunks")
-    scene_key = models.CharField(max_length=200)
-    seq = models.PositiveIntegerField()
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
     first_frame = models.PositiveIntegerField()
     n_rows = models.PositiveIntegerField()
     final = models.BooleanField(default=False)
@@ -53,11 +51,11 @@ class StepChunk(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["participant", "scene_key", "seq"]
-        constraints = [models.UniqueConstraint(fields=["participant", "scene_key", "seq"], name="one_chunk_per_seq")]
+        ordering = ["episode", "number"]
+        constraints = [models.UniqueConstraint(fields=["episode", "number"], name="one_chunk_per_number")]
 
     def __str__(self) -> str:
-        return f"chunk {self.seq} of {self.scene_key}"
+        return f"chunk {self.number} of {self.episode}"
 
 
 class Step(models.Model):

@@ -27,13 +27,14 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
     return {
         "scene_key": key,
         "loop": scene.loop_config(),
-        "state": gameplay.gym_scene_state(participant=participant, scene_key=key, scene=scene),
+        "num_episodes": scene.num_episodes,
         "packages": scene.packages,
         "pyodide_url": request.build_absolute_uri(settings.MUG_RUNTIME["PYODIDE_URL"]),
         "index_urls": [wheel_index + "{package_name}/"],
         "bundle_url": reverse("experiments:gym-bundle", kwargs={"slug": slug, "scene_id": scene.scene_id})
         + f"?h={bundle.code_hash[:16]}",
         "data_url": reverse("experiments:gym-data", kwargs={"slug": slug}),
+        "episode_url": reverse("experiments:gym-episode", kwargs={"slug": slug}),
         "error_url": reverse("experiments:gym-error", kwargs={"slug": slug}),
         "countdown_seconds": scene.countdown_seconds,
         "code_hash": bundle.code_hash,
@@ -69,6 +70,25 @@ def gym_data(request: HttpRequest, slug: str) -> JsonResponse:
         logger.warning("chunk refused for participant %s: %s", participant.pk, error)
         return JsonResponse({"error": str(error)}, status=error.status)
     return JsonResponse(ack)
+
+
+@require_POST
+def gym_episode(request: HttpRequest, slug: str) -> JsonResponse:
+    """Begin the next episode: the server picks its index and seed; 409 once every episode is done."""
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        return JsonResponse({"error": "no participant session"}, status=403)
+    try:
+        scene_key = str(json.loads(request.body)["scene_key"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "send the scene_key"}, status=400)
+    try:
+        episode = gameplay.episode_begin(participant=participant, definition=definition, scene_key=scene_key)
+    except ChunkError as error:
+        return JsonResponse({"error": str(error)}, status=error.status)
+    if episode is None:
+        return JsonResponse({"done": True})
+    return JsonResponse({"done": False, "episode": episode.index, "seed": episode.seed})
 
 
 @require_POST

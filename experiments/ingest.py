@@ -10,7 +10,7 @@ from typing import Any
 
 MAX_CHUNK_BYTES = 2_000_000
 MAX_ROWS = 600
-MAX_SEQ = 10_000_000
+MAX_CHUNKS = 100_000
 MAX_KEY_LENGTH = 64
 
 
@@ -25,8 +25,8 @@ class ChunkError(ValueError):
 @dataclass(frozen=True)
 class Chunk:
     scene_key: str
-    seq: int
     episode: int
+    number: int
     first_frame: int
     final: bool
     rows: list[dict[str, Any]]
@@ -60,8 +60,8 @@ def parse_chunk(body: bytes) -> Chunk:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     return Chunk(
         scene_key=_str(data, "scene_key"),
-        seq=_int(data, "seq", MAX_SEQ),
         episode=_int(data, "episode", 10_000),
+        number=_int(data, "number", MAX_CHUNKS),
         first_frame=first_frame,
         final=_bool(data, "final"),
         rows=rows,

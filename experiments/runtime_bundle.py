@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
 from experiments.gym_scene import MUG_PACKAGE_DIR, GymScene, code_hash
+
+# A module that imports Django or the experiments app is server-side (e.g. the experiment definition).
+SERVER_ONLY = re.compile(r"^\s*(from|import)\s+(django|experiments)\b", re.M)
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,13 @@ def _module_files(module: str) -> dict[str, str]:
 
 
 def _package_files(directory: Path, prefix: str) -> dict[str, str]:
-    return {
-        f"{prefix}/{path.relative_to(directory).as_posix()}": path.read_text(encoding="utf-8")
-        for path in sorted(directory.rglob("*.py"))
-        if "__pycache__" not in path.parts and "tests" not in path.relative_to(directory).parts
-    }
+    """A package's modules, leaving out tests and server-only modules (the experiment definitions)."""
+    files = {}
+    for path in sorted(directory.rglob("*.py")):
+        if "__pycache__" in path.parts or "tests" in path.relative_to(directory).parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        if SERVER_ONLY.search(source):
+            continue
+        files[f"{prefix}/{path.relative_to(directory).as_posix()}"] = source
+    return files

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from experiments import wheelhouse
 
-
-def _directory():
-    return settings.MUG_RUNTIME["WHEELHOUSE_DIR"]
+PLACEHOLDER = "WHEEL.whl"
 
 
-@require_GET
+def _directory() -> Path:
+    return Path(settings.MUG_RUNTIME["WHEELHOUSE_DIR"])
+
+
+@require_safe
 def wheel_index(request: HttpRequest) -> HttpResponse:
     return HttpResponse(wheelhouse.index_page(_directory(), reverse("runtime:wheel-index")))
 
 
-@require_GET
+@require_safe
 def wheel_project(request: HttpRequest, name: str) -> HttpResponse:
-    page = wheelhouse.project_page(_directory(), name, reverse("runtime:wheel-file", kwargs={"filename": "x"})[:-1])
+    # Root-relative file links ("/runtime/wheels/<file>"), including any SCRIPT_NAME prefix.
+    file_prefix = reverse("runtime:wheel-file", kwargs={"filename": PLACEHOLDER}).removesuffix(PLACEHOLDER)
+    page = wheelhouse.project_page(_directory(), name, file_prefix)
     if page is None:
-        raise Http404("no such project")
+        raise Http404("no such project in the wheelhouse")
     return HttpResponse(page)
 
 
-@require_GET
+@require_safe
 def wheel_file(request: HttpRequest, filename: str) -> FileResponse:
     path = wheelhouse.wheel_path(_directory(), filename)
     if path is None:

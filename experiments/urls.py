@@ -11,6 +11,7 @@ urlpatterns = [
     path("x/<slug:slug>/", views.enter, name="enter"),
     path("x/<slug:slug>/flow/", views.flow, name="flow"),
     path("x/<slug:slug>/data/", gym_views.gym_data, name="gym-data"),
+    path("x/<slug:slug>/episodes/", gym_views.gym_episode, name="gym-episode"),
     path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),
     path("x/<slug:slug>/bundle/<slug:scene_id>.json", gym_views.gym_bundle, name="gym-bundle"),
 ]

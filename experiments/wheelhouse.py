@@ -18,39 +18,55 @@ def projects(directory: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     if directory.is_dir():
         for path in sorted(directory.glob("*.whl")):
-            found.setdefault(normalize(path.name.split("-")[0]), []).append(path.name)
+            if path.is_file():
+                found.setdefault(normalize(path.name.split("-")[0]), []).append(path.name)
     return found
 
 
 def index_page(directory: Path, project_url_prefix: str) -> str:
-    links = [f'<a href="{project_url_prefix}{name}/">{html.escape(name)}</a><br>' for name in projects(directory)]
-    return _page("\n".join(links))
+    """The root page: one link per project, to `project_url_prefix` + name + "/"."""
+    links = [
+        f'<a href="{html.escape(project_url_prefix)}{name}/">{html.escape(name)}</a><br>'
+        for name in projects(directory)
+    ]
+    return _page("Simple index", links)
 
 
 def project_page(directory: Path, name: str, file_url_prefix: str) -> str | None:
-    """The project's page with root-relative links and sha256 fragments, or None for an unknown project."""
+    """The project's page with links to `file_url_prefix` + file and sha256 fragments; None if unknown.
+
+    `file_url_prefix` must be root-relative ("/runtime/wheels/") or absolute: micropip 0.9 resolves hrefs
+    against the index's origin, not the page, so a bare relative href would point at the wrong place.
+    """
     files = projects(directory).get(normalize(name))
     if files is None:
         return None
-    # Root-relative hrefs: micropip 0.9 resolves bare relative hrefs against the page, not the index.
     links = [
-        f'<a href="{file_url_prefix}{html.escape(f)}#sha256={_sha256(directory / f)}">{html.escape(f)}</a><br>'
+        f'<a href="{html.escape(file_url_prefix + f)}#sha256={_sha256(directory / f)}">{html.escape(f)}</a><br>'
         for f in files
     ]
-    return _page("\n".join(links))
+    return _page(f"Links for {normalize(name)}", links)
 
 
 def wheel_path(directory: Path, filename: str) -> Path | None:
-    """The wheel's path if `filename` is exactly a wheel in the folder (no traversal, no other files)."""
-    if "/" in filename or "\\" in filename or not filename.endswith(".whl"):
+    """The wheel's path if `filename` is exactly the name of a wheel in the folder, else None (no traversal)."""
+    if not directory.is_dir() or not filename.endswith(".whl"):
         return None
-    path = directory / filename
-    return path if path.is_file() else None
+    names = {path.name for path in directory.glob("*.whl") if path.is_file()}
+    return directory / filename if filename in names else None
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def _page(body: str) -> str:
-    return f"<!DOCTYPE html>\n<html><body>\n{body}\n</body></html>\n"
+def _page(title: str, links: list[str]) -> str:
+    body = "\n".join(links)
+    return (
+        '<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.0">'
+        f"<title>{html.escape(title)}</title></head><body>\n{body}\n</body></html>\n"
+    )

@@ -106,6 +106,8 @@ class GameLoop:
 
     def render(self) -> dict[str, Any]:
         """The render packet; envs that return an RGB array are drawn as a raster."""
+        if self.config.render_mode is None:  # headless (the server's replay check)
+            return {"objects": [], "removed": [], "reset": False}
         frame = self.adapter.render()
         if isinstance(frame, dict):
             return frame

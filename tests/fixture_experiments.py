@@ -97,6 +97,8 @@ game = Experiment(
 
 PATHS = [
     "examples.demo.experiment:experiment",
+    "examples.cartpole.experiment:experiment",
+    "examples.tag.experiment:experiment",
     "tests.fixture_experiments:flow",
     "tests.fixture_experiments:fixed_codes",
     "tests.fixture_experiments:timed",

@@ -18,26 +18,31 @@ def runtime_config(client, slug: str) -> dict:
     return json.loads(match.group(1))
 
 
+def begin_episode(client, slug: str, scene_key: str) -> dict:
+    response = client.post(
+        f"/x/{slug}/episodes/", json.dumps({"scene_key": scene_key}), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
 def episode_chunks(config: dict, episode: int, seed: int, keys=lambda frame: ["ArrowLeft"]) -> list[dict]:
     """Play one episode and return its upload chunks, exactly as the browser would build them."""
     loop = GameLoop(LoopConfig.from_dict(config["loop"]))
     started = loop.start_episode(episode, seed)
-    meta = {"seed": seed, "runtime": {"python": "scripted"}, "reset": started["reset"]}
+    meta = {"runtime": {"python": "scripted"}, "reset": started["reset"]}
     rows = []
     while not loop.over:
         row = loop.step_frame(loop.actions_for(keys(loop.frame), []))
         rows.append({**row, "t": float(loop.frame) * 33.3, "late_ms": 0.0, "focused": True})
     loop.adapter.close()
     chunks = []
-    for first in range(0, len(rows), ROWS_PER_CHUNK):
+    for number, first in enumerate(range(0, len(rows), ROWS_PER_CHUNK)):
         part = rows[first : first + ROWS_PER_CHUNK]
-        chunks.append({"episode": episode, "first_frame": first, "final": False, "rows": part, "meta": meta})
+        chunk = {"scene_key": config["scene_key"], "episode": episode, "number": number, "first_frame": first}
+        chunks.append({**chunk, "final": False, "rows": part, **({"meta": meta} if number == 0 else {})})
     chunks[-1]["final"] = True
     return chunks
-
-
-def number(chunks: list[dict], scene_key: str, first_seq: int) -> list[dict]:
-    return [{**chunk, "scene_key": scene_key, "seq": first_seq + i} for i, chunk in enumerate(chunks)]
 
 
 def post_chunk(client, slug: str, chunk: dict | bytes | str):
@@ -46,15 +51,13 @@ def post_chunk(client, slug: str, chunk: dict | bytes | str):
 
 
 def play_scene(client, slug: str, keys=lambda frame: ["ArrowLeft"]) -> dict:
-    """Play every remaining episode of the current gym scene and upload it; returns the runtime config."""
+    """Begin and play every remaining episode of the current gym scene and upload it; returns the config."""
     config = runtime_config(client, slug)
-    state = config["state"]
-    seq, attempt = state["next_seq"], state["next_episode"]
-    for done in range(state["episodes_done"], config["loop"]["num_episodes"]):
-        chunks = number(episode_chunks(config, attempt, state["seeds"][done], keys), config["scene_key"], seq)
-        for chunk in chunks:
+    for _ in range(100):
+        begun = begin_episode(client, slug, config["scene_key"])
+        if begun["done"]:
+            return config
+        for chunk in episode_chunks(config, begun["episode"], begun["seed"], keys):
             response = post_chunk(client, slug, chunk)
             assert response.status_code == 200, response.content
-        seq += len(chunks)
-        attempt += 1
-    return config
+    raise AssertionError("the server never said the scene was done")

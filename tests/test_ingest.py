@@ -10,7 +10,7 @@ from django.test import Client
 from experiments.gameplay_models import Episode, Step, StepChunk
 from experiments.models import Participant
 from tests.flowhelpers import enter, page, scene_key, submit
-from tests.gameclient import episode_chunks, number, play_scene, post_chunk, runtime_config
+from tests.gameclient import begin_episode, episode_chunks, play_scene, post_chunk, runtime_config
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,9 @@ def player():
 @pytest.fixture
 def first_episode(player):
     config = runtime_config(player, "game")
-    return config, number(episode_chunks(config, 0, config["state"]["seeds"][0]), "play", 0)
+    begun = begin_episode(player, "game", "play")
+    assert begun == {"done": False, "episode": 0, "seed": 11}
+    return config, episode_chunks(config, 0, begun["seed"])
 
 
 def test_a_played_scene_stores_every_step_and_then_advances(player):
@@ -61,6 +63,9 @@ def test_a_resent_chunk_is_acknowledged_once_and_stored_once(player, first_episo
     again = post_chunk(player, "game", chunks[0]).json()
     assert (first["duplicate"], again["duplicate"]) == (False, True) and first["ack"] == again["ack"] == 0
     assert Step.objects.count() == len(chunks[0]["rows"]) and StepChunk.objects.count() == 1
+    for chunk in chunks[1:]:
+        post_chunk(player, "game", chunk)
+    assert post_chunk(player, "game", chunks[-1]).json()["duplicate"] is True  # even after the episode is complete
 
 
 def test_a_replayed_chunk_id_with_other_content_is_refused_and_changes_nothing(player, first_episode):
@@ -69,7 +74,7 @@ def test_a_replayed_chunk_id_with_other_content_is_refused_and_changes_nothing(p
     before = list(Step.objects.order_by("frame").values_list("frame", "rewards"))
     forged = {**chunks[0], "rows": [{**chunks[0]["rows"][0], "rewards": {"chaser": 99, "runner": 0}}]}
     response = post_chunk(player, "game", forged)
-    assert response.status_code == 409 and "different content" in response.json()["error"]
+    assert response.status_code == 409 and "other content" in response.json()["error"]
     assert list(Step.objects.order_by("frame").values_list("frame", "rewards")) == before
 
 
@@ -77,9 +82,10 @@ def test_out_of_order_chunks_are_refused(player, first_episode):
     _, chunks = first_episode
     response = post_chunk(player, "game", chunks[1])
     assert response.status_code == 409 and "expected 0" in response.json()["error"]
-    later_episode = {**chunks[0], "episode": 3}
-    assert post_chunk(player, "game", later_episode).status_code == 409
-    assert not Step.objects.exists() and not Episode.objects.exists()
+    never_begun = {**chunks[0], "episode": 3}
+    response = post_chunk(player, "game", never_begun)
+    assert response.status_code == 409 and "never begun" in response.json()["error"]
+    assert not Step.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -88,12 +94,11 @@ def test_out_of_order_chunks_are_refused(player, first_episode):
         (lambda c: json.dumps(c).replace('"chaser": -0.01', '"chaser": NaN', 1), 400, "NaN is not a valid number"),
         (lambda c: json.dumps(c).replace('"chaser": -0.01', '"chaser": Infinity', 1), 400, "Infinity is not a valid"),
         (lambda c: json.dumps(c)[:-5], 400, "not valid JSON"),
-        (lambda c: json.dumps({**c, "seq": -1}), 400, "seq must be an integer"),
+        (lambda c: json.dumps({**c, "number": -1}), 400, "number must be an integer"),
         (lambda c: json.dumps({**c, "rows": [{**c["rows"][0], "frame": 5}]}), 400, "consecutive frames"),
         (lambda c: json.dumps({**c, "rows": [{**c["rows"][0], "rewards": {"chaser": "1"}}]}), 400, "finite number"),
         (lambda c: json.dumps({**c, "rows": c["rows"] * 20}), 400, "at most 600 rows"),
         (lambda c: json.dumps({**c, "pad": "x" * 2_100_000}), 413, "the limit is"),
-        (lambda c: json.dumps({**c, "meta": {**c["meta"], "seed": 12345}}), 400, "server's seed"),
         (lambda c: json.dumps({**c, "scene_key": "end"}), 409, "not at scene"),
     ],
 )
@@ -103,6 +108,7 @@ def test_bad_chunks_get_a_clear_error_and_store_nothing(player, first_episode, m
     assert response.status_code == status
     assert message in response.json()["error"]
     assert not Step.objects.exists() and not StepChunk.objects.exists()
+    assert Episode.objects.get().n_steps == 0
 
 
 def test_data_goes_to_the_cookie_owner_only(player, first_episode):
@@ -111,30 +117,39 @@ def test_data_goes_to_the_cookie_owner_only(player, first_episode):
     assert post_chunk(stranger, "game", chunks[0]).status_code == 403
     other = Client()
     enter(other, "game", PROLIFIC_PID="gamer2")
-    assert post_chunk(other, "game", chunks[0]).status_code == 200  # stored as gamer2's data, not gamer1's
-    assert Episode.objects.get().participant.external_id == "gamer2"
+    response = post_chunk(other, "game", chunks[0])  # gamer2 has begun no episode: gamer1's is not reachable
+    assert response.status_code == 409 and "never begun" in response.json()["error"]
+    begin_episode(other, "game", "play")
+    assert post_chunk(other, "game", chunks[0]).status_code == 200  # stored as gamer2's own episode 0
     assert post_chunk(player, "game", chunks[0]).json()["duplicate"] is False
+    assert sorted(Episode.objects.values_list("participant__external_id", "n_steps")) == [
+        ("gamer1", 60),
+        ("gamer2", 60),
+    ]
 
 
 def test_a_reload_mid_episode_keeps_the_partial_episode_and_replays_the_seed(player, first_episode):
     config, chunks = first_episode
     post_chunk(player, "game", chunks[0])
-    reloaded = runtime_config(player, "game")
-    assert reloaded["state"] == {"episodes_done": 0, "next_episode": 1, "next_seq": 1, "seeds": [11, 12]}
+    # The reloaded page begins a new attempt; the old page's last chunk arrives after that.
+    assert begin_episode(player, "game", "play") == {"done": False, "episode": 1, "seed": 11}
+    assert post_chunk(player, "game", chunks[1]).status_code == 200
+    for chunk in episode_chunks(config, 1, 11):
+        assert post_chunk(player, "game", chunk).status_code == 200
     play_scene(player, "game")
     assert list(Episode.objects.order_by("index").values_list("index", "seed", "status")) == [
         (0, 11, "interrupted"),
         (1, 11, "complete"),
         (2, 12, "complete"),
     ]
-    assert Episode.objects.get(index=0).steps.count() == len(chunks[0]["rows"])
+    interrupted = Episode.objects.get(index=0)
+    assert interrupted.n_steps == 120 and interrupted.steps.count() == 120
 
 
 def test_no_more_episodes_than_the_scene_has(player):
-    config = play_scene(player, "game")
-    extra = number(episode_chunks(config, 2, 12), "play", 99)
-    response = post_chunk(player, "game", extra[0])
-    assert response.status_code == 409 and "no more episodes" in response.json()["error"]
+    play_scene(player, "game")
+    assert begin_episode(player, "game", "play") == {"done": True}
+    assert Episode.objects.count() == 2
 
 
 def test_runtime_error_ends_the_flow_with_its_own_code(player):

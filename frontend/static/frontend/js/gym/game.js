@@ -47,6 +47,23 @@ function bootWorker() {
   return { worker, ready };
 }
 
+async function beginEpisode() {
+  for (let delay = 500; ; delay = Math.min(delay * 2, 8000)) {
+    try {
+      const response = await fetch(config.episode_url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+        body: JSON.stringify({ scene_key: config.scene_key }),
+      });
+      if (response.ok) return await response.json();
+      if (response.status < 500) return { done: true }; // the scene is over for this participant
+    } catch {
+      // offline for a moment: try again
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
 function countdown(seconds) {
   const box = $("countdown");
   return new Promise((resolve) => {
@@ -96,13 +113,7 @@ async function main() {
     return;
   }
   const storageKey = `mug:${location.pathname}:${config.scene_key}`;
-  const uploader = new Uploader({
-    url: config.data_url,
-    sceneKey: config.scene_key,
-    storageKey,
-    nextSeq: config.state.next_seq,
-    csrfToken,
-  });
+  const uploader = new Uploader({ url: config.data_url, sceneKey: config.scene_key, storageKey, csrfToken });
   uploader.resume(); // re-send what a previous page load left unacknowledged
   const { worker, ready } = bootWorker();
   const { runtime } = await ready;
@@ -120,12 +131,11 @@ async function main() {
     assets: config.assets || [],
   });
   trackKeys(worker, keysOf(loop.keys));
-  let done = config.state.episodes_done;
-  let attempt = Math.max(config.state.next_episode, uploader.highestEpisode() + 1);
-  while (done < loop.num_episodes && !failed) {
+  // The server decides each episode's index and seed, and when there are no more to play.
+  for (let next = await beginEpisode(); !next.done && !failed; next = await beginEpisode()) {
     await countdown(config.countdown_seconds);
-    await playEpisode(worker, renderer, uploader, attempt++, config.state.seeds[done], runtime);
-    done++;
+    await playEpisode(worker, renderer, uploader, next.episode, next.seed, runtime);
+    await uploader.drained(); // the server counts an episode as done only once all of it has arrived
   }
   if (failed) return;
   $("in-game").hidden = true;

@@ -1,17 +1,17 @@
-// Step data upload: rows are sealed into numbered chunks, kept in localStorage until the server
-// acknowledges them, and sent one at a time in order. A reload re-sends whatever was not acknowledged.
+// Step data upload: rows are sealed into chunks numbered within their episode, kept in localStorage until
+// the server acknowledges them, and sent one at a time in order. A reload re-sends whatever was not
+// acknowledged; (episode, number) makes a re-send idempotent on the server.
 
 const ROWS_PER_CHUNK = 60;
 const PERMANENT = new Set([400, 403, 409, 413]);
 
 export class Uploader {
-  constructor({ url, sceneKey, storageKey, nextSeq, csrfToken }) {
+  constructor({ url, sceneKey, storageKey, csrfToken }) {
     this.url = url;
     this.sceneKey = sceneKey;
     this.storageKey = storageKey;
     this.csrfToken = csrfToken;
     this.pending = this.#restore();
-    this.seq = Math.max(nextSeq, ...this.pending.map((chunk) => chunk.seq + 1));
     this.rows = [];
     this.episode = null;
     this.meta = null;
@@ -22,14 +22,11 @@ export class Uploader {
     window.addEventListener("pagehide", () => this.#seal(false));
   }
 
-  /** Episode attempts already begun in this browser but possibly unknown to the server. */
-  highestEpisode() {
-    return Math.max(-1, ...this.pending.map((chunk) => chunk.episode));
-  }
-
+  /** The server began `episode`; `meta` (runtime and reset data) travels with its first chunk. */
   beginEpisode(episode, meta) {
     this.episode = episode;
     this.meta = meta;
+    this.number = 0;
     this.firstFrame = 0;
     this.rows = [];
   }
@@ -58,13 +55,14 @@ export class Uploader {
     if (this.episode === null || (!this.rows.length && !final)) return;
     const chunk = {
       scene_key: this.sceneKey,
-      seq: this.seq++,
       episode: this.episode,
+      number: this.number,
       first_frame: this.firstFrame,
       final,
       rows: this.rows,
     };
-    if (this.meta) chunk.meta = this.meta; // sent with every chunk until the episode exists on the server
+    if (this.number === 0) chunk.meta = this.meta;
+    this.number++;
     this.firstFrame += this.rows.length;
     this.rows = [];
     this.pending.push(chunk);
@@ -81,7 +79,6 @@ export class Uploader {
       const status = await this.#send(chunk);
       if (status === 200 || PERMANENT.has(status)) {
         if (status !== 200) this.rejected++;
-        if (status === 200 && chunk.episode === this.episode) this.meta = null;
         this.pending.shift();
         this.#persist();
         delay = 500;
@@ -102,7 +99,7 @@ export class Uploader {
         body: JSON.stringify(chunk),
         credentials: "same-origin",
       });
-      if (response.status !== 200) console.warn("chunk", chunk.seq, response.status, await response.text());
+      if (response.status !== 200) console.warn("chunk", chunk.episode, chunk.number, response.status, await response.text());
       return response.status;
     } catch (error) {
       return 0; // offline or the server is restarting: retry

@@ -10,6 +10,7 @@ const MP_STUB = `
 # gymnasium 1.x imports multiprocessing.synchronize, which needs this module; Pyodide has no processes.
 SEM_VALUE_MAX = 2**31 - 1
 class SemLock:
+    SEM_VALUE_MAX = SEM_VALUE_MAX
     def __init__(self, *args, **kwargs):
         raise OSError("no multiprocessing in the browser")
 def sem_unlink(name):

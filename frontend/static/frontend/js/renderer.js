@@ -1,0 +1,193 @@
+// Draws MUG render packets with Phaser 3 (from npm, loaded as window.Phaser). Objects are kept by id and
+// updated in place; ephemeral ones vanish when a packet omits them; persistent ones stay until removed.
+
+import { drawGraphics, isGraphics, rasterImage } from "./shapes.js";
+
+const ALIGN_ORIGIN = { left: 0, center: 0.5, right: 1 };
+
+export async function createRenderer(parent, { width, height, background, assets = [] }) {
+  const Phaser = window.Phaser;
+  const hudLine = document.createElement("div");
+  hudLine.className = "hud";
+  parent.appendChild(hudLine);
+  const scene = await new Promise((resolve, reject) => {
+    // CANVAS, not WebGL: identical pixels in headless test browsers and on machines without a GPU.
+    new Phaser.Game({
+      type: Phaser.CANVAS,
+      parent,
+      width,
+      height,
+      backgroundColor: background,
+      banner: false,
+      audio: { noAudio: true },
+      scene: {
+        preload() {
+          this.load.on("loaderror", (file) => reject(new Error(`could not load the game image ${file.key}`)));
+          for (const asset of assets) {
+            if (asset.kind === "atlas") this.load.atlas(asset.name, asset.url, asset.atlas_url);
+            else this.load.image(asset.name, asset.url);
+          }
+        },
+        create() {
+          resolve(this);
+        },
+      },
+    });
+  });
+  return new PacketRenderer(scene, hudLine);
+}
+
+class PacketRenderer {
+  constructor(scene, hudLine) {
+    this.scene = scene;
+    this.hudLine = hudLine;
+    this.objects = new Map(); // id -> { spec, node }
+    this.warned = new Set();
+  }
+
+  draw(packet) {
+    if (packet.reset) this.#clear();
+    for (const id of packet.removed || []) this.#destroy(id);
+    const seen = new Set();
+    for (const spec of packet.objects || []) {
+      seen.add(spec.id);
+      this.#apply(spec);
+    }
+    for (const [id, entry] of this.objects) {
+      if (!entry.spec.persistent && !seen.has(id)) this.#destroy(id);
+    }
+  }
+
+  hud(text) {
+    this.hudLine.textContent = text || "";
+  }
+
+  objectCount() {
+    return this.objects.size;
+  }
+
+  /** For tests: where an object is now and whether it is shown. */
+  objectState(id) {
+    const entry = this.objects.get(id);
+    if (!entry) return null;
+    return { x: entry.node.x, y: entry.node.y, type: entry.spec.type, visible: entry.node.visible };
+  }
+
+  destroy() {
+    this.#clear();
+    this.scene.game.destroy(true);
+    this.hudLine.remove();
+  }
+
+  #apply(spec) {
+    const entry = this.objects.get(spec.id);
+    if (entry && entry.spec.type === spec.type) {
+      this.#update(entry, spec);
+      return;
+    }
+    if (entry) this.#destroy(spec.id);
+    const node = this.#create(spec);
+    if (!node) return;
+    const created = { spec, node };
+    this.objects.set(spec.id, created);
+    this.#style(created, spec);
+  }
+
+  #create(spec) {
+    const add = this.scene.add;
+    if (isGraphics(spec.type)) {
+      const g = add.graphics();
+      drawGraphics(g, spec);
+      g.setPosition(spec.x || 0, spec.y || 0);
+      return g;
+    }
+    if (spec.type === "text") {
+      const text = add.text(spec.x, spec.y, spec.text, this.#font(spec));
+      return text.setOrigin(ALIGN_ORIGIN[spec.align] ?? 0, 0);
+    }
+    if (spec.type === "image") {
+      const image = add.image(spec.x + spec.w / 2, spec.y + spec.h / 2, spec.image, spec.frame ?? undefined);
+      return image.setDisplaySize(spec.w, spec.h).setAngle(spec.angle);
+    }
+    if (spec.type === "raster") {
+      this.#paintRaster(spec);
+      return add.image(spec.x, spec.y, `raster:${spec.id}`).setOrigin(0, 0).setDisplaySize(spec.w, spec.h);
+    }
+    if (!this.warned.has(spec.type)) {
+      this.warned.add(spec.type);
+      console.warn(`MUG renderer: unknown object type ${spec.type}; skipped`);
+    }
+    return null;
+  }
+
+  #update(entry, spec) {
+    const node = entry.node;
+    const old = entry.spec;
+    entry.spec = spec;
+    if (isGraphics(spec.type)) {
+      if (geometryChanged(old, spec)) drawGraphics(node, spec);
+      this.#move(node, spec.x || 0, spec.y || 0, spec.tween_ms);
+    } else if (spec.type === "text") {
+      if (old.text !== spec.text) node.setText(spec.text);
+      node.setStyle(this.#font(spec)).setOrigin(ALIGN_ORIGIN[spec.align] ?? 0, 0);
+      this.#move(node, spec.x, spec.y, spec.tween_ms);
+    } else if (spec.type === "image") {
+      if (old.image !== spec.image || old.frame !== spec.frame) node.setTexture(spec.image, spec.frame ?? undefined);
+      node.setDisplaySize(spec.w, spec.h).setAngle(spec.angle);
+      this.#move(node, spec.x + spec.w / 2, spec.y + spec.h / 2, spec.tween_ms);
+    } else if (spec.type === "raster") {
+      this.#paintRaster(spec);
+      node.setTexture(`raster:${spec.id}`).setDisplaySize(spec.w, spec.h);
+      this.#move(node, spec.x, spec.y, spec.tween_ms);
+    }
+    this.#style(entry, spec);
+  }
+
+  #move(node, x, y, tweenMs) {
+    if (node.x === x && node.y === y) return;
+    this.scene.tweens.killTweensOf(node);
+    if (tweenMs > 0) this.scene.tweens.add({ targets: node, x, y, duration: tweenMs, ease: "Linear" });
+    else node.setPosition(x, y);
+  }
+
+  #style(entry, spec) {
+    entry.node.setDepth(spec.depth || 0).setAlpha(spec.alpha ?? 1);
+  }
+
+  #font(spec) {
+    return { fontFamily: spec.font, fontSize: `${spec.size}px`, color: spec.color || "#000000" };
+  }
+
+  #paintRaster(spec) {
+    const key = `raster:${spec.id}`;
+    const textures = this.scene.textures;
+    let texture = textures.exists(key) ? textures.get(key) : null;
+    if (texture && (texture.width !== spec.width || texture.height !== spec.height)) {
+      textures.remove(key);
+      texture = null;
+    }
+    texture = texture || textures.createCanvas(key, spec.width, spec.height);
+    texture.getContext().putImageData(rasterImage(spec), 0, 0);
+    texture.refresh();
+  }
+
+  #destroy(id) {
+    const entry = this.objects.get(id);
+    if (!entry) return;
+    this.scene.tweens.killTweensOf(entry.node);
+    entry.node.destroy();
+    this.objects.delete(id);
+  }
+
+  #clear() {
+    for (const id of [...this.objects.keys()]) this.#destroy(id);
+  }
+}
+
+function geometryChanged(old, spec) {
+  for (const key of Object.keys(spec)) {
+    if (key === "x" || key === "y" || key === "alpha" || key === "depth" || key === "tween_ms") continue;
+    if (JSON.stringify(old[key]) !== JSON.stringify(spec[key])) return true;
+  }
+  return false;
+}
