@@ -14,9 +14,24 @@ from experiments import gameplay
 from experiments.gym_scene import GymScene
 from experiments.ingest import ChunkError, parse_chunk
 from experiments.runtime_bundle import scene_bundle
+from experiments.stager import base_id, is_branch_key
 from experiments.web import experiment_or_404, participant_for
 
 logger = logging.getLogger(__name__)
+
+
+PYODIDE_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+
+
+def prefetch_urls(request: HttpRequest, definition, participant) -> list[str]:
+    """Pyodide's core files while the participant reads earlier pages, if a game lies ahead in their plan."""
+    for key in participant.plan[participant.position + 1 :]:
+        if is_branch_key(key):
+            continue
+        if isinstance(definition.scene(base_id(key)), GymScene):
+            base = request.build_absolute_uri(settings.MUG_RUNTIME["PYODIDE_URL"])
+            return [base + name for name in PYODIDE_CORE]
+    return []
 
 
 def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, scene: GymScene) -> dict:

@@ -6,10 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from experiments import selectors, services
+from experiments import registry, selectors, services
 from experiments.errors import ApplicationError
 from experiments.gym_scene import GymScene
-from experiments.gym_views import gym_runtime_config
+from experiments.gym_views import gym_runtime_config, prefetch_urls
 from experiments.models import Participant
 from experiments.platforms import parse_entry, return_path
 from experiments.scenes import SubmissionError
@@ -79,9 +79,10 @@ def _submit(request, experiment, definition, participant) -> HttpResponse:
 
 
 def _render_scene(request, experiment, participant, key, scene, errors=None, values=None, status=200):
-    runtime = gym_runtime_config(request, experiment, participant, key, scene) if isinstance(scene, GymScene) else None
+    is_game = isinstance(scene, GymScene)
     context = {
-        "runtime": runtime,
+        "runtime": gym_runtime_config(request, experiment, participant, key, scene) if is_game else None,
+        "prefetch": [] if is_game else prefetch_urls(request, registry.get_experiment(experiment.slug), participant),
         "experiment": experiment,
         "scene": scene,
         "scene_key": key,

@@ -145,3 +145,11 @@ def test_demo_experiment_runs_to_the_end(browser):
 
 def _survey() -> dict:
     return dict(VALID_SURVEY)
+
+
+def test_pages_before_a_game_prefetch_the_runtime(browser):
+    enter(browser, "flow")
+    html = page(browser, "flow").content.decode()
+    assert '<link rel="prefetch" href="https://cdn.jsdelivr.net/pyodide/v0.27.7/full/pyodide.asm.wasm">' in html
+    walk_to_end(browser, "flow")
+    assert "prefetch" not in page(browser, "flow").content.decode()  # nothing ahead on the end page

@@ -88,3 +88,15 @@ def test_a_reload_mid_episode_loses_nothing(game_page):
     for episode in Episode.objects.all():  # chunks numbered without gaps or duplicates
         numbers = list(StepChunk.objects.filter(episode=episode).order_by("number").values_list("number", flat=True))
         assert numbers == list(range(len(numbers)))
+
+
+def test_a_browser_without_webassembly_gets_the_error_outcome_and_its_code(server_url, chromium_context):
+    page = chromium_context.new_page()
+    page.add_init_script("delete window.WebAssembly")
+    page.goto(f"{server_url}/x/game/?PROLIFIC_PID=nowasm")
+    page.wait_for_selector("#completion-code", timeout=60_000)
+    participant = Participant.objects.get(external_id="nowasm")
+    assert participant.status == "runtime_error"
+    assert "WebAssembly" in participant.runtime_errors[0]["message"]
+    assert page.inner_text("#completion-code") == participant.completion_code.code
+    assert "technical problem" in page.content()
