@@ -91,7 +91,10 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
         renderer.draw(message.render);
         renderer.hud(message.hud);
       } else if (message.type === "frame") {
-        window.mugGame.frames++;
+        const game = window.mugGame;
+        if (!game.frames) game.timing.firstFrame = performance.now();
+        game.frames++;
+        game.tickMs += message.tick_ms;
         renderer.draw(message.render);
         renderer.hud(message.hud);
         uploader.add(message.row);
@@ -117,10 +120,12 @@ async function main() {
   uploader.resume(); // re-send what a previous page load left unacknowledged
   const { worker, ready } = bootWorker();
   const { runtime } = await ready;
+  window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
   const start = $("start-button");
   start.disabled = false;
   await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+  window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;
   $("in-game").hidden = false;
   const loop = config.loop;
@@ -138,6 +143,7 @@ async function main() {
     await uploader.drained(); // the server counts an episode as done only once all of it has arrived
   }
   if (failed) return;
+  window.mugGame.played = true;
   $("in-game").hidden = true;
   $("after-game").hidden = false;
   await uploader.drained();
@@ -145,5 +151,6 @@ async function main() {
   $("scene-form").submit();
 }
 
-window.mugGame = { done: false, frames: 0 };
+// Progress and timings the tests and the benchmark read (performance.now() milliseconds).
+window.mugGame = { done: false, frames: 0, tickMs: 0, timing: { boot: performance.now() } };
 main().catch((error) => fail("load", String(error && error.message ? error.message : error)));

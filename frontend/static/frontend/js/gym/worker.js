@@ -83,6 +83,7 @@ function frame(now, late) {
   const presses = input.presses;
   input.presses = [];
   let out;
+  const before = performance.now();
   try {
     out = JSON.parse(tickFn(JSON.stringify({ held: input.held, presses })));
   } catch (error) {
@@ -92,6 +93,7 @@ function frame(now, late) {
   out.row.t = now;
   out.row.late_ms = late;
   out.row.focused = input.focused;
+  out.tick_ms = performance.now() - before; // the one JS->Python call of this frame, for the benchmark
   post("frame", out);
   if (out.over) {
     clock = null;

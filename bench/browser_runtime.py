@@ -1,0 +1,118 @@
+"""Browser runtime benchmark: load time cold vs preloaded, and per-frame cost in Pyodide vs native CPython.
+
+Run: .venv/bin/python bench/browser_runtime.py [--runs 3]. Needs bin/setup --dev (Chromium, var/pyodide).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._server import mug_server  # noqa: E402
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]  # fmt: skip
+KEYS = ["ArrowRight", "ArrowLeft"]
+
+
+def play_once(playwright, base: str, run: int, preload: bool) -> dict:
+    """One participant from consent to the end of the CartPole scene; returns the page's timings."""
+    with tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path="/usr/bin/chromium", headless=True, args=FLAGS
+        )
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        # Cold: the prefetches on the consent and instructions pages must not warm the cache.
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": not preload})
+        page.goto(f"{base}/x/cartpole/?PROLIFIC_PID=bench{run}{'p' if preload else 'c'}")
+        page.check("input[name=consent]")
+        page.click("button[value=agree]")
+        page.wait_for_selector(".scene-instructions")
+        page.wait_for_timeout(4000 if preload else 0)  # reading time, during which the prefetch runs
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+        page.click("button[type=submit]")
+        page.wait_for_function("window.mugGame && window.mugGame.timing.ready", timeout=180_000)
+        page.click("#start-button")
+        for i in range(40):  # keep the pole up a little: alternate pushes
+            page.keyboard.press(KEYS[i % 2])
+            page.wait_for_timeout(60)
+        # Read the timings the moment play ends: the page moves on once the data is stored.
+        handle = page.wait_for_function(
+            "window.mugGame.played && JSON.stringify(window.mugGame)", polling=20, timeout=120_000
+        )
+        game = json.loads(handle.json_value())
+        context.close()
+    timing = game["timing"]
+    return {
+        "load_ms": timing["ready"] - timing["boot"],
+        "start_to_first_frame_ms": timing["firstFrame"] - timing["start"],
+        "browser_tick_ms": game["tickMs"] / game["frames"],
+        "frames": game["frames"],
+    }
+
+
+def native_tick_ms(frames: int) -> float:
+    """The same loop (step + render + JSON, through mug.loop.tick) in this CPython process."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
+    import django
+
+    django.setup()
+    from examples.cartpole.experiment import CARTPOLE
+    from mug import loop
+
+    loop.boot(json.dumps(CARTPOLE.loop_config()))
+    loop.start(0, 1)
+    total, done = 0.0, 0
+    while done < frames:
+        began = time.perf_counter()
+        out = json.loads(loop.tick(json.dumps({"held": [KEYS[done % 2]], "presses": []})))
+        total += time.perf_counter() - began
+        done += 1
+        if out["over"]:
+            loop.start(0, done)
+    return 1000 * total / frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    results = {"cold": [], "preload": []}
+    with mug_server() as base, sync_playwright() as playwright:
+        for run in range(args.runs):  # interleaved, so machine noise hits both alike
+            results["cold"].append(play_once(playwright, base, run, preload=False))
+            results["preload"].append(play_once(playwright, base, run, preload=True))
+    all_runs = results["cold"] + results["preload"]
+    frames = sum(r["frames"] for r in all_runs)
+    browser = statistics.median(r["browser_tick_ms"] for r in all_runs)
+    native = native_tick_ms(max(frames, 500))
+    med = lambda kind, key: statistics.median(r[key] for r in results[kind])  # noqa: E731
+    print(f"runs: {args.runs} cold + {args.runs} preloaded, CartPole, headless Chromium, Pyodide 0.27.7")
+    cold, warm = med("cold", "load_ms"), med("preload", "load_ms")
+    print(f"load (page start -> runtime ready): cold {cold:.0f} ms, preloaded {warm:.0f} ms, ratio {warm / cold:.2f}")
+    first_cold, first_warm = med("cold", "start_to_first_frame_ms"), med("preload", "start_to_first_frame_ms")
+    print(
+        f"click Start -> first frame (3 s countdown included): cold {first_cold:.0f} ms, preloaded {first_warm:.0f} ms"
+    )
+    print(
+        f"per-frame Python call (step + render + JSON): browser {browser:.3f} ms, native CPython {native:.3f} ms, "
+        f"ratio {browser / native:.1f}x ({frames} browser frames)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Ingest throughput: step rows per second through the upload endpoint vs a bare bulk insert of the same rows.
+
+Run: .venv/bin/python bench/ingest.py [--chunks 200]. Uses a throwaway SQLite file (or DATABASE_URL if set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=200)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="mug-ingest-")
+    os.environ.setdefault("SQLITE_PATH", f"{work}/db.sqlite3")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
+    os.environ["MUG_EXPERIMENTS"] = "tests.fixture_experiments:game"
+    os.environ["DEBUG"] = "1"
+    os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    from experiments.gameplay_models import Episode, Step
+    from tests.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
+
+    client = Client()
+    client.get("/x/game/?PROLIFIC_PID=bench")
+    config = runtime_config(client, "game")
+    template = episode_chunks(config, 0, 11)[0]  # 60 real rows of the Tag env
+    rows_per_chunk = len(template["rows"])
+    begun = begin_episode(client, "game", "play")
+    endpoint = _timed(lambda i: _post(client, post_chunk, template, begun["episode"], i), args.chunks)
+    episode = Episode.objects.get(index=begun["episode"])
+    bare = _timed(lambda i: _bulk(Step, episode, template["rows"], i), args.chunks)
+    total = args.chunks * rows_per_chunk
+    print(
+        f"{args.chunks} chunks x {rows_per_chunk} rows, {os.environ.get('DATABASE_URL') and 'PostgreSQL' or 'SQLite'}"
+    )
+    print(f"upload endpoint (parse, validate, store, ack): {total / endpoint:,.0f} rows/s")
+    print(f"bare bulk_create of the same rows: {total / bare:,.0f} rows/s; endpoint/bare ratio {bare / endpoint:.2f}")
+
+
+def _post(client, post_chunk, template, episode, number):
+    rows = [{**row, "frame": number * len(template["rows"]) + i} for i, row in enumerate(template["rows"])]
+    chunk = {**template, "episode": episode, "number": number, "first_frame": rows[0]["frame"], "rows": rows}
+    response = post_chunk(client, "game", json.dumps(chunk))
+    assert response.status_code == 200, response.content
+
+
+def _bulk(step_model, episode, rows, number):
+    base = 10_000_000 + number * len(rows)
+    step_model.objects.bulk_create(
+        step_model(
+            episode=episode, frame=base + i, client_time=row["t"], actions=row["actions"], rewards=row["rewards"],
+            terminated=row["terminated"], truncated=row["truncated"], infos=row["infos"], observations=row["obs"],
+        )
+        for i, row in enumerate(rows)
+    )  # fmt: skip
+
+
+def _timed(action, count: int) -> float:
+    began = time.perf_counter()
+    for i in range(count):
+        action(i)
+    return time.perf_counter() - began
+
+
+if __name__ == "__main__":
+    main()
