@@ -23,15 +23,27 @@ logger = logging.getLogger(__name__)
 PYODIDE_CORE = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
 
 
-def prefetch_urls(request: HttpRequest, definition, participant) -> list[str]:
-    """Pyodide's core files while the participant reads earlier pages, if a game lies ahead in their plan."""
+def upcoming_game(definition, participant) -> tuple[str, GymScene] | None:
+    """The next game scene in the participant's stored plan, if one lies ahead (branches not yet resolved aside)."""
     for key in participant.plan[participant.position + 1 :]:
-        if is_branch_key(key):
-            continue
-        if isinstance(definition.scene(base_id(key)), GymScene):
-            base = request.build_absolute_uri(settings.MUG_RUNTIME["PYODIDE_URL"])
-            return [base + name for name in PYODIDE_CORE]
-    return []
+        scene = None if is_branch_key(key) else definition.scene(base_id(key))
+        if isinstance(scene, GymScene):
+            return key, scene
+    return None
+
+
+def preload_context(request: HttpRequest, experiment, definition, participant) -> dict:
+    """On pages before a game: the game's runtime configuration (the page boots it in a worker right away)
+    and Pyodide's core files to prefetch, for browsers or pages that do not boot early."""
+    upcoming = upcoming_game(definition, participant)
+    if upcoming is None:
+        return {"preboot": None, "prefetch": []}
+    key, scene = upcoming
+    base = request.build_absolute_uri(settings.MUG_RUNTIME["PYODIDE_URL"])
+    return {
+        "preboot": gym_runtime_config(request, experiment, participant, key, scene),
+        "prefetch": [base + name for name in PYODIDE_CORE],
+    }
 
 
 def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, scene: GymScene) -> dict:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from experiments import registry, selectors, services
 from experiments.errors import ApplicationError
 from experiments.gym_scene import GymScene
-from experiments.gym_views import gym_runtime_config, prefetch_urls
+from experiments.gym_views import gym_runtime_config, preload_context
 from experiments.models import Participant
 from experiments.platforms import parse_entry, return_path
 from experiments.scenes import SubmissionError
@@ -80,9 +80,12 @@ def _submit(request, experiment, definition, participant) -> HttpResponse:
 
 def _render_scene(request, experiment, participant, key, scene, errors=None, values=None, status=200):
     is_game = isinstance(scene, GymScene)
+    preload = (
+        {} if is_game else preload_context(request, experiment, registry.get_experiment(experiment.slug), participant)
+    )
     context = {
         "runtime": gym_runtime_config(request, experiment, participant, key, scene) if is_game else None,
-        "prefetch": [] if is_game else prefetch_urls(request, registry.get_experiment(experiment.slug), participant),
+        **preload,
         "experiment": experiment,
         "scene": scene,
         "scene_key": key,

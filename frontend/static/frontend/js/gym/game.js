@@ -3,11 +3,12 @@
 
 import { createRenderer } from "../renderer.js";
 import { keysOf, trackKeys } from "./input.js";
+import { bootRuntime } from "./runtime.js";
 import { Uploader } from "./uploader.js";
 
-const config = JSON.parse(document.getElementById("mug-runtime").textContent);
 const $ = (id) => document.getElementById(id);
-const csrfToken = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+let config = null;
+let csrfToken = "";
 let failed = false;
 
 function setProgress(stage, fraction) {
@@ -30,21 +31,6 @@ async function fail(stage, message) {
   } catch {
     // The message on the page already tells the participant what to do.
   }
-}
-
-function bootWorker() {
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-  const ready = new Promise((resolve) => {
-    worker.addEventListener("message", (event) => {
-      const message = event.data;
-      if (message.type === "progress") setProgress(message.stage, message.fraction);
-      else if (message.type === "ready") resolve(message);
-      else if (message.type === "error") fail(message.stage, message.message);
-    });
-  });
-  worker.addEventListener("error", (event) => fail("load", event.message || "the game worker failed"));
-  worker.postMessage({ type: "load", config });
-  return { worker, ready };
 }
 
 async function beginEpisode() {
@@ -110,6 +96,26 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
   });
 }
 
+/** Run the game scene on this page; reuses a runtime that an earlier page of the flow already began to boot. */
+export function mountGame() {
+  config = JSON.parse(document.getElementById("mug-runtime").textContent);
+  csrfToken = document.querySelector("#scene-form input[name=csrfmiddlewaretoken]").value;
+  failed = false;
+  // Progress and timings that the tests and the benchmark read (performance.now() milliseconds).
+  const now = performance.now();
+  window.mugGame = { done: false, frames: 0, tickMs: 0, timing: { boot: now, mount: now } };
+  main().catch((error) => fail(error.stage || "load", String(error && error.message ? error.message : error)));
+}
+
+function runtimeFor(sceneKey) {
+  const preboot = window.mugRuntime;
+  if (preboot && preboot.sceneKey === sceneKey) {
+    window.mugGame.timing.boot = preboot.bootedAt;
+    return preboot;
+  }
+  return bootRuntime(config);
+}
+
 async function main() {
   if (typeof WebAssembly !== "object") {
     await fail("load", "this browser cannot run WebAssembly");
@@ -118,8 +124,13 @@ async function main() {
   const storageKey = `mug:${location.pathname}:${config.scene_key}`;
   const uploader = new Uploader({ url: config.data_url, sceneKey: config.scene_key, storageKey, csrfToken });
   uploader.resume(); // re-send what a previous page load left unacknowledged
-  const { worker, ready } = bootWorker();
-  const { runtime } = await ready;
+  const booted = runtimeFor(config.scene_key);
+  booted.onProgress((progress) => setProgress(progress.stage, progress.fraction));
+  const worker = booted.worker;
+  const { runtime } = await booted.ready;
+  worker.addEventListener("message", (event) => {
+    if (event.data.type === "error") fail(event.data.stage, event.data.message); // the env raised mid-game
+  });
   window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
   const start = $("start-button");
@@ -150,7 +161,3 @@ async function main() {
   Object.assign(window.mugGame, { done: true, rejected: uploader.rejected });
   $("scene-form").submit();
 }
-
-// Progress and timings the tests and the benchmark read (performance.now() milliseconds).
-window.mugGame = { done: false, frames: 0, tickMs: 0, timing: { boot: performance.now() } };
-main().catch((error) => fail("load", String(error && error.message ? error.message : error)));

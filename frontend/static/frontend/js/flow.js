@@ -1,0 +1,37 @@
+// Keeps the participant on one document while a game lies ahead: scene forms are posted with fetch and the
+// next scene is swapped in, so the game runtime can boot in a worker while earlier pages are being read.
+
+import { mountGame } from "./gym/game.js";
+import { bootRuntime } from "./gym/runtime.js";
+
+function prebootFrom(root) {
+  const data = root.getElementById("mug-preboot");
+  if (!data || window.mugRuntime || typeof WebAssembly !== "object") return;
+  const config = JSON.parse(data.textContent);
+  window.mugRuntime = Object.assign(bootRuntime(config), { bootedAt: performance.now() });
+}
+
+async function submitInPlace(event) {
+  const form = event.target;
+  // Only this flow's own scene forms: the MTurk return form and anything else navigates normally.
+  if (!(form instanceof HTMLFormElement) || form.method !== "post" || form.getAttribute("action")) return;
+  event.preventDefault();
+  const body = new FormData(form, event.submitter);
+  let response;
+  try {
+    response = await fetch(window.location.href, { method: "POST", body, credentials: "same-origin" });
+  } catch {
+    form.submit(); // the network hiccuped: let the browser do a normal post
+    return;
+  }
+  const next = new DOMParser().parseFromString(await response.text(), "text/html");
+  document.title = next.title;
+  document.querySelector("main").replaceWith(document.adoptNode(next.querySelector("main")));
+  window.scrollTo(0, 0);
+  prebootFrom(document);
+  if (document.getElementById("mug-runtime")) mountGame();
+}
+
+prebootFrom(document);
+if (document.getElementById("mug-runtime")) mountGame();
+document.addEventListener("submit", submitInPlace);
