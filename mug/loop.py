@@ -117,6 +117,11 @@ class GameLoop:
 
         return rgb_packet(frame, self.config.width, self.config.height)
 
+    def assets(self) -> list[dict[str, str]]:
+        """Images and atlases the env registered on its `surface`, for the renderer to load before play."""
+        surface = getattr(getattr(self.adapter.env, "unwrapped", self.adapter.env), "surface", None)
+        return surface.assets() if surface is not None and hasattr(surface, "assets") else []
+
     def hud(self) -> str:
         if not self.config.hud:
             return ""
@@ -139,7 +144,7 @@ _loop: GameLoop | None = None
 def boot(config_json: str) -> str:
     global _loop
     _loop = GameLoop(LoopConfig.from_dict(json.loads(config_json)))
-    return json.dumps({"agents": _loop.adapter.possible_agents, "humans": _loop.humans})
+    return json.dumps({"agents": _loop.adapter.possible_agents, "humans": _loop.humans, "assets": _loop.assets()})
 
 
 def start(episode: int, seed: int) -> str:

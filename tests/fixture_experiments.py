@@ -95,6 +95,15 @@ game = Experiment(
     ],
 )
 
+crash = Experiment(
+    slug="crash",
+    title="A game that crashes",
+    stager=[
+        GymScene(scene_id="play", env="tests.envs.crash:make", keys={"a": 1}, max_steps=100, ship=["tests.envs"]),
+        EndScene(scene_id="end"),
+    ],
+)
+
 PATHS = [
     "examples.demo.experiment:experiment",
     "examples.cartpole.experiment:experiment",
@@ -103,4 +112,5 @@ PATHS = [
     "tests.fixture_experiments:fixed_codes",
     "tests.fixture_experiments:timed",
     "tests.fixture_experiments:game",
+    "tests.fixture_experiments:crash",
 ]

@@ -100,3 +100,17 @@ def test_a_browser_without_webassembly_gets_the_error_outcome_and_its_code(serve
     assert "WebAssembly" in participant.runtime_errors[0]["message"]
     assert page.inner_text("#completion-code") == participant.completion_code.code
     assert "technical problem" in page.content()
+
+
+def test_an_env_that_raises_mid_game_ends_the_scene_with_the_error_outcome(server_url, chromium_context, settings):
+    settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
+    page = chromium_context.new_page()
+    page.goto(f"{server_url}/x/crash/?PROLIFIC_PID=crashed")
+    page.wait_for_selector("#start-button:enabled", timeout=LOAD_TIMEOUT_MS)
+    page.click("#start-button")
+    page.wait_for_selector("#completion-code", timeout=60_000)
+    participant = Participant.objects.get(external_id="crashed")
+    assert participant.status == "runtime_error"
+    assert participant.runtime_errors[0]["stage"] == "step"
+    assert "the simulator broke at step 5" in participant.runtime_errors[0]["message"]
+    assert page.inner_text("#completion-code") == participant.completion_code.code

@@ -100,3 +100,45 @@ def test_depth_alpha_tween_and_unknown_types(stage):
     stage.wait_for_function("renderer.objectState('m').x === 190", timeout=5_000)
     draw(stage, {"objects": [{"id": "z", "type": "hologram", "persistent": False}], "removed": [], "reset": False})
     assert stage.evaluate("renderer.objectCount()") == 1  # the unknown object is skipped, the circle stays
+
+
+def png(pixels: list[list[tuple[int, int, int]]]) -> bytes:
+    """A tiny RGB PNG, encoded by hand (no imaging library needed)."""
+    import struct
+    import zlib
+
+    height, width = len(pixels), len(pixels[0])
+    raw = b"".join(b"\x00" + bytes(channel for pixel in row for channel in pixel) for row in pixels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def test_images_and_atlas_frames_are_drawn(server_url, chromium_context):
+    import json
+
+    page = chromium_context.new_page()
+    sheet = png([[(255, 0, 0), (0, 0, 255)]])
+    frames = {"left": {"frame": {"x": 0, "y": 0, "w": 1, "h": 1}}, "right": {"frame": {"x": 1, "y": 0, "w": 1, "h": 1}}}
+    atlas = {"frames": frames, "meta": {"image": "sheet.png", "size": {"w": 2, "h": 1}, "scale": "1"}}
+    files = {"sheet.png": ("image/png", sheet), "sheet.json": ("application/json", json.dumps(atlas).encode())}
+    for name, (kind, body) in files.items():
+        page.route(f"{server_url}/__test__/{name}", lambda route, k=kind, b=body: route.fulfill(content_type=k, body=b))
+    s = Surface(200, 100)
+    s.register_atlas("sheet", "/__test__/sheet.png", "/__test__/sheet.json")
+    s.register_image("whole", "/__test__/sheet.png")
+    assets = json.dumps(s.assets())
+    html = PAGE.replace("assets: [] }", f"assets: {assets} }}")
+    url = f"{server_url}/__test__/renderer.html"
+    page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    page.goto(url)
+    page.wait_for_function("window.renderer !== undefined", timeout=30_000)
+    s.image("sheet", 0, 0, 20, 20, frame="left")
+    s.image("sheet", 30, 0, 20, 20, frame="right")
+    s.image("whole", 60, 0, 40, 20)
+    draw(page, s.commit())
+    assert pixel(page, 10, 10) == (255, 0, 0) and pixel(page, 40, 10) == (0, 0, 255)
+    assert pixel(page, 65, 10) == (255, 0, 0) and pixel(page, 95, 10) == (0, 0, 255)

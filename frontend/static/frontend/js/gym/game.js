@@ -127,7 +127,7 @@ async function main() {
   const booted = runtimeFor(config.scene_key);
   booted.onProgress((progress) => setProgress(progress.stage, progress.fraction));
   const worker = booted.worker;
-  const { runtime } = await booted.ready;
+  const { runtime, assets } = await booted.ready;
   worker.addEventListener("message", (event) => {
     if (event.data.type === "error") fail(event.data.stage, event.data.message); // the env raised mid-game
   });
@@ -144,7 +144,7 @@ async function main() {
     width: loop.width,
     height: loop.height,
     background: loop.background,
-    assets: config.assets || [],
+    assets,
   });
   trackKeys(worker, keysOf(loop.keys));
   // The server decides each episode's index and seed, and when there are no more to play.

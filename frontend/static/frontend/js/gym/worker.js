@@ -51,7 +51,7 @@ async function load(config) {
   const loop = py.pyimport("mug.loop");
   const booted = JSON.parse(loop.boot(JSON.stringify(config.loop)));
   tickFn = loop.tick;
-  post("ready", { agents: booted.agents, runtime: runtimeInfo() });
+  post("ready", { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo() });
   self.startEpisode = (episode, seed) => JSON.parse(loop.start(episode, seed));
 }
 
