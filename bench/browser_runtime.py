@@ -1,7 +1,8 @@
 """Browser runtime benchmark: the wait for the runtime cold vs booted during earlier pages, and the per-frame
 cost in Pyodide vs native CPython.
 
-Run: .venv/bin/python bench/browser_runtime.py [--runs 3]. Needs bin/setup --dev (Chromium, var/pyodide).
+Run: .venv/bin/python bench/browser_runtime.py [--runs 3] [--experiment cartpole|tag].
+Needs bin/setup --dev (Chromium, var/pyodide).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]  # fmt: skip
-KEYS = ["ArrowRight", "ArrowLeft"]
+KEYS = {"cartpole": ["ArrowRight", "ArrowLeft"], "tag": ["ArrowUp", "ArrowRight", "ArrowDown", "ArrowLeft"]}
 
 
-def play_once(playwright, base: str, run: int, preload: bool) -> dict:
-    """One participant from consent to the end of the CartPole scene; returns the page's timings."""
+def play_once(playwright, base: str, slug: str, run: int, preload: bool) -> dict:
+    """One participant from consent to the end of the game scene; returns the page's timings."""
     with tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path="/usr/bin/chromium", headless=True, args=FLAGS
@@ -37,17 +38,18 @@ def play_once(playwright, base: str, run: int, preload: bool) -> dict:
         cdp.send("Network.enable")
         # Cold: the prefetches on the consent and instructions pages must not warm the cache.
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": not preload})
-        page.goto(f"{base}/x/cartpole/?PROLIFIC_PID=bench{run}{'p' if preload else 'c'}")
+        page.goto(f"{base}/x/{slug}/?PROLIFIC_PID=bench{run}{'p' if preload else 'c'}")
+        page.wait_for_timeout(4000 if preload else 0)  # reading the consent page, while the runtime boots
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
         page.check("input[name=consent]")
         page.click("button[value=agree]")
-        page.wait_for_selector(".scene-instructions")
-        page.wait_for_timeout(4000 if preload else 0)  # reading time, during which the prefetch runs
-        cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
-        page.click("button[type=submit]")
+        if slug == "cartpole":
+            page.wait_for_selector(".scene-instructions")
+            page.click("button[type=submit]")
         page.wait_for_function("window.mugGame && window.mugGame.timing.ready", timeout=180_000)
         page.click("#start-button")
-        for i in range(40):  # keep the pole up a little: alternate pushes
-            page.keyboard.press(KEYS[i % 2])
+        for i in range(40):  # some play: cycle through the game's keys
+            page.keyboard.press(KEYS[slug][i % len(KEYS[slug])])
             page.wait_for_timeout(60)
         # Read the timings the moment play ends: the page moves on once the data is stored.
         handle = page.wait_for_function(
@@ -65,21 +67,23 @@ def play_once(playwright, base: str, run: int, preload: bool) -> dict:
     }
 
 
-def native_tick_ms(frames: int) -> float:
+def native_tick_ms(slug: str, frames: int) -> float:
     """The same loop (step + render + JSON, through mug.loop.tick) in this CPython process."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
     import django
 
     django.setup()
     from examples.cartpole.experiment import CARTPOLE
+    from examples.tag.experiment import TAG
     from mug import loop
 
-    loop.boot(json.dumps(CARTPOLE.loop_config()))
+    keys = KEYS[slug]
+    loop.boot(json.dumps({"cartpole": CARTPOLE, "tag": TAG}[slug].loop_config()))
     loop.start(0, 1)
     total, done = 0.0, 0
     while done < frames:
         began = time.perf_counter()
-        out = json.loads(loop.tick(json.dumps({"held": [KEYS[done % 2]], "presses": []})))
+        out = json.loads(loop.tick(json.dumps({"held": [keys[done % len(keys)]], "presses": []})))
         total += time.perf_counter() - began
         done += 1
         if out["over"]:
@@ -90,22 +94,23 @@ def native_tick_ms(frames: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--experiment", choices=sorted(KEYS), default="cartpole")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     results = {"cold": [], "preload": []}
     with mug_server() as base, sync_playwright() as playwright:
         for run in range(args.runs):  # interleaved, so machine noise hits both alike
-            results["cold"].append(play_once(playwright, base, run, preload=False))
-            results["preload"].append(play_once(playwright, base, run, preload=True))
+            results["cold"].append(play_once(playwright, base, args.experiment, run, preload=False))
+            results["preload"].append(play_once(playwright, base, args.experiment, run, preload=True))
     all_runs = results["cold"] + results["preload"]
     frames = sum(r["frames"] for r in all_runs)
     browser = statistics.median(r["browser_tick_ms"] for r in all_runs)
-    native = native_tick_ms(max(frames, 500))
+    native = native_tick_ms(args.experiment, max(frames, 500))
     med = lambda kind, key: statistics.median(r[key] for r in results[kind])  # noqa: E731
-    print(f"runs: {args.runs} cold + {args.runs} preloaded, CartPole, headless Chromium, Pyodide 0.27.7")
+    print(f"runs: {args.runs} cold + {args.runs} preloaded, {args.experiment}, headless Chromium, Pyodide 0.27.7")
     cold, warm = med("cold", "wait_ms"), med("preload", "wait_ms")
-    print(f"wait on the game page for the runtime: cold {cold:.0f} ms, after 4 s on the instructions {warm:.0f} ms")
+    print(f"wait on the game page for the runtime: cold {cold:.0f} ms, after 4 s on the consent page {warm:.0f} ms")
     print(
         f"runtime boot (worker start -> ready): cold {med('cold', 'load_ms'):.0f} ms, "
         f"preloaded {med('preload', 'load_ms'):.0f} ms"

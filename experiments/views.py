@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from experiments import registry, selectors, services
+from experiments import selectors, services
 from experiments.errors import ApplicationError
 from experiments.gym_scene import GymScene
 from experiments.gym_views import gym_runtime_config, preload_context
@@ -64,7 +64,7 @@ def flow(request: HttpRequest, slug: str) -> HttpResponse:
     key, scene = services.participant_current_scene(participant=participant, definition=definition)
     if participant.is_finished:  # the scene was the EndScene
         return _finished(request, experiment, definition, participant)
-    return _render_scene(request, experiment, participant, key, scene)
+    return _render_scene(request, experiment, definition, participant, key, scene)
 
 
 def _submit(request, experiment, definition, participant) -> HttpResponse:
@@ -74,15 +74,15 @@ def _submit(request, experiment, definition, participant) -> HttpResponse:
         services.participant_submit(participant=participant, definition=definition, scene_key=key, data=data)
     except SubmissionError as error:
         scene = definition.scene(base_id(key))
-        return _render_scene(request, experiment, participant, key, scene, errors=error.errors, values=data, status=400)
+        return _render_scene(
+            request, experiment, definition, participant, key, scene, errors=error.errors, values=data, status=400
+        )
     return redirect("experiments:flow", slug=experiment.slug)
 
 
-def _render_scene(request, experiment, participant, key, scene, errors=None, values=None, status=200):
+def _render_scene(request, experiment, definition, participant, key, scene, errors=None, values=None, status=200):
     is_game = isinstance(scene, GymScene)
-    preload = (
-        {} if is_game else preload_context(request, experiment, registry.get_experiment(experiment.slug), participant)
-    )
+    preload = {} if is_game else preload_context(request, experiment, definition, participant)
     context = {
         "runtime": gym_runtime_config(request, experiment, participant, key, scene) if is_game else None,
         **preload,
