@@ -20,6 +20,9 @@ class Episode(models.Model):
     seed = models.BigIntegerField()
     env = models.CharField(max_length=200)
     code_hash = models.CharField(max_length=64)
+    policies = models.JSONField(
+        default=dict, help_text="Who chose each agent's actions: human, random, a Python policy or a model (sha256)."
+    )
     runtime = models.JSONField(default=dict, help_text="What the browser reported: Python and package versions.")
     reset_data = models.JSONField(default=dict, help_text="Observations and infos returned by reset().")
     status = models.CharField(max_length=16, choices=EPISODE_STATUS, default=OPEN)

@@ -11,10 +11,13 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from experiments.errors import DefinitionError
+from experiments.policy_checks import PolicyError, as_space_type, check_policy, model_path
 from experiments.scenes import Scene
 from mug.adapters import EnvConfigError, make_adapter
 from mug.keys import combo_name
-from mug.loop import HUMAN, RANDOM, LoopConfig
+from mug.loop import HUMAN, LoopConfig
+from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
+from mug.policies import describe as describe_policy
 
 DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
 MUG_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "mug"
@@ -24,14 +27,15 @@ MUG_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "mug"
 class GymScene(Scene):
     """Play `env` ("package.module:factory", called with `env_kwargs` and `render_mode`) in the browser.
 
-    `agents` maps agent ids to "human" or "random" (a single-agent Gymnasium env has one agent, "agent").
+    `agents` maps agent ids to "human", "random", a PythonPolicy or an OnnxPolicy (mug.policies); a
+    single-agent Gymnasium env has one agent, "agent". Model paths are relative to the experiment's module.
     `keys` maps a key (KeyboardEvent.key) or a tuple of keys held together to an action. `seed`: None draws
     a random seed per participant, an int gives episode i the seed `seed + i`, a list gives seeds in order.
     """
 
     env: str
     env_kwargs: dict[str, Any] = field(default_factory=dict)
-    agents: dict[str, str] = field(default_factory=lambda: {"agent": HUMAN})
+    agents: dict[str, Any] = field(default_factory=lambda: {"agent": HUMAN})
     keys: dict[str | tuple[str, ...], Any] = field(default_factory=dict)
     default_action: Any = 0
     input_mode: str = "held"
@@ -59,11 +63,11 @@ class GymScene(Scene):
         self._check_numbers()
         if self.input_mode not in ("held", "press"):
             raise DefinitionError(f"gym scene {self.scene_id!r}: input_mode must be 'held' or 'press'")
-        if HUMAN not in self.agents.values() or set(self.agents.values()) - {HUMAN, RANDOM}:
-            raise DefinitionError(f"gym scene {self.scene_id!r}: agents need one 'human'; others 'human' or 'random'")
+        if HUMAN not in self.agents.values():
+            raise DefinitionError(f"gym scene {self.scene_id!r}: agents need at least one 'human'")
         if not self.keys:
             raise DefinitionError(f"gym scene {self.scene_id!r}: map at least one key to an action")
-        self._preflight()
+        self._preflight(base_dir)
 
     def _check_numbers(self) -> None:
         if not 1 <= self.fps <= 120 or self.num_episodes < 1 or (self.max_steps is not None and self.max_steps < 1):
@@ -73,8 +77,9 @@ class GymScene(Scene):
         if isinstance(self.seed, list) and len(self.seed) < self.num_episodes:
             raise DefinitionError(f"gym scene {self.scene_id!r}: give at least num_episodes seeds")
 
-    def _preflight(self) -> None:
-        """Build the env once on the server: an unusable env fails at load time, not mid-study."""
+    def _preflight(self, base_dir: Path) -> None:
+        """Build the env and try the AI policies once on the server: an unusable env or model fails at load
+        time, not mid-study."""
         try:
             adapter = make_adapter(self.env, self.env_kwargs, self.render_mode)
         except (EnvConfigError, TypeError, ValueError, ImportError) as error:
@@ -88,18 +93,41 @@ class GymScene(Scene):
                 )
             for agent in self.agents:
                 if not adapter.action_space(agent).contains(
-                    _as_action(adapter.action_space(agent), self.default_action)
+                    as_space_type(adapter.action_space(agent), self.default_action)
                 ):
                     raise DefinitionError(f"gym scene {self.scene_id!r}: default_action is not in {agent}'s space")
+            self._check_policies(adapter, base_dir)
         finally:
             adapter.close()
+
+    def _check_policies(self, adapter, base_dir: Path) -> None:
+        observations, _ = adapter.reset(0)
+        checked = {}
+        try:
+            for agent, policy in self.agents.items():
+                checked[agent] = check_policy(policy, agent, adapter, observations.get(agent), base_dir)
+        except PolicyError as error:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: {error}") from error
+        self._checked_agents = checked
+        self._model_files = {
+            policy.sha256: model_path(policy, base_dir) for policy in checked.values() if isinstance(policy, OnnxPolicy)
+        }
+
+    def agent_specs(self) -> dict[str, Any]:
+        """Each agent's policy as the runtime's JSON ("human" or a spec with the model's hash and tensors)."""
+        agents = getattr(self, "_checked_agents", self.agents)
+        return {agent: policy if policy == HUMAN else policy_spec(policy) for agent, policy in agents.items()}
+
+    def model_files(self) -> dict[str, Path]:
+        """The ONNX files the browser downloads, by sha256."""
+        return dict(getattr(self, "_model_files", {}))
 
     def loop_config(self) -> dict[str, Any]:
         """The runtime's configuration, as JSON for the browser."""
         config = LoopConfig(
             env=self.env,
             env_kwargs=self.env_kwargs,
-            agents=self.agents,
+            agents=self.agent_specs(),
             keys={combo_name(key): action for key, action in self.keys.items()},
             default_action=self.default_action,
             input_mode=self.input_mode,
@@ -126,24 +154,21 @@ class GymScene(Scene):
         """Python packages/modules of the project that the browser needs: by default the env's own package."""
         if self.ship is not None:
             return list(self.ship)
-        module = self.env.partition(":")[0]
-        spec = importlib.util.find_spec(module)
-        if spec is None or spec.origin is None or not Path(spec.origin).is_relative_to(settings.BASE_DIR):
-            return []  # an installed package (e.g. gymnasium's own envs) comes from the wheels
-        return [module.rpartition(".")[0] or module]
+        paths = [self.env] + [policy.path for policy in self.agents.values() if isinstance(policy, PythonPolicy)]
+        return sorted({package for path in paths for package in _project_package(path)})
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "env": self.env, "agents": self.agents, "fps": self.fps}
+        agents = {agent: spec if spec == HUMAN else describe_policy(spec) for agent, spec in self.agent_specs().items()}
+        return {**super().describe(), "env": self.env, "agents": agents, "fps": self.fps}
 
 
-def _as_action(space, action: Any) -> Any:
-    """JSON-ish actions from a definition compared against numpy-typed spaces."""
-    try:
-        import numpy as np
-
-        return np.asarray(action, dtype=space.dtype) if getattr(space, "dtype", None) is not None else action
-    except (TypeError, ValueError):
-        return action
+def _project_package(path: str) -> list[str]:
+    """The package of "module:attr" if it is the project's own; installed packages come from the wheels."""
+    module = path.partition(":")[0]
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None or not Path(spec.origin).is_relative_to(settings.BASE_DIR):
+        return []
+    return [module.rpartition(".")[0] or module]
 
 
 def code_hash(files: dict[str, str]) -> str:

@@ -13,8 +13,8 @@ from experiments.models import Participant
 
 STEP_COLUMNS = [
     "experiment", "participant", "external_id", "status", "scene_key", "episode", "episode_status", "seed",
-    "code_hash", "frame", "agent", "action", "reward", "terminated", "truncated", "focused", "client_time",
-    "late_ms", "infos", "observation",
+    "code_hash", "frame", "agent", "policy", "model_sha256", "action", "reward", "terminated", "truncated",
+    "focused", "client_time", "late_ms", "infos", "observation",
 ]  # fmt: skip
 
 
@@ -65,9 +65,12 @@ def _agent_rows(step: Step, answers: dict[str, Any]) -> Iterator[dict[str, Any]]
     }
     observations = step.observations or {}
     for agent in step.actions.keys() | step.rewards.keys():
+        policy = episode.policies.get(agent, {})
         yield {
             **base,
             "agent": agent,
+            "policy": _policy_label(policy),
+            "model_sha256": policy.get("sha256") if isinstance(policy, dict) else None,
             "action": step.actions.get(agent),
             "reward": step.rewards.get(agent),
             "terminated": step.terminated.get(agent),
@@ -75,6 +78,14 @@ def _agent_rows(step: Step, answers: dict[str, Any]) -> Iterator[dict[str, Any]]
             "infos": step.infos.get(agent, {}),
             "observation": observations.get(agent),
         }
+
+
+def _policy_label(policy: str | dict) -> str:
+    """ "human", "random", "python:<module:function>" or "onnx:<model path>" (episodes before AI agents: "")."""
+    if isinstance(policy, str):
+        return policy
+    detail = policy.get("path") or policy.get("model")
+    return f"{policy.get('kind', '')}:{detail}" if detail else policy.get("kind", "")
 
 
 def to_parquet(columns: list[str], rows: Iterator[dict[str, Any]]) -> bytes:

@@ -12,9 +12,9 @@ from typing import Any
 
 from mug.adapters import SINGLE_AGENT, coerce_action, finite_reward, flatten, make_adapter, to_jsonable
 from mug.keys import KeyMap
+from mug.policies import HUMAN, RANDOM, make_policy
 
-HUMAN = "human"
-RANDOM = "random"
+__all__ = ["HUMAN", "RANDOM", "GameLoop", "LoopConfig", "boot", "start", "tick"]
 
 
 @dataclass
@@ -23,7 +23,7 @@ class LoopConfig:
 
     env: str
     env_kwargs: dict[str, Any] = field(default_factory=dict)
-    agents: dict[str, str] = field(default_factory=lambda: {SINGLE_AGENT: HUMAN})
+    agents: dict[str, Any] = field(default_factory=lambda: {SINGLE_AGENT: HUMAN})  # "human" or a policy spec
     keys: dict[str, Any] = field(default_factory=dict)
     default_action: Any = 0
     input_mode: str = "held"
@@ -51,6 +51,13 @@ class GameLoop:
         self.adapter = make_adapter(config.env, config.env_kwargs, config.render_mode)
         self.keymap = KeyMap(config.keys, config.default_action)
         self.humans = [agent for agent, policy in config.agents.items() if policy == HUMAN]
+        self.policies = {
+            agent: make_policy(_spec(config.agents.get(agent, RANDOM)), self.adapter.action_space(agent))
+            for agent in self.adapter.possible_agents
+            if agent not in self.humans
+        }
+        self.observations: dict[str, Any] = {}
+        self.queries: dict[str, Any] = {}
         self.episode = -1
         self.frame = 0
         self.scores: dict[str, float] = {}
@@ -60,24 +67,44 @@ class GameLoop:
         """Reset with the server's seed; returns the first render and the reset observations."""
         observations, infos = self.adapter.reset(seed)
         for offset, agent in enumerate(self.adapter.possible_agents):
-            self.adapter.action_space(agent).seed(seed + 1 + offset)  # random agents replay from the seed
+            if agent in self.policies:  # AI agents draw from the episode seed, so a replay draws the same
+                self.policies[agent].reset(seed, offset)
         self.episode, self.frame, self.over = episode, 0, False
         self.scores = {agent: 0 for agent in self.adapter.possible_agents}
+        self.observations = observations
+        self.queries = self._queries()
         reset = {"infos": {a: flatten(i) for a, i in infos.items()}}
         if self.config.record_observations:
             reset["obs"] = to_jsonable(observations)
-        return {"render": self.render(), "hud": self.hud(), "reset": reset}
+        return {"render": self.render(), "hud": self.hud(), "reset": reset, "queries": self.queries}
 
-    def actions_for(self, held: list[str], presses: list[str]) -> dict[str, Any]:
+    def actions_for(self, held: list[str], presses: list[str], inference: dict | None = None) -> dict[str, Any]:
         """The action of every live agent this frame: keys for humans, the policy for the others."""
         human_action = self.keymap.pressed(presses) if self.config.input_mode == "press" else self.keymap.held(held)
-        actions = {}
+        live = self.adapter.live_agents()
+        return {**{agent: human_action for agent in live if agent in self.humans}, **self.ai_actions(inference)}
+
+    def ai_actions(self, inference: dict | None = None) -> dict[str, Any]:
+        """The AI agents' actions this frame; `inference` holds the model outputs asked for by `queries`."""
+        inference = inference or {}
+        missing = set(self.queries) - set(inference)
+        if missing:
+            raise RuntimeError(f"no model outputs for {sorted(missing)} at frame {self.frame}")
+        return {
+            agent: self.policies[agent].act(self.frame, self.observations.get(agent), inference.get(agent))
+            for agent in self.adapter.live_agents()
+            if agent in self.policies
+        }
+
+    def _queries(self) -> dict[str, Any]:
+        """Model inputs to run before the next frame, by agent (only ONNX agents due this frame ask)."""
+        queries = {}
         for agent in self.adapter.live_agents():
-            if self.config.agents.get(agent, RANDOM) == HUMAN:
-                actions[agent] = human_action
-            else:
-                actions[agent] = self.adapter.action_space(agent).sample()
-        return actions
+            if agent in self.policies:
+                query = self.policies[agent].query(self.frame, self.observations.get(agent))
+                if query is not None:
+                    queries[agent] = query
+        return queries
 
     def coerce_actions(self, actions: dict[str, Any]) -> dict[str, Any]:
         """Recorded (JSON) actions back in the types the env's action spaces expect."""
@@ -102,6 +129,8 @@ class GameLoop:
         self.frame += 1
         out_of_time = bool(self.config.max_steps and self.frame >= self.config.max_steps)
         self.over = _all_done(terminated, truncated) or not self.adapter.live_agents() or out_of_time
+        self.observations = observations
+        self.queries = {} if self.over else self._queries()
         return row
 
     def render(self) -> dict[str, Any]:
@@ -132,6 +161,10 @@ class GameLoop:
         return text
 
 
+def _spec(policy: Any) -> dict[str, Any]:
+    return {"kind": policy} if isinstance(policy, str) else policy
+
+
 def _all_done(terminated: dict[str, bool], truncated: dict[str, bool]) -> bool:
     agents = set(terminated) | set(truncated)
     return bool(agents) and all(terminated.get(agent) or truncated.get(agent) for agent in agents)
@@ -152,7 +185,12 @@ def start(episode: int, seed: int) -> str:
 
 
 def tick(input_json: str) -> str:
-    """One frame: {"held": [...], "presses": [...]} in; {"row", "render", "hud", "over"} out."""
+    """One frame: {"held", "presses", "inference"} in; {"row", "render", "hud", "over", "queries"} out.
+
+    "queries" are the model inputs to run before the next tick, whose outputs come back as "inference".
+    """
     data = json.loads(input_json)
-    row = _loop.step_frame(_loop.actions_for(data.get("held", []), data.get("presses", [])))
-    return json.dumps({"row": row, "render": _loop.render(), "hud": _loop.hud(), "over": _loop.over})
+    actions = _loop.actions_for(data.get("held", []), data.get("presses", []), data.get("inference"))
+    row = _loop.step_frame(actions)
+    out = {"row": row, "render": _loop.render(), "hud": _loop.hud(), "over": _loop.over, "queries": _loop.queries}
+    return json.dumps(out)
