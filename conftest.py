@@ -8,6 +8,16 @@ from django.test import Client
 from tests.fixture_experiments import PATHS
 
 
+@pytest.fixture(scope="session", autouse=True)
+def demo_model():
+    """The human–AI demo's ONNX model, built like bin/setup builds it (before any experiment loads)."""
+    from examples.tagai.model import DEFAULT_PATH, build
+
+    if not DEFAULT_PATH.is_file():
+        build(DEFAULT_PATH)
+    return DEFAULT_PATH
+
+
 @pytest.fixture(autouse=True)
 def test_experiments(settings):
     """Every test sees the demo plus the test experiments."""

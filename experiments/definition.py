@@ -57,6 +57,9 @@ class Experiment:
     def scene(self, scene_id: str) -> Scene:
         return self._scenes[scene_id]
 
+    def scenes(self) -> list[Scene]:
+        return list(self._scenes.values())
+
     def branch(self, branch_id: str) -> Branch:
         return self._branches[branch_id]
 

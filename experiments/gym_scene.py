@@ -116,7 +116,11 @@ class GymScene(Scene):
     def agent_specs(self) -> dict[str, Any]:
         """Each agent's policy as the runtime's JSON ("human" or a spec with the model's hash and tensors)."""
         agents = getattr(self, "_checked_agents", self.agents)
-        return {agent: policy if policy == HUMAN else policy_spec(policy) for agent, policy in agents.items()}
+        specs = {agent: policy if policy == HUMAN else policy_spec(policy) for agent, policy in agents.items()}
+        for spec in specs.values():
+            if isinstance(spec, dict) and spec["kind"] == "onnx":
+                spec["model"] = Path(spec["model"]).name  # the browser fetches by hash; no server paths
+        return specs
 
     def model_files(self) -> dict[str, Path]:
         """The ONNX files the browser downloads, by sha256."""

@@ -6,7 +6,7 @@ import json
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -63,6 +63,8 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "data_url": reverse("experiments:gym-data", kwargs={"slug": slug}),
         "episode_url": reverse("experiments:gym-episode", kwargs={"slug": slug}),
         "error_url": reverse("experiments:gym-error", kwargs={"slug": slug}),
+        "model_url": reverse("experiments:gym-model", kwargs={"slug": slug, "sha256": "0"}).removesuffix("0.onnx"),
+        "ort_url": request.build_absolute_uri(settings.STATIC_URL + "vendor/onnxruntime-web/"),
         "countdown_seconds": scene.countdown_seconds,
         "code_hash": bundle.code_hash,
     }
@@ -82,6 +84,19 @@ def gym_bundle(request: HttpRequest, slug: str, scene_id: str) -> JsonResponse:
     response = JsonResponse({"files": bundle.files, "code_hash": bundle.code_hash})
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+@require_GET
+def gym_model(request: HttpRequest, slug: str, sha256: str) -> FileResponse:
+    """An ONNX model of one of the experiment's scenes, by content hash (so it can be cached for good)."""
+    _, definition = experiment_or_404(slug)
+    for scene in definition.scenes():
+        path = scene.model_files().get(sha256) if isinstance(scene, GymScene) else None
+        if path is not None:
+            response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+            response["Cache-Control"] = "public, max-age=31536000, immutable"
+            return response
+    raise Http404("no such model")
 
 
 @require_POST

@@ -14,4 +14,5 @@ urlpatterns = [
     path("x/<slug:slug>/episodes/", gym_views.gym_episode, name="gym-episode"),
     path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),
     path("x/<slug:slug>/bundle/<slug:scene_id>.json", gym_views.gym_bundle, name="gym-bundle"),
+    path("x/<slug:slug>/models/<str:sha256>.onnx", gym_views.gym_model, name="gym-model"),
 ]

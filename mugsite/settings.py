@@ -136,6 +136,7 @@ MUG = {
             "examples.demo.experiment:experiment",
             "examples.cartpole.experiment:experiment",
             "examples.tag.experiment:experiment",
+            "examples.tagai.experiment:experiment",
         ],
     ),
     "PARTICIPANT_COOKIE_MAX_AGE": env_int("MUG_PARTICIPANT_COOKIE_MAX_AGE", 60 * 60 * 24 * 30),
@@ -158,4 +159,6 @@ MUG_RUNTIME = {
 STATICFILES_DIRS = [("pyodide", MUG_RUNTIME["PYODIDE_DIR"])] if MUG_RUNTIME["PYODIDE_DIR"].is_dir() else []
 if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/phaser", BASE_DIR / "node_modules" / "phaser" / "dist"))
+if (BASE_DIR / "node_modules" / "onnxruntime-web" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/onnxruntime-web", BASE_DIR / "node_modules" / "onnxruntime-web" / "dist"))
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}

@@ -108,6 +108,7 @@ PATHS = [
     "examples.demo.experiment:experiment",
     "examples.cartpole.experiment:experiment",
     "examples.tag.experiment:experiment",
+    "examples.tagai.experiment:experiment",
     "tests.fixture_experiments:flow",
     "tests.fixture_experiments:fixed_codes",
     "tests.fixture_experiments:timed",
