@@ -12,11 +12,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+from experiments.model_runtime import open_session, run_session
 from mug.adapters import EnvConfigError, load_callable
 from mug.policies import HUMAN, RANDOM, OnnxPolicy, PythonPolicy
 
 DTYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(double)": "float64"}
-NUMPY_DTYPES = {"float32": "float32", "int64": "int64", "float64": "float64"}
 
 
 class PolicyError(ValueError):
@@ -93,10 +93,8 @@ def _check_onnx(policy: OnnxPolicy, agent: str, space, observation: Any, base_di
 
 
 def _session(path: Path, label: str):
-    import onnxruntime
-
     try:
-        return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return open_session(path)
     except Exception as error:  # noqa: BLE001 (onnxruntime raises several unrelated types for bad files)
         raise PolicyError(f"{label}: onnxruntime cannot load it: {error}") from error
 
@@ -139,20 +137,6 @@ def _check_first_run(label: str, policy: OnnxPolicy, session, space, observation
         raise PolicyError(
             f"{label}: output {policy.output!r} has {len(logits)} values; the action space needs {expected}"
         )
-
-
-def run_session(session, feeds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Run an onnxruntime session on the loop's JSON feeds; outputs in the same JSON form the browser sends."""
-    import numpy as np
-
-    arrays = {
-        name: np.asarray(feed["data"], dtype=NUMPY_DTYPES[feed["dtype"]]).reshape(feed["shape"])
-        for name, feed in feeds.items()
-    }
-    names = [node.name for node in session.get_outputs()]
-    results = session.run(names, arrays)
-    pairs = zip(names, results, strict=True)
-    return {name: {"data": value.ravel().tolist(), "dims": list(value.shape)} for name, value in pairs}
 
 
 def as_space_type(space, action: Any) -> Any:

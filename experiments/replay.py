@@ -7,25 +7,36 @@ from typing import Any
 
 from experiments.gameplay_models import Episode
 from experiments.gym_scene import GymScene
+from experiments.model_runtime import ServerModels
 from experiments.registry import get_experiment
 from experiments.stager import base_id
+from mug.adapters import to_jsonable
 from mug.loop import GameLoop, LoopConfig
 
 TOLERANCE = 1e-9
 
 
 def episode_replay(*, episode: Episode) -> dict[str, Any]:
-    """Step the env with the recorded actions; report 'match' or the first frame that differs."""
+    """Step the env with the recorded human actions and recompute the AI agents' actions from the seed (and the
+    models, run here with onnxruntime); report 'match' or the first frame where anything differs."""
     scene = _scene(episode)
     config = LoopConfig.from_dict({**scene.loop_config(), "render_mode": None})
     loop = GameLoop(config)
+    models = ServerModels(scene.model_files())
     try:
         started = loop.start_episode(episode.index, episode.seed)
         if "obs" in episode.reset_data and not _same(started["reset"].get("obs"), episode.reset_data["obs"]):
             return _report(episode, "mismatch", 0, {"frame": "reset", "field": "obs"})
         frames = 0
         for step in episode.steps.order_by("frame").iterator():
-            row = loop.step_frame(loop.coerce_actions(step.actions))
+            ai_actions = loop.ai_actions(models.run(loop.queries, config.agents))
+            recorded_ai = {agent: step.actions.get(agent) for agent in ai_actions}
+            if not _same(to_jsonable(ai_actions), recorded_ai):
+                detail = {"frame": step.frame, "field": "ai_actions", "browser": recorded_ai, "server": ai_actions}
+                return _report(episode, "mismatch", frames, to_jsonable(detail))
+            # Humans first, then the AI, in the env's agent order: the order the browser built the dict in.
+            humans = {a: step.actions[a] for a in loop.adapter.live_agents() if a in loop.humans and a in step.actions}
+            row = loop.step_frame({**loop.coerce_actions(humans), **ai_actions})
             for field, recorded in _recorded(step).items():
                 if recorded is not None and not _same(row.get(field), recorded):
                     detail = {"frame": step.frame, "field": field, "browser": recorded, "server": row.get(field)}

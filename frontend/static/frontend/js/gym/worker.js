@@ -1,9 +1,14 @@
 // The game worker: boots Pyodide, installs the scene's packages, runs the Python loop on a fixed clock.
 // It owns the clock so the game keeps its pace when the tab is in the background; one Python call per frame.
+// AI agents with ONNX models are inferred between frames (policies.js); their outputs enter the next call.
+
+import { loadModels, runQueries } from "./policies.js";
 
 let py = null;
 let tickFn = null;
 let clock = null;
+let agents = {};
+let inference = {}; // model outputs for the next tick
 const input = { held: [], presses: [], focused: true };
 
 const MP_STUB = `
@@ -51,8 +56,15 @@ async function load(config) {
   const loop = py.pyimport("mug.loop");
   const booted = JSON.parse(loop.boot(JSON.stringify(config.loop)));
   tickFn = loop.tick;
+  agents = config.loop.agents;
+  progress("Loading the AI", 0.9);
+  await loadModels(agents, config.model_url, config.ort_url);
   post("ready", { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo() });
-  self.startEpisode = (episode, seed) => JSON.parse(loop.start(episode, seed));
+  self.startEpisode = async (episode, seed) => {
+    const started = JSON.parse(loop.start(episode, seed));
+    inference = await runQueries(started.queries, agents);
+    return started;
+  };
 }
 
 function runtimeInfo() {
@@ -67,10 +79,10 @@ json.dumps({"python": sys.version.split()[0],
 function startClock(fps) {
   const period = 1000 / fps;
   let next = performance.now();
-  const run = () => {
+  const run = async () => {
     const now = performance.now();
     const late = Math.max(0, now - next);
-    if (!frame(now, late)) return;
+    if (!(await frame(now, late))) return;
     next += period;
     // After a long stall (e.g. the machine slept) re-anchor instead of racing through a backlog.
     if (now - next > 5 * period) next = now + period;
@@ -79,21 +91,31 @@ function startClock(fps) {
   clock = setTimeout(run, 0);
 }
 
-function frame(now, late) {
+async function frame(now, late) {
   const presses = input.presses;
   input.presses = [];
   let out;
   const before = performance.now();
   try {
-    out = JSON.parse(tickFn(JSON.stringify({ held: input.held, presses })));
+    out = JSON.parse(tickFn(JSON.stringify({ held: input.held, presses, inference })));
   } catch (error) {
     post("error", { stage: "step", message: String(error && error.message ? error.message : error) });
     return false;
   }
+  out.tick_ms = performance.now() - before; // the one JS->Python call of this frame, for the benchmark
+  const inferStart = performance.now();
+  try {
+    inference = out.over ? {} : await runQueries(out.queries, agents);
+  } catch (error) {
+    post("error", { stage: "policy", message: String(error && error.message ? error.message : error) });
+    return false;
+  }
+  out.infer_ms = performance.now() - inferStart; // the models' share of this frame, for the benchmark
+  out.inferences = Object.keys(out.queries || {}).length;
+  delete out.queries;
   out.row.t = now;
   out.row.late_ms = late;
   out.row.focused = input.focused;
-  out.tick_ms = performance.now() - before; // the one JS->Python call of this frame, for the benchmark
   post("frame", out);
   if (out.over) {
     clock = null;
@@ -108,7 +130,8 @@ self.onmessage = async (event) => {
     if (message.type === "load") {
       await load(message.config);
     } else if (message.type === "start") {
-      const started = self.startEpisode(message.episode, message.seed);
+      const started = await self.startEpisode(message.episode, message.seed);
+      delete started.queries;
       post("started", started);
       startClock(message.fps);
     } else if (message.type === "input") {
