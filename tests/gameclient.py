@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+from pathlib import Path
 
+from experiments.model_runtime import ServerModels
 from mug.loop import GameLoop, LoopConfig
 
 RUNTIME_RE = re.compile(r'<script id="mug-runtime" type="application/json">(.*?)</script>', re.S)
@@ -26,14 +29,29 @@ def begin_episode(client, slug: str, scene_key: str) -> dict:
     return response.json()
 
 
-def episode_chunks(config: dict, episode: int, seed: int, keys=lambda frame: ["ArrowLeft"]) -> list[dict]:
+def download_models(client, config: dict, directory: Path) -> ServerModels:
+    """Fetch the scene's ONNX models from the server by hash, as the browser's worker does."""
+    files = {}
+    for spec in config["loop"]["agents"].values():
+        if isinstance(spec, dict) and spec["kind"] == "onnx":
+            response = client.get(f"{config['model_url']}{spec['sha256']}.onnx")
+            assert response.status_code == 200, response.status_code
+            files[spec["sha256"]] = directory / f"{spec['sha256']}.onnx"
+            files[spec["sha256"]].write_bytes(b"".join(response.streaming_content))
+    return ServerModels(files)
+
+
+def episode_chunks(
+    config: dict, episode: int, seed: int, keys=lambda frame: ["ArrowLeft"], models: ServerModels | None = None
+) -> list[dict]:
     """Play one episode and return its upload chunks, exactly as the browser would build them."""
     loop = GameLoop(LoopConfig.from_dict(config["loop"]))
     started = loop.start_episode(episode, seed)
     meta = {"runtime": {"python": "scripted"}, "reset": started["reset"]}
     rows = []
     while not loop.over:
-        row = loop.step_frame(loop.actions_for(keys(loop.frame), []))
+        inference = models.run(loop.queries, loop.config.agents) if models else None
+        row = loop.step_frame(loop.actions_for(keys(loop.frame), [], inference))
         rows.append({**row, "t": float(loop.frame) * 33.3, "late_ms": 0.0, "focused": True})
     loop.adapter.close()
     chunks = []
@@ -53,11 +71,13 @@ def post_chunk(client, slug: str, chunk: dict | bytes | str):
 def play_scene(client, slug: str, keys=lambda frame: ["ArrowLeft"]) -> dict:
     """Begin and play every remaining episode of the current gym scene and upload it; returns the config."""
     config = runtime_config(client, slug)
-    for _ in range(100):
-        begun = begin_episode(client, slug, config["scene_key"])
-        if begun["done"]:
-            return config
-        for chunk in episode_chunks(config, begun["episode"], begun["seed"], keys):
-            response = post_chunk(client, slug, chunk)
-            assert response.status_code == 200, response.content
+    with tempfile.TemporaryDirectory(prefix="mug-models-") as directory:
+        models = download_models(client, config, Path(directory))
+        for _ in range(100):
+            begun = begin_episode(client, slug, config["scene_key"])
+            if begun["done"]:
+                return config
+            for chunk in episode_chunks(config, begun["episode"], begun["seed"], keys, models):
+                response = post_chunk(client, slug, chunk)
+                assert response.status_code == 200, response.content
     raise AssertionError("the server never said the scene was done")

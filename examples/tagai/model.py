@@ -1,7 +1,7 @@
 """Builds the demo's ONNX chaser: a tiny recurrent network trained with numpy to chase, exported with `onnx`.
 
 python -m examples.tagai.model [path] writes it (bin/setup and the test suite do). Options make broken
-variants for the pre-flight tests: outputs that are NaN, other tensor names.
+variants for the pre-flight tests.
 """
 
 from __future__ import annotations
@@ -72,12 +72,20 @@ def accuracy(weights: dict[str, np.ndarray]) -> float:
     return float((logits.argmax(1) == labels).mean())
 
 
-def export(weights: dict[str, np.ndarray], path: Path, *, nan: bool = False, obs_name: str = "obs") -> Path:
-    """Write the network as ONNX: inputs obs [1,4], h_in [1,8], skill [1,1]; outputs logits [1,5], h_out [1,8]."""
+def export(
+    weights: dict[str, np.ndarray], path: Path, *, nan: bool = False, obs_name: str = "obs", obs_size: int = 4
+) -> Path:
+    """Write the network as ONNX: inputs obs [1,4], h_in [1,8], skill [1,1]; outputs logits [1,5], h_out [1,8].
+
+    The options make broken variants for the pre-flight tests: NaN logits, another input name or size.
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     constants = {name: weights[name] for name in ("W1", "b1", "W2", "b2", "W3")}
+    if obs_size != 4:  # extra observation values get zero weights
+        extra = np.zeros((obs_size - 4, HIDDEN), np.float32)
+        constants["W1"] = np.concatenate([weights["W1"][:4], extra, weights["W1"][4:]])
     constants["scale"] = np.array([1 / (SIZE - 1)], np.float32)
     if nan:
         constants["b2"] = np.full(len(MOVES), np.nan, np.float32)
@@ -97,7 +105,7 @@ def export(weights: dict[str, np.ndarray], path: Path, *, nan: bool = False, obs
     graph = helper.make_graph(
         nodes,
         "tag_chaser",
-        [float_info(obs_name, [1, 4]), float_info("h_in", [1, STATE]), float_info("skill", [1, 1])],
+        [float_info(obs_name, [1, obs_size]), float_info("h_in", [1, STATE]), float_info("skill", [1, 1])],
         [float_info("logits", [1, len(MOVES)]), float_info("h_out", [1, STATE])],
         [numpy_helper.from_array(value, name) for name, value in constants.items()],
     )
