@@ -11,16 +11,29 @@ from experiments.replay import episode_replay
 
 @admin.register(Episode)
 class EpisodeAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "scene_key", "index", "seed", "status", "n_steps", "replay_status", "started_at"]
+    list_display = [
+        "__str__", "scene_key", "index", "seed", "ai_agents", "status", "n_steps", "replay_status", "started_at",
+    ]  # fmt: skip
     list_filter = ["participant__experiment", "status", "replay_status", "scene_key"]
     search_fields = ["participant__external_id", "scene_key", "code_hash"]
     list_select_related = ["participant", "participant__experiment"]
     readonly_fields = [
-        "participant", "scene_key", "index", "seed", "env", "code_hash", "runtime", "reset_data", "status",
+        "participant", "scene_key", "index", "seed", "env", "code_hash", "policies", "runtime", "reset_data", "status",
         "n_steps", "started_at", "ended_at", "replay_status", "replay_report",
     ]  # fmt: skip
     actions = ["replay"]
     show_full_result_count = False
+
+    @admin.display(description="AI agents")
+    def ai_agents(self, episode: Episode) -> str:
+        """e.g. "chaser: onnx tag_chaser.onnx (5e5d1532)"; humans are left out."""
+        parts = []
+        for agent, policy in episode.policies.items():
+            if isinstance(policy, dict):
+                detail = policy.get("path") or policy.get("model") or ""
+                digest = f" ({policy['sha256'][:8]})" if policy.get("sha256") else ""
+                parts.append(f"{agent}: {policy['kind']} {detail}{digest}".strip())
+        return "; ".join(parts) or "-"
 
     @admin.action(description="Replay on the server and compare with the browser's data")
     def replay(self, request, queryset):

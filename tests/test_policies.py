@@ -168,3 +168,10 @@ def test_models_are_served_by_hash_only(versus_ai):
     assert response.status_code == 200 and "immutable" in response["Cache-Control"]
     assert Client().get(f"/x/tagai/models/{'0' * 64}.onnx").status_code == 404
     assert Client().get(f"/x/tag/models/{sha}.onnx").status_code == 404  # another experiment's model
+
+
+def test_the_admin_lists_which_ai_played_each_episode(versus_ai, researcher_client):
+    page = researcher_client.get("/admin/experiments/episode/").content.decode()
+    sha = Episode.objects.filter(scene_key="flee").first().policies["chaser"]["sha256"]
+    assert f"chaser: onnx tag_chaser.onnx ({sha[:8]})" in page
+    assert "runner: python examples.tag.policies:flee" in page
