@@ -14,7 +14,7 @@ from typing import Any
 
 from experiments.model_runtime import open_session, run_session
 from mug.adapters import EnvConfigError, load_callable
-from mug.policies import HUMAN, RANDOM, OnnxPolicy, PythonPolicy
+from mug.policies import HUMAN, RANDOM, CallablePolicy, ModelPolicy, OnnxPolicy, PythonPolicy
 
 DTYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(double)": "float64"}
 
@@ -49,14 +49,15 @@ def _check_frame_skip(policy, agent: str) -> None:
 
 
 def _check_python(policy: PythonPolicy, agent: str, space, observation: Any) -> None:
-    import numpy as np
 
     try:
-        function = load_callable(policy.path)
+        load_callable(policy.path)
     except EnvConfigError as error:
         raise PolicyError(f"agent {agent!r}: {error}") from error
     try:
-        action = function(observation, np.random.default_rng(0), space)
+        runner = CallablePolicy(dataclasses.asdict(policy), space)
+        runner.reset(0, 0)
+        action = runner.choose(observation, None)
     except Exception as error:  # noqa: BLE001 (any failure of the researcher's code is reported as such)
         message = f"agent {agent!r}: policy {policy.path!r} failed on a reset observation: {error!r}"
         raise PolicyError(message) from error
@@ -122,8 +123,6 @@ def _meta(label: str, node) -> dict[str, Any]:
 def _check_first_run(label: str, policy: OnnxPolicy, session, space, observation: Any) -> None:
     """Run the model on a reset observation with zero state: its outputs must be finite and fit the action space."""
     import numpy as np
-
-    from mug.policies import ModelPolicy
 
     agent_policy = ModelPolicy(dataclasses.asdict(policy), space)
     agent_policy.reset(0, 0)

@@ -20,6 +20,8 @@ RANDOM = "random"
 class PythonPolicy:
     """A callable "package.module:function" called as function(observation, rng, action_space) -> action.
 
+    The path may name a class instead: it is built once per game as Class(action_space) (load weights
+    there), `reset(seed)` is called at each episode start if it has one, then it is called like the function.
     In the browser it runs next to the env (its package is shipped with the env's); in server-side scenes it
     runs in the server's Python and may use anything installed there (e.g. PyTorch).
     """
@@ -104,7 +106,13 @@ class CallablePolicy(AgentPolicy):
         super().__init__(spec, action_space)
         from mug.adapters import load_callable
 
-        self.function = load_callable(spec["path"])
+        target = load_callable(spec["path"])
+        self.function = target(action_space) if isinstance(target, type) else target
+
+    def reset(self, seed: int, offset: int) -> None:
+        super().reset(seed, offset)
+        if hasattr(self.function, "reset"):
+            self.function.reset(seed)
 
     def choose(self, observation: Any, outputs: dict[str, Any] | None) -> Any:
         return self.function(observation, self.rng, self.action_space)

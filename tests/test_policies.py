@@ -175,3 +175,31 @@ def test_the_admin_lists_which_ai_played_each_episode(versus_ai, researcher_clie
     sha = Episode.objects.filter(scene_key="flee").first().policies["chaser"]["sha256"]
     assert f"chaser: onnx tag_chaser.onnx ({sha[:8]})" in page
     assert "runner: python examples.tag.policies:flee" in page
+
+
+def test_a_policy_class_is_built_once_and_reset_each_episode(tmp_path):
+    experiment = tag_scene(PythonPolicy("tests.envs.policies:Memory"))
+    experiment.prepare(tmp_path)
+    config = LoopConfig.from_dict({**experiment.scene("versus").loop_config(), "render_mode": None})
+    loop = GameLoop(config)
+    memory = loop.policies["chaser"].function
+    for seed in (7, 8):
+        loop.start_episode(0, seed)
+        assert loop.step_frame(loop.actions_for([], []))["actions"]["chaser"] == seed % 5
+    assert loop.policies["chaser"].function is memory
+
+
+def test_model_outputs_become_actions():
+    import numpy as np
+    from gymnasium import spaces
+
+    from mug.policies import action_from_output
+
+    rng = np.random.default_rng(0)
+    assert action_from_output(spaces.Discrete(3), [0.1, 2.0, -1.0], False, rng) == 1
+    draws = [action_from_output(spaces.Discrete(3), [0.0, np.log(3.0), -50.0], True, rng) for _ in range(4000)]
+    assert abs(draws.count(1) / len(draws) - 0.75) < 0.03 and 2 not in draws  # softmax = [0.25, 0.75, ~0]
+    box = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+    assert action_from_output(box, [0.5, 3.0], False, rng).tolist() == [0.5, 1.0]  # clipped to the space
+    with pytest.raises(ValueError, match="not finite"):
+        action_from_output(spaces.Discrete(2), [float("nan"), 0.0], False, rng)
