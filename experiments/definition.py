@@ -53,6 +53,11 @@ class Experiment:
                 self._scenes[node.scene_id] = node
             elif isinstance(node, Branch):
                 self._branches[node.branch_id] = node
+        for scene in self._scenes.values():
+            room = getattr(scene, "waiting_room", None)
+            target = getattr(getattr(room, "on_timeout", None), "scene_id", None)
+            if target is not None and target not in self._scenes:
+                raise DefinitionError(f"scene {scene.scene_id!r}: ContinueTo names no scene {target!r}")
 
     def scene(self, scene_id: str) -> Scene:
         return self._scenes[scene_id]

@@ -15,6 +15,8 @@ from experiments.models import Participant
 from experiments.outcomes import RUNTIME_ERROR
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id
+from matchmaking.models import TIMED_OUT
+from matchmaking.selectors import participant_entry
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS_PER_EPISODE = 5
@@ -85,7 +87,16 @@ def _current_gym_scene(participant: Participant, definition, scene_key: str) -> 
     scene = definition.scene(base_id(scene_key))
     if not isinstance(scene, GymScene):
         raise ChunkError(f"scene {scene_key!r} is not a game", status=409)
-    return scene
+    return scene_as_played(participant, scene_key, scene)
+
+
+def scene_as_played(participant: Participant, scene_key: str, scene: GymScene) -> GymScene:
+    """The scene, or its solo variant once the participant's wait ended in PlayWithAI."""
+    solo = scene.solo_variant()
+    if solo is None:
+        return scene
+    entry = participant_entry(participant=participant, scene_key=scene_key)
+    return solo if entry is not None and entry.status == TIMED_OUT else scene
 
 
 def _store(episode: Episode, chunk: Chunk) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 from dataclasses import asdict, dataclass, field
@@ -13,6 +14,7 @@ from django.conf import settings
 from experiments.errors import DefinitionError
 from experiments.policy_checks import PolicyError, as_space_type, check_policy, model_path
 from experiments.scenes import Scene
+from matchmaking.rooms import PlayWithAI, WaitingRoom
 from mug.adapters import EnvConfigError, make_adapter
 from mug.keys import combo_name
 from mug.loop import HUMAN, LoopConfig
@@ -55,6 +57,7 @@ class GymScene(Scene):
     after_body: str = "<p>Well done! Your game data is saved.</p>"
     countdown_seconds: int = 3
     button_label: str = "Start"
+    waiting_room: WaitingRoom | None = None  # scenes with two or more humans get the default WaitingRoom()
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -68,6 +71,34 @@ class GymScene(Scene):
         if not self.keys:
             raise DefinitionError(f"gym scene {self.scene_id!r}: map at least one key to an action")
         self._preflight(base_dir)
+        self._prepare_waiting_room(base_dir)
+
+    def human_agents(self) -> list[str]:
+        """The seats people take, in the order groups fill them."""
+        return [agent for agent, policy in self.agents.items() if policy == HUMAN]
+
+    def _prepare_waiting_room(self, base_dir: Path) -> None:
+        if len(self.human_agents()) < 2:
+            if self.waiting_room is not None:
+                raise DefinitionError(f"gym scene {self.scene_id!r}: a waiting room needs two or more human agents")
+            return
+        self.waiting_room = self.waiting_room or WaitingRoom()
+        self._solo = None
+        fallback = self.waiting_room.on_timeout
+        if isinstance(fallback, PlayWithAI):
+            others = set(self.human_agents()[1:])
+            if set(fallback.policies) != others:
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: PlayWithAI must give policies for {sorted(others)}"
+                )
+            # The solo game is checked now like any scene (its policies included), not when someone times out.
+            solo = dataclasses.replace(self, agents={**self.agents, **fallback.policies}, waiting_room=None)
+            solo.prepare(base_dir)
+            self._solo = solo
+
+    def solo_variant(self) -> GymScene | None:
+        """The game played alone after a waiting-room timeout with PlayWithAI, if configured."""
+        return getattr(self, "_solo", None)
 
     def _check_numbers(self) -> None:
         if not 1 <= self.fps <= 120 or self.num_episodes < 1 or (self.max_steps is not None and self.max_steps < 1):
@@ -163,7 +194,8 @@ class GymScene(Scene):
 
     def describe(self) -> dict[str, Any]:
         agents = {agent: spec if spec == HUMAN else describe_policy(spec) for agent, spec in self.agent_specs().items()}
-        return {**super().describe(), "env": self.env, "agents": agents, "fps": self.fps}
+        room = self.waiting_room.describe() if self.waiting_room else None
+        return {**super().describe(), "env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room}
 
 
 def _project_package(path: str) -> list[str]:

@@ -16,6 +16,7 @@ from experiments.ingest import ChunkError, parse_chunk
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id, is_branch_key
 from experiments.web import experiment_or_404, participant_for
+from matchmaking.protocol import ws_path
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,15 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "ort_url": request.build_absolute_uri(settings.STATIC_URL + "vendor/onnxruntime-web/"),
         "countdown_seconds": scene.countdown_seconds,
         "code_hash": bundle.code_hash,
+        "waiting_room": _waiting_room_config(scene, slug),
     }
+
+
+def _waiting_room_config(scene: GymScene, slug: str) -> dict | None:
+    room = scene.waiting_room
+    if room is None:
+        return None
+    return {"path": ws_path(slug), "timeout_s": room.timeout_s, "show_count": room.show_count, "body": room.body}
 
 
 @require_GET

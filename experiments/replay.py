@@ -51,7 +51,10 @@ def _scene(episode: Episode) -> GymScene:
     definition = get_experiment(episode.participant.experiment.slug)
     if definition is None:
         raise LookupError(f"experiment {episode.participant.experiment.slug!r} is no longer defined")
-    return definition.scene(base_id(episode.scene_key))
+    scene = definition.scene(base_id(episode.scene_key))
+    solo = scene.solo_variant()
+    humans = {agent for agent, policy in episode.policies.items() if policy == "human"}
+    return solo if solo is not None and humans == set(solo.human_agents()) else scene
 
 
 def _recorded(step) -> dict[str, Any]:

@@ -179,6 +179,24 @@ def participant_submit(*, participant: Participant, definition: Definition, scen
     return True
 
 
+def participant_skip_to(*, participant: Participant, definition: Definition, from_key: str, scene_id: str) -> bool:
+    """Leave the scene at `from_key` for the next scene `scene_id` in the plan (a waiting room's timeout);
+    False when the participant has moved on meanwhile or no such scene lies ahead."""
+    plan, position = participant.plan, participant.position
+    if participant.is_finished or participant.current_key != from_key:
+        return False
+    target = next((i for i in range(position + 1, len(plan)) if base_id(plan[i]) == scene_id), None)
+    if target is None:
+        return False
+    with transaction.atomic():
+        if not Participant.objects.filter(pk=participant.pk, position=position, status=ACTIVE).update(position=target):
+            return False
+        participant.position = target
+        SceneVisit.objects.filter(participant=participant, scene_key=from_key).update(completed_at=timezone.now())
+        _resolve_branches(participant, definition)
+    return True
+
+
 def _store_answers(participant: Participant, scene_key: str, answers: dict) -> None:
     SurveyResponse.objects.bulk_create(
         [

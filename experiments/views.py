@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from experiments import selectors, services
 from experiments.errors import ApplicationError
+from experiments.gameplay import scene_as_played
 from experiments.gym_scene import GymScene
 from experiments.gym_views import gym_runtime_config, preload_context
 from experiments.models import Participant
@@ -82,6 +83,8 @@ def _submit(request, experiment, definition, participant) -> HttpResponse:
 
 def _render_scene(request, experiment, definition, participant, key, scene, errors=None, values=None, status=200):
     is_game = isinstance(scene, GymScene)
+    if is_game:
+        scene = scene_as_played(participant, key, scene)
     preload = {} if is_game else preload_context(request, experiment, definition, participant)
     context = {
         "runtime": gym_runtime_config(request, experiment, participant, key, scene) if is_game else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -42,6 +43,18 @@ def set_participant_cookie(response: HttpResponse, slug: str, token: str) -> Non
         samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
+
+
+def token_from_cookies(cookies: dict[str, str], slug: str) -> str | None:
+    """The participant token in a WebSocket handshake's cookies, verified like `get_signed_cookie` does."""
+    value = cookies.get(cookie_name(slug))
+    if not value:
+        return None
+    signer = signing.get_cookie_signer(salt=cookie_name(slug) + COOKIE_SALT)
+    try:
+        return signer.unsign(value, max_age=settings.MUG["PARTICIPANT_COOKIE_MAX_AGE"])
+    except signing.BadSignature:
+        return None
 
 
 def participant_for(request: HttpRequest, slug: str):

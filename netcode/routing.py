@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from matchmaking.routing import websocket_urlpatterns as matchmaking_routes
+
+websocket_urlpatterns: list = [*matchmaking_routes]

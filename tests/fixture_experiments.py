@@ -6,6 +6,8 @@ from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
 from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
 from experiments.scenes import ConsentScene, EndScene, InstructionsScene, StaticScene, SurveyScene
 from experiments.stager import Branch, RandomizeOrder, Repeat
+from matchmaking.matchers import GroupReunion
+from matchmaking.rooms import ContinueTo, PlayWithAI, WaitingRoom
 
 
 def by_group(answers) -> str:
@@ -114,4 +116,53 @@ PATHS = [
     "tests.fixture_experiments:timed",
     "tests.fixture_experiments:game",
     "tests.fixture_experiments:crash",
+    "tests.fixture_experiments:duo",
+    "tests.fixture_experiments:duo_end",
+    "tests.fixture_experiments:duo_skip",
 ]
+
+
+def pair_game(scene_id: str, waiting_room: WaitingRoom) -> GymScene:
+    """Tag for two people: the waiting room settings are short so that tests run in seconds."""
+    return GymScene(
+        scene_id=scene_id,
+        env="examples.tag.env:make",
+        agents={"chaser": "human", "runner": "human"},
+        keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
+        max_steps=60,
+        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        waiting_room=waiting_room,
+    )
+
+
+def quick_room(**settings) -> WaitingRoom:
+    return WaitingRoom(**{"ping_interval_s": 0.2, "presence_timeout_s": 1.5, "ack_timeout_s": 1.0, **settings})
+
+
+duo = Experiment(
+    slug="duo",
+    title="Pairs, or a random partner after 2 s",
+    stager=[
+        StaticScene(scene_id="hello"),
+        pair_game("pair", quick_room(timeout_s=2, on_timeout=PlayWithAI({"runner": "random"}))),
+        pair_game("again", quick_room(timeout_s=30, matcher=GroupReunion(source_scene="pair", fallback_after_s=2))),
+        EndScene(scene_id="end"),
+    ],
+)
+
+duo_end = Experiment(
+    slug="duo-end",
+    title="Pairs or the no-partner code",
+    stager=[pair_game("pair", quick_room(timeout_s=1.5)), EndScene(scene_id="end")],
+)
+
+duo_skip = Experiment(
+    slug="duo-skip",
+    title="Pairs or a solo scene",
+    stager=[
+        pair_game("pair", quick_room(timeout_s=1.5, on_timeout=ContinueTo("solo"))),
+        StaticScene(scene_id="between"),
+        StaticScene(scene_id="solo", header="On your own"),
+        EndScene(scene_id="end"),
+    ],
+)

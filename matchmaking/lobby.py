@@ -1,0 +1,105 @@
+"""What the waiting-room socket does, as plain synchronous functions (the consumer only parses and sends).
+
+Each function returns the channels to notify: the database holds the truth and a notified consumer re-reads
+it, so a lost notification only delays a client until its next tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from experiments import registry, selectors
+from experiments.gym_scene import GymScene
+from experiments.models import Experiment
+from experiments.outcomes import NO_PARTNER
+from experiments.services import participant_finish, participant_skip_to
+from experiments.stager import base_id
+from matchmaking import services
+from matchmaking.models import WaitingEntry
+from matchmaking.rooms import ContinueTo, EndWithNoPartner
+from matchmaking.selectors import entry_state
+from matchmaking.services import MatchmakingError
+
+
+@dataclass(frozen=True)
+class Joined:
+    entry_id: int
+    previous_channel: str
+    ping_interval_s: float
+
+
+def room_join(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> Joined:
+    definition = registry.get_experiment(slug)
+    experiment = Experiment.objects.filter(slug=slug).first()
+    if definition is None or experiment is None:
+        raise MatchmakingError("no such study")
+    participant = selectors.participant_by_token(experiment=experiment, token=token)
+    if participant is None:
+        raise MatchmakingError("this browser has no place in this study; open the study link first")
+    scene = _room_scene(definition, scene_key)
+    room = services.room_get(experiment=experiment, scene_key=scene_key)
+    entry, previous = services.waiting_join(participant=participant, room=room, channel_name=channel_name)
+    return Joined(entry.pk, previous, scene.waiting_room.ping_interval_s)
+
+
+def room_step(*, entry_id: int, match_now: bool) -> tuple[dict, list[str]]:
+    """Sweep the room (at most one process per interval), try to form groups, and report this entry's state."""
+    entry = WaitingEntry.objects.select_related("room__experiment").get(pk=entry_id)
+    definition = registry.get_experiment(entry.room.experiment.slug)
+    scene = _room_scene(definition, entry.room.scene_key)
+    waiting_room = scene.waiting_room
+
+    def on_timeout(timed_out: WaitingEntry) -> None:
+        _apply_timeout(timed_out, definition, scene)
+
+    swept = services.room_sweep(room=entry.room, waiting_room=waiting_room, on_timeout=on_timeout)
+    notify = []
+    if match_now or swept:
+        for match in services.room_match(room=entry.room, waiting_room=waiting_room, seats=scene.human_agents()):
+            notify += list(match.entries.values_list("channel_name", flat=True))
+    return _with_next(entry_state(entry_id=entry_id, waiting_room=waiting_room), definition.slug), notify
+
+
+def room_ack(*, entry_id: int, match_id: int) -> list[str]:
+    match = services.match_ack(entry_id=entry_id, match_id=match_id)
+    return list(match.entries.values_list("channel_name", flat=True)) if match else []
+
+
+def room_pong(*, entry_id: int, channel_name: str, rtt_ms: float | None) -> None:
+    services.waiting_seen(entry_id=entry_id, channel_name=channel_name, rtt_ms=rtt_ms)
+
+
+def room_leave(*, entry_id: int, channel_name: str) -> None:
+    services.waiting_disconnect(entry_id=entry_id, channel_name=channel_name)
+
+
+def _room_scene(definition, scene_key: str) -> GymScene:
+    try:
+        scene = definition.scene(base_id(scene_key))
+    except KeyError:
+        scene = None
+    if not isinstance(scene, GymScene) or scene.waiting_room is None:
+        raise MatchmakingError("this scene has no waiting room")
+    return scene
+
+
+def _apply_timeout(entry: WaitingEntry, definition, scene: GymScene) -> None:
+    """The configured outcome of a wait without a group; PlayWithAI needs nothing here (the game page reads it)."""
+    participant = entry.participant
+    outcome = scene.waiting_room.on_timeout
+    if isinstance(outcome, ContinueTo):
+        if participant_skip_to(
+            participant=participant, definition=definition, from_key=entry.room.scene_key, scene_id=outcome.scene_id
+        ):
+            return
+        outcome = EndWithNoPartner()
+    if isinstance(outcome, EndWithNoPartner) and participant.current_key == entry.room.scene_key:
+        participant_finish(participant=participant, definition=definition, outcome=NO_PARTNER)
+
+
+def _with_next(state: dict, slug: str) -> dict:
+    if state["type"] == "timeout":
+        state["next"] = reverse("experiments:flow", kwargs={"slug": slug})
+    return state

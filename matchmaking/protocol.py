@@ -1,0 +1,24 @@
+"""The waiting room's message types (client <-> server) and channel-layer event names, defined once."""
+
+# client -> server
+JOIN = "join"
+PONG = "pong"
+ACK = "ack"
+
+# server -> client
+PING = "ping"
+WAITING_MESSAGE = "waiting"
+CONFIRM = "confirm"  # a group formed: acknowledge to be matched
+MATCHED_MESSAGE = "matched"
+TIMEOUT = "timeout"  # the wait is over without a group; follow `next`
+ERROR = "error"
+SUPERSEDED = "superseded"  # the participant opened the room in another tab; this socket closes
+
+# channel-layer events (handled by the consumer serving an entry)
+REFRESH_EVENT = "room.refresh"  # state changed in the database: re-read it and tell the client
+SUPERSEDE_EVENT = "room.supersede"
+
+
+def ws_path(slug: str) -> str:
+    """Under /x/<slug>/ so the browser sends the participant cookie with the upgrade request."""
+    return f"/x/{slug}/ws/room/"

@@ -1,0 +1,44 @@
+"""Reads of matchmaking: what a waiting participant should see now, and the room's queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from matchmaking.models import LEFT, MATCHED, PROPOSED, TIMED_OUT, WAITING, MatchMember, WaitingEntry
+from matchmaking.protocol import CONFIRM, MATCHED_MESSAGE, TIMEOUT, WAITING_MESSAGE
+from matchmaking.rooms import WaitingRoom
+
+
+def entry_state(*, entry_id: int, waiting_room: WaitingRoom) -> dict:
+    """The message that tells the participant where they stand (sent on every change and every tick)."""
+    entry = WaitingEntry.objects.select_related("match").get(pk=entry_id)
+    if entry.status in (WAITING, LEFT):
+        waited = (timezone.now() - entry.joined_at).total_seconds()
+        state = {"type": WAITING_MESSAGE, "waited_s": round(waited, 1), "timeout_s": waiting_room.timeout_s}
+        if waiting_room.show_count:
+            state["waiting"] = waiting_count(room_id=entry.room_id, waiting_room=waiting_room)
+        return state
+    if entry.status == PROPOSED:
+        return {"type": CONFIRM, "match": entry.match_id}
+    if entry.status == MATCHED:
+        member = MatchMember.objects.get(match_id=entry.match_id, participant_id=entry.participant_id)
+        size = MatchMember.objects.filter(match_id=entry.match_id).count()
+        return {"type": MATCHED_MESSAGE, "match": entry.match_id, "seat": member.agent, "seed": entry.match.seed,
+                "size": size}  # fmt: skip
+    if entry.status == TIMED_OUT:
+        return {"type": TIMEOUT}
+    raise ValueError(f"unknown entry status {entry.status!r}")
+
+
+def waiting_count(*, room_id: int, waiting_room: WaitingRoom) -> int:
+    """Participants present in the room and not yet in a group."""
+    cutoff = timezone.now() - timedelta(seconds=waiting_room.presence_timeout_s)
+    return WaitingEntry.objects.filter(room_id=room_id, status=WAITING, connected=True, last_seen__gte=cutoff).count()
+
+
+def participant_entry(*, participant, scene_key: str) -> WaitingEntry | None:
+    return (
+        WaitingEntry.objects.filter(participant=participant, room__scene_key=scene_key).select_related("match").first()
+    )
