@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -29,7 +28,9 @@ def cookie_name(slug: str) -> str:
 
 
 def cookie_token(request: HttpRequest, slug: str) -> str | None:
-    return request.get_signed_cookie(cookie_name(slug), default=None, salt=COOKIE_SALT)
+    return request.get_signed_cookie(
+        cookie_name(slug), default=None, salt=COOKIE_SALT, max_age=settings.MUG["PARTICIPANT_COOKIE_MAX_AGE"]
+    )
 
 
 def set_participant_cookie(response: HttpResponse, slug: str, token: str) -> None:
@@ -47,14 +48,9 @@ def set_participant_cookie(response: HttpResponse, slug: str, token: str) -> Non
 
 def token_from_cookies(cookies: dict[str, str], slug: str) -> str | None:
     """The participant token in a WebSocket handshake's cookies, verified like `get_signed_cookie` does."""
-    value = cookies.get(cookie_name(slug))
-    if not value:
-        return None
-    signer = signing.get_cookie_signer(salt=cookie_name(slug) + COOKIE_SALT)
-    try:
-        return signer.unsign(value, max_age=settings.MUG["PARTICIPANT_COOKIE_MAX_AGE"])
-    except signing.BadSignature:
-        return None
+    request = HttpRequest()  # Django's own signed-cookie check, whatever its salt scheme
+    request.COOKIES = cookies
+    return cookie_token(request, slug)
 
 
 def participant_for(request: HttpRequest, slug: str):
