@@ -71,7 +71,14 @@ DATABASE_URL = env_str("DATABASE_URL")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
     if DATABASE_URL
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))}
+    else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+        # Writers queue for the lock at BEGIN instead of failing on upgrade; several processes share the file.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        # A file, not memory, so that server processes started by the tests share the test database.
+        "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test-db.sqlite3"))},
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,9 +6,11 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,60 @@ def redis_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def database_env() -> dict[str, str]:
+    """Environment that points a server process at the database this test process uses (the test database)."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"SQLITE_PATH": str(config["NAME"]), "DATABASE_URL": ""}
+    password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+    url = f"postgres://{config['USER']}{password}@{config['HOST']}:{config['PORT']}/{config['NAME']}"
+    return {"DATABASE_URL": url}
+
+
+class DaphneProcess:
+    """One `daphne` serving mugsite.asgi on loopback, with a log file for failure messages."""
+
+    def __init__(self, env: dict[str, str], log_dir) -> None:
+        self.port = free_port()
+        self.log = open(f"{log_dir}/daphne-{self.port}.log", "w")  # noqa: SIM115 (closed in stop)
+        daphne = str(Path(sys.executable).with_name("daphne"))  # the venv's, beside its python
+        command = [daphne, "-b", "127.0.0.1", "-p", str(self.port), "mugsite.asgi:application"]
+        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        _wait_for_port(self.port, self.process, timeout=30)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """SIGKILL: no disconnect handler runs, as when a worker crashes."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+@contextmanager
+def daphne_cluster(count: int, redis_url: str, log_dir, experiments: list[str]) -> Iterator[list[DaphneProcess]]:
+    """`count` Daphne processes sharing the test database and one Redis, as behind a load balancer."""
+    env = {**os.environ, "DEBUG": "1", "REDIS_URL": redis_url, "MUG_EXPERIMENTS": ",".join(experiments)}
+    env.update(database_env())
+    processes: list[DaphneProcess] = []
+    try:
+        for _ in range(count):
+            processes.append(DaphneProcess(env, log_dir))
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()

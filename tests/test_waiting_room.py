@@ -225,3 +225,28 @@ def test_a_reconnecting_participant_keeps_their_place():
     run(scenario)
     seats = dict(MatchMember.objects.values_list("participant__external_id", "agent"))
     assert seats == {"early": "chaser", "late": "runner"}  # early arrived first and kept that place
+
+
+def test_the_admin_shows_the_queue_and_the_match(researcher_client):
+    alice, bob, carl = at_pair("alice"), at_pair("bob"), at_pair("carl")
+
+    async def scenario():
+        async with RoomClient("duo", alice) as a, RoomClient("duo", bob) as b, RoomClient("duo", carl) as c:
+            await a.join()
+            await a.expect("waiting")
+            await b.join()
+            proposal = await a.expect("confirm")
+            await b.expect("confirm")
+            await c.join()
+            await c.expect("waiting")
+            await a.send({"type": "ack", "match": proposal["match"]})
+            await b.send({"type": "ack", "match": proposal["match"]})
+            await a.expect("matched")
+            await c.idle(0.5)  # answers pings: its round trip is measured
+
+    run(scenario)
+    matches = researcher_client.get("/admin/matchmaking/match/").content.decode()
+    assert "chaser: alice" in matches and "runner: bob" in matches and "fifo" in matches
+    queue = researcher_client.get("/admin/matchmaking/waitingentry/?status__exact=waiting").content.decode()
+    assert "carl" in queue and "alice" not in queue
+    assert WaitingEntry.objects.get(participant__external_id="carl").rtt_ms is not None

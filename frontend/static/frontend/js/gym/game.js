@@ -5,6 +5,7 @@ import { createRenderer } from "../renderer.js";
 import { keysOf, trackKeys } from "./input.js";
 import { bootRuntime } from "./runtime.js";
 import { Uploader } from "./uploader.js";
+import { waitForGroup } from "./waitroom.js";
 
 const $ = (id) => document.getElementById(id);
 let config = null;
@@ -128,6 +129,11 @@ async function main() {
   uploader.resume(); // re-send what a previous page load left unacknowledged
   const booted = runtimeFor(config.scene_key);
   booted.onProgress((progress) => setProgress(progress.stage, progress.fraction));
+  if (config.waiting_room) {
+    // The runtime keeps booting while the participant waits for a group.
+    window.mugGame.match = await waitForGroup(config);
+    return; // the matched group's game is played by the rollback session (netcode)
+  }
   const worker = booted.worker;
   const { runtime, assets } = await booted.ready;
   worker.addEventListener("message", (event) => {

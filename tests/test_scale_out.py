@@ -1,0 +1,118 @@
+"""Matchmaking across processes: two Daphne processes, one Redis, one database (all started here, on loopback).
+
+Participants on different processes are matched with each other; a process killed while people wait loses
+no one; many simultaneous arrivals never produce a double match or an overfull group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from matchmaking.models import Match, MatchMember, WaitingEntry
+from tests.fixture_experiments import PATHS
+from tests.roomclient import participant_cookie
+from tests.servers import daphne_cluster, redis_server
+from tests.wsclient import WsRoomClient
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    with redis_server() as redis_url, daphne_cluster(2, redis_url, tmp_path, PATHS) as processes:
+        yield processes
+
+
+def at_pair(pid: str) -> str:
+    return participant_cookie("duo", pid, walk=("hello",))
+
+
+def logs(tmp_path) -> str:
+    return "\n".join(path.read_text()[-2000:] for path in tmp_path.glob("daphne-*.log"))
+
+
+def test_participants_on_two_processes_are_matched_with_each_other(cluster, tmp_path):
+    first, second = cluster
+    ann, ben = at_pair("ann"), at_pair("ben")
+
+    async def scenario():
+        a = await WsRoomClient(first.url, "duo", ann).connect()
+        b = await WsRoomClient(second.url, "duo", ben).connect()
+        try:
+            await a.join()
+            await a.expect("waiting")
+            await b.join()
+            return await asyncio.gather(a.expect("matched", ack=True), b.expect("matched", ack=True))
+        finally:
+            await a.close()
+            await b.close()
+
+    try:
+        matched_a, matched_b = async_to_sync(scenario)()
+    except Exception:
+        print(logs(tmp_path))
+        raise
+    assert matched_a["match"] == matched_b["match"] and matched_a["seed"] == matched_b["seed"]
+    assert {matched_a["seat"], matched_b["seat"]} == {"chaser", "runner"}
+    assert Match.objects.get().status == "confirmed"
+
+
+def test_a_killed_process_loses_no_one_waiting(cluster, tmp_path):
+    doomed, survivor = cluster
+    cara, dan = at_pair("cara"), at_pair("dan")
+
+    async def scenario():
+        c = await WsRoomClient(doomed.url, "duo", cara).connect()
+        await c.join()
+        await c.expect("waiting")
+        joined_at = await asyncio.to_thread(lambda: WaitingEntry.objects.get().joined_at)
+        doomed.kill()  # no disconnect handler runs; the entry still says connected
+        await c.connect(survivor.url)  # the client reconnects; the proxy sends it to a live process
+        await c.join()
+        await c.expect("waiting")
+        d = await WsRoomClient(survivor.url, "duo", dan).connect()
+        await d.join()
+        matched = await asyncio.gather(c.expect("matched", ack=True), d.expect("matched", ack=True))
+        await c.close()
+        await d.close()
+        return joined_at, matched
+
+    joined_at, (matched_c, matched_d) = async_to_sync(scenario)()
+    entry = WaitingEntry.objects.get(participant__external_id="cara")
+    assert entry.joined_at == joined_at  # the same place in the queue
+    assert (matched_c["seat"], matched_d["seat"]) == ("chaser", "runner")  # cara was there first
+
+
+def test_simultaneous_arrivals_never_double_match(cluster, tmp_path):
+    count = 24
+    cookies = [at_pair(f"crowd{i}") for i in range(count)]
+
+    async def arrive(index: int) -> dict:
+        process = cluster[index % 2]
+        client = await WsRoomClient(process.url, "duo", cookies[index]).connect()
+        try:
+            await client.join()
+            return await client.expect("matched", timeout=60, ack=True)
+        finally:
+            await client.close()
+
+    async def scenario():
+        return await asyncio.gather(*(arrive(i) for i in range(count)))
+
+    try:
+        matched = async_to_sync(scenario)()
+    except Exception:
+        print(logs(tmp_path))
+        raise
+    confirmed = Match.objects.filter(status="confirmed")
+    assert confirmed.count() == count // 2
+    members = MatchMember.objects.filter(match__status="confirmed")
+    assert members.count() == count and members.values("participant").distinct().count() == count
+    assert all(match.members.count() == 2 for match in confirmed)
+    by_match = {}
+    for message in matched:
+        by_match.setdefault(message["match"], set()).add(message["seat"])
+    assert all(seats == {"chaser", "runner"} for seats in by_match.values()) and len(by_match) == count // 2
