@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -73,8 +74,8 @@ def playwright_instance():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture
-def chromium_context(playwright_instance):
+@contextmanager
+def guarded_context(playwright_instance):
     """A fresh profile. Requests that would leave the machine are aborted, recorded, and fail the test.
 
     `context.mug_requests` lists the local URLs the guard let through (the page's and its workers').
@@ -115,6 +116,19 @@ def chromium_context(playwright_instance):
 
 
 @pytest.fixture
+def chromium_context(playwright_instance):
+    with guarded_context(playwright_instance) as context:
+        yield context
+
+
+@pytest.fixture
+def second_chromium_context(playwright_instance):
+    """Another participant's browser: its own profile and cookies."""
+    with guarded_context(playwright_instance) as context:
+        yield context
+
+
+@pytest.fixture
 def console_errors(chromium_context) -> list[str]:
     """Console errors and uncaught exceptions of every page in the context, as text, for failure messages."""
     errors: list[str] = []
@@ -129,3 +143,19 @@ def console_errors(chromium_context) -> list[str]:
 def server_url(live_server) -> str:
     """The live server's origin by IP: the browser resolves no host names at all."""
     return live_server.url.replace("localhost", "127.0.0.1")
+
+
+@pytest.fixture
+def asgi_server_url(tmp_path, transactional_db) -> str:
+    """A Daphne process (HTTP and WebSockets) on the test database, for pages that open sockets; in-memory
+    channel layer, Pyodide served locally."""
+    from tests.fixture_experiments import PATHS
+    from tests.servers import DaphneProcess, database_env
+
+    env = {**os.environ, "DEBUG": "1", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS)}
+    env.update({**database_env(), "MUG_PYODIDE_URL": "/static/pyodide/"})
+    server = DaphneProcess(env, tmp_path)
+    try:
+        yield server.url
+    finally:
+        server.stop()
