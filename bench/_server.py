@@ -22,14 +22,26 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def mug_server():
-    """Yield the base URL of a fresh server (SQLite in a temp dir, Pyodide served locally)."""
+def mug_server(extra_env: dict[str, str] | None = None, daphne: bool = False):
+    """Yield the base URL of a fresh server (SQLite in a temp dir, Pyodide served locally); `daphne` serves
+    with Daphne itself (as in production) instead of the development server."""
     with tempfile.TemporaryDirectory(prefix="mug-bench-") as work:
         env = {**os.environ, "SQLITE_PATH": f"{work}/db.sqlite3", "DEBUG": "1", "MUG_PYODIDE_URL": "/static/pyodide/"}
+        env.update(extra_env or {})
         subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         port = free_port()
+        command = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        if daphne:
+            command = [
+                str(ROOT / ".venv" / "bin" / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "mugsite.asgi:application",
+            ]
         server = subprocess.Popen(
-            [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            command,
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

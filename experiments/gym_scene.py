@@ -204,7 +204,10 @@ def _project_package(path: str) -> list[str]:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None or not Path(spec.origin).is_relative_to(settings.BASE_DIR):
         return []
-    return [module.rpartition(".")[0] or module]
+    package = module.rpartition(".")[0]
+    parent = importlib.util.find_spec(package) if package else None
+    # A module in a folder without __init__.py (a namespace package) is shipped alone.
+    return [package] if parent is not None and parent.origin is not None else [module]
 
 
 def code_hash(files: dict[str, str]) -> str:

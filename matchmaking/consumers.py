@@ -7,8 +7,9 @@ import contextlib
 import time
 from collections import deque
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError, connection
 
 from experiments.web import token_from_cookies
 from matchmaking import lobby, protocol
@@ -17,6 +18,26 @@ from matchmaking.services import MatchmakingError
 JOIN_LIMIT = 5  # joins per connection within JOIN_WINDOW_S; more are refused (a flooding client)
 JOIN_WINDOW_S = 10.0
 FINAL = {protocol.MATCHED_MESSAGE, protocol.TIMEOUT}
+SWEEP_EVERY_S = 0.5  # per process and room: how often one of its consumers sweeps and matches
+STATE_EVERY = 3  # ticks between re-reads of the entry's state (the net under lost notifications)
+PRESENCE_EVERY = 2  # ticks between presence writes
+
+# When this process last swept each room: the other consumers of the room skip their sweep meanwhile.
+_last_sweep: dict[int, float] = {}
+
+
+def db(function):
+    """Database work on the process's one sync thread, its connection kept open across calls (reconnecting for
+    every call costs more than the queries); a broken connection is dropped so that the next call reconnects."""
+
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except DatabaseError:
+            connection.close()
+            raise
+
+    return sync_to_async(call, thread_sensitive=True)
 
 
 class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
@@ -26,6 +47,10 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
         self.ticker: asyncio.Task | None = None
         self.joins: deque[float] = deque()
         self.pings: dict[int, float] = {}
+        self.rtts: list[float] = []
+        self.presence_written = 0.0
+        self.room_id: int | None = None
+        self.interval = 1.0
         self.last_state: dict | None = None
         await self.accept()
 
@@ -33,7 +58,7 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
         if self.ticker:
             self.ticker.cancel()
         if self.entry_id is not None:
-            await database_sync_to_async(lobby.room_leave)(entry_id=self.entry_id, channel_name=self.channel_name)
+            await db(lobby.room_leave)(entry_id=self.entry_id, channel_name=self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         try:
@@ -63,7 +88,7 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
             return
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
         try:
-            joined = await database_sync_to_async(lobby.room_join)(
+            joined, state, notify = await db(lobby.room_enter)(
                 slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
             )
         except MatchmakingError as error:
@@ -71,42 +96,53 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
             return
         if joined.previous_channel:
             await self.channel_layer.send(joined.previous_channel, {"type": protocol.SUPERSEDE_EVENT})
-        self.entry_id = joined.entry_id
+        self.entry_id, self.room_id, self.interval = joined.entry_id, joined.room_id, joined.ping_interval_s
+        self.presence_written = time.monotonic()
         if self.ticker is None:
-            self.ticker = asyncio.create_task(self.tick_forever(joined.ping_interval_s))
-        await self.step(match_now=True)
+            self.ticker = asyncio.create_task(self.tick_forever())
+        await self.notify([channel for channel in notify if channel != self.channel_name])
+        await self.tell(state)
 
     async def on_pong(self, content: dict) -> None:
         sent = self.pings.pop(content.get("id"), None) if isinstance(content.get("id"), int) else None
         if self.entry_id is None or sent is None:
             return  # a stale or forged pong measures nothing
         rtt = (time.monotonic() - sent) * 1000
-        await database_sync_to_async(lobby.room_pong)(
-            entry_id=self.entry_id, channel_name=self.channel_name, rtt_ms=rtt
-        )
+        await db(lobby.room_pong)(entry_id=self.entry_id, channel_name=self.channel_name, rtt_ms=rtt)
 
     async def on_ack(self, content: dict) -> None:
         if self.entry_id is None or not isinstance(content.get("match"), int):
             await self.error("ack needs the match id, after joining")
             return
-        notify = await database_sync_to_async(lobby.room_ack)(entry_id=self.entry_id, match_id=content["match"])
-        await self.notify(notify)
-        await self.step(match_now=False)
+        notify, state = await db(lobby.room_ack)(entry_id=self.entry_id, match_id=content["match"])
+        await self.notify([channel for channel in notify if channel != self.channel_name])
+        await self.tell(state)
 
-    async def tick_forever(self, interval: float) -> None:
+    async def tick_forever(self) -> None:
         for number in range(1, 10**9):
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self.interval)
             self.pings = {k: v for k, v in self.pings.items() if k > number - 10}
             self.pings[number] = time.monotonic()
             await self.send_json({"type": protocol.PING, "id": number})
             with contextlib.suppress(Exception):  # a failed tick (e.g. database busy) is retried on the next
-                await self.step(match_now=False)
+                if time.monotonic() - _last_sweep.get(self.room_id, 0.0) >= SWEEP_EVERY_S:
+                    _last_sweep[self.room_id] = time.monotonic()
+                    await self.step(match_now=False)
+                elif number % STATE_EVERY == 0:
+                    await self.refresh()
             if self.last_state and self.last_state["type"] in FINAL:
                 return
 
     async def step(self, match_now: bool) -> None:
-        state, notify = await database_sync_to_async(lobby.room_step)(entry_id=self.entry_id, match_now=match_now)
+        """Sweep and match (this process's turn for the room, or an arrival), then tell the client."""
+        state, notify = await db(lobby.room_step)(entry_id=self.entry_id, match_now=match_now)
         await self.notify([channel for channel in notify if channel != self.channel_name])
+        await self.tell(state)
+
+    async def refresh(self) -> None:
+        await self.tell(await db(lobby.room_state)(entry_id=self.entry_id))
+
+    async def tell(self, state: dict) -> None:
         if state != self.last_state or state["type"] == protocol.WAITING_MESSAGE:
             self.last_state = state
             await self.send_json(state)
@@ -118,7 +154,7 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_refresh(self, event: dict) -> None:
         if self.entry_id is not None:
-            await self.step(match_now=False)
+            await self.refresh()
 
     async def room_supersede(self, event: dict) -> None:
         self.entry_id = None  # the newer tab owns the entry now

@@ -26,6 +26,7 @@ from matchmaking.services import MatchmakingError
 @dataclass(frozen=True)
 class Joined:
     entry_id: int
+    room_id: int
     previous_channel: str
     ping_interval_s: float
 
@@ -41,7 +42,14 @@ def room_join(*, slug: str, token: str | None, scene_key: str, channel_name: str
     scene = _room_scene(definition, scene_key)
     room = services.room_get(experiment=experiment, scene_key=scene_key)
     entry, previous = services.waiting_join(participant=participant, room=room, channel_name=channel_name)
-    return Joined(entry.pk, previous, scene.waiting_room.ping_interval_s)
+    return Joined(entry.pk, room.pk, previous, scene.waiting_room.ping_interval_s)
+
+
+def room_enter(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> tuple[Joined, dict, list[str]]:
+    """Join, then try to form a group right away (an arrival is when a group is most likely to form)."""
+    joined = room_join(slug=slug, token=token, scene_key=scene_key, channel_name=channel_name)
+    state, notify = room_step(entry_id=joined.entry_id, match_now=True)
+    return joined, state, notify
 
 
 def room_step(*, entry_id: int, match_now: bool) -> tuple[dict, list[str]]:
@@ -62,9 +70,19 @@ def room_step(*, entry_id: int, match_now: bool) -> tuple[dict, list[str]]:
     return _with_next(entry_state(entry_id=entry_id, waiting_room=waiting_room), definition.slug), notify
 
 
-def room_ack(*, entry_id: int, match_id: int) -> list[str]:
+def room_state(*, entry_id: int) -> dict:
+    """This entry's state only (no sweep, no matching): the cheap refresh."""
+    entry = WaitingEntry.objects.select_related("room__experiment").get(pk=entry_id)
+    definition = registry.get_experiment(entry.room.experiment.slug)
+    scene = _room_scene(definition, entry.room.scene_key)
+    return _with_next(entry_state(entry_id=entry_id, waiting_room=scene.waiting_room), definition.slug)
+
+
+def room_ack(*, entry_id: int, match_id: int) -> tuple[list[str], dict]:
+    """Confirm; returns the channels to tell (all members, once the last one confirmed) and this entry's state."""
     match = services.match_ack(entry_id=entry_id, match_id=match_id)
-    return list(match.entries.values_list("channel_name", flat=True)) if match else []
+    notify = list(match.entries.values_list("channel_name", flat=True)) if match else []
+    return notify, room_state(entry_id=entry_id)
 
 
 def room_pong(*, entry_id: int, channel_name: str, rtt_ms: float | None) -> None:

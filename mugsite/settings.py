@@ -75,7 +75,12 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
         # Writers queue for the lock at BEGIN instead of failing on upgrade; several processes share the file.
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        # WAL lets readers run beside the writer and commits without a full sync each time.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
         # A file, not memory, so that server processes started by the tests share the test database.
         "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test-db.sqlite3"))},
     }

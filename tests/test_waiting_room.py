@@ -144,7 +144,8 @@ def test_a_silent_participant_is_not_matched_with_anyone():
     assert first["match"] == second["match"]
     members = set(MatchMember.objects.values_list("participant__external_id", flat=True))
     assert members == {"carol", "dave"}
-    assert WaitingEntry.objects.get(participant__external_id="ghost").status == "left"
+    # Dropped from the queue for silence (or, with duo's 2 s limit, already timed out): never matched.
+    assert WaitingEntry.objects.get(participant__external_id="ghost").status in ("left", "timed_out")
 
 
 def test_a_group_not_confirmed_in_time_dissolves_and_the_confirmer_keeps_waiting():

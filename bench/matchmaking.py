@@ -1,0 +1,135 @@
+"""Matchmaking benchmark: N simulated participants arrive over T seconds at a room of group size 2 or 4 on one
+Daphne process; time from the last member's join to each member's "matched" message (confirmation round trip
+included), with the in-memory channel layer and with Redis, side by side.
+
+Run: .venv/bin/python bench/matchmaking.py [--participants 1000] [--seconds 10]. Needs redis-server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._server import mug_server  # noqa: E402
+from tests.servers import redis_server  # noqa: E402
+
+DEBUG_TRACE = True
+EXPERIMENTS = "bench.rooms:pairs,bench.rooms:quads"
+
+
+def cookies_for(base: str, slug: str, count: int, tag: str) -> list[str]:
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda i: _cookie(base, slug, f"{tag}{i}"), range(count)))
+
+
+def _cookie(base: str, slug: str, pid: str) -> str:
+    jar = urllib.request.HTTPCookieProcessor()
+    opener = urllib.request.build_opener(jar)
+    with opener.open(f"{base}/x/{slug}/?PROLIFIC_PID={pid}", timeout=60) as response:
+        response.read()
+    return next(c.value for c in jar.cookiejar if c.name == f"mug_{slug}")
+
+
+confirms: dict[int, float] = {}
+
+
+async def participant(base: str, slug: str, cookie: str, start_at: float, joins: dict, matched: dict, index: int):
+    import websockets
+
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    url = base.replace("http://", "ws://") + f"/x/{slug}/ws/room/"
+    headers = {"Cookie": f"mug_{slug}={cookie}", "Origin": base}
+    async with websockets.connect(url, additional_headers=headers, open_timeout=60, max_queue=None) as socket:
+        joins[index] = time.monotonic()
+        await socket.send(json.dumps({"type": "join", "scene_key": "game"}))
+        async with asyncio.timeout(120):
+            async for raw in socket:
+                message = json.loads(raw)
+                if message["type"] == "ping":
+                    await socket.send(json.dumps({"type": "pong", "id": message["id"]}))
+                elif message["type"] == "confirm":
+                    confirms[index] = time.monotonic()
+                    await socket.send(json.dumps({"type": "ack", "match": message["match"]}))
+                elif message["type"] == "matched":
+                    matched[index] = (time.monotonic(), message["match"])
+                    return
+                elif message["type"] == "error":
+                    raise RuntimeError(message["message"])
+
+
+def run_room(base: str, size: int, count: int, seconds: float, tag: str) -> dict:
+    slug = f"crowd{size}"
+    cookies = cookies_for(base, slug, count, tag)
+    joins: dict[int, float] = {}
+    matched: dict[int, tuple[float, int]] = {}
+
+    async def crowd():
+        begin = time.monotonic() + 0.5
+        tasks = [
+            participant(base, slug, cookie, begin + seconds * i / count, joins, matched, i)
+            for i, cookie in enumerate(cookies)
+        ]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        return [r for r in results if isinstance(r, Exception)]
+
+    errors = asyncio.run(crowd())
+    groups: dict[int, list[int]] = {}
+    for index, (_, match) in matched.items():
+        groups.setdefault(match, []).append(index)
+    latencies = []
+    for members in groups.values():
+        last_join = max(joins[i] for i in members)
+        latencies += [(matched[i][0] - last_join) * 1000 for i in members]
+    latencies.sort()
+    if DEBUG_TRACE:
+        for members in list(groups.values())[:5]:
+            last_join = max(joins[i] for i in members)
+            print(
+                [
+                    (round((confirms.get(i, 0) - last_join) * 1000), round((matched[i][0] - last_join) * 1000))
+                    for i in members
+                ]
+            )
+    return {
+        "matched": len(matched),
+        "groups": len(groups),
+        "full": all(len(m) == size for m in groups.values()),
+        "errors": len(errors),
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p99": latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--participants", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    results = {}
+    with redis_server() as redis_url:
+        for layer, redis in (("in-memory", ""), ("redis", redis_url)):
+            env = {"MUG_EXPERIMENTS": EXPERIMENTS, "REDIS_URL": redis}
+            with mug_server(env, daphne=True) as base:
+                for size in (2, 4):
+                    results[layer, size] = run_room(base, size, args.participants, args.seconds, f"{layer[:2]}{size}p")
+    print(f"{args.participants} participants arriving over {args.seconds:.0f} s per room, one Daphne process, SQLite")
+    for (layer, size), r in results.items():
+        print(
+            f"{layer:9} group of {size}: last arrival -> matched p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms; "
+            f"{r['matched']} matched in {r['groups']} groups (all full: {r['full']}), {r['errors']} errors"
+        )
+    for size in (2, 4):
+        ratio = results["redis", size]["p50"] / results["in-memory", size]["p50"]
+        print(f"group of {size}: p50 Redis / in-memory = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
