@@ -1,4 +1,4 @@
-"""Starts the MUG dev server on loopback with a throwaway database, for the browser benchmarks."""
+"""Starts MUG servers on loopback with a throwaway database, for the benchmarks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+DAPHNE = str(ROOT / ".venv" / "bin" / "daphne")
 
 
 def free_port() -> int:
@@ -22,37 +23,49 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def mug_server(extra_env: dict[str, str] | None = None, daphne: bool = False):
-    """Yield the base URL of a fresh server (SQLite in a temp dir, Pyodide served locally); `daphne` serves
-    with Daphne itself (as in production) instead of the development server."""
+def fresh_database(extra_env: dict[str, str] | None = None):
+    """Yield the environment of a migrated SQLite database in a temp dir (Pyodide served locally)."""
     with tempfile.TemporaryDirectory(prefix="mug-bench-") as work:
         env = {**os.environ, "SQLITE_PATH": f"{work}/db.sqlite3", "DEBUG": "1", "MUG_PYODIDE_URL": "/static/pyodide/"}
         env.update(extra_env or {})
         subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        port = free_port()
-        command = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-        if daphne:
-            command = [
-                str(ROOT / ".venv" / "bin" / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "mugsite.asgi:application",
-            ]
-        server = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
+        yield env
+
+
+@contextlib.contextmanager
+def serving(commands: list[list[str]], env: dict[str, str], ports: list[int]):
+    servers = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in commands
+    ]
+    try:
+        for port in ports:
             _wait(port)
-            yield f"http://127.0.0.1:{port}"
-        finally:
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for server in servers:
             server.terminate()
             server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def mug_server(extra_env: dict[str, str] | None = None):
+    """Yield the base URL of a fresh development server."""
+    port = free_port()
+    with fresh_database(extra_env) as env:
+        command = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        with serving([command], env, [port]) as urls:
+            yield urls[0]
+
+
+@contextlib.contextmanager
+def daphne_servers(extra_env: dict[str, str] | None = None, count: int = 1):
+    """Yield the base URLs of `count` Daphne processes (as in production) sharing one fresh database."""
+    ports = [free_port() for _ in range(count)]
+    with fresh_database(extra_env) as env:
+        commands = [[DAPHNE, "-b", "127.0.0.1", "-p", str(port), "mugsite.asgi:application"] for port in ports]
+        with serving(commands, env, ports) as urls:
+            yield urls
 
 
 def _wait(port: int, timeout: float = 30) -> None:

@@ -18,10 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._server import mug_server  # noqa: E402
+from bench._server import daphne_servers  # noqa: E402
 from tests.servers import redis_server  # noqa: E402
 
-DEBUG_TRACE = True
 EXPERIMENTS = "bench.rooms:pairs,bench.rooms:quads"
 
 
@@ -36,9 +35,6 @@ def _cookie(base: str, slug: str, pid: str) -> str:
     with opener.open(f"{base}/x/{slug}/?PROLIFIC_PID={pid}", timeout=60) as response:
         response.read()
     return next(c.value for c in jar.cookiejar if c.name == f"mug_{slug}")
-
-
-confirms: dict[int, float] = {}
 
 
 async def participant(base: str, slug: str, cookie: str, start_at: float, joins: dict, matched: dict, index: int):
@@ -56,7 +52,6 @@ async def participant(base: str, slug: str, cookie: str, start_at: float, joins:
                 if message["type"] == "ping":
                     await socket.send(json.dumps({"type": "pong", "id": message["id"]}))
                 elif message["type"] == "confirm":
-                    confirms[index] = time.monotonic()
                     await socket.send(json.dumps({"type": "ack", "match": message["match"]}))
                 elif message["type"] == "matched":
                     matched[index] = (time.monotonic(), message["match"])
@@ -65,16 +60,17 @@ async def participant(base: str, slug: str, cookie: str, start_at: float, joins:
                     raise RuntimeError(message["message"])
 
 
-def run_room(base: str, size: int, count: int, seconds: float, tag: str) -> dict:
+def run_room(bases: list[str], size: int, count: int, seconds: float, tag: str) -> dict:
+    """Participants alternate between the processes, as behind a round-robin proxy."""
     slug = f"crowd{size}"
-    cookies = cookies_for(base, slug, count, tag)
+    cookies = cookies_for(bases[0], slug, count, tag)
     joins: dict[int, float] = {}
     matched: dict[int, tuple[float, int]] = {}
 
     async def crowd():
         begin = time.monotonic() + 0.5
         tasks = [
-            participant(base, slug, cookie, begin + seconds * i / count, joins, matched, i)
+            participant(bases[i % len(bases)], slug, cookie, begin + seconds * i / count, joins, matched, i)
             for i, cookie in enumerate(cookies)
         ]
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -89,15 +85,6 @@ def run_room(base: str, size: int, count: int, seconds: float, tag: str) -> dict
         last_join = max(joins[i] for i in members)
         latencies += [(matched[i][0] - last_join) * 1000 for i in members]
     latencies.sort()
-    if DEBUG_TRACE:
-        for members in list(groups.values())[:5]:
-            last_join = max(joins[i] for i in members)
-            print(
-                [
-                    (round((confirms.get(i, 0) - last_join) * 1000), round((matched[i][0] - last_join) * 1000))
-                    for i in members
-                ]
-            )
     return {
         "matched": len(matched),
         "groups": len(groups),
@@ -108,6 +95,9 @@ def run_room(base: str, size: int, count: int, seconds: float, tag: str) -> dict
     }
 
 
+SETUPS = [("in-memory", 1), ("redis", 1), ("redis", 2)]  # (channel layer, Daphne processes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--participants", type=int, default=1000)
@@ -115,20 +105,23 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     with redis_server() as redis_url:
-        for layer, redis in (("in-memory", ""), ("redis", redis_url)):
-            env = {"MUG_EXPERIMENTS": EXPERIMENTS, "REDIS_URL": redis}
-            with mug_server(env, daphne=True) as base:
+        for layer, processes in SETUPS:
+            env = {"MUG_EXPERIMENTS": EXPERIMENTS, "REDIS_URL": redis_url if layer == "redis" else ""}
+            with daphne_servers(env, count=processes) as bases:
                 for size in (2, 4):
-                    results[layer, size] = run_room(base, size, args.participants, args.seconds, f"{layer[:2]}{size}p")
-    print(f"{args.participants} participants arriving over {args.seconds:.0f} s per room, one Daphne process, SQLite")
-    for (layer, size), r in results.items():
+                    tag = f"{layer[:2]}{processes}x{size}p"
+                    results[layer, processes, size] = run_room(bases, size, args.participants, args.seconds, tag)
+    print(f"{args.participants} participants arriving over {args.seconds:.0f} s per room, Daphne, SQLite, DEBUG=1")
+    for (layer, processes, size), r in results.items():
         print(
-            f"{layer:9} group of {size}: last arrival -> matched p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms; "
-            f"{r['matched']} matched in {r['groups']} groups (all full: {r['full']}), {r['errors']} errors"
+            f"{layer:9} x{processes} process(es), group of {size}: last arrival -> matched p50 {r['p50']:.0f} ms, "
+            f"p99 {r['p99']:.0f} ms; {r['matched']} matched in {r['groups']} groups (all full: {r['full']}), "
+            f"{r['errors']} errors"
         )
     for size in (2, 4):
-        ratio = results["redis", size]["p50"] / results["in-memory", size]["p50"]
-        print(f"group of {size}: p50 Redis / in-memory = {ratio:.2f}")
+        base = results["in-memory", 1, size]["p50"]
+        ratios = ", ".join(f"{layer} x{n} {results[layer, n, size]['p50'] / base:.2f}" for layer, n in SETUPS[1:])
+        print(f"group of {size}: p50 relative to in-memory x1: {ratios}")
 
 
 if __name__ == "__main__":

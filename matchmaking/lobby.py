@@ -53,29 +53,33 @@ def room_enter(*, slug: str, token: str | None, scene_key: str, channel_name: st
 
 
 def room_step(*, entry_id: int, match_now: bool) -> tuple[dict, list[str]]:
-    """Sweep the room (at most one process per interval), try to form groups, and report this entry's state."""
-    entry = WaitingEntry.objects.select_related("room__experiment").get(pk=entry_id)
-    definition = registry.get_experiment(entry.room.experiment.slug)
-    scene = _room_scene(definition, entry.room.scene_key)
+    """An arrival (`match_now`) tries to form groups at once; a tick sweeps the room (at most one process per
+    interval) and then matches. Returns this entry's state and the channels to notify."""
+    entry, definition, scene = _entry_scene(entry_id)
     waiting_room = scene.waiting_room
 
     def on_timeout(timed_out: WaitingEntry) -> None:
         _apply_timeout(timed_out, definition, scene)
 
-    swept = services.room_sweep(room=entry.room, waiting_room=waiting_room, on_timeout=on_timeout)
+    swept = not match_now and services.room_sweep(room=entry.room, waiting_room=waiting_room, on_timeout=on_timeout)
     notify = []
     if match_now or swept:
         for match in services.room_match(room=entry.room, waiting_room=waiting_room, seats=scene.human_agents()):
             notify += list(match.entries.values_list("channel_name", flat=True))
-    return _with_next(entry_state(entry_id=entry_id, waiting_room=waiting_room), definition.slug), notify
+        entry.refresh_from_db(fields=["status", "match"])
+    return _with_next(entry_state(entry=entry, waiting_room=waiting_room), definition.slug), notify
 
 
 def room_state(*, entry_id: int) -> dict:
     """This entry's state only (no sweep, no matching): the cheap refresh."""
-    entry = WaitingEntry.objects.select_related("room__experiment").get(pk=entry_id)
+    entry, definition, scene = _entry_scene(entry_id)
+    return _with_next(entry_state(entry=entry, waiting_room=scene.waiting_room), definition.slug)
+
+
+def _entry_scene(entry_id: int):
+    entry = WaitingEntry.objects.select_related("room__experiment", "match").get(pk=entry_id)
     definition = registry.get_experiment(entry.room.experiment.slug)
-    scene = _room_scene(definition, entry.room.scene_key)
-    return _with_next(entry_state(entry_id=entry_id, waiting_room=scene.waiting_room), definition.slug)
+    return entry, definition, _room_scene(definition, entry.room.scene_key)
 
 
 def room_ack(*, entry_id: int, match_id: int) -> tuple[list[str], dict]:

@@ -11,9 +11,8 @@ from matchmaking.protocol import CONFIRM, MATCHED_MESSAGE, TIMEOUT, WAITING_MESS
 from matchmaking.rooms import WaitingRoom
 
 
-def entry_state(*, entry_id: int, waiting_room: WaitingRoom) -> dict:
-    """The message that tells the participant where they stand (sent on every change and every tick)."""
-    entry = WaitingEntry.objects.select_related("match").get(pk=entry_id)
+def entry_state(*, entry: WaitingEntry, waiting_room: WaitingRoom) -> dict:
+    """The message that tells the participant where they stand (sent on every change and every few ticks)."""
     if entry.status in (WAITING, LEFT):
         waited = (timezone.now() - entry.joined_at).total_seconds()
         state = {"type": WAITING_MESSAGE, "waited_s": round(waited, 1), "timeout_s": waiting_room.timeout_s}
@@ -23,10 +22,9 @@ def entry_state(*, entry_id: int, waiting_room: WaitingRoom) -> dict:
     if entry.status == PROPOSED:
         return {"type": CONFIRM, "match": entry.match_id}
     if entry.status == MATCHED:
-        member = MatchMember.objects.get(match_id=entry.match_id, participant_id=entry.participant_id)
-        size = MatchMember.objects.filter(match_id=entry.match_id).count()
-        return {"type": MATCHED_MESSAGE, "match": entry.match_id, "seat": member.agent, "seed": entry.match.seed,
-                "size": size}  # fmt: skip
+        seats = dict(MatchMember.objects.filter(match_id=entry.match_id).values_list("participant_id", "agent"))
+        return {"type": MATCHED_MESSAGE, "match": entry.match_id, "seat": seats[entry.participant_id],
+                "seed": entry.match.seed, "size": len(seats)}  # fmt: skip
     if entry.status == TIMED_OUT:
         return {"type": TIMEOUT}
     raise ValueError(f"unknown entry status {entry.status!r}")

@@ -37,6 +37,9 @@ class MatchmakingError(ValueError):
 
 
 def room_get(*, experiment, scene_key: str) -> Room:
+    room = Room.objects.filter(experiment=experiment, scene_key=scene_key).first()
+    if room is not None:
+        return room
     try:
         with transaction.atomic():
             return Room.objects.get_or_create(experiment=experiment, scene_key=scene_key)[0]
