@@ -100,7 +100,7 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
         self.presence_written = time.monotonic()
         if self.ticker is None:
             self.ticker = asyncio.create_task(self.tick_forever())
-        await self.notify([channel for channel in notify if channel != self.channel_name])
+        await self.notify(notify)
         await self.tell(state)
 
     async def on_pong(self, content: dict) -> None:
@@ -115,7 +115,7 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
             await self.error("ack needs the match id, after joining")
             return
         notify, state = await db(lobby.room_ack)(entry_id=self.entry_id, match_id=content["match"])
-        await self.notify([channel for channel in notify if channel != self.channel_name])
+        await self.notify(notify)
         await self.tell(state)
 
     async def tick_forever(self) -> None:
@@ -136,7 +136,7 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
     async def step(self, match_now: bool) -> None:
         """Sweep and match (this process's turn for the room, or an arrival), then tell the client."""
         state, notify = await db(lobby.room_step)(entry_id=self.entry_id, match_now=match_now)
-        await self.notify([channel for channel in notify if channel != self.channel_name])
+        await self.notify(notify)
         await self.tell(state)
 
     async def refresh(self) -> None:
@@ -147,13 +147,18 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
             self.last_state = state
             await self.send_json(state)
 
-    async def notify(self, channels: list[str]) -> None:
-        for channel in set(channels):
-            if channel:
-                await self.channel_layer.send(channel, {"type": protocol.REFRESH_EVENT})
+    async def notify(self, notices: list[tuple[str, dict]]) -> None:
+        """Tell the other members' sockets (on whatever process) what they should show now."""
+        for channel, state in notices:
+            if channel and channel != self.channel_name:
+                await self.channel_layer.send(channel, {"type": protocol.REFRESH_EVENT, "state": state})
 
     async def room_refresh(self, event: dict) -> None:
-        if self.entry_id is not None:
+        if self.entry_id is None:
+            return
+        if isinstance(event.get("state"), dict):
+            await self.tell(event["state"])
+        else:
             await self.refresh()
 
     async def room_supersede(self, event: dict) -> None:

@@ -1,7 +1,7 @@
 """What the waiting-room socket does, as plain synchronous functions (the consumer only parses and sends).
 
-Each function returns the channels to notify: the database holds the truth and a notified consumer re-reads
-it, so a lost notification only delays a client until its next tick.
+Each function returns the notices to send: (channel, the state that client should now see). The database holds
+the truth and every socket re-reads it every few ticks, so a lost notice only delays a client.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from experiments.services import participant_finish, participant_skip_to
 from experiments.stager import base_id
 from matchmaking import services
 from matchmaking.models import WaitingEntry
+from matchmaking.protocol import CONFIRM
 from matchmaking.rooms import ContinueTo, EndWithNoPartner
-from matchmaking.selectors import entry_state
+from matchmaking.selectors import entry_state, matched_message
 from matchmaking.services import MatchmakingError
 
 
@@ -65,7 +66,8 @@ def room_step(*, entry_id: int, match_now: bool) -> tuple[dict, list[str]]:
     notify = []
     if match_now or swept:
         for match in services.room_match(room=entry.room, waiting_room=waiting_room, seats=scene.human_agents()):
-            notify += list(match.entries.values_list("channel_name", flat=True))
+            confirm = {"type": CONFIRM, "match": match.pk}
+            notify += [(channel, confirm) for channel in match.entries.values_list("channel_name", flat=True)]
         entry.refresh_from_db(fields=["status", "match"])
     return _with_next(entry_state(entry=entry, waiting_room=waiting_room), definition.slug), notify
 
@@ -85,7 +87,13 @@ def _entry_scene(entry_id: int):
 def room_ack(*, entry_id: int, match_id: int) -> tuple[list[str], dict]:
     """Confirm; returns the channels to tell (all members, once the last one confirmed) and this entry's state."""
     match = services.match_ack(entry_id=entry_id, match_id=match_id)
-    notify = list(match.entries.values_list("channel_name", flat=True)) if match else []
+    notify = []
+    if match is not None:  # the last confirmation: tell every member their seat
+        size = match.members.count()
+        for channel, agent in match.entries.values_list("channel_name", "participant__matches__agent").filter(
+            participant__matches__match=match
+        ):
+            notify.append((channel, matched_message(match, agent, size)))
     return notify, room_state(entry_id=entry_id)
 
 

@@ -23,11 +23,14 @@ def entry_state(*, entry: WaitingEntry, waiting_room: WaitingRoom) -> dict:
         return {"type": CONFIRM, "match": entry.match_id}
     if entry.status == MATCHED:
         seats = dict(MatchMember.objects.filter(match_id=entry.match_id).values_list("participant_id", "agent"))
-        return {"type": MATCHED_MESSAGE, "match": entry.match_id, "seat": seats[entry.participant_id],
-                "seed": entry.match.seed, "size": len(seats)}  # fmt: skip
+        return matched_message(entry.match, seats[entry.participant_id], len(seats))
     if entry.status == TIMED_OUT:
         return {"type": TIMEOUT}
     raise ValueError(f"unknown entry status {entry.status!r}")
+
+
+def matched_message(match, seat: str, size: int) -> dict:
+    return {"type": MATCHED_MESSAGE, "match": match.pk, "seat": seat, "seed": match.seed, "size": size}
 
 
 def waiting_count(*, room_id: int, waiting_room: WaitingRoom) -> int:

@@ -67,13 +67,15 @@ def waiting_join(*, participant: Participant, room: Room, channel_name: str) -> 
 
 
 def waiting_seen(*, entry_id: int, channel_name: str, rtt_ms: float | None) -> None:
-    """A pong: the participant is present; the round trip is smoothed (half old, half new)."""
-    entry = WaitingEntry.objects.filter(pk=entry_id, channel_name=channel_name).values("rtt_ms").first()
+    """A pong: the participant is present (one dropped for silence, e.g. by a stalled server, is back at its
+    old place); the round trip is smoothed (half old, half new)."""
+    entry = WaitingEntry.objects.filter(pk=entry_id, channel_name=channel_name).values("rtt_ms", "status").first()
     if entry is None:
         return
     rtt = rtt_ms if entry["rtt_ms"] is None or rtt_ms is None else (entry["rtt_ms"] + rtt_ms) / 2
-    WaitingEntry.objects.filter(pk=entry_id, channel_name=channel_name).update(
-        last_seen=timezone.now(), connected=True, rtt_ms=rtt
+    status = WAITING if entry["status"] == LEFT else entry["status"]
+    WaitingEntry.objects.filter(pk=entry_id, channel_name=channel_name, status=entry["status"]).update(
+        last_seen=timezone.now(), connected=True, rtt_ms=rtt, status=status
     )
 
 

@@ -117,8 +117,10 @@ PATHS = [
     "tests.fixture_experiments:game",
     "tests.fixture_experiments:crash",
     "tests.fixture_experiments:duo",
+    "tests.fixture_experiments:duo_ai",
     "tests.fixture_experiments:duo_end",
     "tests.fixture_experiments:duo_skip",
+    "tests.fixture_experiments:pairs",
 ]
 
 
@@ -141,11 +143,21 @@ def quick_room(**settings) -> WaitingRoom:
 
 duo = Experiment(
     slug="duo",
-    title="Pairs, or a random partner after 2 s",
+    title="Pairs, with short presence and confirmation limits",
     stager=[
         StaticScene(scene_id="hello"),
-        pair_game("pair", quick_room(timeout_s=2, on_timeout=PlayWithAI({"runner": "random"}))),
+        pair_game("pair", quick_room(timeout_s=60)),
         pair_game("again", quick_room(timeout_s=30, matcher=GroupReunion(source_scene="pair", fallback_after_s=2))),
+        EndScene(scene_id="end"),
+    ],
+)
+
+duo_ai = Experiment(
+    slug="duo-ai",
+    title="Pairs, or a random partner after 1.5 s",
+    stager=[
+        pair_game("pair", quick_room(timeout_s=1.5, on_timeout=PlayWithAI({"runner": "random"}))),
+        StaticScene(scene_id="thanks", header="Thanks"),
         EndScene(scene_id="end"),
     ],
 )
@@ -165,4 +177,10 @@ duo_skip = Experiment(
         StaticScene(scene_id="solo", header="On your own"),
         EndScene(scene_id="end"),
     ],
+)
+
+pairs = Experiment(
+    slug="pairs",
+    title="Pairs with a patient room",
+    stager=[pair_game("pair", WaitingRoom(timeout_s=120, ping_interval_s=0.5)), EndScene(scene_id="end")],
 )

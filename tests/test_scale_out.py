@@ -27,7 +27,7 @@ def cluster(tmp_path):
 
 
 def at_pair(pid: str) -> str:
-    return participant_cookie("duo", pid, walk=("hello",))
+    return participant_cookie("pairs", pid)  # a room that waits minutes: timing on a busy machine cannot matter
 
 
 def logs(tmp_path) -> str:
@@ -39,8 +39,8 @@ def test_participants_on_two_processes_are_matched_with_each_other(cluster, tmp_
     ann, ben = at_pair("ann"), at_pair("ben")
 
     async def scenario():
-        a = await WsRoomClient(first.url, "duo", ann).connect()
-        b = await WsRoomClient(second.url, "duo", ben).connect()
+        a = await WsRoomClient(first.url, "pairs", ann).connect()
+        b = await WsRoomClient(second.url, "pairs", ben).connect()
         try:
             await a.join()
             await a.expect("waiting")
@@ -65,7 +65,7 @@ def test_a_killed_process_loses_no_one_waiting(cluster, tmp_path):
     cara, dan = at_pair("cara"), at_pair("dan")
 
     async def scenario():
-        c = await WsRoomClient(doomed.url, "duo", cara).connect()
+        c = await WsRoomClient(doomed.url, "pairs", cara).connect()
         await c.join()
         await c.expect("waiting")
         joined_at = await asyncio.to_thread(lambda: WaitingEntry.objects.get().joined_at)
@@ -73,7 +73,7 @@ def test_a_killed_process_loses_no_one_waiting(cluster, tmp_path):
         await c.connect(survivor.url)  # the client reconnects; the proxy sends it to a live process
         await c.join()
         await c.expect("waiting")
-        d = await WsRoomClient(survivor.url, "duo", dan).connect()
+        d = await WsRoomClient(survivor.url, "pairs", dan).connect()
         await d.join()
         matched = await asyncio.gather(c.expect("matched", ack=True), d.expect("matched", ack=True))
         await c.close()
@@ -92,7 +92,7 @@ def test_simultaneous_arrivals_never_double_match(cluster, tmp_path):
 
     async def arrive(index: int) -> dict:
         process = cluster[index % 2]
-        client = await WsRoomClient(process.url, "duo", cookies[index]).connect()
+        client = await WsRoomClient(process.url, "pairs", cookies[index]).connect()
         try:
             await client.join()
             return await client.expect("matched", timeout=60, ack=True)
