@@ -12,11 +12,16 @@ function show(text) {
   $("room-status").textContent = text;
 }
 
-function showWaiting(message, room) {
-  const waited = Math.floor(message.waited_s);
-  const left = Math.max(0, Math.ceil(room.timeout_s - message.waited_s));
-  let text = `Waiting for ${waited} s (at most ${left} s more).`;
-  if (room.show_count && message.waiting !== undefined) text += ` Others waiting: ${Math.max(0, message.waiting - 1)}.`;
+// The server reports the wait every few seconds; the page counts the seconds in between.
+let lastWaiting = null;
+
+function showWaiting(room) {
+  if (!lastWaiting) return;
+  const waitedS = lastWaiting.message.waited_s + (performance.now() - lastWaiting.at) / 1000;
+  const left = Math.max(0, Math.ceil(room.timeout_s - waitedS));
+  let text = `Waiting for ${Math.floor(waitedS)} s (at most ${left} s more).`;
+  const count = lastWaiting.message.waiting;
+  if (room.show_count && count !== undefined) text += ` Others waiting: ${Math.max(0, count - 1)}.`;
   show(text);
 }
 
@@ -25,6 +30,7 @@ export function waitForGroup(config) {
   const room = config.waiting_room;
   $("waiting-room").hidden = false;
   window.mugRoom = { messages: [], reconnects: 0 };
+  const clock = setInterval(() => showWaiting(room), 1000);
   return new Promise((resolve) => {
     let finished = false;
     let delay = 250;
@@ -40,21 +46,26 @@ export function waitForGroup(config) {
         if (message.type === "ping") {
           socket.send(JSON.stringify({ type: "pong", id: message.id }));
         } else if (message.type === "waiting") {
-          showWaiting(message, room);
+          lastWaiting = { message, at: performance.now() };
+          showWaiting(room);
         } else if (message.type === "confirm") {
+          lastWaiting = null;
           document.title = "Partner found!";
           show("Partner found, starting…");
           socket.send(JSON.stringify({ type: "ack", match: message.match }));
         } else if (message.type === "matched") {
           finished = true;
+          clearInterval(clock);
           window.mugRoom.matched = message;
           show(`Your group is complete. You play ${message.seat}.`);
           resolve(message);
         } else if (message.type === "timeout") {
           finished = true;
+          clearInterval(clock);
           window.location.assign(message.next);
         } else if (message.type === "superseded") {
           finished = true;
+          clearInterval(clock);
           show("This study is open in another tab or window. Please continue there.");
         } else if (message.type === "error") {
           show(message.message);
