@@ -1,0 +1,128 @@
+"""A GGPO-style rollback session for one peer, in plain Python (it runs inside Pyodide next to the env).
+
+Inputs are stamped with the frame they apply to (local frame + input delay). A missing remote input is
+predicted (repeat the player's last known input, or the default action); when the real input differs, the
+session restores the snapshot saved before that frame and re-simulates up to the present. It never runs more
+than `window` frames past the confirmed frame (it stalls instead). Rows enter `confirmed_rows` only for frames
+whose inputs are all known and that were simulated with exactly those inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from mug.loop import GameLoop
+from mug.snapshots import Snapshotter
+
+REPEAT_LAST = "repeat"
+DEFAULT = "default"
+
+
+class RollbackSession:
+    def __init__(self, loop: GameLoop, players: list[str], local: str, input_delay: int = 2, window: int = 8,
+                 predict: str = REPEAT_LAST) -> None:  # fmt: skip
+        if local not in players:
+            raise ValueError(f"the local player {local!r} is not one of {players}")
+        self.loop, self.players, self.local = loop, list(players), local
+        self.input_delay, self.window, self.predict = input_delay, window, predict
+        self.snapshotter = Snapshotter(loop.adapter)
+        default = loop.keymap.default_action
+        # Frames inside the input delay have no one's input: everyone plays the default, known to all.
+        self.inputs: dict[str, dict[int, Any]] = {p: dict.fromkeys(range(input_delay), default) for p in players}
+        self.used: dict[int, dict[str, Any]] = {}  # the human inputs each simulated frame used
+        self.snapshots: dict[int, Any] = {}  # state before frame f
+        self.rows: dict[int, dict] = {}  # speculative rows by frame
+        self.confirmed_rows: list[dict] = []
+        self.frame = 0  # the next frame to simulate
+        self.confirmed = -1
+        self.rollback_from: int | None = None
+        self.stats = {"rollbacks": 0, "max_depth": 0, "replayed": 0, "stalls": 0, "mispredicted": 0}
+
+    def add_local_input(self, action: Any) -> tuple[int, Any]:
+        """The local player's input for (current frame + delay); returns what to send to the others."""
+        frame = self.frame + self.input_delay
+        self.inputs[self.local].setdefault(frame, action)
+        return frame, self.inputs[self.local][frame]
+
+    def add_remote_input(self, player: str, frame: int, action: Any) -> None:
+        """A remote input (first write wins); schedules a rollback if a simulated frame guessed it wrong."""
+        known = self.inputs[player]
+        if frame in known or frame <= self.confirmed:
+            return
+        known[frame] = action
+        if frame < self.frame and self.used[frame][player] != action:
+            self.stats["mispredicted"] += 1
+            self.rollback_from = frame if self.rollback_from is None else min(self.rollback_from, frame)
+
+    def advance(self) -> dict | None:
+        """Apply any pending rollback, then simulate one frame; None when stalled (too far past the confirmed frame)."""
+        self._rollback()
+        if self.frame - self.confirmed > self.window or self.loop.over:
+            self.stats["stalls"] += 1
+            self._confirm()
+            return None
+        row = self._simulate(self.frame)
+        self.frame += 1
+        self._confirm()
+        return row
+
+    def _simulate(self, frame: int) -> dict:
+        self.snapshots[frame] = self._save()
+        humans = {
+            player: self._input(player, frame) for player in self.players if player in self.loop.adapter.live_agents()
+        }
+        self.used[frame] = dict(humans)
+        row = self.loop.step_frame({**humans, **self.loop.ai_actions()})
+        row["predicted"] = any(frame not in self.inputs[p] for p in humans)
+        self.rows[frame] = row
+        return row
+
+    def _input(self, player: str, frame: int) -> Any:
+        known = self.inputs[player]
+        if frame in known:
+            return known[frame]
+        if self.predict == REPEAT_LAST:
+            earlier = [f for f in known if f < frame]
+            if earlier:
+                return known[max(earlier)]
+        return self.loop.keymap.default_action
+
+    def _rollback(self) -> None:
+        start, self.rollback_from = self.rollback_from, None
+        if start is None or start >= self.frame:
+            return
+        depth = self.frame - start
+        self.stats["rollbacks"] += 1
+        self.stats["max_depth"] = max(self.stats["max_depth"], depth)
+        self.stats["replayed"] += depth
+        self._load(self.snapshots[start])
+        for frame in range(start, start + depth):
+            self._simulate(frame)
+
+    def _confirm(self) -> None:
+        """Promote rows whose inputs are all known (and were used); forget what can no longer change."""
+        while self.confirmed + 1 < self.frame:
+            frame = self.confirmed + 1
+            if not all(frame in self.inputs[p] for p in self.used[frame]):
+                break
+            self.confirmed = frame
+            self.confirmed_rows.append(self.rows.pop(frame))
+            # Only frames after the confirmed one can still be rolled back to.
+            self.snapshots.pop(frame, None)
+            self.used.pop(frame, None)
+
+    def _save(self) -> Any:
+        loop = self.loop
+        extra = (loop.frame, dict(loop.scores), loop.observations, loop.over, loop.queries, loop.policies)
+        return self.snapshotter.save(), copy.deepcopy(extra)
+
+    def _load(self, saved: Any) -> None:
+        env_state, extra = saved
+        self.snapshotter.load(env_state)
+        loop = self.loop
+        (loop.frame, scores, loop.observations, loop.over, loop.queries, policies) = copy.deepcopy(extra)
+        loop.scores, loop.policies = scores, policies
+
+    def checksum(self) -> str:
+        return self.snapshotter.checksum()

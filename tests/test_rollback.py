@@ -1,0 +1,131 @@
+"""Rollback in plain Python: snapshots and their self-test, SyncTest at every depth, and two peers over a
+simulated lossy, delayed network agreeing on every confirmed frame."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from mug.loop import GameLoop, LoopConfig
+from mug.rollback import RollbackSession
+from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
+
+TAG = {"env": "examples.tag.env:make", "agents": {"chaser": "human", "runner": "human"}, "render_mode": None,
+       "max_steps": 400, "keys": {"ArrowUp": 1}}  # fmt: skip
+PLAYERS = ["chaser", "runner"]
+
+
+def tag_loop(seed: int = 3, **changes) -> GameLoop:
+    loop = GameLoop(LoopConfig.from_dict({**TAG, **changes}))
+    loop.start_episode(0, seed)
+    return loop
+
+
+def scripted(player: str, frame: int) -> int:
+    """Inputs that change often, so that repeat-last prediction is often wrong."""
+    return (frame // (3 if player == "chaser" else 2) + len(player)) % 5
+
+
+def straight_run(frames: int, delay: int, seed: int = 3) -> list[dict]:
+    """The same game with every input known in advance: what every peer's confirmed log must equal."""
+    loop = tag_loop(seed)
+    rows = []
+    for frame in range(frames):
+        if loop.over:
+            break
+        actions = {p: 0 if frame < delay else scripted(p, frame) for p in loop.adapter.live_agents()}
+        rows.append(loop.step_frame(actions))
+    return rows
+
+
+def strip(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "predicted"} for row in rows]
+
+
+def test_snapshots_restore_the_state_and_pass_the_self_test():
+    loop = tag_loop()
+    snapshotter = Snapshotter(loop.adapter)
+    before = snapshotter.checksum()
+    saved = snapshotter.save()
+    loop.adapter.step({"chaser": 4, "runner": 3})
+    assert snapshotter.checksum() != before
+    snapshotter.load(saved)
+    assert snapshotter.checksum() == before
+    self_test(snapshotter, lambda frame: {"chaser": frame % 5, "runner": (frame + 1) % 5})
+
+
+def test_an_env_that_reads_the_clock_fails_the_self_test():
+    class ClockTag:
+        def __init__(self, inner):
+            self.inner, self.unwrapped = inner, self
+            self.moved = 0.0
+
+        def step(self, actions):
+            self.moved += time.perf_counter()  # not a function of state and inputs
+            return self.inner.step(actions)
+
+    loop = tag_loop()
+    loop.adapter.env = ClockTag(loop.adapter.env)
+    with pytest.raises(RollbackUnsupported, match="not deterministic"):
+        self_test(Snapshotter(loop.adapter), lambda frame: {"chaser": 1, "runner": 2})
+
+
+@pytest.mark.parametrize("lateness", [1, 2, 4, 7])
+def test_synctest_rollbacks_of_every_depth_reproduce_the_straight_run(lateness):
+    """The remote's inputs arrive `lateness` frames after they were due: every one of them is a rollback."""
+    delay, frames = 1, 120
+    session = RollbackSession(tag_loop(), PLAYERS, local="chaser", input_delay=delay, window=8)
+    for _ in range(frames + lateness + 10):
+        frame, _ = session.add_local_input(scripted("chaser", session.frame + delay))
+        late = session.frame - lateness  # simulated `lateness` frames ago, with a predicted input
+        if late >= delay:
+            session.add_remote_input("runner", late, scripted("runner", late))
+        session.advance()
+    expected = straight_run(frames, delay)
+    got = strip(session.confirmed_rows)[: len(expected)]
+    assert got == expected[: len(got)] and len(got) >= min(len(expected), 100)
+    assert session.stats["rollbacks"] > 0 and session.stats["max_depth"] >= min(lateness, 8)
+
+
+class LossyLink:
+    """One direction of a network: delay, jitter, loss bursts and reordering; seeded."""
+
+    def __init__(self, seed: int, delay: int, jitter: int, loss: float) -> None:
+        self.rng, self.delay, self.jitter, self.loss = random.Random(seed), delay, jitter, loss
+        self.in_flight: list[tuple[int, tuple]] = []
+
+    def send(self, now: int, message: tuple) -> None:
+        if self.rng.random() >= self.loss:
+            self.in_flight.append((now + self.delay + self.rng.randint(0, self.jitter), message))
+
+    def deliver(self, now: int) -> list[tuple]:
+        due = [m for t, m in self.in_flight if t <= now]
+        self.in_flight = [(t, m) for t, m in self.in_flight if t > now]
+        self.rng.shuffle(due)
+        return due
+
+
+@pytest.mark.parametrize(("delay", "jitter", "loss"), [(0, 0, 0.0), (3, 2, 0.1), (6, 4, 0.3)])
+def test_two_peers_over_a_lossy_network_confirm_identical_frames(delay, jitter, loss):
+    peers = {p: RollbackSession(tag_loop(), PLAYERS, local=p, input_delay=2, window=8) for p in PLAYERS}
+    links = {p: LossyLink(hash(p) % 100 + delay, delay, jitter, loss) for p in PLAYERS}  # link from p
+    unacked = {p: {} for p in PLAYERS}
+    for now in range(400):
+        for player, session in peers.items():
+            other = PLAYERS[1 - PLAYERS.index(player)]
+            for frame, action in links[other].deliver(now):
+                session.add_remote_input(other, frame, action)
+            if session.frame - session.confirmed <= session.window:  # a stalled peer reads no new input
+                frame, action = session.add_local_input(scripted(player, session.frame + 2))
+                unacked[player][frame] = action
+            # Resend everything the other peer has not confirmed (an ack is its confirmed frame).
+            acked = peers[other].confirmed
+            unacked[player] = {f: a for f, a in unacked[player].items() if f > acked}
+            for frame, action in unacked[player].items():
+                links[player].send(now, (frame, action))
+            session.advance()
+    a, b = (strip(peers[p].confirmed_rows) for p in PLAYERS)
+    shared = min(len(a), len(b))
+    assert shared > 100 and a[:shared] == b[:shared]
