@@ -129,3 +129,24 @@ def test_two_peers_over_a_lossy_network_confirm_identical_frames(delay, jitter, 
     a, b = (strip(peers[p].confirmed_rows) for p in PLAYERS)
     shared = min(len(a), len(b))
     assert shared > 100 and a[:shared] == b[:shared]
+
+
+def test_check_rollback_command_passes_the_tag_pair_scene_and_refuses_single_player_studies():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("check_rollback", "pairs", "--frames", "60", stdout=out)
+    assert "pair: ready; snapshots by deep copy (fallback)" in out.getvalue()
+    assert "depths checked [1, 2, 3, 4, 5, 6, 7]" in out.getvalue()
+    with pytest.raises(CommandError, match="no scene with two or more human agents"):
+        call_command("check_rollback", "cartpole")
+
+
+def test_synctest_catches_an_env_whose_snapshot_misses_state():
+    from mug.synctest import check_rollback
+
+    report = check_rollback({**TAG, "env": "tests.envs.leaky:make"}, frames=60)
+    assert not report.ok and report.problems
