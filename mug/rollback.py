@@ -51,7 +51,8 @@ class RollbackSession:
         if frame in known or frame <= self.confirmed:
             return
         known[frame] = action
-        if frame < self.frame and self.used[frame][player] != action:
+        # A player who was out of the game (done) at that frame used no input: nothing to correct.
+        if frame < self.frame and self.used[frame].get(player, action) != action:
             self.stats["mispredicted"] += 1
             self.rollback_from = frame if self.rollback_from is None else min(self.rollback_from, frame)
 

@@ -110,7 +110,7 @@ class LossyLink:
 @pytest.mark.parametrize(("delay", "jitter", "loss"), [(0, 0, 0.0), (3, 2, 0.1), (6, 4, 0.3)])
 def test_two_peers_over_a_lossy_network_confirm_identical_frames(delay, jitter, loss):
     peers = {p: RollbackSession(tag_loop(), PLAYERS, local=p, input_delay=2, window=8) for p in PLAYERS}
-    links = {p: LossyLink(hash(p) % 100 + delay, delay, jitter, loss) for p in PLAYERS}  # link from p
+    links = {p: LossyLink(len(p) * 31 + delay, delay, jitter, loss) for p in PLAYERS}  # link from p (seeded)
     unacked = {p: {} for p in PLAYERS}
     for now in range(400):
         for player, session in peers.items():
@@ -150,3 +150,46 @@ def test_synctest_catches_an_env_whose_snapshot_misses_state():
 
     report = check_rollback({**TAG, "env": "tests.envs.leaky:make"}, frames=60)
     assert not report.ok and report.problems
+
+
+def test_peers_through_the_relay_log_match_a_server_replay_of_that_log():
+    """Inputs go through the relay's log (first write wins) over lossy links; both peers' confirmed rows equal a
+    straight server-side replay of the log's confirmed frames."""
+    from netcode.inputlog import InputLog
+
+    delay = 2
+    relay = InputLog(PLAYERS, first_frame=delay)
+    peers = {p: RollbackSession(tag_loop(), PLAYERS, local=p, input_delay=delay, window=8) for p in PLAYERS}
+    up = {p: LossyLink(7 + i, 2, 2, 0.2) for i, p in enumerate(PLAYERS)}  # peer -> relay
+    down = {p: LossyLink(17 + i, 2, 2, 0.2) for i, p in enumerate(PLAYERS)}  # relay -> peer
+    pending = {p: {} for p in PLAYERS}
+    for now in range(300):
+        for player in PLAYERS:
+            for sender, frame, action in up[player].deliver(now):
+                if relay.add(sender, frame, action):
+                    other = PLAYERS[1 - PLAYERS.index(sender)]
+                    down[other].send(now, (sender, frame, action))
+        for player, session in peers.items():
+            for sender, frame, action in down[player].deliver(now):
+                session.add_remote_input(sender, frame, action)
+            if session.frame - session.confirmed <= session.window:
+                frame, action = session.add_local_input(scripted(player, session.frame + delay))
+                pending[player][frame] = action
+            pending[player] = {f: a for f, a in pending[player].items() if f > relay.ack(player)}
+            for frame, action in pending[player].items():
+                up[player].send(now, (player, frame, action))
+            session.advance()
+        # The relay resends what a peer may have lost: here, everything the peer has not confirmed yet.
+        for player, session in peers.items():
+            other = PLAYERS[1 - PLAYERS.index(player)]
+            for frame, inputs in relay.frames(session.confirmed + 1):
+                down[player].send(now, (other, frame, inputs[other]))
+    replay = tag_loop()
+    server_rows = [replay.step_frame({p: 0 for p in PLAYERS}) for _ in range(delay)]
+    for _, inputs in relay.frames(delay):
+        if replay.over:
+            break
+        server_rows.append(replay.step_frame({p: inputs[p] for p in replay.adapter.live_agents()}))
+    a, b = (strip(peers[p].confirmed_rows) for p in PLAYERS)
+    shared = min(len(a), len(b), len(server_rows))
+    assert shared > 100 and a[:shared] == b[:shared] == server_rows[:shared]
