@@ -53,7 +53,7 @@ def episode_begin(*, participant: Participant, definition, scene_key: str) -> Ep
             seed=scene.seeds(participant.seed)[done],
             env=scene.env,
             code_hash=scene_bundle(scene).code_hash,
-            policies=scene.describe()["agents"],
+            policies=scene.agent_descriptions(),
         )
 
 

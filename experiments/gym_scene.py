@@ -154,8 +154,9 @@ class GymScene(Scene):
         return specs
 
     def model_files(self) -> dict[str, Path]:
-        """The ONNX files the browser downloads, by sha256."""
-        return dict(getattr(self, "_model_files", {}))
+        """The ONNX files the browser downloads, by sha256 (the solo variant's included)."""
+        solo = self.solo_variant()
+        return {**getattr(self, "_model_files", {}), **(solo.model_files() if solo else {})}
 
     def loop_config(self) -> dict[str, Any]:
         """The runtime's configuration, as JSON for the browser."""
@@ -192,8 +193,12 @@ class GymScene(Scene):
         paths = [self.env] + [policy.path for policy in self.agents.values() if isinstance(policy, PythonPolicy)]
         return sorted({package for path in paths for package in _project_package(path)})
 
+    def agent_descriptions(self) -> dict[str, Any]:
+        """Who chooses each agent's actions, as stored with the definition and with every episode."""
+        return {agent: spec if spec == HUMAN else describe_policy(spec) for agent, spec in self.agent_specs().items()}
+
     def describe(self) -> dict[str, Any]:
-        agents = {agent: spec if spec == HUMAN else describe_policy(spec) for agent, spec in self.agent_specs().items()}
+        agents = self.agent_descriptions()
         room = self.waiting_room.describe() if self.waiting_room else None
         return {**super().describe(), "env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.model_runtime import open_session, run_session
-from mug.adapters import EnvConfigError, load_callable
+from mug.adapters import EnvConfigError
 from mug.policies import HUMAN, RANDOM, CallablePolicy, ModelPolicy, OnnxPolicy, PythonPolicy
 
 DTYPES = {"tensor(float)": "float32", "tensor(int64)": "int64", "tensor(double)": "float64"}
@@ -49,13 +49,11 @@ def _check_frame_skip(policy, agent: str) -> None:
 
 
 def _check_python(policy: PythonPolicy, agent: str, space, observation: Any) -> None:
-
     try:
-        load_callable(policy.path)
+        runner = CallablePolicy(dataclasses.asdict(policy), space)
     except EnvConfigError as error:
         raise PolicyError(f"agent {agent!r}: {error}") from error
     try:
-        runner = CallablePolicy(dataclasses.asdict(policy), space)
         runner.reset(0, 0)
         action = runner.choose(observation, None)
     except Exception as error:  # noqa: BLE001 (any failure of the researcher's code is reported as such)

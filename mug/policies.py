@@ -53,7 +53,7 @@ class OnnxPolicy:
 
 
 def policy_spec(policy: Any) -> dict[str, Any]:
-    """A policy as JSON for the runtime: "human" and "random" stay strings' meaning, objects become dicts."""
+    """A policy as JSON for the runtime: {"kind": "human"|"random"}, or the policy's fields."""
     if policy in (HUMAN, RANDOM):
         return {"kind": policy}
     return asdict(policy)

@@ -14,6 +14,7 @@ from experiments.errors import DefinitionError
 from experiments.gameplay_models import Episode, Step
 from experiments.gym_scene import GymScene
 from experiments.model_runtime import ServerModels
+from experiments.models import Participant
 from experiments.registry import get_experiment
 from experiments.replay import episode_replay
 from experiments.scenes import EndScene
@@ -125,6 +126,8 @@ def test_sampled_actions_come_from_the_episode_seed():
 def versus_ai(db):
     client = Client()
     enter(client, "tagai", PROLIFIC_PID="versus")
+    # A fixed seed: with a random one the chaser can catch the runner on the very first step.
+    Participant.objects.filter(external_id="versus").update(seed=1234)
     submit(client, "tagai", "consent", consent="yes", decision="agree")
     submit(client, "tagai", "rules")
     play_scene(client, "tagai", keys=lambda frame: ["ArrowLeft"])
@@ -203,3 +206,18 @@ def test_model_outputs_become_actions():
     assert action_from_output(box, [0.5, 3.0], False, rng).tolist() == [0.5, 1.0]  # clipped to the space
     with pytest.raises(ValueError, match="not finite"):
         action_from_output(spaces.Discrete(2), [float("nan"), 0.0], False, rng)
+
+
+def test_the_solo_games_model_is_served_too(tmp_path, weights):
+    from matchmaking.rooms import PlayWithAI, WaitingRoom
+
+    path = export(weights, tmp_path / "fallback.onnx")
+    scene = GymScene(
+        scene_id="pair",
+        env="examples.tag.env:make",
+        agents={"chaser": "human", "runner": "human"},
+        keys=ARROWS,
+        waiting_room=WaitingRoom(on_timeout=PlayWithAI({"runner": onnx(path)})),
+    )
+    Experiment(slug="pairs-ai", title="Pairs or a model", stager=[scene, EndScene(scene_id="end")]).prepare(tmp_path)
+    assert list(scene.model_files().values()) == [path]

@@ -5,20 +5,25 @@ from experiments.gym_scene import GymScene
 from experiments.questions import ChoiceQuestion
 from experiments.scenes import ConsentScene, EndScene, SurveyScene
 
+# What every Tag scene of the demos shares: the env, arrow keys, pace and canvas.
+TAG_SETTINGS = dict(
+    env="examples.tag.env:make",
+    keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
+    default_action=0,
+    fps=10,
+    width=350,
+    height=350,
+    packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+)
+
 TAG = GymScene(
     scene_id="tag",
     header="Catch the green dot",
     body="<p>You are the red dot. Use the arrow keys to reach the green dot.</p>",
-    env="examples.tag.env:make",
     agents={"chaser": "human", "runner": "random"},
-    keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
-    default_action=0,
-    fps=10,
     num_episodes=2,
     max_steps=150,
-    width=350,
-    height=350,
-    packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+    **TAG_SETTINGS,
 )
 
 experiment = Experiment(

@@ -1,22 +1,12 @@
 """Human–AI Tag: chase a Python heuristic runner, then flee from an ONNX chaser (built by examples.tagai.model)."""
 
+from examples.tag.experiment import TAG_SETTINGS
 from examples.tagai.model import DEFAULT_PATH
 from experiments.definition import Experiment
 from experiments.gym_scene import GymScene
 from experiments.questions import ScaleQuestion
 from experiments.scenes import ConsentScene, EndScene, InstructionsScene, SurveyScene
 from mug.policies import OnnxPolicy, PythonPolicy
-
-ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
-COMMON = dict(
-    env="examples.tag.env:make",
-    keys=ARROWS,
-    default_action=0,
-    fps=10,
-    width=350,
-    height=350,
-    packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-)
 
 CHASE = GymScene(
     scene_id="chase",
@@ -25,7 +15,7 @@ CHASE = GymScene(
     agents={"chaser": "human", "runner": PythonPolicy("examples.tag.policies:flee")},
     num_episodes=1,
     max_steps=150,
-    **COMMON,
+    **TAG_SETTINGS,
 )
 
 # The chaser network is recurrent (h_in/h_out), takes a fixed "skill" that sharpens its choices, samples its
@@ -47,7 +37,7 @@ FLEE = GymScene(
     agents={"chaser": CHASER_MODEL, "runner": "human"},
     num_episodes=2,
     max_steps=100,
-    **COMMON,
+    **TAG_SETTINGS,
 )
 
 experiment = Experiment(
