@@ -12,7 +12,7 @@ from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, Episode, St
 from experiments.gym_scene import GymScene
 from experiments.ingest import Chunk, ChunkError
 from experiments.models import Participant
-from experiments.outcomes import RUNTIME_ERROR
+from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED, RUNTIME_ERROR
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id
 from matchmaking.models import TIMED_OUT
@@ -20,6 +20,7 @@ from matchmaking.selectors import participant_entry
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS_PER_EPISODE = 5
+GAME_ENDINGS = (PARTNER_DROPPED, DROPPED_OUT)  # flows ended by a group game, whose rows may still be uploading
 
 
 def gym_scene_complete(*, participant: Participant, scene_key: str, scene: GymScene) -> bool:
@@ -58,8 +59,11 @@ def episode_begin(*, participant: Participant, definition, scene_key: str) -> Ep
 
 
 def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[str, Any]:
-    """Store a chunk once; a re-sent chunk is acknowledged again; anything inconsistent raises ChunkError."""
-    _current_gym_scene(participant, definition, chunk.scene_key)
+    """Store a chunk once; a re-sent chunk is acknowledged again; anything inconsistent raises ChunkError.
+
+    A group game that ended early for this participant still takes the confirmed rows on their way.
+    """
+    _current_gym_scene(participant, definition, chunk.scene_key, ended_game_ok=True)
     with transaction.atomic():
         # Serialise a participant's uploads (PostgreSQL row lock); SQLite serialises writers anyway.
         Participant.objects.select_for_update().filter(pk=participant.pk).first()
@@ -81,8 +85,9 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
     return _ack(participant, chunk, episode, duplicate=False)
 
 
-def _current_gym_scene(participant: Participant, definition, scene_key: str) -> GymScene:
-    if participant.is_finished or participant.current_key != scene_key:
+def _current_gym_scene(participant: Participant, definition, scene_key: str, ended_game_ok: bool = False) -> GymScene:
+    finished = participant.is_finished and not (ended_game_ok and participant.status in GAME_ENDINGS)
+    if finished or participant.current_key != scene_key:
         raise ChunkError(f"the participant is not at scene {scene_key!r}", status=409)
     scene = definition.scene(base_id(scene_key))
     if not isinstance(scene, GymScene):

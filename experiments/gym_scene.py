@@ -20,6 +20,8 @@ from mug.keys import combo_name
 from mug.loop import HUMAN, LoopConfig
 from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
 from mug.policies import describe as describe_policy
+from netcode.config import Netcode, ReplaceWithAI
+from netcode.preflight import check_netcode
 
 DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
 MUG_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "mug"
@@ -58,6 +60,7 @@ class GymScene(Scene):
     countdown_seconds: int = 3
     button_label: str = "Start"
     waiting_room: WaitingRoom | None = None  # scenes with two or more humans get the default WaitingRoom()
+    netcode: Netcode | None = None  # rollback and dropout settings of multi-human scenes (default Netcode())
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -79,10 +82,13 @@ class GymScene(Scene):
 
     def _prepare_waiting_room(self, base_dir: Path) -> None:
         if len(self.human_agents()) < 2:
-            if self.waiting_room is not None:
-                raise DefinitionError(f"gym scene {self.scene_id!r}: a waiting room needs two or more human agents")
+            if self.waiting_room is not None or self.netcode is not None:
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: a waiting room and netcode need two or more human agents"
+                )
             return
         self.waiting_room = self.waiting_room or WaitingRoom()
+        self.netcode = check_netcode(self, base_dir)
         self._solo = None
         fallback = self.waiting_room.on_timeout
         if isinstance(fallback, PlayWithAI):
@@ -92,7 +98,9 @@ class GymScene(Scene):
                     f"gym scene {self.scene_id!r}: PlayWithAI must give policies for {sorted(others)}"
                 )
             # The solo game is checked now like any scene (its policies included), not when someone times out.
-            solo = dataclasses.replace(self, agents={**self.agents, **fallback.policies}, waiting_room=None)
+            solo = dataclasses.replace(
+                self, agents={**self.agents, **fallback.policies}, waiting_room=None, netcode=None
+            )
             solo.prepare(base_dir)
             self._solo = solo
 
@@ -190,7 +198,10 @@ class GymScene(Scene):
         """Python packages/modules of the project that the browser needs: by default the env's own package."""
         if self.ship is not None:
             return list(self.ship)
-        paths = [self.env] + [policy.path for policy in self.agents.values() if isinstance(policy, PythonPolicy)]
+        policies = list(self.agents.values())
+        if self.netcode is not None and isinstance(self.netcode.on_dropout, ReplaceWithAI):
+            policies.append(self.netcode.on_dropout.policy)  # the browsers run the replacement too
+        paths = [self.env] + [policy.path for policy in policies if isinstance(policy, PythonPolicy)]
         return sorted({package for path in paths for package in _project_package(path)})
 
     def agent_descriptions(self) -> dict[str, Any]:
@@ -200,7 +211,9 @@ class GymScene(Scene):
     def describe(self) -> dict[str, Any]:
         agents = self.agent_descriptions()
         room = self.waiting_room.describe() if self.waiting_room else None
-        return {**super().describe(), "env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room}
+        netcode = self.netcode.describe() if self.netcode else None
+        described = {"env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room, "netcode": netcode}
+        return {**super().describe(), **described}
 
 
 def _project_package(path: str) -> list[str]:

@@ -9,6 +9,7 @@ DECLINED_CONSENT = "declined_consent"
 EXCLUDED = "excluded"
 TIMED_OUT = "timed_out"
 PARTNER_DROPPED = "partner_dropped"
+DROPPED_OUT = "dropped_out"
 NO_PARTNER = "no_partner"
 RUNTIME_ERROR = "runtime_error"
 
@@ -18,6 +19,7 @@ OUTCOME_CHOICES = [
     (EXCLUDED, "Excluded"),
     (TIMED_OUT, "Timed out"),
     (PARTNER_DROPPED, "Partner dropped"),
+    (DROPPED_OUT, "Left a group game"),
     (NO_PARTNER, "No partner found"),
     (RUNTIME_ERROR, "Technical error"),
 ]
@@ -44,6 +46,10 @@ DEFAULT_OUTCOMES: dict[str, Outcome] = {
     EXCLUDED: Outcome(message="This study has ended for you. Thank you for your time."),
     TIMED_OUT: Outcome(message="The time allowed for this study has run out. Thank you for your time."),
     PARTNER_DROPPED: Outcome(message="Your partner left the study, so it has ended early. Thank you for your time."),
+    DROPPED_OUT: Outcome(
+        message="You were away from the group game for too long, so it went on without you. Thank you for your time.",
+        issue_code=False,
+    ),
     NO_PARTNER: Outcome(message="We could not find a partner for you in time. Thank you for your patience."),
     RUNTIME_ERROR: Outcome(
         message="A technical problem stopped the game on your computer. Please return the code below; "

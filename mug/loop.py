@@ -59,6 +59,7 @@ class GameLoop:
         self.observations: dict[str, Any] = {}
         self.queries: dict[str, Any] = {}
         self.episode = -1
+        self.seed = 0
         self.frame = 0
         self.scores: dict[str, float] = {}
         self.over = True
@@ -69,7 +70,7 @@ class GameLoop:
         for offset, agent in enumerate(self.adapter.possible_agents):
             if agent in self.policies:  # AI agents draw from the episode seed, so a replay draws the same
                 self.policies[agent].reset(seed, offset)
-        self.episode, self.frame, self.over = episode, 0, False
+        self.episode, self.frame, self.over, self.seed = episode, 0, False, seed
         self.scores = {agent: 0 for agent in self.adapter.possible_agents}
         self.observations = observations
         self.queries = self._queries()

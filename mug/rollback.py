@@ -17,6 +17,14 @@ from mug.snapshots import Snapshotter
 
 REPEAT_LAST = "repeat"
 DEFAULT = "default"
+IDLE = "idle"  # a dropped player's agent that takes the default action from then on
+CHECKSUM_EVERY = 10  # frames between exchanged checksums (3 a second at 30 fps)
+VIEW_FIELDS = ("predicted", "rollback_depth")  # what one participant saw; the rest of a row is the same for all
+
+
+def shared_fields(row: dict) -> dict:
+    """A confirmed row without the participant's own view of it: what every peer's copy must equal."""
+    return {key: value for key, value in row.items() if key not in VIEW_FIELDS}
 
 
 class RollbackSession:
@@ -37,6 +45,9 @@ class RollbackSession:
         self.frame = 0  # the next frame to simulate
         self.confirmed = -1
         self.rollback_from: int | None = None
+        self.replaced: dict[str, tuple[int, dict]] = {}  # player -> (first frame, policy spec) after a dropout
+        self.hashes: dict[int, str] = {}  # checksum of the state after frame f, every CHECKSUM_EVERY frames
+        self.view: dict[int, dict] = {}  # what the participant saw of each frame: predicted when shown, corrections
         self.stats = {"rollbacks": 0, "max_depth": 0, "replayed": 0, "stalls": 0, "mispredicted": 0}
 
     def add_local_input(self, action: Any) -> tuple[int, Any]:
@@ -48,7 +59,7 @@ class RollbackSession:
     def add_remote_input(self, player: str, frame: int, action: Any) -> None:
         """A remote input (first write wins); schedules a rollback if a simulated frame guessed it wrong."""
         known = self.inputs[player]
-        if frame in known or frame <= self.confirmed:
+        if frame in known or frame <= self.confirmed or self._is_replaced(player, frame):
             return
         known[frame] = action
         # A player who was out of the game (done) at that frame used no input: nothing to correct.
@@ -56,11 +67,30 @@ class RollbackSession:
             self.stats["mispredicted"] += 1
             self.rollback_from = frame if self.rollback_from is None else min(self.rollback_from, frame)
 
+    def replace(self, player: str, from_frame: int, policy: dict) -> None:
+        """From `from_frame` on, `player` is played by `policy` (the server decided it after a dropout)."""
+        if player in self.replaced or player not in self.players:
+            return
+        self.replaced[player] = (from_frame, policy)
+        if from_frame < self.frame:  # frames already simulated with this player's predicted input
+            self.rollback_from = from_frame if self.rollback_from is None else min(self.rollback_from, from_frame)
+
+    def _is_replaced(self, player: str, frame: int) -> bool:
+        return player in self.replaced and frame >= self.replaced[player][0]
+
+    def _replaced_by(self, player: str, frame: int) -> str | None:
+        """The kind of policy playing `player` at `frame` after a dropout (None while the participant plays)."""
+        return self.replaced[player][1]["kind"] if self._is_replaced(player, frame) else None
+
+    @property
+    def stalled(self) -> bool:
+        return self.frame - self.confirmed > self.window
+
     def advance(self) -> dict | None:
         """Apply any pending rollback, then simulate one frame; None when stalled (too far past the confirmed frame)."""
         self._rollback()
-        if self.frame - self.confirmed > self.window or self.loop.over:
-            self.stats["stalls"] += 1
+        if self.stalled or self.loop.over:
+            self.stats["stalls"] += 0 if self.loop.over else 1
             self._confirm()
             return None
         row = self._simulate(self.frame)
@@ -68,16 +98,32 @@ class RollbackSession:
         self._confirm()
         return row
 
-    def _simulate(self, frame: int) -> dict:
+    def _simulate(self, frame: int, replay: bool = False) -> dict:
         self.snapshots[frame] = self._save()
-        humans = {
-            player: self._input(player, frame) for player in self.players if player in self.loop.adapter.live_agents()
-        }
+        if frame > 0 and (frame - 1) % CHECKSUM_EVERY == 0:  # the state after frame - 1, as simulated last
+            self.hashes[frame - 1] = self.checksum()
+        live = [p for p in self.players if p in self.loop.adapter.live_agents()]
+        humans = {p: self._input(p, frame) for p in live if not self._is_replaced(p, frame)}
+        idle = {p: self.loop.keymap.default_action for p in live if self._replaced_by(p, frame) == IDLE}
+        self._start_replacements(frame)
         self.used[frame] = dict(humans)
-        row = self.loop.step_frame({**humans, **self.loop.ai_actions()})
-        row["predicted"] = any(frame not in self.inputs[p] for p in humans)
+        row = self.loop.step_frame({**humans, **idle, **self.loop.ai_actions()})
+        predicted = any(frame not in self.inputs[p] for p in humans)
+        row["predicted"] = predicted
+        if not replay:  # the first simulation of a frame is the one the participant saw
+            self.view[frame] = {"predicted": predicted, "rollback_depth": 0}
         self.rows[frame] = row
         return row
+
+    def _start_replacements(self, frame: int) -> None:
+        """A replaced player's agent joins the AI agents at its first replaced frame, seeded like any AI agent."""
+        from mug.policies import make_policy
+
+        for player, (first, policy) in self.replaced.items():
+            if frame >= first and policy["kind"] != IDLE and player not in self.loop.policies:
+                agent_policy = make_policy(policy, self.loop.adapter.action_space(player))
+                agent_policy.reset(self.loop.seed, self.loop.adapter.possible_agents.index(player))
+                self.loop.policies[player] = agent_policy
 
     def _input(self, player: str, frame: int) -> Any:
         known = self.inputs[player]
@@ -99,7 +145,9 @@ class RollbackSession:
         self.stats["replayed"] += depth
         self._load(self.snapshots[start])
         for frame in range(start, start + depth):
-            self._simulate(frame)
+            self._simulate(frame, replay=True)
+            if frame in self.view:  # the participant saw this frame before it was corrected
+                self.view[frame]["rollback_depth"] = max(self.view[frame]["rollback_depth"], depth)
 
     def _confirm(self) -> None:
         """Promote rows whose inputs are all known (and were used); forget what can no longer change."""
@@ -108,7 +156,9 @@ class RollbackSession:
             if not all(frame in self.inputs[p] for p in self.used[frame]):
                 break
             self.confirmed = frame
-            self.confirmed_rows.append(self.rows.pop(frame))
+            row = self.rows.pop(frame)
+            row.update(self.view.pop(frame, {"predicted": False, "rollback_depth": 0}))
+            self.confirmed_rows.append(row)
             # Only frames after the confirmed one can still be rolled back to.
             self.snapshots.pop(frame, None)
             self.used.pop(frame, None)

@@ -11,7 +11,7 @@ from typing import Any
 
 from mug.adapters import to_jsonable
 from mug.loop import GameLoop, LoopConfig
-from mug.rollback import RollbackSession
+from mug.rollback import RollbackSession, shared_fields
 from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
 
 
@@ -94,7 +94,7 @@ def _forced(config, seed, inputs, humans, frames, depth, window) -> list[dict]:
         session.advance()
         if session.loop.over and session.confirmed + 1 >= session.frame:
             break
-    rows = [{k: v for k, v in row.items() if k != "predicted"} for row in session.confirmed_rows]
+    rows = [shared_fields(row) for row in session.confirmed_rows]
     return rows[:frames]
 
 

@@ -16,6 +16,21 @@ class InputRefused(ValueError):
     """An input the log will not take; the message says why (the client is told, nothing is stored)."""
 
 
+def check_frame(frame: object, first_frame: int, confirmed: int, max_ahead: int) -> None:
+    """Raise InputRefused unless `frame` is a frame a player may send an input for now."""
+    if not isinstance(frame, int) or isinstance(frame, bool) or frame < first_frame:
+        raise InputRefused(f"frame {frame!r} is not a frame of this game")
+    if frame > confirmed + max_ahead:
+        raise InputRefused(f"frame {frame} is too far ahead of the confirmed frame {confirmed}")
+
+
+def contiguous(acked: int, known) -> int:
+    """The highest frame reached from `acked` through frames all present in `known`."""
+    while acked + 1 in known:
+        acked += 1
+    return acked
+
+
 class InputLog:
     def __init__(self, players: list[str], first_frame: int = 0, max_ahead: int = MAX_AHEAD) -> None:
         self.players = list(players)
@@ -30,16 +45,12 @@ class InputLog:
         """Store an input; False for a repeat of a frame already known (the first write stands)."""
         if player not in self.inputs:
             raise InputRefused(f"{player!r} is not a player of this game")
-        if not isinstance(frame, int) or isinstance(frame, bool) or frame < self.first_frame:
-            raise InputRefused(f"frame {frame!r} is not a frame of this game")
-        if frame > self.confirmed + self.max_ahead:
-            raise InputRefused(f"frame {frame} is too far ahead of the confirmed frame {self.confirmed}")
+        check_frame(frame, self.first_frame, self.confirmed, self.max_ahead)
         known = self.inputs[player]
         if frame in known:
             return False
         known[frame] = action
-        while self.acked[player] + 1 in known:
-            self.acked[player] += 1
+        self.acked[player] = contiguous(self.acked[player], known)
         self._advance()
         return True
 

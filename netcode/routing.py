@@ -1,7 +1,10 @@
-"""WebSocket routes; each real-time feature adds its consumer here."""
+"""WebSocket routes; each real-time feature adds its consumer here (under /x/<slug>/ so the cookie is sent)."""
 
 from __future__ import annotations
 
-from matchmaking.routing import websocket_urlpatterns as matchmaking_routes
+from django.urls import path
 
-websocket_urlpatterns: list = [*matchmaking_routes]
+from matchmaking.routing import websocket_urlpatterns as matchmaking_routes
+from netcode.consumers import GameConsumer
+
+websocket_urlpatterns: list = [*matchmaking_routes, path("x/<slug:slug>/ws/game/", GameConsumer.as_asgi())]

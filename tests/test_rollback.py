@@ -9,7 +9,7 @@ import time
 import pytest
 
 from mug.loop import GameLoop, LoopConfig
-from mug.rollback import RollbackSession
+from mug.rollback import RollbackSession, shared_fields
 from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
 
 TAG = {"env": "examples.tag.env:make", "agents": {"chaser": "human", "runner": "human"}, "render_mode": None,
@@ -41,7 +41,7 @@ def straight_run(frames: int, delay: int, seed: int = 3) -> list[dict]:
 
 
 def strip(rows: list[dict]) -> list[dict]:
-    return [{k: v for k, v in row.items() if k != "predicted"} for row in rows]
+    return [shared_fields(row) for row in rows]
 
 
 def test_snapshots_restore_the_state_and_pass_the_self_test():

@@ -1,0 +1,149 @@
+"""The game relay's WebSocket: parses messages, calls `relay` and `services`, broadcasts what they return."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from experiments.web import token_from_cookies
+from matchmaking.consumers import db
+from netcode import protocol, relay, services
+from netcode.inputlog import InputRefused
+from netcode.services import GameRefused
+
+logger = logging.getLogger(__name__)
+MESSAGES_PER_S = 150  # a browser sends about 31 (inputs at 30 fps and a ping); more is a flood
+SWEEP_EVERY_S = 0.5  # per process and game: how often one of its sockets checks for dropouts
+HELLO_LIMIT = 5
+
+_last_sweep: dict[int, float] = {}
+
+
+class GameConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.seat: relay.Seat | None = None
+        self.ticker: asyncio.Task | None = None
+        self.window_start, self.count, self.hellos = time.monotonic(), 0, 0
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.ticker:
+            self.ticker.cancel()
+        if self.seat is not None:
+            await self.channel_layer.group_discard(protocol.group_name(self.seat.game_id), self.channel_name)
+            message = await db(services.game_disconnect)(seat_id=self.seat.seat_id, channel_name=self.channel_name)
+            await self.broadcast([message] if message else [])
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            await super().receive(text_data, bytes_data, **kwargs)
+        except ValueError:  # not JSON
+            await self.error("messages must be JSON objects")
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if self.flooding():
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        handlers = {protocol.HELLO: self.on_hello, protocol.INPUT: self.on_input, protocol.DONE: self.on_done,
+                    protocol.PRESENCE: self.on_presence, protocol.PING: self.on_ping}  # fmt: skip
+        handler = handlers.get(kind)
+        if handler is None:
+            await self.error(f"unknown message type {kind!r}")
+        elif kind not in (protocol.HELLO, protocol.PING) and self.seat is None:
+            await self.error("say hello first")
+        else:
+            try:
+                await handler(content)
+            except (InputRefused, GameRefused) as error:
+                logger.info("game message refused (%s): %s", kind, error)
+                await self.error(str(error))
+
+    def flooding(self) -> bool:
+        now = time.monotonic()
+        if now - self.window_start >= 1.0:
+            self.window_start, self.count = now, 0
+        self.count += 1
+        return self.count > MESSAGES_PER_S
+
+    async def on_hello(self, content: dict) -> None:
+        self.hellos += 1
+        scene_key = content.get("scene_key")
+        if self.hellos > HELLO_LIMIT or not isinstance(scene_key, str):
+            raise InputRefused("hello needs a scene_key (once)")
+        token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
+        seat, welcome = await db(relay.relay_join)(
+            slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
+        )
+        if seat.previous_channel and seat.previous_channel != self.channel_name:
+            await self.channel_layer.send(seat.previous_channel, {"type": protocol.SUPERSEDE_EVENT})
+        self.seat = seat
+        await self.channel_layer.group_add(protocol.group_name(seat.game_id), self.channel_name)
+        await self.send_json(welcome)
+        await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": "here"}])
+        if self.ticker is None:
+            self.ticker = asyncio.create_task(self.sweep_forever())
+
+    async def on_input(self, content: dict) -> None:
+        new, ack, desynced = await db(services.game_inputs_add)(
+            seat_id=self.seat.seat_id, episode=content.get("episode"), frame=content.get("frame"),
+            inputs=content.get("inputs"), checksums=content.get("checksums"), rtt_ms=content.get("rtt_ms"),
+        )  # fmt: skip
+        if new:  # the others get them at once; this socket reads its ack from the same message
+            message = {"type": protocol.INPUTS, "player": self.seat.agent, "frame": content.get("frame"),
+                       "episode": content.get("episode"), "inputs": new, "ack": ack}  # fmt: skip
+            await self.broadcast([message])
+        else:
+            await self.send_json({"type": protocol.ACK, "ack": ack, "episode": content.get("episode")})
+        await self.broadcast([{"type": protocol.DESYNC, "frame": frame} for frame in desynced])
+
+    async def on_done(self, content: dict) -> None:
+        messages = await db(relay.relay_done)(
+            seat_id=self.seat.seat_id, episode=content.get("episode"), frames=content.get("frames"),
+            checksum=content.get("checksum"),
+        )  # fmt: skip
+        await self.broadcast(messages)
+
+    async def on_presence(self, content: dict) -> None:
+        message = await db(services.game_presence)(seat_id=self.seat.seat_id, hidden=bool(content.get("hidden")))
+        await self.broadcast([message])
+
+    async def on_ping(self, content: dict) -> None:
+        await self.send_json({"type": protocol.PONG, "id": content.get("id")})
+
+    async def sweep_forever(self) -> None:
+        """Check the game for dropouts (one socket per process and game does it each interval)."""
+        for _ in range(10**9):
+            await asyncio.sleep(SWEEP_EVERY_S)
+            game_id = self.seat.game_id
+            if time.monotonic() - _last_sweep.get(game_id, 0.0) < SWEEP_EVERY_S:
+                continue
+            _last_sweep[game_id] = time.monotonic()
+            with contextlib.suppress(Exception):  # a failed sweep (e.g. database busy) is retried on the next
+                await self.broadcast(await db(relay.relay_sweep)(game_id=game_id))
+
+    async def broadcast(self, messages: list[dict]) -> None:
+        for message in messages:
+            event = {"type": protocol.GROUP_EVENT, "message": message}
+            await self.channel_layer.group_send(protocol.group_name(self.seat.game_id), event)
+
+    async def game_event(self, event: dict) -> None:
+        message = event["message"]
+        if message.get("type") == protocol.INPUTS and message.get("player") == self.seat.agent:
+            message = {"type": protocol.ACK, "ack": message["ack"], "episode": message.get("episode")}
+        await self.send_json(message)
+
+    async def game_supersede(self, event: dict) -> None:
+        if self.ticker:
+            self.ticker.cancel()
+        await self.channel_layer.group_discard(protocol.group_name(self.seat.game_id), self.channel_name)
+        self.seat = None  # the newer tab owns the seat now
+        await self.send_json({"type": protocol.SUPERSEDED})
+        await self.close(code=4000)
+
+    async def error(self, message: str) -> None:
+        await self.send_json({"type": protocol.ERROR, "message": message})

@@ -1,0 +1,34 @@
+"""The game relay's message types (client <-> server) and channel-layer events, defined once."""
+
+# client -> server
+HELLO = "hello"  # join or rejoin the game of the participant's match
+INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...], "rtt_ms"}
+DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the episode's last frame
+PRESENCE = "presence"  # {"hidden": bool}
+PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
+
+# server -> client
+WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far
+INPUTS = "inputs"  # {"player", "frame", "inputs", "ack"}: new inputs of one player, as the log took them
+ACK = "ack"  # {"ack"}: the relay has all of this browser's inputs up to this frame
+PONG = "pong"
+PLAYER = "player"  # {"player", "state": "here"|"hidden"|"away"}: shown as lagging to the others
+REPLACED = "replaced"  # {"player", "from_frame", "policy"}: a dropped participant's agent is played by a policy
+EPISODE = "episode"  # {"episode", "seed"}: every seat confirmed the last one; play this one
+FINISHED = "finished"  # every episode is done
+END = "end"  # {"reason", "next"}: the game is over early; follow `next`
+DESYNC = "desync"  # {"frame"}: checksums disagree at this confirmed frame
+ERROR = "error"
+SUPERSEDED = "superseded"  # the participant opened the game in another tab; this socket closes
+
+# channel-layer events
+GROUP_EVENT = "game.event"  # a message for every seat's socket in the game
+SUPERSEDE_EVENT = "game.supersede"
+
+
+def group_name(game_id: int) -> str:
+    return f"game-{game_id}"
+
+
+def ws_path(slug: str) -> str:
+    return f"/x/{slug}/ws/game/"

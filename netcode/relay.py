@@ -1,0 +1,76 @@
+"""What the game socket does, as plain synchronous functions (the consumer only parses and sends)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from experiments import registry, selectors
+from experiments.gym_scene import GymScene
+from experiments.models import Experiment
+from experiments.stager import base_id
+from netcode import services
+from netcode.models import GameSeat
+from netcode.selectors import welcome_message
+from netcode.services import GameRefused
+
+
+@dataclass(frozen=True)
+class Seat:
+    seat_id: int
+    game_id: int
+    agent: str
+    previous_channel: str
+
+
+def relay_join(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> tuple[Seat, dict]:
+    """The participant's seat (their cookie decides who they are) and the welcome with the game so far."""
+    definition = registry.get_experiment(slug)
+    experiment = Experiment.objects.filter(slug=slug).first()
+    if definition is None or experiment is None:
+        raise GameRefused("no such study")
+    participant = selectors.participant_by_token(experiment=experiment, token=token)
+    if participant is None:
+        raise GameRefused("this browser has no place in this study; open the study link first")
+    if participant.is_finished or participant.current_key != scene_key:
+        raise GameRefused("this game is not the participant's current scene")
+    scene = _scene(definition, scene_key)
+    seat, previous = services.game_join(
+        participant=participant, scene=scene, scene_key=scene_key, channel_name=channel_name
+    )
+    return Seat(seat.pk, seat.game_id, seat.agent, previous), welcome_message(seat=seat)
+
+
+def relay_done(*, seat_id: int, episode: int, frames, checksum) -> list[dict]:
+    seat = GameSeat.objects.select_related("game__match__room__experiment").get(pk=seat_id)
+    definition = registry.get_experiment(seat.game.match.room.experiment.slug)
+    scene = _scene(definition, seat.game.scene_key)
+    messages = services.game_episode_done(
+        seat_id=seat_id, episode=episode, frames=frames, checksum=checksum, scene=scene
+    )
+    return [_with_next(message, definition.slug) for message in messages]
+
+
+def relay_sweep(*, game_id: int) -> list[dict]:
+    """Apply dropout policies that are due; END messages carry the flow URL the browsers go to."""
+    seat = GameSeat.objects.select_related("game__match__room__experiment").filter(game_id=game_id).first()
+    slug = seat.game.match.room.experiment.slug
+    messages = services.game_sweep(game_id=game_id, definition=registry.get_experiment(slug))
+    return [_with_next(message, slug) for message in messages]
+
+
+def _with_next(message: dict, slug: str) -> dict:
+    if message["type"] in ("end", "finished"):
+        return {**message, "next": reverse("experiments:flow", kwargs={"slug": slug})}
+    return message
+
+
+def _scene(definition, scene_key: str) -> GymScene:
+    try:
+        scene = definition.scene(base_id(scene_key))
+    except KeyError:
+        scene = None
+    if not isinstance(scene, GymScene) or scene.netcode is None:
+        raise GameRefused("this scene is not a group game")
+    return scene

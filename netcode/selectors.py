@@ -1,0 +1,56 @@
+"""Reads of the game relay: what a (re)joining browser needs to play on from where the game is."""
+
+from __future__ import annotations
+
+from experiments.gameplay_models import Episode
+from netcode import protocol
+from netcode.models import ACTIVE, DROPPED, GameEvent, GameInput, GameSeat
+
+
+def welcome_message(*, seat: GameSeat) -> dict:
+    """The game, this seat, the episode and every input of it so far (a reload replays them to catch up)."""
+    game = seat.game
+    seats = list(game.seats.order_by("id"))
+    inputs = GameInput.objects.filter(game=game, episode=game.episode).order_by("frame", "agent")
+    episode = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key, index=game.episode)
+    stored = episode.values("n_steps").first() or {"n_steps": 0}
+    return {
+        "type": protocol.WELCOME,
+        "game": game.pk,
+        "seat": seat.agent,
+        "players": [s.agent for s in seats],
+        "episode": game.episode,
+        "seed": game.seeds[game.episode],
+        "netcode": {key: game.netcode[key] for key in ("input_delay", "window", "predict", "lagging_s")},
+        "inputs": [[i.agent, i.frame, i.action] for i in inputs],
+        "replaced": replaced_seats(game=game, seats=seats),
+        "ack": seat.acked,
+        "stored": {"n_steps": stored["n_steps"], "chunks": _chunks(episode)},
+        "states": {s.agent: seat_state(s) for s in seats},
+    }
+
+
+def _chunks(episode) -> int:
+    first = episode.first()
+    return first.chunks.count() if first else 0
+
+
+def replaced_seats(*, game, seats: list[GameSeat]) -> list[list]:
+    """[player, first frame, policy] for every dropped seat (from frame 0 in episodes after the dropout)."""
+    dropped_in = dict(
+        GameEvent.objects.filter(game=game, kind="dropout").values_list("agent", "episode").order_by("id")
+    )
+    out = []
+    for seat in seats:
+        if seat.status == DROPPED and game.netcode.get("replacement"):
+            first = seat.replaced_from if dropped_in.get(seat.agent) == game.episode else 0
+            out.append([seat.agent, first, game.netcode["replacement"]])
+    return out
+
+
+def seat_state(seat: GameSeat) -> str:
+    if seat.status != ACTIVE:
+        return "dropped"
+    if not seat.connected:
+        return "away"
+    return "hidden" if seat.hidden_since else "here"

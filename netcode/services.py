@@ -1,0 +1,285 @@
+"""Writes of the game relay: join a game, take inputs (first write wins), episode ends, presence and dropouts.
+
+Every function returns what to broadcast; the consumer only parses and sends. The database is the log, so any
+server process can serve any seat, and a reload or a restarted process resumes from it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from experiments.gameplay_models import INTERRUPTED, OPEN, Episode
+from experiments.models import Participant
+from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED
+from experiments.runtime_bundle import scene_bundle
+from matchmaking.models import CONFIRMED, MATCHED
+from matchmaking.selectors import participant_entry
+from netcode import protocol
+from netcode.inputlog import MAX_AHEAD, InputRefused, check_frame, contiguous
+from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameInput, GameSeat
+from netcode.preflight import replacement_spec
+
+MAX_BATCH = 64  # inputs in one message (a browser resends at most window + delay of them)
+CHECKS_KEPT = 16
+
+
+class GameRefused(ValueError):
+    """The participant has no place in a game here, or the game is over for them; the message says which."""
+
+
+def game_join(*, participant: Participant, scene, scene_key: str, channel_name: str) -> tuple[GameSeat, str]:
+    """Take (or retake, after a reload) the participant's seat in their match's game; returns it and the channel
+    of the socket it replaces."""
+    entry = participant_entry(participant=participant, scene_key=scene_key)
+    if entry is None or entry.status != MATCHED or entry.match is None or entry.match.status != CONFIRMED:
+        raise GameRefused("you are not in a group for this game")
+    game = _game_for(entry.match, scene, scene_key)
+    seat = GameSeat.objects.select_related("game").get(game=game, participant=participant)
+    if seat.status == DROPPED or game.status != PLAYING:
+        raise GameRefused("this game is over for you")
+    previous, returning = seat.channel_name, seat.last_seen is not None
+    now = timezone.now()
+    GameSeat.objects.filter(pk=seat.pk).update(
+        connected=True, channel_name=channel_name, last_seen=now, absent_since=None, hidden_since=None
+    )
+    if returning:
+        GameEvent.objects.create(game=game, episode=game.episode, frame=seat.acked + 1, kind="rejoin", agent=seat.agent)
+    seat.refresh_from_db()
+    return seat, previous
+
+
+def _game_for(match, scene, scene_key: str) -> Game:
+    game = Game.objects.filter(match=match).first()
+    if game is not None:
+        return game
+    netcode = {**scene.netcode.describe(), "replacement": replacement_spec(scene.netcode),
+               "actions": sorted({repr(a): a for a in [scene.default_action, *scene.keys.values()]}.values(), key=repr),
+               "fps": scene.fps}  # fmt: skip
+    try:
+        with transaction.atomic():
+            game = Game.objects.create(match=match, scene_key=scene_key, seeds=scene.seeds(match.seed), netcode=netcode)
+            first = scene.netcode.input_delay - 1  # frames inside the input delay are the default for everyone
+            GameSeat.objects.bulk_create(
+                GameSeat(game=game, participant_id=m.participant_id, agent=m.agent, acked=first)
+                for m in match.members.order_by("id")
+            )
+            _episodes_create(game, scene)
+    except IntegrityError:  # another member's socket created it first
+        game = Game.objects.get(match=match)
+    return game
+
+
+def _episodes_create(game: Game, scene) -> None:
+    """Every seat's record of the episode now starting (each browser uploads its confirmed rows into it)."""
+    code_hash, policies = scene_bundle(scene).code_hash, scene.agent_descriptions()
+    Episode.objects.bulk_create(
+        Episode(participant_id=seat.participant_id, scene_key=game.scene_key, index=game.episode,
+                seed=game.seeds[game.episode], env=scene.env, code_hash=code_hash, policies=policies)
+        for seat in game.seats.all()
+    )  # fmt: skip
+
+
+def game_inputs_add(*, seat_id: int, episode: int, frame: int, inputs: Any, checksums: Any, rtt_ms: Any):
+    """Store a seat's new inputs (first write wins); returns (new [[frame, action]], ack, desynced frames)."""
+    for attempt in range(2):
+        try:
+            return _inputs_add(seat_id, episode, frame, inputs, checksums, rtt_ms)
+        except IntegrityError:  # the same input raced in through two sockets: the first stands; read again
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _inputs_add(seat_id, episode, frame, inputs, checksums, rtt_ms):
+    with transaction.atomic():
+        seat = GameSeat.objects.select_related("game").get(pk=seat_id)
+        game = seat.game
+        if game.status != PLAYING or seat.status != ACTIVE:
+            raise GameRefused("this game is over for you")
+        if episode != game.episode:
+            return [], seat.acked, []  # a late message about the previous episode
+        batch = _parse_inputs(inputs, game, _confirmed(game))
+        mine = GameInput.objects.filter(game=game, episode=episode, agent=seat.agent)
+        existing = set(mine.filter(frame__in=list(batch)).values_list("frame", flat=True))
+        new = {f: a for f, a in batch.items() if f not in existing}
+        GameInput.objects.bulk_create(
+            GameInput(game=game, episode=episode, frame=f, agent=seat.agent, action=a) for f, a in new.items()
+        )
+        seat.acked = contiguous(seat.acked, set(mine.filter(frame__gt=seat.acked).values_list("frame", flat=True)))
+        desynced = _record_checks(seat, checksums)
+        seat.local_frame = frame if isinstance(frame, int) and not isinstance(frame, bool) else seat.local_frame
+        seat.rtt_ms = float(rtt_ms) if isinstance(rtt_ms, int | float) and 0 <= rtt_ms < 60_000 else seat.rtt_ms
+        seat.last_seen = timezone.now()
+        seat.save(update_fields=["acked", "checks", "local_frame", "rtt_ms", "last_seen"])
+    return sorted(new.items()), seat.acked, desynced
+
+
+def _parse_inputs(inputs: Any, game: Game, confirmed: int) -> dict[int, Any]:
+    if not isinstance(inputs, list) or len(inputs) > MAX_BATCH:
+        raise InputRefused(f"inputs must be a list of at most {MAX_BATCH} [frame, action] pairs")
+    allowed = game.netcode["actions"]
+    first = game.netcode["input_delay"]
+    batch = {}
+    for item in inputs:
+        if not isinstance(item, list) or len(item) != 2:
+            raise InputRefused("each input must be [frame, action]")
+        frame, action = item
+        check_frame(frame, first, confirmed, MAX_AHEAD)
+        if action not in allowed or isinstance(action, bool):
+            raise InputRefused(f"action {action!r} is not one of this game's actions")
+        batch.setdefault(frame, action)
+    return batch
+
+
+def _confirmed(game: Game) -> int:
+    """The last frame the relay has every active player's input for (and for every frame before it)."""
+    acked = game.seats.filter(status=ACTIVE).aggregate(low=Min("acked"))["low"]
+    return acked if acked is not None else -1
+
+
+def _record_checks(seat: GameSeat, checksums: Any) -> list[int]:
+    """Keep the seat's recent checksums and compare them with the other seats'; a mismatch is a desync."""
+    if not isinstance(checksums, list) or not checksums:
+        return []
+    checks = dict(seat.checks)
+    for item in checksums[:8]:
+        if isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], str):
+            checks[str(item[0])] = item[1][:32]
+    seat.checks = {frame: checks[frame] for frame in sorted(checks, key=int)[-CHECKS_KEPT:]}
+    desynced = set()
+    for other in GameSeat.objects.filter(game_id=seat.game_id).exclude(pk=seat.pk):
+        desynced |= {int(f) for f, digest in other.checks.items() if f in seat.checks and seat.checks[f] != digest}
+    for frame in sorted(desynced):
+        if not GameEvent.objects.filter(game_id=seat.game_id, kind="desync", frame=frame).exists():
+            GameEvent.objects.create(game_id=seat.game_id, episode=seat.game.episode, frame=frame, kind="desync",
+                                     agent=seat.agent, detail={"checksum": seat.checks[str(frame)]})  # fmt: skip
+    return sorted(desynced)
+
+
+def game_episode_done(*, seat_id: int, episode: int, frames: Any, checksum: Any, scene) -> list[dict]:
+    """A browser confirmed the episode's last frame. Once every active seat has, the server stamps the end (or a
+    desync, if they disagree) and starts the next episode; returns the messages for everyone."""
+    if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1 or not isinstance(checksum, str):
+        raise InputRefused("done needs the episode's frame count and final checksum")
+    with transaction.atomic():
+        seat = GameSeat.objects.get(pk=seat_id)
+        game = Game.objects.select_for_update().get(pk=seat.game_id)  # one episode end at a time
+        if game.status != PLAYING or episode != game.episode or seat.status != ACTIVE:
+            return []
+        if frames - 1 > _confirmed(game):
+            raise InputRefused(f"frame {frames - 1} is not confirmed by the relay yet")
+        ended = {"done_episode": episode, "done_frames": frames, "done_checksum": checksum[:32]}
+        GameSeat.objects.filter(pk=seat.pk).update(**ended)
+        active = list(game.seats.filter(status=ACTIVE))
+        if any(s.done_episode != episode for s in active):
+            return []
+        return _episode_end(game, active, scene)
+
+
+def _episode_end(game: Game, active: list[GameSeat], scene) -> list[dict]:
+    ends = {s.agent: [s.done_frames, s.done_checksum] for s in active}
+    agreed = len({tuple(end) for end in ends.values()}) == 1
+    frame = min(s.done_frames for s in active) - 1
+    GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="episode_end" if agreed else "desync",
+                             detail={"ends": ends})  # fmt: skip
+    messages = [] if agreed else [{"type": protocol.DESYNC, "episode": game.episode, "frame": frame}]
+    if game.episode + 1 >= len(game.seeds):
+        game.status, game.ended_at = FINISHED, timezone.now()
+        game.save(update_fields=["status", "ended_at"])
+        return [*messages, {"type": protocol.FINISHED}]
+    game.episode += 1
+    game.save(update_fields=["episode"])
+    game.seats.update(acked=game.netcode["input_delay"] - 1, checks={})
+    _episodes_create(game, scene)
+    return [*messages, {"type": protocol.EPISODE, "episode": game.episode, "seed": game.seeds[game.episode]}]
+
+
+def game_presence(*, seat_id: int, hidden: bool) -> dict:
+    """The tab was hidden or shown again; the others see the player as lagging while it is hidden."""
+    now = timezone.now()
+    seat = GameSeat.objects.get(pk=seat_id)
+    if hidden:
+        GameSeat.objects.filter(pk=seat_id, hidden_since__isnull=True).update(hidden_since=now)
+        GameSeat.objects.filter(pk=seat_id, absent_since__isnull=True).update(absent_since=now)
+    else:
+        GameSeat.objects.filter(pk=seat_id).update(hidden_since=None, absent_since=None, last_seen=now)
+    _event(seat, "hidden" if hidden else "visible")
+    return {"type": protocol.PLAYER, "player": seat.agent, "state": "hidden" if hidden else "here"}
+
+
+def game_disconnect(*, seat_id: int, channel_name: str) -> dict | None:
+    """The socket closed; if it still served the seat, the others see the player as away."""
+    if not GameSeat.objects.filter(pk=seat_id, channel_name=channel_name).update(connected=False):
+        return None  # a newer socket (a reload) already serves this seat
+    GameSeat.objects.filter(pk=seat_id, absent_since__isnull=True).update(absent_since=timezone.now())
+    seat = GameSeat.objects.get(pk=seat_id)
+    _event(seat, "disconnected")
+    return {"type": protocol.PLAYER, "player": seat.agent, "state": "away"}
+
+
+def _event(seat: GameSeat, kind: str) -> None:
+    game = Game.objects.only("episode").get(pk=seat.game_id)
+    frame = seat.acked + 1
+    GameEvent.objects.create(game_id=seat.game_id, episode=game.episode, frame=frame, kind=kind, agent=seat.agent)
+
+
+def game_sweep(*, game_id: int, definition) -> list[dict]:
+    """Apply the dropout policy to seats absent (hidden, disconnected or silent) for longer than the timeout."""
+    game = Game.objects.get(pk=game_id)
+    if game.status != PLAYING:
+        return []
+    netcode = game.netcode
+    cutoff = timezone.now() - timedelta(seconds=netcode["dropout_s"])
+    absent = game.seats.filter(status=ACTIVE).filter(absent_since__lt=cutoff) | game.seats.filter(
+        status=ACTIVE, last_seen__lt=cutoff
+    )
+    messages = []
+    for seat in absent.distinct():
+        if netcode["on_dropout"] == "wait":
+            continue
+        messages += _drop(game, seat, definition)
+    return messages
+
+
+def _drop(game: Game, seat: GameSeat, definition) -> list[dict]:
+    from experiments.services import participant_finish
+
+    with transaction.atomic():
+        first = seat.acked + 1  # the first frame the relay has no input of theirs for
+        if not GameSeat.objects.filter(pk=seat.pk, status=ACTIVE).update(status=DROPPED, replaced_from=first):
+            return []  # another process applied it first
+        policy = game.netcode["on_dropout"]
+        GameEvent.objects.create(game=game, episode=game.episode, frame=first, kind="dropout", agent=seat.agent,
+                                 detail={"policy": policy})  # fmt: skip
+        participant_finish(participant=seat.participant, definition=definition, outcome=DROPPED_OUT)
+        _interrupt(game, [seat.participant_id])
+        others = list(game.seats.filter(status=ACTIVE).select_related("participant"))
+        if policy == "end" or not others:
+            return _end(game, others, definition, first)
+    replacement = game.netcode["replacement"]
+    return [{"type": protocol.REPLACED, "player": seat.agent, "from_frame": first, "policy": replacement}]
+
+
+def _end(game: Game, others: list[GameSeat], definition, frame: int) -> list[dict]:
+    from experiments.services import participant_finish
+
+    if not Game.objects.filter(pk=game.pk, status=PLAYING).update(status=ENDED, ended_at=timezone.now()):
+        return []
+    GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="game_end",
+                             detail={"reason": "partner_dropped"})  # fmt: skip
+    for seat in others:
+        participant_finish(participant=seat.participant, definition=definition, outcome=PARTNER_DROPPED)
+    _interrupt(game, [seat.participant_id for seat in others])
+    return [{"type": protocol.END, "reason": PARTNER_DROPPED}]
+
+
+def _interrupt(game: Game, participant_ids: list[int]) -> None:
+    """The current episode will not end for these participants; their rows up to now stay (and may still arrive)."""
+    Episode.objects.filter(
+        participant_id__in=participant_ids, scene_key=game.scene_key, index=game.episode, status=OPEN
+    ).update(status=INTERRUPTED, ended_at=timezone.now())
