@@ -113,6 +113,8 @@ def _store(episode: Episode, chunk: Chunk) -> None:
                 client_time=row.get("t", 0),
                 focused=row.get("focused", True),
                 late_ms=row.get("late_ms", 0),
+                predicted=row.get("predicted", False),
+                rollback_depth=row.get("rollback_depth", 0),
                 actions=row["actions"],
                 rewards=row["rewards"],
                 terminated=row["terminated"],

@@ -69,6 +69,12 @@ class Step(models.Model):
     client_time = models.FloatField(help_text="Browser clock (ms since the page loaded) when the frame ran.")
     focused = models.BooleanField(default=True)
     late_ms = models.FloatField(default=0, help_text="How late the frame ran against the fixed clock.")
+    predicted = models.BooleanField(
+        default=False, help_text="Group games: the participant saw this frame with a partner's input guessed."
+    )
+    rollback_depth = models.PositiveSmallIntegerField(
+        default=0, help_text="Group games: how many frames the deepest correction after showing it rewound."
+    )
     actions = models.JSONField()
     rewards = models.JSONField()
     terminated = models.JSONField()

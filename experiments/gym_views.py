@@ -17,6 +17,7 @@ from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id, is_branch_key
 from experiments.web import experiment_or_404, participant_for
 from matchmaking.protocol import ws_path
+from netcode.protocol import ws_path as game_ws_path
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "countdown_seconds": scene.countdown_seconds,
         "code_hash": bundle.code_hash,
         "waiting_room": _waiting_room_config(scene, slug),
+        "relay_path": game_ws_path(slug) if scene.netcode else None,
+        "netcode": scene.netcode.client() if scene.netcode else None,
     }
 
 

@@ -78,8 +78,12 @@ def _check_row(row: Any, frame: int) -> None:
     for name in ("t", "late_ms"):
         if not _is_number(row.get(name, 0)):
             raise ChunkError(f"frame {frame}: {name} must be a finite number")
-    if not isinstance(row.get("focused", True), bool):
-        raise ChunkError(f"frame {frame}: focused must be true or false")
+    for name in ("focused", "predicted"):
+        if not isinstance(row.get(name, False), bool):
+            raise ChunkError(f"frame {frame}: {name} must be true or false")
+    depth = row.get("rollback_depth", 0)
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= 1000:
+        raise ChunkError(f"frame {frame}: rollback_depth must be a whole number of frames")
     for name in ("actions", "rewards", "terminated", "truncated", "infos"):
         _agent_dict(row.get(name), f"frame {frame}: {name}")
     for agent, reward in row["rewards"].items():

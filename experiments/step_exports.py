@@ -14,7 +14,7 @@ from experiments.models import Participant
 STEP_COLUMNS = [
     "experiment", "participant", "external_id", "status", "scene_key", "episode", "episode_status", "seed",
     "code_hash", "frame", "agent", "policy", "model_sha256", "action", "reward", "terminated", "truncated",
-    "focused", "client_time", "late_ms", "infos", "observation",
+    "focused", "client_time", "late_ms", "predicted", "rollback_depth", "infos", "observation",
 ]  # fmt: skip
 
 
@@ -61,6 +61,8 @@ def _agent_rows(step: Step, answers: dict[str, Any]) -> Iterator[dict[str, Any]]
         "focused": step.focused,
         "client_time": step.client_time,
         "late_ms": step.late_ms,
+        "predicted": step.predicted,
+        "rollback_depth": step.rollback_depth,
         **answers,
     }
     observations = step.observations or {}

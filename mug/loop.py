@@ -66,6 +66,7 @@ class GameLoop:
 
     def start_episode(self, episode: int, seed: int) -> dict[str, Any]:
         """Reset with the server's seed; returns the first render and the reset observations."""
+        _seed_global_rngs(seed)
         observations, infos = self.adapter.reset(seed)
         for offset, agent in enumerate(self.adapter.possible_agents):
             if agent in self.policies:  # AI agents draw from the episode seed, so a replay draws the same
@@ -160,6 +161,17 @@ class GameLoop:
         if self.config.max_steps:
             text += f"   Time left {max(0, self.config.max_steps - self.frame) / self.config.fps:.0f}s"
         return text
+
+
+def _seed_global_rngs(seed: int) -> None:
+    """Envs that draw from the global `random` or legacy NumPy generators draw the same in every browser and in
+    the server's replay (they are also part of the state that rollback restores and checksums cover)."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
 
 
 def _spec(policy: Any) -> dict[str, Any]:

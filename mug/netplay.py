@@ -44,7 +44,7 @@ class NetSession:
         self._receive(data)
         replayed = session.stats["replayed"]
         caught_up = self._catch_up()
-        if not session.stalled and not self.loop.over:
+        if not session.stalled:  # also while over: a rollback may undo the end, and play needs this input then
             session.add_local_input(self._local_action(data))
         row = session.advance()
         self._sync_time(data)

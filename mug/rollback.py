@@ -145,9 +145,19 @@ class RollbackSession:
         self.stats["replayed"] += depth
         self._load(self.snapshots[start])
         for frame in range(start, start + depth):
+            if self.loop.over:  # the corrected history ends sooner: the frames after its end never happened
+                self._forget(frame, start + depth)
+                break
             self._simulate(frame, replay=True)
             if frame in self.view:  # the participant saw this frame before it was corrected
                 self.view[frame]["rollback_depth"] = max(self.view[frame]["rollback_depth"], depth)
+
+    def _forget(self, first: int, end: int) -> None:
+        for frame in range(first, end):
+            for kept in (self.rows, self.used, self.snapshots, self.view):
+                kept.pop(frame, None)
+            self.hashes.pop(frame, None)
+        self.frame = first
 
     def _confirm(self) -> None:
         """Promote rows whose inputs are all known (and were used); forget what can no longer change."""

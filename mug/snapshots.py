@@ -30,15 +30,21 @@ class Snapshotter:
         rngs = _global_rngs()
         if self.explicit:
             return ("explicit", _unwrapped(self.adapter.env).get_state(), rngs)
-        return ("copy", copy.deepcopy(self.adapter.env), rngs)
+        return ("copy", copy.deepcopy(self.adapter.env, self._keep_surface()), rngs)
 
     def load(self, snapshot: Any) -> None:
         kind, state, rngs = snapshot
         if kind == "explicit":
             _unwrapped(self.adapter.env).set_state(state)
         else:
-            self.adapter.env = copy.deepcopy(state)  # the snapshot stays reusable for another rollback
+            self.adapter.env = copy.deepcopy(state, self._keep_surface())  # the snapshot stays reusable
         _restore_global_rngs(rngs)
+
+    def _keep_surface(self) -> dict:
+        """A deepcopy memo that shares the drawing surface: it records what the participant's screen already
+        shows (to send only changes), which a rollback must not rewind; it is not game state."""
+        surface = getattr(_unwrapped(self.adapter.env), "surface", None)
+        return {} if surface is None else {id(surface): surface}
 
     def checksum(self) -> str:
         """A 64-bit digest of the canonical encoding of the state (floats by their exact bytes)."""

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 MESSAGES_PER_S = 150  # a browser sends about 31 (inputs at 30 fps and a ping); more is a flood
 SWEEP_EVERY_S = 0.5  # per process and game: how often one of its sockets checks for dropouts
 HELLO_LIMIT = 5
+SEEN_EVERY_S = 0.9  # keep-alive writes per socket (pings come every second)
 
 _last_sweep: dict[int, float] = {}
 
@@ -28,7 +29,7 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.seat: relay.Seat | None = None
         self.ticker: asyncio.Task | None = None
-        self.window_start, self.count, self.hellos = time.monotonic(), 0, 0
+        self.window_start, self.count, self.hellos, self.seen_at = time.monotonic(), 0, 0, 0.0
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -114,6 +115,9 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_ping(self, content: dict) -> None:
         await self.send_json({"type": protocol.PONG, "id": content.get("id")})
+        if self.seat is not None and time.monotonic() - self.seen_at >= SEEN_EVERY_S:
+            self.seen_at = time.monotonic()
+            await db(services.game_seen)(seat_id=self.seat.seat_id, channel_name=self.channel_name)
 
     async def sweep_forever(self) -> None:
         """Check the game for dropouts (one socket per process and game does it each interval)."""

@@ -23,7 +23,7 @@ def welcome_message(*, seat: GameSeat) -> dict:
         "seed": game.seeds[game.episode],
         "netcode": {key: game.netcode[key] for key in ("input_delay", "window", "predict", "lagging_s")},
         "inputs": [[i.agent, i.frame, i.action] for i in inputs],
-        "replaced": replaced_seats(game=game, seats=seats),
+        "replaced": replaced_seats(game=game, seats=seats, episode=game.episode),
         "ack": seat.acked,
         "stored": {"n_steps": stored["n_steps"], "chunks": _chunks(episode)},
         "states": {s.agent: seat_state(s) for s in seats},
@@ -35,16 +35,16 @@ def _chunks(episode) -> int:
     return first.chunks.count() if first else 0
 
 
-def replaced_seats(*, game, seats: list[GameSeat]) -> list[list]:
-    """[player, first frame, policy] for every dropped seat (from frame 0 in episodes after the dropout)."""
-    dropped_in = dict(
-        GameEvent.objects.filter(game=game, kind="dropout").values_list("agent", "episode").order_by("id")
-    )
+def replaced_seats(*, game, seats: list[GameSeat], episode: int) -> list[list]:
+    """[player, first frame, policy] for every seat played by a policy in `episode` (from frame 0 in episodes
+    after the one it dropped out of)."""
+    dropped_in = dict(GameEvent.objects.filter(game=game, kind="dropout").values_list("agent", "episode"))
+    replacement = game.netcode.get("replacement")
     out = []
     for seat in seats:
-        if seat.status == DROPPED and game.netcode.get("replacement"):
-            first = seat.replaced_from if dropped_in.get(seat.agent) == game.episode else 0
-            out.append([seat.agent, first, game.netcode["replacement"]])
+        if seat.status == DROPPED and replacement and dropped_in.get(seat.agent, episode + 1) <= episode:
+            first = seat.replaced_from if dropped_in[seat.agent] == episode else 0
+            out.append([seat.agent, first, replacement])
     return out
 
 

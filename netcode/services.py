@@ -199,6 +199,11 @@ def _episode_end(game: Game, active: list[GameSeat], scene) -> list[dict]:
     return [*messages, {"type": protocol.EPISODE, "episode": game.episode, "seed": game.seeds[game.episode]}]
 
 
+def game_seen(*, seat_id: int, channel_name: str) -> None:
+    """A keep-alive from the socket serving the seat (a stalled browser sends no inputs, yet is here)."""
+    GameSeat.objects.filter(pk=seat_id, channel_name=channel_name).update(last_seen=timezone.now())
+
+
 def game_presence(*, seat_id: int, hidden: bool) -> dict:
     """The tab was hidden or shown again; the others see the player as lagging while it is hidden."""
     now = timezone.now()

@@ -8,6 +8,7 @@ from experiments.scenes import ConsentScene, EndScene, InstructionsScene, Static
 from experiments.stager import Branch, RandomizeOrder, Repeat
 from matchmaking.matchers import GroupReunion
 from matchmaking.rooms import ContinueTo, PlayWithAI, WaitingRoom
+from netcode.config import EndForAll, Netcode, ReplaceWithAI
 
 
 def by_group(answers) -> str:
@@ -121,6 +122,10 @@ PATHS = [
     "tests.fixture_experiments:duo_end",
     "tests.fixture_experiments:duo_skip",
     "tests.fixture_experiments:pairs",
+    "tests.fixture_experiments:net_pair",
+    "tests.fixture_experiments:net_trio",
+    "tests.fixture_experiments:net_quad",
+    "tests.fixture_experiments:net_patient",
 ]
 
 
@@ -184,3 +189,46 @@ pairs = Experiment(
     title="Pairs with a patient room",
     stager=[pair_game("pair", WaitingRoom(timeout_s=120, ping_interval_s=0.5)), EndScene(scene_id="end")],
 )
+
+
+ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
+
+net_pair = Experiment(
+    slug="net-pair",
+    title="Tag for two over the relay: two short episodes; a partner gone for 3 s ends the game",
+    stager=[
+        GymScene(
+            scene_id="pair", env="examples.tag.env:make", agents={"chaser": "human", "runner": "human"},
+            keys=ARROWS, max_steps=75, num_episodes=2, countdown_seconds=1,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=3.0, on_dropout=EndForAll()),
+        ),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+
+
+def gather_game(players: int) -> GymScene:
+    return GymScene(
+        scene_id=f"gather{players}", env="examples.gather.env:make", env_kwargs={"players": players},
+        agents={f"player_{i}": "human" for i in range(players)}, keys=ARROWS, max_steps=90, countdown_seconds=1,
+        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=quick_room(timeout_s=60),
+        netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=3.0, on_dropout=ReplaceWithAI("random")),
+    )  # fmt: skip
+
+
+net_trio = Experiment(slug="net-trio", title="Gather for three", stager=[gather_game(3), EndScene(scene_id="end")])
+net_quad = Experiment(slug="net-quad", title="Gather for four", stager=[gather_game(4), EndScene(scene_id="end")])
+net_patient = Experiment(
+    slug="net-patient",
+    title="Tag for two, one long episode; a partner may be away for 15 s",
+    stager=[
+        GymScene(
+            scene_id="pair", env="examples.tag.env:make", agents={"chaser": "human", "runner": "human"},
+            keys=ARROWS, max_steps=300, countdown_seconds=1,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(lagging_s=0.5, dropout_s=15.0),
+        ),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip

@@ -3,6 +3,7 @@
 
 import { createRenderer } from "../renderer.js";
 import { keysOf, trackKeys } from "./input.js";
+import { playNetGame } from "./netgame.js";
 import { bootRuntime } from "./runtime.js";
 import { Uploader } from "./uploader.js";
 import { waitForGroup } from "./waitroom.js";
@@ -130,9 +131,9 @@ async function main() {
   const booted = runtimeFor(config.scene_key);
   booted.onProgress((progress) => setProgress(progress.stage, progress.fraction));
   if (config.waiting_room) {
-    // The runtime keeps booting while the participant waits for a group.
+    // The runtime keeps booting while the participant waits for a group (a reload mid-game rejoins at once).
     window.mugGame.match = await waitForGroup(config);
-    return; // the matched group's game is played by the rollback session (netcode)
+    await uploader.drained(); // rows a reload left unsent reach the server first: the rejoin continues after them
   }
   const worker = booted.worker;
   const { runtime, assets } = await booted.ready;
@@ -141,9 +142,11 @@ async function main() {
   });
   window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
-  const start = $("start-button");
-  start.disabled = false;
-  await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+  if (!config.waiting_room) {
+    const start = $("start-button");
+    start.disabled = false;
+    await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+  }
   window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;
   $("in-game").hidden = false;
@@ -155,6 +158,10 @@ async function main() {
     assets,
   });
   trackKeys(worker, keysOf(loop.keys));
+  if (config.relay_path) {
+    await finishNetGame(await playNetGame({ config, worker, renderer, uploader, runtime, countdown }), uploader);
+    return;
+  }
   // The server decides each episode's index and seed, and when there are no more to play.
   for (let next = await beginEpisode(); !next.done && !failed; next = await beginEpisode()) {
     await countdown(config.countdown_seconds);
@@ -168,4 +175,18 @@ async function main() {
   await uploader.drained();
   Object.assign(window.mugGame, { done: true, rejected: uploader.rejected });
   $("scene-form").submit();
+}
+
+async function finishNetGame(result, uploader) {
+  if (result.superseded) {
+    $("game-error").hidden = false;
+    $("game-error").textContent = "This study is open in another tab or window. Please continue there.";
+    return;
+  }
+  $("in-game").hidden = true;
+  $("after-game").hidden = false;
+  await uploader.drained(); // every confirmed row reaches the server before the page moves on
+  Object.assign(window.mugGame, { done: true, played: Boolean(result.finished), rejected: uploader.rejected });
+  if (result.next) window.location.assign(result.next);
+  else $("scene-form").submit();
 }

@@ -22,12 +22,13 @@ export class Uploader {
     window.addEventListener("pagehide", () => this.#seal(false));
   }
 
-  /** The server began `episode`; `meta` (runtime and reset data) travels with its first chunk. */
-  beginEpisode(episode, meta) {
+  /** The server began `episode`; `meta` (runtime and reset data) travels with its first chunk. `stored` says
+   * how much of it the server already has (a group game rejoined after a reload continues from there). */
+  beginEpisode(episode, meta, stored = { n_steps: 0, chunks: 0 }) {
     this.episode = episode;
     this.meta = meta;
-    this.number = 0;
-    this.firstFrame = 0;
+    this.number = stored.chunks;
+    this.firstFrame = stored.n_steps;
     this.rows = [];
   }
 

@@ -2,6 +2,7 @@
 // It owns the clock so the game keeps its pace when the tab is in the background; one Python call per frame.
 // AI agents with ONNX models are inferred between frames (policies.js); their outputs enter the next call.
 
+import { netHandle, netPresence } from "./netloop.js";
 import { loadModels, runQueries } from "./policies.js";
 
 let py = null;
@@ -10,6 +11,8 @@ let clock = null;
 let agents = {};
 let inference = {}; // model outputs for the next tick
 const input = { held: [], presses: [], focused: true };
+// What the group game (netloop.js) uses of this worker.
+const ctx = { py: null, post, input, config: null };
 
 const MP_STUB = `
 # gymnasium 1.x imports multiprocessing.synchronize, which needs this module; Pyodide has no processes.
@@ -53,6 +56,7 @@ async function load(config) {
     py.FS.mkdirTree(`${siteDir}/${path.split("/").slice(0, -1).join("/")}`);
     py.FS.writeFile(`${siteDir}/${path}`, source);
   }
+  Object.assign(ctx, { py, config });
   const loop = py.pyimport("mug.loop");
   const booted = JSON.parse(loop.boot(JSON.stringify(config.loop)));
   tickFn = loop.tick;
@@ -139,6 +143,9 @@ self.onmessage = async (event) => {
       input.presses.push(...message.presses);
     } else if (message.type === "focus") {
       input.focused = message.focused;
+      netPresence(!message.focused);
+    } else if (message.type.startsWith("net-")) {
+      netHandle(message, ctx);
     }
   } catch (error) {
     post("error", { stage: message.type === "load" ? "load" : "step", message: String(error && error.message ? error.message : error) });

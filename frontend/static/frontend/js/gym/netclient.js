@@ -1,0 +1,104 @@
+// The game worker's link to the relay: one WebSocket, hello/welcome, this browser's un-acknowledged inputs every
+// tick, the news in between (others' inputs, acks, players, replacements, episodes), pings for the round trip,
+// and reconnects with backoff (the relay resends the episode's inputs in its welcome).
+
+const PING_EVERY_MS = 1000;
+
+export class NetClient {
+  constructor({ url, sceneKey, onMessage }) {
+    this.url = url;
+    this.sceneKey = sceneKey;
+    this.onMessage = onMessage; // messages the game acts on (welcome, episode, finished, end, player, ...)
+    this.socket = null;
+    this.closed = false;
+    this.delay = 250;
+    this.rttMs = 0;
+    this.pings = new Map();
+    this.pingId = 0;
+    this.reconnects = 0;
+    this.episode = null;
+    this.bytesOut = 0;
+    this.resetNews();
+  }
+
+  resetNews() {
+    this.news = { inputs: [], replaced: [], ack: -1, remote_frames: {} };
+  }
+
+  connect() {
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.delay = 250;
+      this.send({ type: "hello", scene_key: this.sceneKey });
+    };
+    socket.onmessage = (event) => this.#receive(JSON.parse(event.data));
+    socket.onclose = () => {
+      if (this.closed || this.socket !== socket) return;
+      this.reconnects++;
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 4000);
+    };
+    if (!this.pinger) this.pinger = setInterval(() => this.#ping(), PING_EVERY_MS);
+  }
+
+  close() {
+    this.closed = true;
+    clearInterval(this.pinger);
+    if (this.socket) this.socket.close();
+  }
+
+  send(message) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    const text = JSON.stringify(message);
+    this.bytesOut += text.length;
+    this.socket.send(text);
+    return true;
+  }
+
+  /** What arrived since the last tick, in the form the Python session takes. */
+  drain() {
+    const news = { ...this.news, rtt_ms: this.rttMs };
+    this.news = { inputs: [], replaced: [], ack: this.news.ack, remote_frames: this.news.remote_frames };
+    return news;
+  }
+
+  #ping() {
+    const id = ++this.pingId;
+    this.pings.set(id, performance.now());
+    if (this.pings.size > 10) this.pings.delete(this.pings.keys().next().value);
+    this.send({ type: "ping", id });
+  }
+
+  #receive(message) {
+    const news = this.news;
+    if ((message.type === "inputs" || message.type === "ack") && message.episode !== this.episode) return; // stale
+    if (message.type === "inputs") {
+      for (const [frame, action] of message.inputs) news.inputs.push([message.player, frame, action]);
+      if (typeof message.frame === "number") news.remote_frames[message.player] = message.frame;
+      return;
+    }
+    if (message.type === "ack") {
+      news.ack = Math.max(news.ack, message.ack);
+      return;
+    }
+    if (message.type === "pong") {
+      const sent = this.pings.get(message.id);
+      if (sent !== undefined) this.rttMs = this.rttMs ? 0.8 * this.rttMs + 0.2 * (performance.now() - sent) : performance.now() - sent;
+      return;
+    }
+    if (message.type === "welcome") {
+      if (message.episode !== this.episode) this.resetNews();
+      this.episode = message.episode;
+      this.news.inputs.push(...message.inputs);
+      this.news.replaced.push(...message.replaced);
+      this.news.ack = Math.max(this.news.ack, message.ack);
+    } else if (message.type === "replaced") {
+      news.replaced.push([message.player, message.from_frame, message.policy]);
+    } else if (message.type === "episode") {
+      this.episode = message.episode;
+      this.resetNews();
+    }
+    this.onMessage(message);
+  }
+}
