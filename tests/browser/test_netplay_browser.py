@@ -103,13 +103,13 @@ def assert_identical_and_replayed(slug: str, players: int, episodes: int) -> Gam
 def test_two_players_store_identical_rows_equal_to_the_server_replay(
     playwright_instance, daphne_port, rtt_ms, jitter_ms
 ):
-    views = play(playwright_instance, daphne_port, "net-pair", 2, rtt_ms, jitter_ms)
+    play(playwright_instance, daphne_port, "net-pair", 2, rtt_ms, jitter_ms)
     game = assert_identical_and_replayed("net-pair", 2, episodes=2)
     assert game.status == "finished"
     assert set(Participant.objects.values_list("status", flat=True)) == {"completed"}
-    if rtt_ms >= 100:  # with latency, predictions were wrong and corrected, and the rows say so
-        assert sum(view["stats"]["rollbacks"] for view in views) > 0, views
+    if rtt_ms >= 100:  # with latency, participants saw guessed inputs, some corrected later, and the rows say so
         assert Episode.objects.filter(steps__predicted=True).exists()
+        assert Episode.objects.filter(steps__rollback_depth__gt=0).exists()
 
 
 @pytest.mark.parametrize("players", [3, 4])
@@ -133,7 +133,7 @@ def test_a_hidden_tab_is_shown_as_lagging_and_the_game_goes_on(
         hide += "'visible', configurable: true}); document.dispatchEvent(new Event('visibilitychange')); }"
         second.evaluate(hide, True)
         first.wait_for_selector("#net-status:not([hidden])", timeout=1_000)  # lagging shown in under a second
-        assert "runner" in first.inner_text("#net-status") or "chaser" in first.inner_text("#net-status")
+        assert "player_" in first.inner_text("#net-status")
         second.wait_for_timeout(5_000)
         second.evaluate(hide, False)
         first.wait_for_selector("#net-status", state="hidden", timeout=5_000)

@@ -185,6 +185,7 @@ async function finishNetGame(result, uploader) {
   }
   $("in-game").hidden = true;
   $("after-game").hidden = false;
+  uploader.flush(); // an episode cut short keeps the rows confirmed so far
   await uploader.drained(); // every confirmed row reaches the server before the page moves on
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished), rejected: uploader.rejected });
   if (result.next) window.location.assign(result.next);

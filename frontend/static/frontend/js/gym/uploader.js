@@ -37,6 +37,11 @@ export class Uploader {
     if (this.rows.length >= ROWS_PER_CHUNK) this.#seal(false);
   }
 
+  /** Send the rows collected so far without ending the episode (a game that ended early keeps them). */
+  flush() {
+    this.#seal(false);
+  }
+
   endEpisode() {
     this.#seal(true);
     this.episode = null;
