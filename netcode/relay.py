@@ -33,7 +33,9 @@ def relay_join(*, slug: str, token: str | None, scene_key: str, channel_name: st
     participant = selectors.participant_by_token(experiment=experiment, token=token)
     if participant is None:
         raise GameRefused("this browser has no place in this study; open the study link first")
-    if participant.is_finished or participant.current_key != scene_key:
+    if participant.is_finished:
+        raise GameRefused("this study has ended for you")
+    if participant.current_key != scene_key:
         raise GameRefused("this game is not the participant's current scene")
     scene = _scene(definition, scene_key)
     seat, previous = services.game_join(

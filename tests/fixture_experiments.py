@@ -1,5 +1,7 @@
 """Experiments used by the tests: one that walks every scene type and wrapper, and small special cases."""
 
+import dataclasses
+
 from experiments.definition import Experiment
 from experiments.gym_scene import GymScene
 from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
@@ -126,6 +128,7 @@ PATHS = [
     "tests.fixture_experiments:net_trio",
     "tests.fixture_experiments:net_quad",
     "tests.fixture_experiments:net_patient",
+    "tests.fixture_experiments:net_relay",
 ]
 
 
@@ -232,3 +235,14 @@ net_patient = Experiment(
         EndScene(scene_id="end"),
     ],
 )  # fmt: skip
+
+
+# The relay's consumer tests that are not about dropouts: a patient timeout, so a slow test machine drops no one.
+net_relay = Experiment(
+    slug="net-relay",
+    title="Tag for two over the relay, patient",
+    stager=[
+        dataclasses.replace(net_pair.stager[0], netcode=Netcode(lagging_s=0.5, dropout_s=60.0)),
+        EndScene(scene_id="end"),
+    ],
+)
