@@ -296,3 +296,25 @@ def test_a_dropped_player_is_replaced_by_the_ai_from_the_frame_the_relay_stops_a
     assert refused["message"] == "this study has ended for you"
     assert status_by_seat() == {"player_0": "active", "player_1": "active", "player_2": "dropped_out"}
     assert Game.objects.get().status == "playing"
+
+
+def test_the_admin_shows_games_with_seats_events_and_inputs(researcher_client):
+    chaser, runner = pair("ann", "ben")
+
+    async def scenario():
+        async with GameClient("net-relay", chaser) as a, GameClient("net-relay", runner) as b:
+            await a.hello()
+            await b.hello()
+            await a.send({"type": "presence", "hidden": True})
+            await a.inputs(0, 0, [[2, 4]])
+            await a.expect("ack")
+
+    run(scenario)
+    games = researcher_client.get("/admin/netcode/game/").content.decode()
+    assert "chaser: ann" in games or "chaser: ben" in games
+    game = Game.objects.get()
+    page = researcher_client.get(f"/admin/netcode/game/{game.pk}/change/").content.decode()
+    assert "hidden" in page and "disconnected" in page
+    inputs = researcher_client.get("/admin/netcode/gameinput/").content.decode()
+    assert "chaser" in inputs
+    assert researcher_client.post(f"/admin/netcode/game/{game.pk}/delete/").status_code == 403

@@ -171,3 +171,26 @@ def test_a_closed_tab_ends_the_game_for_the_partner_with_the_dropout_outcome(
     canonical = game_replay(game=game, episode=game.episode, scene=scene_of(game, registry.get_experiment("net-pair")))
     stored = stored_rows(record)
     assert record.status == "interrupted" and len(stored) > 0 and stored == canonical[: len(stored)]
+
+
+def test_a_reload_rejoins_the_running_game_mid_episode_from_the_log(
+    playwright_instance, daphne_port, chromium_context, second_chromium_context
+):
+    proxy = DelayProxy(daphne_port, delay_ms=25)
+    try:
+        stays = join(chromium_context, proxy, "net-patient", "stays", seed=5)
+        reloads = join(second_chromium_context, proxy, "net-patient", "reloads", seed=6)
+        reloads.wait_for_function("window.mugGame.net && window.mugGame.net.frames > 90", timeout=120_000)
+        reloads.reload()
+        reloads.evaluate(RANDOM_KEYS, 8)
+        rejoined = reloads.wait_for_function(
+            "window.mugGame.net && window.mugGame.net.episodes.length && window.mugGame.net.episodes[0]", timeout=60_000
+        ).json_value()
+        assert rejoined["rejoined"] is True
+        for page in (stays, reloads):
+            reach_end(page)
+    finally:
+        proxy.stop()
+    game = assert_identical_and_replayed("net-patient", 2, episodes=1)
+    assert GameEvent.objects.filter(game=game, kind="rejoin").exists()
+    assert not GameEvent.objects.filter(game=game, kind="dropout").exists()
