@@ -8,6 +8,7 @@ import logging
 import time
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError
 
 from experiments.web import token_from_cookies
 from matchmaking.consumers import db
@@ -63,6 +64,9 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
             except (InputRefused, GameRefused) as error:
                 logger.info("game message refused (%s): %s", kind, error)
                 await self.error(str(error))
+            except DatabaseError as error:  # e.g. a locked or restarting database: the client's resend repairs it
+                logger.warning("game message not stored (%s): %s", kind, error)
+                await self.error("the server is busy; your inputs will be sent again")
 
     def flooding(self) -> bool:
         now = time.monotonic()

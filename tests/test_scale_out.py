@@ -116,3 +116,45 @@ def test_simultaneous_arrivals_never_double_match(cluster, tmp_path):
     for message in matched:
         by_match.setdefault(message["match"], set()).add(message["seat"])
     assert all(seats == {"chaser", "runner"} for seats in by_match.values()) and len(by_match) == count // 2
+
+
+def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(cluster, tmp_path):
+    """Two headless players (the browser's NetSession over real WebSockets), each on its own Daphne process,
+    relayed through Redis: both episodes end on the same frame with the same state, and each player's
+    confirmed rows equal the server's replay of the stored input log."""
+    from experiments import registry
+    from netcode.models import Game, GameEvent
+    from netcode.replay import game_replay, scene_of
+    from tests.wsgame import WsGamePlayer
+
+    first, second = cluster
+    cookies = {pid: participant_cookie("net-relay", pid) for pid in ("eve", "fay")}
+
+    async def scenario():
+        rooms = [await WsRoomClient(url, "net-relay", cookie).connect() for url, cookie in
+                 zip((first.url, second.url), cookies.values(), strict=True)]  # fmt: skip
+        for room in rooms:
+            await room.join()
+        await asyncio.gather(*(room.expect("matched", ack=True) for room in rooms))
+        for room in rooms:
+            await room.close()
+        scene = registry.get_experiment("net-relay").scene("pair")
+        players = [WsGamePlayer(url, "net-relay", cookie, "pair", scene.loop_config(), seed=i)
+                   for i, (url, cookie) in enumerate(zip((first.url, second.url), cookies.values(), strict=True))]  # fmt: skip
+        return await asyncio.gather(*(player.play(timeout=60) for player in players))
+
+    try:
+        players = async_to_sync(scenario)()
+    except Exception:
+        print(logs(tmp_path))
+        raise
+    game = Game.objects.get()
+    assert game.status == "finished"
+    assert not GameEvent.objects.filter(kind="desync").exists()
+    definition = registry.get_experiment("net-relay")
+    from mug.rollback import shared_fields
+
+    for episode in (0, 1):
+        canonical = game_replay(game=game, episode=episode, scene=scene_of(game, definition))
+        for player in players:
+            assert [shared_fields(row) for row in player.rows[episode]] == canonical

@@ -1,0 +1,108 @@
+"""A headless group-game player over a real WebSocket: the same NetSession a browser runs, the same protocol,
+a fixed clock and random keys. For tests against Daphne processes, and for load benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+
+import websockets
+
+from mug.loop import GameLoop, LoopConfig
+from mug.netplay import NetSession
+
+
+class WsGamePlayer:
+    def __init__(self, base_url: str, slug: str, cookie: str, scene_key: str, loop_config: dict, seed: int = 0):
+        self.url = base_url.replace("http://", "ws://") + f"/x/{slug}/ws/game/"
+        self.headers = {"Cookie": f"mug_{slug}={cookie}", "Origin": base_url}
+        self.scene_key = scene_key
+        self.config = {**loop_config, "render_mode": None}
+        self.rng = random.Random(seed)
+        self.keys = sorted(loop_config["keys"])
+        self.net: NetSession | None = None
+        self.news = {"inputs": [], "replaced": [], "ack": -1, "remote_frames": {}}
+        self.episode = None
+        self.rows: dict[int, list[dict]] = {}
+        self.messages: list[str] = []
+        self.finished = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def play(self, timeout: float = 120.0) -> WsGamePlayer:
+        async with websockets.connect(self.url, additional_headers=self.headers, open_timeout=10) as socket:
+            self.socket = socket
+            await socket.send(json.dumps({"type": "hello", "scene_key": self.scene_key}))
+            reader = asyncio.create_task(self._read())
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._run_clock()
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+        return self
+
+    async def _read(self) -> None:
+        async for text in self.socket:
+            message = json.loads(text)
+            kind = message["type"]
+            self.messages.append(kind)
+            if kind == "welcome":
+                players, seat = message["players"], message["seat"]
+                netcode = message["netcode"]
+                loop = GameLoop(LoopConfig.from_dict(self.config))
+                self.net = NetSession(loop, players, seat, netcode["input_delay"], netcode["window"])
+                self._begin(message["episode"], message["seed"])
+                self.news["inputs"] += message["inputs"]
+                self.news["ack"] = message["ack"]
+            elif kind == "episode":
+                self._begin(message["episode"], message["seed"])
+            elif kind == "inputs" and message["episode"] == self.episode:
+                self.news["inputs"] += [[message["player"], f, a] for f, a in message["inputs"]]
+                self.news["remote_frames"][message["player"]] = message["frame"]
+            elif kind == "ack" and message.get("episode") == self.episode:
+                self.news["ack"] = max(self.news["ack"], message["ack"])
+            elif kind == "replaced":
+                self.news["replaced"].append([message["player"], message["from_frame"], message["policy"]])
+            elif kind in ("finished", "end"):
+                self.finished.set()
+
+    def _begin(self, episode: int, seed: int) -> None:
+        self.episode = episode
+        self.net.start(episode, seed)
+        self.news = {"inputs": [], "replaced": self.news["replaced"], "ack": -1, "remote_frames": {}}
+        self.rows[episode] = []
+        self.done = None
+        self.started.set()
+
+    async def _run_clock(self) -> None:
+        await self.started.wait()
+        period = 1 / self.config.get("fps", 30)
+        held: list[str] = []
+        next_tick = time.monotonic()
+        while not self.finished.is_set():
+            if self.done is None:
+                if self.rng.random() < 0.2:
+                    held = [self.rng.choice(self.keys)]
+                news, self.news = self.news, {**self.news, "inputs": [], "replaced": []}
+                out = self.net.tick({**news, "held": held})
+                self.rows[self.episode] += out["rows"]
+                if out["send"] or out["checksums"]:
+                    await self.socket.send(json.dumps({"type": "input", "episode": self.episode, "frame": out["frame"],
+                                                       "inputs": out["send"], "checksums": out["checksums"]}))  # fmt: skip
+                if out["over"]:
+                    self.done = {"type": "done", "episode": self.episode, "frames": out["frame"],
+                                 "checksum": out["final"]}  # fmt: skip
+                    await self.socket.send(json.dumps(self.done))
+                    self.done_at = time.monotonic()
+                period_now = period * out["tick_scale"]
+            else:
+                period_now = period
+                if time.monotonic() - self.done_at > 2:  # the relay had not confirmed the end yet: say it again
+                    await self.socket.send(json.dumps(self.done))
+                    self.done_at = time.monotonic()
+            next_tick += period_now
+            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
