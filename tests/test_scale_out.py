@@ -139,8 +139,11 @@ def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(c
         for room in rooms:
             await room.close()
         scene = registry.get_experiment("net-relay").scene("pair")
-        players = [WsGamePlayer(url, "net-relay", cookie, "pair", scene.loop_config(), seed=i)
-                   for i, (url, cookie) in enumerate(zip((first.url, second.url), cookies.values(), strict=True))]  # fmt: skip
+        urls = zip((first.url, second.url), cookies.values(), strict=True)
+        players = [
+            WsGamePlayer(url, "net-relay", cookie, "pair", scene.loop_config(), seed=i)
+            for i, (url, cookie) in enumerate(urls)
+        ]
         return await asyncio.gather(*(player.play(timeout=60) for player in players))
 
     try:

@@ -91,8 +91,9 @@ class WsGamePlayer:
                 out = self.net.tick({**news, "held": held})
                 self.rows[self.episode] += out["rows"]
                 if out["send"] or out["checksums"]:
-                    await self.socket.send(json.dumps({"type": "input", "episode": self.episode, "frame": out["frame"],
-                                                       "inputs": out["send"], "checksums": out["checksums"]}))  # fmt: skip
+                    message = {"type": "input", "episode": self.episode, "frame": out["frame"],
+                               "inputs": out["send"], "checksums": out["checksums"]}  # fmt: skip
+                    await self.socket.send(json.dumps(message))
                 if out["over"]:
                     self.done = {"type": "done", "episode": self.episode, "frames": out["frame"],
                                  "checksum": out["final"]}  # fmt: skip
