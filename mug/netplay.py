@@ -7,12 +7,14 @@ relay's messages and the keys held, and gets back the render packet, the inputs 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from mug.loop import GameLoop, LoopConfig
 from mug.rollback import REPEAT_LAST, RollbackSession
 
 CATCH_UP_PER_TICK = 600  # confirmed frames a rejoining browser may fast-forward in one call
+REPLAY_BUDGET_MS = 20.0  # of a 33 ms frame: what a rollback may spend re-simulating (render and JS need the rest)
 MAX_SLOWDOWN = 0.1  # the frame leader lengthens its tick by at most 10 %
 
 
@@ -26,6 +28,7 @@ class NetSession:
         self.session: RollbackSession | None = None
         self.replaced: dict[str, dict] = {}  # player -> policy, for the rest of the game
         self.advantage = 0.0  # frames this peer runs ahead of the slowest other (smoothed)
+        self.frame_ms = 0.0  # measured cost of simulating one frame (save + step), smoothed
 
     def start(self, episode: int, seed: int) -> dict[str, Any]:
         started = self.loop.start_episode(episode, seed)
@@ -46,7 +49,10 @@ class NetSession:
         caught_up = self._catch_up()
         if not session.stalled:  # also while over: a rollback may undo the end, and play needs this input then
             session.add_local_input(self._local_action(data))
+        began = time.perf_counter()
         row = session.advance()
+        if row is not None and session.stats["replayed"] == replayed:
+            self._size_window(1000 * (time.perf_counter() - began))
         self._sync_time(data)
         changed = row is not None or caught_up or session.stats["replayed"] != replayed
         return {
@@ -62,8 +68,14 @@ class NetSession:
             "stalled": row is None and not self.loop.over,
             "waiting": self._waiting_for(),
             "tick_scale": 1 + min(MAX_SLOWDOWN, max(0.0, self.advantage - 1) * 0.02),
-            "stats": session.stats,
+            "stats": {**session.stats, "window": session.window, "frame_ms": round(self.frame_ms, 3)},
         }
+
+    def _size_window(self, frame_ms: float) -> None:
+        """Never predict further than a rollback can replay within the budget (stall instead)."""
+        self.frame_ms = frame_ms if not self.frame_ms else 0.9 * self.frame_ms + 0.1 * frame_ms
+        affordable = int(REPLAY_BUDGET_MS / max(self.frame_ms, 1e-3))
+        self.session.window = max(2, min(self.window, affordable))
 
     @property
     def episode_over(self) -> bool:

@@ -10,6 +10,7 @@ whose inputs are all known and that were simulated with exactly those inputs.
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 from mug.loop import GameLoop
@@ -48,6 +49,7 @@ class RollbackSession:
         self.replaced: dict[str, tuple[int, dict]] = {}  # player -> (first frame, policy spec) after a dropout
         self.hashes: dict[int, str] = {}  # checksum of the state after frame f, every CHECKSUM_EVERY frames
         self.view: dict[int, dict] = {}  # what the participant saw of each frame: predicted when shown, corrections
+        self.replays: list[tuple[int, float]] = []  # (depth, ms of load + re-simulation) per rollback, for the bench
         self.stats = {"rollbacks": 0, "max_depth": 0, "replayed": 0, "stalls": 0, "mispredicted": 0}
 
     def add_local_input(self, action: Any) -> tuple[int, Any]:
@@ -139,6 +141,7 @@ class RollbackSession:
         start, self.rollback_from = self.rollback_from, None
         if start is None or start >= self.frame:
             return
+        began = time.perf_counter()
         depth = self.frame - start
         self.stats["rollbacks"] += 1
         self.stats["max_depth"] = max(self.stats["max_depth"], depth)
@@ -151,6 +154,7 @@ class RollbackSession:
             self._simulate(frame, replay=True)
             if frame in self.view:  # the participant saw this frame before it was corrected
                 self.view[frame]["rollback_depth"] = max(self.view[frame]["rollback_depth"], depth)
+        self.replays = [*self.replays[-4999:], (depth, 1000 * (time.perf_counter() - began))]
 
     def _forget(self, first: int, end: int) -> None:
         for frame in range(first, end):

@@ -110,3 +110,26 @@ def test_a_replaced_player_is_played_identically_by_every_peer():
     ]
     frames = [row["frame"] for row in chaser.session.confirmed_rows]
     assert frames == list(range(len(frames))) and len(frames) > 20
+
+
+def test_a_slow_env_gets_a_window_its_replays_can_afford():
+    config = {**gather(2), "env_kwargs": {"players": 2, "step_cost_ms": 5.0}}
+    net = NetSession(GameLoop(LoopConfig.from_dict(config)), ["player_0", "player_1"], "player_0", 2, 8)
+    net.start(0, 1)
+    for _ in range(4):
+        net.tick({"held": []})
+    assert net.frame_ms >= 4.5 and net.session.window == int(20 / net.frame_ms) < 8  # 20 ms of replay budget
+
+
+def test_the_peer_ahead_slows_its_clock_and_the_one_behind_does_not():
+    loop = GameLoop(LoopConfig.from_dict(TAG))
+    net = NetSession(loop, ["chaser", "runner"], "chaser", 2, 8)
+    net.start(0, 3)
+    inputs = [["runner", f, 0] for f in range(2, 60)]
+    outs = [net.tick({"held": [], "inputs": inputs if i == 0 else [], "remote_frames": {"runner": 5}, "rtt_ms": 0})
+            for i in range(40)]  # fmt: skip
+    assert outs[-1]["tick_scale"] > 1.05  # 30+ frames ahead of the runner: up to 10 % slower
+    behind = NetSession(GameLoop(LoopConfig.from_dict(TAG)), ["chaser", "runner"], "runner", 2, 8)
+    behind.start(0, 3)
+    out = behind.tick({"held": [], "remote_frames": {"chaser": 40}, "rtt_ms": 0})
+    assert out["tick_scale"] == 1

@@ -193,3 +193,22 @@ def test_peers_through_the_relay_log_match_a_server_replay_of_that_log():
     a, b = (strip(peers[p].confirmed_rows) for p in PLAYERS)
     shared = min(len(a), len(b), len(server_rows))
     assert shared > 100 and a[:shared] == b[:shared] == server_rows[:shared]
+
+
+def test_an_env_with_get_state_that_draws_from_the_global_rng_fails_the_self_test():
+    import random as global_random
+
+    from examples.gather.env import GatherEnv
+
+    class Sneaky(GatherEnv):
+        def step(self, actions):
+            self.positions[0, 0] = global_random.randrange(self.size)  # not part of get_state()
+            return super().step(actions)
+
+    loop = GameLoop(LoopConfig.from_dict({**TAG, "env": "examples.gather.env:make", "agents": {"player_0": "human"}}))
+    loop.adapter.env = Sneaky(players=1)
+    loop.start_episode(0, 1)
+    snapshotter = Snapshotter(loop.adapter)
+    assert snapshotter.explicit
+    with pytest.raises(RollbackUnsupported, match="not deterministic"):
+        self_test(snapshotter, lambda frame: {"player_0": 1})

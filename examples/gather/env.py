@@ -21,10 +21,12 @@ class GatherEnv(ParallelEnv):
 
     metadata = {"name": "mug_gather_v0", "render_modes": ["mug"]}
 
-    def __init__(self, players: int = 2, size: int = 9, coins: int = 3, render_mode: str | None = None) -> None:
+    def __init__(self, players: int = 2, size: int = 9, coins: int = 3, render_mode: str | None = None,
+                 step_cost_ms: float = 0.0) -> None:  # fmt: skip
         if not 1 <= players <= len(COLORS):
             raise ValueError(f"players must be 1..{len(COLORS)}")
         self.size, self.n_coins, self.render_mode = size, coins, render_mode
+        self.step_cost_ms = step_cost_ms  # extra deterministic work per step (the benchmark's slower envs)
         self.possible_agents = [f"player_{i}" for i in range(players)]
         self.agents: list[str] = []
         self.positions = np.zeros((players, 2), dtype=np.int64)
@@ -58,9 +60,20 @@ class GatherEnv(ParallelEnv):
                 if np.array_equal(self.positions[index], self.coins[coin]):
                     rewards[agent] += 1.0
                     self.coins[coin] = self.np_random.integers(0, self.size, size=2)
+        if self.step_cost_ms:
+            _burn(self.step_cost_ms)
         infos = {agent: {"score_step": rewards[agent]} for agent in self.agents}
         no = {agent: False for agent in self.agents}
         return self._observations(), rewards, no, dict(no), infos
+
+    def get_state(self) -> tuple:
+        """The whole game state, compact (rollback saves it every frame; see mug.snapshots)."""
+        return (self.positions.copy(), self.coins.copy(), self.np_random.bit_generator.state, tuple(self.agents))
+
+    def set_state(self, state: tuple) -> None:
+        positions, coins, rng_state, agents = state
+        self.positions, self.coins, self.agents = positions.copy(), coins.copy(), list(agents)
+        self.np_random.bit_generator.state = rng_state
 
     def _observations(self) -> dict[str, np.ndarray]:
         flat = np.concatenate([self.positions.ravel(), self.coins.ravel()])
@@ -78,6 +91,15 @@ class GatherEnv(ParallelEnv):
             surface.rect(float(x * CELL + 6), float(y * CELL + 6), CELL - 12, CELL - 12, fill=COLORS[index],
                          id=self.possible_agents[index], persistent=True, radius=6)  # fmt: skip
         return surface.commit()
+
+
+def _burn(ms: float) -> None:
+    """Spend about `ms` of CPU time (it changes no state, so replays stay exact)."""
+    import time
+
+    end = time.perf_counter() + ms / 1000
+    while time.perf_counter() < end:
+        pass
 
 
 def make(**kwargs) -> GatherEnv:
