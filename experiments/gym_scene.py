@@ -21,7 +21,7 @@ from mug.loop import HUMAN, LoopConfig
 from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
 from mug.policies import describe as describe_policy
 from netcode.config import Netcode, ReplaceWithAI
-from netcode.preflight import check_netcode
+from netcode.preflight import check_group_agents, check_netcode
 
 DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
 MUG_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "mug"
@@ -73,6 +73,8 @@ class GymScene(Scene):
             raise DefinitionError(f"gym scene {self.scene_id!r}: agents need at least one 'human'")
         if not self.keys:
             raise DefinitionError(f"gym scene {self.scene_id!r}: map at least one key to an action")
+        if len(self.human_agents()) >= 2:
+            check_group_agents(self)
         self._preflight(base_dir)
         self._prepare_waiting_room(base_dir)
 

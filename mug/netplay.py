@@ -15,6 +15,7 @@ from mug.rollback import REPEAT_LAST, RollbackSession
 
 CATCH_UP_PER_TICK = 600  # confirmed frames a rejoining browser may fast-forward in one call
 REPLAY_BUDGET_MS = 20.0  # of a 33 ms frame: what a rollback may spend re-simulating (render and JS need the rest)
+RESEND_AFTER_TICKS = 30  # no ack for this many ticks with inputs outstanding: send them all again
 MAX_SLOWDOWN = 0.1  # the frame leader lengthens its tick by at most 10 %
 
 
@@ -36,6 +37,8 @@ class NetSession:
         for player, policy in self.replaced.items():
             self.session.replace(player, 0, policy)
         self.acked = self.input_delay - 1  # the relay's ack of this peer's inputs
+        self.sent = self.acked  # the last frame whose input went out
+        self.waited = 0  # ticks since the ack last moved while inputs were outstanding
         self.rows_out = 0
         self.hashes_out = -1
         started["frame"] = 0
@@ -58,7 +61,8 @@ class NetSession:
         return {
             "render": self.loop.render() if changed else None,
             "hud": self.loop.hud(),
-            "send": self._unacked(),
+            "send": self._to_send(data.get("resend", False) or self.episode_over),
+            "unacked": self.unacked(),
             "frame": session.frame,
             "confirmed": session.confirmed,
             "rows": self._new_rows(),
@@ -84,6 +88,9 @@ class NetSession:
 
     def _receive(self, data: dict[str, Any]) -> None:
         session = self.session
+        checkpoint = data.get("resync")
+        if checkpoint:
+            self._resync(checkpoint)
         for player, first, policy in data.get("replaced", []):
             self.replaced[player] = policy
             session.replace(player, first, policy)
@@ -92,7 +99,21 @@ class NetSession:
                 session.inputs[player].setdefault(frame, action)
             elif player in session.inputs:
                 session.add_remote_input(player, frame, action)
-        self.acked = max(self.acked, data.get("ack", self.acked))
+        ack = data.get("ack", self.acked)
+        self.waited = 0 if ack > self.acked or self.sent <= self.acked else self.waited + 1
+        self.acked = max(self.acked, ack)
+
+    def _resync(self, checkpoint: dict[str, Any]) -> None:
+        """The server found this browser's state diverged at a confirmed frame and sent the right one."""
+        from mug.statecodec import decode
+
+        frame = checkpoint["frame"]
+        extras = {"scores": decode(checkpoint["scores"]), "observations": decode(checkpoint["observations"]),
+                  "over": checkpoint["over"]}  # fmt: skip
+        self.session.resync(frame, decode(checkpoint["env"]), extras)
+        # Rows and checksums after that frame are made again; the page keeps the rows it already stored.
+        self.rows_out = len(self.session.confirmed_rows)
+        self.hashes_out = min(self.hashes_out, frame)
 
     def _catch_up(self) -> bool:
         """After a reload, fast-forward through frames whose inputs are all known (no rendering in between)."""
@@ -115,10 +136,22 @@ class NetSession:
             return keymap.pressed(data.get("presses", []))
         return keymap.held(data.get("held", []))
 
-    def _unacked(self) -> list[list]:
-        """Every local input the relay has not acknowledged (resent each tick; the relay keeps the first)."""
+    def unacked(self) -> list[list]:
+        """Every local input the relay has not acknowledged yet (sent again until it has)."""
         mine = self.session.inputs[self.local]
         return [[frame, mine[frame]] for frame in sorted(mine) if frame > self.acked]
+
+    def _to_send(self, resend: bool) -> list[list]:
+        """New local inputs; every unacknowledged one after a reconnect (`resend`) or when no ack came for a
+        second (the relay keeps the first copy). Sending nothing while stalled lets a busy relay catch up."""
+        if resend or self.waited >= RESEND_AFTER_TICKS:
+            self.waited, since = 0, self.acked
+        else:
+            since = max(self.acked, self.sent)
+        out = [item for item in self.unacked() if item[0] > since]
+        if out:
+            self.sent = max(self.sent, out[-1][0])
+        return out
 
     def _new_rows(self) -> list[dict]:
         rows = self.session.confirmed_rows[self.rows_out :]

@@ -156,6 +156,29 @@ class RollbackSession:
                 self.view[frame]["rollback_depth"] = max(self.view[frame]["rollback_depth"], depth)
         self.replays = [*self.replays[-4999:], (depth, 1000 * (time.perf_counter() - began))]
 
+    def resync(self, frame: int, env_state: Any, extras: dict) -> None:
+        """The server's state after confirmed frame `frame` replaces this peer's diverged one; every later frame
+        is simulated again from it with the inputs known (rows already confirmed after `frame` are re-made)."""
+        target, end = frame + 1, self.frame
+        if target > end or not self.snapshotter.explicit:
+            return
+        self.snapshotter.load(("explicit", env_state, None))
+        loop = self.loop
+        loop.frame, loop.scores, loop.over = target, dict(extras["scores"]), extras["over"]
+        loop.observations = extras["observations"]
+        loop.queries = {} if loop.over else loop._queries()
+        self.confirmed_rows = [row for row in self.confirmed_rows if row["frame"] <= frame]
+        self.confirmed = min(self.confirmed, frame)
+        self._forget(target, end)
+        self.rollback_from = None
+        for again in range(target, end):
+            if loop.over:
+                break
+            self._simulate(again, replay=True)
+            self.frame = again + 1
+        self.stats["resyncs"] = self.stats.get("resyncs", 0) + 1
+        self._confirm()
+
     def _forget(self, first: int, end: int) -> None:
         for frame in range(first, end):
             for kept in (self.rows, self.used, self.snapshots, self.view):

@@ -105,6 +105,8 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.send_json({"type": protocol.ACK, "ack": ack, "episode": content.get("episode")})
         await self.broadcast([{"type": protocol.DESYNC, "frame": frame} for frame in desynced])
+        if desynced:  # the referee replays the log and sends the seats that diverged its state
+            await self.broadcast(await db(relay.relay_referee)(seat_id=self.seat.seat_id, frame=desynced[0]))
 
     async def on_done(self, content: dict) -> None:
         messages = await db(relay.relay_done)(
@@ -143,6 +145,8 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
         message = event["message"]
         if message.get("type") == protocol.INPUTS and message.get("player") == self.seat.agent:
             message = {"type": protocol.ACK, "ack": message["ack"], "episode": message.get("episode")}
+        elif message.get("type") == protocol.RESYNC and message.get("player") != self.seat.agent:
+            return  # another seat's checkpoint
         await self.send_json(message)
 
     async def game_supersede(self, event: dict) -> None:

@@ -13,6 +13,17 @@ from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
 from netcode.config import Netcode, ReplaceWithAI
 
 
+def check_group_agents(scene) -> None:
+    """Refuse ONNX agents in a multi-human scene (before their models are even loaded)."""
+    onnx = [agent for agent, policy in scene.agents.items() if isinstance(policy, OnnxPolicy)]
+    if onnx:
+        # Replays must recompute AI actions inside Python, synchronously; ONNX runs outside it in the browser.
+        raise DefinitionError(
+            f"gym scene {scene.scene_id!r}: ONNX agents {onnx} cannot take part in a multi-human rollback game; "
+            "use a PythonPolicy (or 'random') for AI agents that play alongside several humans"
+        )
+
+
 def check_netcode(scene, base_dir: Path) -> Netcode:
     """The scene's Netcode (the default if none), refused with a clear message if the game cannot roll back."""
     netcode = scene.netcode or Netcode()
@@ -20,13 +31,6 @@ def check_netcode(scene, base_dir: Path) -> Netcode:
     problems = netcode.problems()
     if problems:
         raise DefinitionError(f"{where}: {'; '.join(problems)}")
-    onnx = [agent for agent, policy in scene.agents.items() if isinstance(policy, OnnxPolicy)]
-    if onnx:
-        # Replays must recompute AI actions inside Python, synchronously; ONNX runs outside it in the browser.
-        raise DefinitionError(
-            f"{where}: ONNX agents {onnx} cannot take part in a multi-human rollback game; "
-            "use a PythonPolicy (or 'random') for AI agents that play alongside several humans"
-        )
     adapter = make_adapter(scene.env, scene.env_kwargs, None)
     try:
         _self_test(adapter, scene, where)

@@ -18,6 +18,7 @@ EPISODE = "episode"  # {"episode", "seed"}: every seat confirmed the last one; p
 FINISHED = "finished"  # every episode is done
 END = "end"  # {"reason", "next"}: the game is over early; follow `next`
 DESYNC = "desync"  # {"frame"}: checksums disagree at this confirmed frame
+RESYNC = "resync"  # {"player", "frame", "env", ...}: that player's browser loads the referee's state at frame
 ERROR = "error"
 SUPERSEDED = "superseded"  # the participant opened the game in another tab; this socket closes
 

@@ -54,6 +54,12 @@ def relay_done(*, seat_id: int, episode: int, frames, checksum) -> list[dict]:
     return [_with_next(message, definition.slug) for message in messages]
 
 
+def relay_referee(*, seat_id: int, frame: int) -> list[dict]:
+    seat = GameSeat.objects.select_related("game__match__room__experiment").get(pk=seat_id)
+    definition = registry.get_experiment(seat.game.match.room.experiment.slug)
+    return services.game_referee(game_id=seat.game_id, frame=frame, scene=_scene(definition, seat.game.scene_key))
+
+
 def relay_sweep(*, game_id: int) -> list[dict]:
     """Apply dropout policies that are due; END messages carry the flow URL the browsers go to."""
     seat = GameSeat.objects.select_related("game__match__room__experiment").filter(game_id=game_id).first()

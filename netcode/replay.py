@@ -11,24 +11,39 @@ from netcode.selectors import replaced_seats
 
 def game_replay(*, game: Game, episode: int, scene) -> list[dict]:
     """Re-simulate one episode from the relay's confirmed inputs (and its dropout replacements), headless."""
-    config = {**scene.loop_config(), "render_mode": None}
-    loop = GameLoop(LoopConfig.from_dict(config))
-    loop.start_episode(episode, game.seeds[episode])
     seats = list(game.seats.order_by("id"))
-    players = [seat.agent for seat in seats]
-    delay = game.netcode["input_delay"]
-    session = RollbackSession(loop, players, players[0], input_delay=delay, window=10**9)
-    for seat in seats:
-        session.inputs[seat.agent].update(
-            GameInput.objects.filter(game=game, episode=episode, agent=seat.agent).values_list("frame", "action")
-        )
-    for player, first, policy in replaced_seats(game=game, seats=seats, episode=episode):
-        session.replace(player, first, policy)
+    replaced = replaced_seats(game=game, seats=seats, episode=episode)
+    inputs = log_inputs(game, episode, seats)
+    loop, session = replayer(scene.loop_config(), game.seeds[episode], episode, inputs, replaced,
+                             game.netcode["input_delay"])  # fmt: skip
+    players = list(inputs)
     while not loop.over and all(session.frame in session.inputs[p] or session._is_replaced(p, session.frame)
                                 for p in players):  # fmt: skip
         session.advance()
     session.advance()  # confirm the last frame
     return [shared_fields(row) for row in session.confirmed_rows]
+
+
+def replayer(config: dict, seed: int, episode: int, inputs: dict[str, dict], replaced: list, delay: int):
+    """A headless loop and a session that knows every input of the log (it never predicts)."""
+    loop = GameLoop(LoopConfig.from_dict({**config, "render_mode": None}))
+    loop.start_episode(episode, seed)
+    players = list(inputs)
+    session = RollbackSession(loop, players, players[0], input_delay=delay, window=10**9)
+    for player, known in inputs.items():
+        session.inputs[player].update(known)
+    for player, first, policy in replaced:
+        session.replace(player, first, policy)
+    return loop, session
+
+
+def log_inputs(game: Game, episode: int, seats) -> dict[str, dict[int, object]]:
+    """The relay's log of one episode: {agent: {frame: action}}."""
+    rows = GameInput.objects.filter(game=game, episode=episode).values_list("agent", "frame", "action")
+    inputs: dict[str, dict[int, object]] = {seat.agent: {} for seat in seats}
+    for agent, frame, action in rows:
+        inputs[agent][frame] = action
+    return inputs
 
 
 def stored_rows(episode) -> list[dict]:
@@ -45,3 +60,29 @@ def stored_rows(episode) -> list[dict]:
 
 def scene_of(game: Game, definition):
     return definition.scene(base_id(game.scene_key))
+
+
+def replay_checkpoint(config: dict, seed: int, episode: int, inputs: dict[str, dict], replaced: list, delay: int,
+                      frame: int) -> dict | None:  # fmt: skip
+    """The referee's state after `frame` (by replaying the log), as data a browser can load; None if the env has
+    no get_state() (its state cannot be sent)."""
+    from mug.snapshots import Snapshotter
+    from mug.statecodec import encode
+
+    loop, session = replayer(config, seed, episode, inputs, replaced, delay)
+    while session.frame <= frame and not loop.over:
+        session.advance()
+    snapshotter = Snapshotter(loop.adapter)
+    if not snapshotter.explicit or session.frame != frame + 1:
+        return None
+    state = getattr(loop.adapter.env, "unwrapped", loop.adapter.env).get_state()
+    return {"frame": frame, "checksum": snapshotter.checksum(), "env": encode(state), "over": loop.over,
+            "scores": encode(dict(loop.scores)), "observations": encode(loop.observations)}  # fmt: skip
+
+
+def game_checkpoint(*, game: Game, episode: int, frame: int, scene) -> dict | None:
+    seats = list(game.seats.order_by("id"))
+    inputs = log_inputs(game, episode, seats)
+    replaced = replaced_seats(game=game, seats=seats, episode=episode)
+    delay = game.netcode["input_delay"]
+    return replay_checkpoint(scene.loop_config(), game.seeds[episode], episode, inputs, replaced, delay, frame)

@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import F, Min
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from experiments.gameplay_models import INTERRUPTED, OPEN, Episode
@@ -85,41 +86,55 @@ def _episodes_create(game: Game, scene) -> None:
 
 
 def game_inputs_add(*, seat_id: int, episode: int, frame: int, inputs: Any, checksums: Any, rtt_ms: Any):
-    """Store a seat's new inputs (first write wins); returns (new [[frame, action]], ack, desynced frames)."""
-    for attempt in range(2):
-        try:
-            return _inputs_add(seat_id, episode, frame, inputs, checksums, rtt_ms)
-        except IntegrityError:  # the same input raced in through two sockets: the first stands; read again
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    """Store a seat's new inputs (first write wins); returns (new [[frame, action]], ack, desynced frames).
+
+    The hot path of the relay (30 calls a second per player): one read of the seat, one insert, one update.
+    """
+    seat = GameSeat.objects.select_related("game").get(pk=seat_id)
+    game = seat.game
+    if game.status != PLAYING or seat.status != ACTIVE:
+        raise GameRefused("this game is over for you")
+    if episode != game.episode:
+        return [], seat.acked, []  # a late message about the previous episode
+    batch = {f: a for f, a in _parse_inputs(inputs, game, seat.acked).items() if f > seat.acked}
+    new, known = _store_inputs(seat, batch)
+    acked = contiguous(seat.acked, known)
+    checks, desynced = _record_checks(seat, checksums)
+    changes = {"acked": Greatest(F("acked"), acked), "last_seen": timezone.now()}
+    if isinstance(frame, int) and not isinstance(frame, bool):
+        changes["local_frame"] = frame
+    if isinstance(rtt_ms, int | float) and not isinstance(rtt_ms, bool) and 0 <= rtt_ms < 60_000:
+        changes["rtt_ms"] = float(rtt_ms)
+    if checks is not None:
+        changes["checks"] = checks
+    GameSeat.objects.filter(pk=seat.pk).update(**changes)
+    return sorted(new.items()), acked, desynced
 
 
-def _inputs_add(seat_id, episode, frame, inputs, checksums, rtt_ms):
-    with transaction.atomic():
-        seat = GameSeat.objects.select_related("game").get(pk=seat_id)
-        game = seat.game
-        if game.status != PLAYING or seat.status != ACTIVE:
-            raise GameRefused("this game is over for you")
-        if episode != game.episode:
-            return [], seat.acked, []  # a late message about the previous episode
-        batch = _parse_inputs(inputs, game, _confirmed(game))
-        mine = GameInput.objects.filter(game=game, episode=episode, agent=seat.agent)
-        existing = set(mine.filter(frame__in=list(batch)).values_list("frame", flat=True))
-        new = {f: a for f, a in batch.items() if f not in existing}
+def _store_inputs(seat: GameSeat, batch: dict[int, Any]) -> tuple[dict[int, Any], set[int]]:
+    """Insert the batch; (the inputs that were new, every frame now known). Inputs past the seat's ack are new
+    unless an earlier message left a gap: then the insert clashes and the stored ones are read first."""
+    game, episode = seat.game, seat.game.episode
+
+    def insert(inputs: dict[int, Any]) -> None:
         GameInput.objects.bulk_create(
-            GameInput(game=game, episode=episode, frame=f, agent=seat.agent, action=a) for f, a in new.items()
+            GameInput(game=game, episode=episode, frame=f, agent=seat.agent, action=a) for f, a in inputs.items()
         )
-        seat.acked = contiguous(seat.acked, set(mine.filter(frame__gt=seat.acked).values_list("frame", flat=True)))
-        desynced = _record_checks(seat, checksums)
-        seat.local_frame = frame if isinstance(frame, int) and not isinstance(frame, bool) else seat.local_frame
-        seat.rtt_ms = float(rtt_ms) if isinstance(rtt_ms, int | float) and 0 <= rtt_ms < 60_000 else seat.rtt_ms
-        seat.last_seen = timezone.now()
-        seat.save(update_fields=["acked", "checks", "local_frame", "rtt_ms", "last_seen"])
-    return sorted(new.items()), seat.acked, desynced
+
+    try:
+        with transaction.atomic():
+            insert(batch)
+        return batch, set(batch)
+    except IntegrityError:
+        mine = GameInput.objects.filter(game=game, episode=episode, agent=seat.agent, frame__gt=seat.acked)
+        stored = set(mine.values_list("frame", flat=True))
+        new = {f: a for f, a in batch.items() if f not in stored}
+        insert(new)  # a clash now (another socket of the same seat) fails the message; the client resends
+        return new, stored | set(new)
 
 
-def _parse_inputs(inputs: Any, game: Game, confirmed: int) -> dict[int, Any]:
+def _parse_inputs(inputs: Any, game: Game, acked: int) -> dict[int, Any]:
+    """Validate a batch; frames may run at most MAX_AHEAD past the seat's own gapless inputs."""
     if not isinstance(inputs, list) or len(inputs) > MAX_BATCH:
         raise InputRefused(f"inputs must be a list of at most {MAX_BATCH} [frame, action] pairs")
     allowed = game.netcode["actions"]
@@ -129,7 +144,7 @@ def _parse_inputs(inputs: Any, game: Game, confirmed: int) -> dict[int, Any]:
         if not isinstance(item, list) or len(item) != 2:
             raise InputRefused("each input must be [frame, action]")
         frame, action = item
-        check_frame(frame, first, confirmed, MAX_AHEAD)
+        check_frame(frame, first, acked, MAX_AHEAD)
         if action not in allowed or isinstance(action, bool):
             raise InputRefused(f"action {action!r} is not one of this game's actions")
         batch.setdefault(frame, action)
@@ -142,23 +157,24 @@ def _confirmed(game: Game) -> int:
     return acked if acked is not None else -1
 
 
-def _record_checks(seat: GameSeat, checksums: Any) -> list[int]:
-    """Keep the seat's recent checksums and compare them with the other seats'; a mismatch is a desync."""
+def _record_checks(seat: GameSeat, checksums: Any) -> tuple[dict | None, list[int]]:
+    """The seat's recent checksums with these added (None: nothing new), and the frames where another seat's
+    checksum differs (each recorded once as a desync)."""
     if not isinstance(checksums, list) or not checksums:
-        return []
+        return None, []
     checks = dict(seat.checks)
     for item in checksums[:8]:
         if isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], str):
             checks[str(item[0])] = item[1][:32]
-    seat.checks = {frame: checks[frame] for frame in sorted(checks, key=int)[-CHECKS_KEPT:]}
+    checks = {frame: checks[frame] for frame in sorted(checks, key=int)[-CHECKS_KEPT:]}
     desynced = set()
-    for other in GameSeat.objects.filter(game_id=seat.game_id).exclude(pk=seat.pk):
-        desynced |= {int(f) for f, digest in other.checks.items() if f in seat.checks and seat.checks[f] != digest}
+    for other in GameSeat.objects.filter(game_id=seat.game_id).exclude(pk=seat.pk).only("checks"):
+        desynced |= {int(f) for f, digest in other.checks.items() if f in checks and checks[f] != digest}
     for frame in sorted(desynced):
         if not GameEvent.objects.filter(game_id=seat.game_id, kind="desync", frame=frame).exists():
             GameEvent.objects.create(game_id=seat.game_id, episode=seat.game.episode, frame=frame, kind="desync",
-                                     agent=seat.agent, detail={"checksum": seat.checks[str(frame)]})  # fmt: skip
-    return sorted(desynced)
+                                     agent=seat.agent, detail={"checksum": checks[str(frame)]})  # fmt: skip
+    return checks, sorted(desynced)
 
 
 def game_episode_done(*, seat_id: int, episode: int, frames: Any, checksum: Any, scene) -> list[dict]:
@@ -288,3 +304,26 @@ def _interrupt(game: Game, participant_ids: list[int]) -> None:
     Episode.objects.filter(
         participant_id__in=participant_ids, scene_key=game.scene_key, index=game.episode, status=OPEN
     ).update(status=INTERRUPTED, ended_at=timezone.now())
+
+
+def game_referee(*, game_id: int, frame: int, scene) -> list[dict]:
+    """Checksums disagree at a confirmed frame: replay the log to it (the referee), and send the seats that
+    differ from the referee its state. Recorded as a `resync` event per seat, or `desync_unresolved`."""
+    from netcode.replay import game_checkpoint
+
+    game = Game.objects.get(pk=game_id)
+    checkpoint = game_checkpoint(game=game, episode=game.episode, frame=frame, scene=scene)
+    seats = list(game.seats.filter(status=ACTIVE))
+    reported = {seat.agent: seat.checks.get(str(frame)) for seat in seats}
+    if checkpoint is None or checkpoint["checksum"] not in reported.values():
+        reason = "the env has no get_state()" if checkpoint is None else "no seat matches the referee"
+        GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="desync_unresolved",
+                                 detail={"checksums": reported, "reason": reason})  # fmt: skip
+        return []
+    messages = []
+    for agent, digest in reported.items():
+        if digest is not None and digest != checkpoint["checksum"]:
+            GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="resync", agent=agent,
+                                     detail={"had": digest, "referee": checkpoint["checksum"]})  # fmt: skip
+            messages.append({"type": protocol.RESYNC, "player": agent, "episode": game.episode, **checkpoint})
+    return messages

@@ -105,7 +105,12 @@ def simulate(config: dict, seed: int, conditions: Conditions, input_delay: int =
                     news["ack"] = max(news["ack"], payload)
             if tick == joins and joins:  # a late joiner's welcome: every input the relay holds
                 news["inputs"] += [[p, f, a] for p in players for f, a in relay.inputs[p].items()]
-            if tick < joins or player in ends or tick % conditions.slow.get(player, 1):
+            if player in ends:  # done, but its last inputs may still be missing at the relay
+                session.acked = max(session.acked, news["ack"])
+                if tick % 30 == 0 and session.unacked():
+                    up[player].send(tick, (player, session.unacked(), session.session.confirmed))
+                continue
+            if tick < joins or tick % conditions.slow.get(player, 1):
                 session.pending = getattr(session, "pending", []) + news["inputs"]
                 continue
             news["inputs"] = getattr(session, "pending", []) + news["inputs"]

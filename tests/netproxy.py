@@ -88,11 +88,18 @@ class DelayProxy:
         self.loop.call_soon_threadsafe(cut_now)
 
     def stop(self) -> None:
-        def shutdown() -> None:
+        """Close everything and let every pipe finish before the loop stops (nothing left pending)."""
+
+        async def shutdown() -> None:
             self.server.close()
             for writer in list(self.writers):
                 writer.transport.abort()
-            self.loop.stop()
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-        self.loop.call_soon_threadsafe(shutdown)
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()

@@ -4,6 +4,8 @@ same state, and equal the server's replay of the log; a dropped player's replace
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mug.loop import GameLoop, LoopConfig
@@ -73,7 +75,8 @@ def test_the_window_stalls_a_peer_whose_partner_is_silent():
     net.start(0, 3)
     outs = [net.tick({"held": ["ArrowUp"]}) for _ in range(30)]
     assert net.session.frame == 10 and outs[-1]["stalled"] and outs[-1]["waiting"] == ["runner"]
-    assert outs[-1]["send"][-1][0] == 11  # inputs up to the stall are still offered to the relay
+    assert outs[-1]["send"] == []  # while stalled nothing new goes out (a busy relay can catch up)
+    assert outs[-1]["unacked"][-1][0] == 11  # the inputs up to the stall wait for the relay's ack
 
 
 def test_a_replaced_player_is_played_identically_by_every_peer():
@@ -133,3 +136,103 @@ def test_the_peer_ahead_slows_its_clock_and_the_one_behind_does_not():
     behind.start(0, 3)
     out = behind.tick({"held": [], "remote_frames": {"chaser": 40}, "rtt_ms": 0})
     assert out["tick_scale"] == 1
+
+
+def _group_scene(**changes):
+    from experiments.gym_scene import GymScene
+
+    fields = {"scene_id": "pair", "env": "examples.tag.env:make", "agents": {"chaser": "human", "runner": "human"},
+              "keys": ARROWS, "packages": ["gymnasium==1.4.0", "pettingzoo==1.25.0"]}  # fmt: skip
+    return GymScene(**{**fields, **changes})
+
+
+def test_a_group_scene_whose_env_cannot_roll_back_is_refused_at_load(tmp_path):
+    from experiments.errors import DefinitionError
+
+    with pytest.raises(DefinitionError, match="not ready for rollback .*not deterministic.*check_rollback"):
+        _group_scene(env="tests.envs.clocked:make").prepare(tmp_path)
+    _group_scene().prepare(tmp_path)  # the same game with a deterministic env loads
+
+
+def test_onnx_agents_and_bad_netcode_settings_are_refused_in_group_scenes(tmp_path):
+    from experiments.errors import DefinitionError
+    from mug.policies import OnnxPolicy
+    from netcode.config import Netcode
+
+    agents = {"player_0": "human", "player_1": "human", "player_2": OnnxPolicy(model="x.onnx")}
+    gather3 = {"env": "examples.gather.env:make", "env_kwargs": {"players": 3}, "agents": agents}
+    with pytest.raises(DefinitionError, match="ONNX agents \\['player_2'\\] cannot take part"):
+        _group_scene(**gather3).prepare(tmp_path)
+    with pytest.raises(DefinitionError, match="window must be between 1 and 30"):
+        _group_scene(netcode=Netcode(window=0)).prepare(tmp_path)
+    with pytest.raises(DefinitionError, match="0 < lagging_s < dropout_s"):
+        _group_scene(netcode=Netcode(lagging_s=5, dropout_s=2)).prepare(tmp_path)
+
+
+def test_two_humans_and_an_ai_agent_agree_and_the_ai_is_recomputed_in_replays():
+    config = gather(3, 120)
+    config["agents"] = {**config["agents"], "player_2": "random"}
+    result = simulate(config, 4, Conditions(delay=4, jitter=2))
+    assert result.agreed
+    rows = next(iter(result.rows.values()))
+    assert [shared_fields(r) for r in rows] == straight_replay(config, 4, result.relay)
+    assert len({row["actions"]["player_2"] for row in rows}) > 1  # the AI really acted
+    assert sum(s.session.stats["rollbacks"] for s in result.sessions.values()) > 0
+
+
+def test_a_diverged_peer_is_brought_back_by_the_referee_checkpoint():
+    """Peer B's env is corrupted mid-game (as a wrong float or a bug would). The exchanged checksums differ; the
+    referee replays the relay's log to that frame and B loads its state: from then on both agree again."""
+    from netcode.inputlog import InputLog
+    from netcode.replay import replay_checkpoint
+
+    config = gather(2, 150)
+    players = ["player_0", "player_1"]
+    peers = {p: NetSession(GameLoop(LoopConfig.from_dict(config)), players, p, 2, 8) for p in players}
+    for peer in peers.values():
+        peer.start(0, 21)
+    relay = InputLog(players, first_frame=2)
+    inbox = {p: [] for p in players}
+    sums = {p: {} for p in players}
+    checkpoint, resynced_at = None, None
+    for tick in range(400):
+        for index, (player, peer) in enumerate(peers.items()):
+            news = {"inputs": inbox[player], "held": [["ArrowUp", "ArrowLeft", "ArrowDown"][(tick // 5 + index) % 3]]}
+            inbox[player] = []
+            if player == "player_1" and checkpoint is not None:
+                news["resync"], checkpoint = checkpoint, None
+            if player == "player_1" and tick == 40:
+                peer.loop.adapter.env.unwrapped.positions[0] = [0, 0]  # the divergence
+            out = peer.tick(news)
+            sums[player].update(dict(out["checksums"]))
+            for frame, action in out["send"]:
+                if relay.add(player, frame, action):
+                    inbox[players[1 - index]].append([player, frame, action])
+        differing = sorted(f for f in set(sums["player_0"]) & set(sums["player_1"])
+                           if sums["player_0"][f] != sums["player_1"][f])  # fmt: skip
+        if differing and resynced_at is None:
+            resynced_at = differing[0]
+            checkpoint = replay_checkpoint(config, 21, 0, relay.inputs, [], 2, resynced_at)
+            assert checkpoint["checksum"] == sums["player_0"][resynced_at]  # the referee sides with the healthy peer
+            checkpoint = json.loads(json.dumps(checkpoint))  # as it travels: plain JSON
+        if all(peer.episode_over for peer in peers.values()):
+            break
+    assert resynced_at is not None and peers["player_1"].session.stats["resyncs"] == 1
+    a, b = ([shared_fields(r) for r in peers[p].session.confirmed_rows] for p in players)
+    assert len(a) == len(b) == 150
+    assert a[resynced_at + 1 :] == b[resynced_at + 1 :]  # agreement from the checkpoint on
+    assert peers["player_0"].session.checksum() == peers["player_1"].session.checksum()
+
+
+def test_state_data_round_trips_exactly_and_refuses_objects():
+    import numpy as np
+
+    from mug.statecodec import StateNotPortable, decode, encode
+
+    state = (np.arange(6, dtype=np.int64).reshape(2, 3), np.float32(0.1), {"rng": {"state": 2**100, "x": 0.1}},
+             [True, None, "a", b"\x00"], 1e-300, float("inf"))  # fmt: skip
+    back = decode(json.loads(json.dumps(encode(state))))
+    assert back[0].dtype == np.int64 and (back[0] == state[0]).all() and back[1] == state[1]
+    assert back[2:] == state[2:]
+    with pytest.raises(StateNotPortable):
+        encode(object())

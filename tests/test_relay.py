@@ -212,6 +212,44 @@ def test_exchanged_checksums_that_differ_are_a_desync():
 
     assert run(scenario)["frame"] == 0
     assert GameEvent.objects.filter(kind="desync", frame=0).count() == 1
+    # Tag keeps no get_state(): its state cannot be sent, so the referee records the desync as unresolved.
+    assert GameEvent.objects.get(kind="desync_unresolved").detail["reason"] == "the env has no get_state()"
+
+
+def test_the_referee_sends_its_state_to_the_seat_that_diverged():
+    from asgiref.sync import sync_to_async
+
+    from netcode.replay import game_checkpoint
+
+    cookies = group("net-trio", "gather3", ("p0", "p1", "p2"))
+    scene = registry.get_experiment("net-trio").scene("gather3")
+
+    async def scenario():
+        clients = [GameClient("net-trio", cookie) for cookie in cookies]
+        for client in clients:
+            await client.__aenter__()
+            await client.hello("gather3")
+        for index, client in enumerate(clients):
+            await client.inputs(0, 0, [[f, 1 + index] for f in range(2, 14)])
+            await client.expect("ack")
+        game = await sync_to_async(Game.objects.get)()
+        right = (await sync_to_async(game_checkpoint)(game=game, episode=0, frame=10, scene=scene))["checksum"]
+        await clients[0].inputs(0, 12, [], checksums=[[10, right]])
+        await clients[2].inputs(0, 12, [], checksums=[[10, right]])
+        await clients[1].inputs(0, 12, [], checksums=[[10, "0badc0ffee000000"]])
+        assert (await clients[1].expect("desync"))["frame"] == 10
+        resync = await clients[1].expect("resync")
+        others = [m["type"] for m in await clients[0].idle(0.3)]  # a desync notice, but no state
+        for client in clients:
+            await client.__aexit__()
+        return right, resync, others
+
+    right, resync, others = run(scenario)
+    assert resync["player"] == "player_1" and resync["frame"] == 10 and resync["checksum"] == right
+    assert set(resync) >= {"env", "scores", "observations", "over"}
+    assert "resync" not in others  # only the diverged seat gets the state
+    event = GameEvent.objects.get(kind="resync")
+    assert (event.agent, event.frame, event.detail["referee"]) == ("player_1", 10, right)
 
 
 def test_a_reconnect_is_resynced_from_the_log():

@@ -58,6 +58,7 @@ class WsGamePlayer:
                 self._begin(message["episode"], message["seed"])
                 self.news["inputs"] += message["inputs"]
                 self.news["ack"] = message["ack"]
+                self.news["resend"] = True
             elif kind == "episode":
                 self._begin(message["episode"], message["seed"])
             elif kind == "inputs" and message["episode"] == self.episode:
@@ -87,7 +88,7 @@ class WsGamePlayer:
             if self.done is None:
                 if self.rng.random() < 0.2:
                     held = [self.rng.choice(self.keys)]
-                news, self.news = self.news, {**self.news, "inputs": [], "replaced": []}
+                news, self.news = self.news, {**self.news, "inputs": [], "replaced": [], "resend": False}
                 out = self.net.tick({**news, "held": held})
                 self.rows[self.episode] += out["rows"]
                 if out["send"] or out["checksums"]:

@@ -51,7 +51,7 @@ def join(context, proxy: DelayProxy, slug: str, pid: str, seed: int):
     return page
 
 
-def reach_end(page, timeout: float = 40_000) -> None:
+def reach_end(page, timeout: float = 120_000) -> None:
     """Wait for the end page; on failure say what the page was doing."""
     try:
         page.wait_for_selector(".scene-end", timeout=timeout)

@@ -22,7 +22,7 @@ export class NetClient {
   }
 
   resetNews() {
-    this.news = { inputs: [], replaced: [], ack: -1, remote_frames: {} };
+    this.news = { inputs: [], replaced: [], ack: -1, remote_frames: {}, resync: null, resend: false };
   }
 
   connect() {
@@ -59,7 +59,8 @@ export class NetClient {
   /** What arrived since the last tick, in the form the Python session takes. */
   drain() {
     const news = { ...this.news, rtt_ms: this.rttMs };
-    this.news = { inputs: [], replaced: [], ack: this.news.ack, remote_frames: this.news.remote_frames };
+    const { ack, remote_frames } = this.news;
+    this.news = { inputs: [], replaced: [], ack, remote_frames, resync: null, resend: false };
     return news;
   }
 
@@ -93,6 +94,9 @@ export class NetClient {
       this.news.inputs.push(...message.inputs);
       this.news.replaced.push(...message.replaced);
       this.news.ack = Math.max(this.news.ack, message.ack);
+      this.news.resend = true; // a new socket: whatever the relay has not acknowledged goes again
+    } else if (message.type === "resync" && message.episode === this.episode) {
+      this.news.resync = message; // the referee's state: this browser had diverged (the relay sends it to us only)
     } else if (message.type === "replaced") {
       news.replaced.push([message.player, message.from_frame, message.policy]);
     } else if (message.type === "episode") {

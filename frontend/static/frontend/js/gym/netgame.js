@@ -13,7 +13,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
   const net = { frames: 0, rows: 0, episodes: [], states: {}, lagShown: [], desyncs: [], replaced: [], stats: null };
   window.mugGame.net = net;
   const laggingMs = 1000 * config.netcode.lagging_s;
-  let skipBefore = 0;
+  let nextRow = 0; // the next frame the server lacks: rows before it (a reload, a resync) are not sent again
   let stalledSince = null;
   const banner = $("net-status");
   const showLag = () => {
@@ -37,7 +37,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         Object.assign(net, { seat: m.seat, players: m.players });
         Object.assign(net.states, m.states);
       } else if (m.type === "net-started") {
-        skipBefore = m.stored.n_steps; // rows the server already has (a reload fast-forwards through them)
+        nextRow = m.stored.n_steps; // rows the server already has (a reload fast-forwards through them)
         uploader.beginEpisode(m.episode, { seed: m.seed, runtime, reset: m.reset, netcode: config.netcode }, m.stored);
         net.episodes.push({ episode: m.episode, seed: m.seed, rejoined: !m.fresh });
         renderer.draw(m.render);
@@ -53,7 +53,10 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         if (m.render) renderer.draw(m.render);
         renderer.hud(m.hud);
         for (const row of m.rows) {
-          if (row.frame >= skipBefore) uploader.add(row);
+          if (row.frame >= nextRow) {
+            uploader.add(row);
+            nextRow = row.frame + 1;
+          }
           net.rows++;
         }
         stalledSince = m.stalled ? (stalledSince ?? performance.now()) : null;
@@ -66,6 +69,8 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         net.replaced.push(m);
         net.states[m.player] = "replaced";
         showLag();
+      } else if (m.type === "net-resync") {
+        net.resyncs = (net.resyncs || 0) + 1;
       } else if (m.type === "net-desync") {
         net.desyncs.push(m);
         console.warn("game state differs between participants at frame", m.frame);

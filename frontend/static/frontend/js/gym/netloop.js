@@ -115,10 +115,16 @@ function tick(now, late, ctx) {
     client.send(state.done);
     // Until the server starts the next episode (or ends the game), say it again now and then: the relay
     // refuses an end it cannot confirm yet, e.g. when this browser's last inputs are still on their way.
+    // Its last inputs go again too: the others cannot confirm the end without them.
     const episode = state.episode;
+    const resend = { type: "input", episode, frame: out.frame, inputs: out.unacked, checksums: [] };
     const again = setInterval(() => {
-      if (state.done && state.episode === episode) client.send(state.done);
-      else clearInterval(again);
+      if (!state.done || state.episode !== episode) {
+        clearInterval(again);
+        return;
+      }
+      if (resend.inputs.length) client.send(resend);
+      client.send(state.done);
     }, 2000);
     return null;
   }
