@@ -31,7 +31,7 @@ class WsRoomClient:
     async def join(self, scene_key: str = "pair") -> None:
         await self.socket.send(json.dumps({"type": "join", "scene_key": scene_key}))
 
-    async def expect(self, kind: str, timeout: float = 10.0, ack: bool = False) -> dict:
+    async def expect(self, kind: str, timeout: float = 30.0, ack: bool = False) -> dict:
         """The next message of this type; answers pings; confirms a proposed group if `ack`."""
         async with asyncio.timeout(timeout):
             while True:
