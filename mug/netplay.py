@@ -41,6 +41,7 @@ class NetSession:
         self.waited = 0  # ticks since the ack last moved while inputs were outstanding
         self.rows_out = 0
         self.hashes_out = -1
+        self.replays_seen = 0
         started["frame"] = 0
         return started
 
@@ -73,6 +74,7 @@ class NetSession:
             "waiting": self._waiting_for(),
             "tick_scale": 1 + min(MAX_SLOWDOWN, max(0.0, self.advantage - 1) * 0.02),
             "stats": {**session.stats, "window": session.window, "frame_ms": round(self.frame_ms, 3)},
+            "replays": self._new_replays(),
         }
 
     def _size_window(self, frame_ms: float) -> None:
@@ -152,6 +154,12 @@ class NetSession:
         if out:
             self.sent = max(self.sent, out[-1][0])
         return out
+
+    def _new_replays(self) -> list[list]:
+        """[depth, ms] of the rollbacks since the last tick (the page keeps them for the benchmark)."""
+        new = self.session.stats["rollbacks"] - self.replays_seen
+        self.replays_seen = self.session.stats["rollbacks"]
+        return [list(item) for item in self.session.replays[-new:]] if new > 0 else []
 
     def _new_rows(self) -> list[dict]:
         rows = self.session.confirmed_rows[self.rows_out :]

@@ -1,14 +1,31 @@
-"""A TCP delay proxy on loopback for real-browser network tests: one-way delay plus jitter per direction, byte
-order kept (as TCP does), and a switch that cuts every connection. It shapes WebSockets and HTTP alike."""
+"""Real-browser network tests and benchmarks: a TCP delay proxy on loopback (one-way delay plus jitter per
+direction, byte order kept as TCP does, a switch that cuts every connection; it shapes WebSockets and HTTP
+alike), and a page script that plays by pressing random keys."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
 
 from tests.servers import free_port
+
+# Presses a random arrow key every 120-300 ms (seeded per page), so that predictions are often wrong.
+RANDOM_KEYS = """(seed) => {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const keys = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"];
+  let held = null;
+  const press = () => {
+    if (held) window.dispatchEvent(new KeyboardEvent("keyup", { key: held }));
+    held = keys[Math.floor(next() * 4)];
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: held }));
+    setTimeout(press, 120 + next() * 180);
+  };
+  press();
+}"""
 
 
 class DelayProxy:
@@ -47,9 +64,10 @@ class DelayProxy:
             client_writer.close()
             return
         self.writers |= {client_writer, server_writer}
-        await asyncio.gather(
-            self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer), return_exceptions=True
-        )
+        # When the proxy stops, a cancelled connection task would be reported as an error: end it quietly.
+        with contextlib.suppress(asyncio.CancelledError):
+            pipes = self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer)
+            await asyncio.gather(*pipes, return_exceptions=True)
 
     async def _pipe(self, reader, writer) -> None:
         """Forward chunks in order, each after the delay; a later chunk never overtakes an earlier one."""

@@ -15,24 +15,9 @@ from experiments.models import Participant
 from netcode.models import Game, GameEvent
 from netcode.replay import game_replay, scene_of, stored_rows
 from tests.browser.conftest import guarded_context
-from tests.netproxy import DelayProxy
+from tests.netproxy import RANDOM_KEYS, DelayProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Presses a random arrow key every 120-300 ms (seeded per page), so that predictions are often wrong.
-RANDOM_KEYS = """(seed) => {
-  let state = seed;
-  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const keys = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"];
-  let held = null;
-  const press = () => {
-    if (held) window.dispatchEvent(new KeyboardEvent("keyup", { key: held }));
-    held = keys[Math.floor(next() * 4)];
-    window.dispatchEvent(new KeyboardEvent("keydown", { key: held }));
-    setTimeout(press, 120 + next() * 180);
-  };
-  press();
-}"""
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ function socketUrl(path) {
 
 /** Resolves with {finished: true}, {next: url} (the game ended early) or {superseded: true}. */
 export function playNetGame({ config, worker, renderer, uploader, runtime, countdown }) {
-  const net = { frames: 0, rows: 0, episodes: [], states: {}, lagShown: [], desyncs: [], replaced: [], stats: null };
+  const net = { frames: 0, rows: 0, episodes: [], states: {}, lagShown: [], desyncs: [], replaced: [], stats: null,
+                replays: [], tickMs: [] };
   window.mugGame.net = net;
   const laggingMs = 1000 * config.netcode.lagging_s;
   let nextRow = 0; // the next frame the server lacks: rows before it (a reload, a resync) are not sent again
@@ -28,6 +29,11 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
   return new Promise((resolve) => {
     const finish = (result) => {
       worker.removeEventListener("message", onMessage);
+      try {
+        sessionStorage.setItem("mugNetStats", JSON.stringify(net)); // what the benchmark reads after the game
+      } catch {
+        // storage full or disabled: only the benchmark misses it
+      }
       banner.hidden = true;
       resolve(result);
     };
@@ -50,6 +56,8 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         window.mugGame.tickMs += m.tick_ms;
         Object.assign(net, { stats: m.stats, frame: m.frame, confirmed: m.confirmed, rtt: m.rtt_ms, waiting: m.waiting,
                              reconnects: m.reconnects, tickScale: m.tick_scale });
+        net.replays.push(...m.replays); // [depth, ms] per rollback, and each tick's Python time, for the benchmark
+        if (net.tickMs.length < 20000) net.tickMs.push(m.tick_ms);
         if (m.render) renderer.draw(m.render);
         renderer.hud(m.hud);
         for (const row of m.rows) {

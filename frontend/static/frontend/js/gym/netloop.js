@@ -108,7 +108,7 @@ function tick(now, late, ctx) {
   ctx.post("net-frame", {
     render: out.render, hud: out.hud, rows: out.rows, over: out.over, stalled: out.stalled, waiting: out.waiting,
     frame: out.frame, confirmed: out.confirmed, stats: out.stats, tick_ms: tickMs, rtt_ms: client.rttMs,
-    reconnects: client.reconnects, tick_scale: out.tick_scale,
+    reconnects: client.reconnects, tick_scale: out.tick_scale, replays: out.replays,
   });
   if (out.over) {
     state.done = { type: "done", episode: state.episode, frames: out.frame, checksum: out.final };
