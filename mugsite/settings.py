@@ -89,8 +89,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # In-process channel layer unless REDIS_URL is set; the in-memory layer cannot span processes.
 REDIS_URL = env_str("REDIS_URL")
+# redis-py 8 reads with a 5 s socket timeout by default, the same length as channels_redis's blocking receive
+# (BZPOPMIN, 5 s): a busy server then times out and the consumer dies (django/channels_redis#422). No client-side
+# read timeout: the server-side one bounds the wait.
+REDIS_HOST = {"address": REDIS_URL, "socket_timeout": None}
 CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_HOST]}}
     if REDIS_URL
     else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 }

@@ -22,7 +22,7 @@ class GameClient(RoomClient):
         await self.send({"type": "hello", "scene_key": scene_key})
         return await self.expect("welcome")
 
-    async def expect(self, kind: str, timeout: float = 5.0) -> dict:
+    async def expect(self, kind: str, timeout: float = 15.0) -> dict:
         """The next message of this type, skipping presence, pongs, inputs and acks (unless asked for)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

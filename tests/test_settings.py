@@ -60,7 +60,7 @@ def test_redis_url_switches_to_channels_redis():
     loaded = load_settings(REDIS_URL="redis://127.0.0.1:6390/2")
     assert loaded["layer"] == {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": ["redis://127.0.0.1:6390/2"]},
+        "CONFIG": {"hosts": [{"address": "redis://127.0.0.1:6390/2", "socket_timeout": None}]},
     }
 
 
