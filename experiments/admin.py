@@ -121,26 +121,27 @@ def _participants_of(experiments):
     return Participant.objects.filter(experiment__in=experiments).select_related("experiment", "completion_code")
 
 
-class SceneVisitInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written by the flow, listed under their parent: never edited, added or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SceneVisitInline(ReadOnlyInline):
     model = SceneVisit
     fields = ["position", "scene_key", "scene_kind", "entered_at", "completed_at", "loads"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class SurveyResponseInline(admin.TabularInline):
+class SurveyResponseInline(ReadOnlyInline):
     model = SurveyResponse
     fields = ["scene_key", "question_id", "value", "answered_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ExportActionsMixin:

@@ -236,3 +236,14 @@ def code_hash(files: dict[str, str]) -> str:
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
     return digest.hexdigest()
+
+
+def gym_scene_of(definition, scene_key: str) -> GymScene | None:
+    """The game scene behind a scene key of a participant's plan (repeats included), or None."""
+    from experiments.stager import base_id
+
+    try:
+        scene = definition.scene(base_id(scene_key))
+    except KeyError:
+        return None
+    return scene if isinstance(scene, GymScene) else None

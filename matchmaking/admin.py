@@ -7,19 +7,13 @@ from datetime import timedelta
 from django.contrib import admin
 from django.utils import timezone
 
-from experiments.admin import ReadOnlyAdmin
+from experiments.admin import ReadOnlyAdmin, ReadOnlyInline
 from matchmaking.models import WAITING, Match, MatchMember, Room, WaitingEntry
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(ReadOnlyInline):
     model = MatchMember
     fields = ["participant", "agent", "waited_s", "rtt_ms", "acked_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Match)

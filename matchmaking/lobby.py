@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from experiments import registry, selectors
-from experiments.gym_scene import GymScene
+from experiments.gym_scene import GymScene, gym_scene_of
 from experiments.models import Experiment
 from experiments.outcomes import NO_PARTNER
 from experiments.services import participant_finish, participant_skip_to
-from experiments.stager import base_id
 from matchmaking import services
 from matchmaking.models import WaitingEntry
 from matchmaking.protocol import CONFIRM
@@ -106,11 +105,8 @@ def room_leave(*, entry_id: int, channel_name: str) -> None:
 
 
 def _room_scene(definition, scene_key: str) -> GymScene:
-    try:
-        scene = definition.scene(base_id(scene_key))
-    except KeyError:
-        scene = None
-    if not isinstance(scene, GymScene) or scene.waiting_room is None:
+    scene = gym_scene_of(definition, scene_key)
+    if scene is None or scene.waiting_room is None:
         raise MatchmakingError("this scene has no waiting room")
     return scene
 

@@ -38,6 +38,7 @@ class NetSession:
             self.session.replace(player, 0, policy)
         self.acked = self.input_delay - 1  # the relay's ack of this peer's inputs
         self.sent = self.acked  # the last frame whose input went out
+        self.top = self.acked  # the highest frame this peer has an input of its own for (bounds what to send)
         self.waited = 0  # ticks since the ack last moved while inputs were outstanding
         self.rows_out = 0
         self.hashes_out = -1
@@ -52,7 +53,8 @@ class NetSession:
         replayed = session.stats["replayed"]
         caught_up = self._catch_up()
         if not session.stalled:  # also while over: a rollback may undo the end, and play needs this input then
-            session.add_local_input(self._local_action(data))
+            frame, _ = session.add_local_input(self._local_action(data))
+            self.top = max(self.top, frame)
         began = time.perf_counter()
         row = session.advance()
         if row is not None and session.stats["replayed"] == replayed:
@@ -99,6 +101,7 @@ class NetSession:
         for player, frame, action in data.get("inputs", []):
             if player == self.local:  # this peer's own inputs from before a reload, as the relay kept them
                 session.inputs[player].setdefault(frame, action)
+                self.top = max(self.top, frame)
             elif player in session.inputs:
                 session.add_remote_input(player, frame, action)
         ack = data.get("ack", self.acked)
@@ -141,7 +144,7 @@ class NetSession:
     def unacked(self) -> list[list]:
         """Every local input the relay has not acknowledged yet (sent again until it has)."""
         mine = self.session.inputs[self.local]
-        return [[frame, mine[frame]] for frame in sorted(mine) if frame > self.acked]
+        return [[frame, mine[frame]] for frame in range(self.acked + 1, self.top + 1) if frame in mine]
 
     def _to_send(self, resend: bool) -> list[list]:
         """New local inputs; every unacknowledged one after a reconnect (`resend`) or when no ack came for a

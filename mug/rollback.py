@@ -132,9 +132,11 @@ class RollbackSession:
         if frame in known:
             return known[frame]
         if self.predict == REPEAT_LAST:
-            earlier = [f for f in known if f < frame]
-            if earlier:
-                return known[max(earlier)]
+            # The latest input before `frame`: search down from it (every frame inside the input delay is known,
+            # and the confirmed ones just below), not through the whole episode's inputs on every frame.
+            for earlier in range(frame - 1, -1, -1):
+                if earlier in known:
+                    return known[earlier]
         return self.loop.keymap.default_action
 
     def _rollback(self) -> None:
@@ -154,7 +156,9 @@ class RollbackSession:
             self._simulate(frame, replay=True)
             if frame in self.view:  # the participant saw this frame before it was corrected
                 self.view[frame]["rollback_depth"] = max(self.view[frame]["rollback_depth"], depth)
-        self.replays = [*self.replays[-4999:], (depth, 1000 * (time.perf_counter() - began))]
+        self.replays.append((depth, 1000 * (time.perf_counter() - began)))
+        if len(self.replays) > 10_000:  # keep the recent ones, trimming now and then rather than every rollback
+            del self.replays[:5_000]
 
     def resync(self, frame: int, env_state: Any, extras: dict) -> None:
         """The server's state after confirmed frame `frame` replaces this peer's diverged one; every later frame

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from experiments.admin import ReadOnlyAdmin
+from experiments.admin import ReadOnlyAdmin, ReadOnlyInline
 from netcode.models import Game, GameEvent, GameInput, GameSeat
 from netcode.selectors import seat_state
 
 
-class SeatInline(admin.TabularInline):
+class SeatInline(ReadOnlyInline):
     model = GameSeat
     fields = ["participant", "agent", "status", "acked", "local_frame", "rtt_ms", "connected", "hidden_since",
               "replaced_from", "last_seen"]  # fmt: skip
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = GameEvent
     fields = ["at", "episode", "frame", "kind", "agent", "detail"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Game)

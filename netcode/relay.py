@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from experiments import registry, selectors
-from experiments.gym_scene import GymScene
+from experiments.gym_scene import GymScene, gym_scene_of
 from experiments.models import Experiment
-from experiments.stager import base_id
 from netcode import services
 from netcode.models import GameSeat
 from netcode.selectors import welcome_message
@@ -75,10 +74,7 @@ def _with_next(message: dict, slug: str) -> dict:
 
 
 def _scene(definition, scene_key: str) -> GymScene:
-    try:
-        scene = definition.scene(base_id(scene_key))
-    except KeyError:
-        scene = None
-    if not isinstance(scene, GymScene) or scene.netcode is None:
+    scene = gym_scene_of(definition, scene_key)
+    if scene is None or scene.netcode is None:
         raise GameRefused("this scene is not a group game")
     return scene
