@@ -163,15 +163,22 @@ def runtime_error_record(*, participant: Participant, definition, scene_key: str
 
     Returns False (nothing recorded) unless the participant is playing that game scene now.
     """
-    from experiments.services import participant_finish
 
     try:
         _current_gym_scene(participant, definition, scene_key)
     except ChunkError:
         return False
+    participant_runtime_error(participant=participant, definition=definition, scene_key=scene_key, stage=stage,
+                              message=message)  # fmt: skip
+    return True
+
+
+def participant_runtime_error(*, participant: Participant, definition, scene_key: str, stage: str, message: str):
+    """Keep the error with the participant and end their flow with the error outcome (and its code)."""
+    from experiments.services import participant_finish
+
     logger.warning("runtime error for participant %s at %s (%s): %s", participant.pk, scene_key, stage, message[-800:])
     participant.runtime_errors = [*participant.runtime_errors, {"scene": scene_key, "stage": stage[:40],
                                                                  "message": message[-2000:]}]  # fmt: skip
     Participant.objects.filter(pk=participant.pk).update(runtime_errors=participant.runtime_errors)
     participant_finish(participant=participant, definition=definition, outcome=RUNTIME_ERROR)
-    return True

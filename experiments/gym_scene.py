@@ -20,7 +20,7 @@ from mug.keys import combo_name
 from mug.loop import HUMAN, LoopConfig
 from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
 from mug.policies import describe as describe_policy
-from netcode.config import Netcode, ReplaceWithAI
+from netcode.config import BROWSER, SERVER, Netcode, ReplaceWithAI
 from netcode.preflight import check_group_agents, check_netcode
 
 DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
@@ -61,6 +61,7 @@ class GymScene(Scene):
     button_label: str = "Start"
     waiting_room: WaitingRoom | None = None  # scenes with two or more humans get the default WaitingRoom()
     netcode: Netcode | None = None  # rollback and dropout settings of multi-human scenes (default Netcode())
+    runs_on: str = "browser"  # or "server": the env steps on the server, the browser only draws and sends keys
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -73,10 +74,17 @@ class GymScene(Scene):
             raise DefinitionError(f"gym scene {self.scene_id!r}: agents need at least one 'human'")
         if not self.keys:
             raise DefinitionError(f"gym scene {self.scene_id!r}: map at least one key to an action")
-        if len(self.human_agents()) >= 2:
+        if self.runs_on not in (BROWSER, SERVER):
+            raise DefinitionError(f"gym scene {self.scene_id!r}: runs_on must be {BROWSER!r} or {SERVER!r}")
+        if len(self.human_agents()) >= 2 or self.on_server:
             check_group_agents(self)
         self._preflight(base_dir)
         self._prepare_waiting_room(base_dir)
+
+    @property
+    def on_server(self) -> bool:
+        """The env steps on the server (servergame/); the browser draws its frames and sends keys."""
+        return self.runs_on == SERVER
 
     def human_agents(self) -> list[str]:
         """The seats people take, in the order groups fill them."""
@@ -90,7 +98,7 @@ class GymScene(Scene):
                 )
             return
         self.waiting_room = self.waiting_room or WaitingRoom()
-        self.netcode = check_netcode(self, base_dir)
+        self.netcode = check_netcode(self, base_dir, rollback=not self.on_server)
         self._solo = None
         fallback = self.waiting_room.on_timeout
         if isinstance(fallback, PlayWithAI):
@@ -214,7 +222,8 @@ class GymScene(Scene):
         agents = self.agent_descriptions()
         room = self.waiting_room.describe() if self.waiting_room else None
         netcode = self.netcode.describe() if self.netcode else None
-        described = {"env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room, "netcode": netcode}
+        described = {"env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room, "netcode": netcode,
+                     "runs_on": self.runs_on}  # fmt: skip
         return {**super().describe(), **described}
 
 

@@ -18,6 +18,7 @@ from experiments.stager import base_id, is_branch_key
 from experiments.web import experiment_or_404, participant_for
 from matchmaking.protocol import ws_path
 from netcode.protocol import ws_path as game_ws_path
+from servergame.protocol import ws_path as server_ws_path
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def preload_context(request: HttpRequest, experiment, definition, participant) -
     if upcoming is None:
         return {"preboot": None, "prefetch": []}
     key, scene = upcoming
+    if scene.on_server:
+        return {"preboot": None, "prefetch": []}  # nothing to load: the server steps the env
     base = request.build_absolute_uri(settings.MUG_RUNTIME["PYODIDE_URL"])
     return {
         "preboot": gym_runtime_config(request, experiment, participant, key, scene),
@@ -51,6 +54,8 @@ def preload_context(request: HttpRequest, experiment, definition, participant) -
 def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, scene: GymScene) -> dict:
     """Everything the browser needs to load and play this scene (embedded in the page as JSON)."""
     slug = experiment.slug
+    if scene.on_server:
+        return server_game_config(experiment, key, scene)
     bundle = scene_bundle(scene)
     wheel_index = request.build_absolute_uri(reverse("runtime:wheel-index"))
     return {
@@ -71,6 +76,23 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "code_hash": bundle.code_hash,
         "waiting_room": _waiting_room_config(scene, slug),
         "relay_path": game_ws_path(slug) if scene.netcode else None,
+        "netcode": scene.netcode.client() if scene.netcode else None,
+    }
+
+
+def server_game_config(experiment, key: str, scene: GymScene) -> dict:
+    """A server-side game's page: no runtime to load, only the socket, the keys and the canvas."""
+    loop = scene.loop_config()
+    return {
+        "scene_key": key,
+        "runs_on": scene.runs_on,
+        "loop": {name: loop[name] for name in ("keys", "input_mode", "fps", "width", "height", "background", "hud")},
+        "num_episodes": scene.num_episodes,
+        "countdown_seconds": scene.countdown_seconds,
+        "error_url": reverse("experiments:gym-error", kwargs={"slug": experiment.slug}),
+        "waiting_room": _waiting_room_config(scene, experiment.slug),
+        "server_path": server_ws_path(experiment.slug),
+        "relay_path": None,
         "netcode": scene.netcode.client() if scene.netcode else None,
     }
 

@@ -22,10 +22,12 @@ class EventInline(ReadOnlyInline):
 
 @admin.register(Game)
 class GameAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "scene_key", "status", "episode", "seats_now", "desyncs", "created_at", "ended_at"]
-    list_filter = ["status", "match__room__experiment", "scene_key"]
+    list_display = ["__str__", "scene_key", "runs_on", "status", "episode", "seats_now", "desyncs", "created_at",
+                    "ended_at"]  # fmt: skip
+    list_filter = ["status", "runs_on", "experiment", "scene_key"]
     search_fields = ["seats__participant__external_id"]
-    readonly_fields = ["match", "scene_key", "status", "episode", "seeds", "netcode", "created_at", "ended_at"]
+    readonly_fields = ["experiment", "match", "scene_key", "runs_on", "status", "episode", "seeds", "netcode", "frame",
+                       "stats", "error", "host", "host_seen", "created_at", "ended_at"]  # fmt: skip
     inlines = [SeatInline, EventInline]
 
     def get_queryset(self, request):
@@ -48,5 +50,5 @@ class GameAdmin(ReadOnlyAdmin):
 @admin.register(GameInput)
 class GameInputAdmin(ReadOnlyAdmin):
     list_display = ["game", "episode", "frame", "agent", "action", "received_at"]
-    list_filter = ["game__match__room__experiment"]
+    list_filter = ["game__experiment"]
     search_fields = ["game__id"]

@@ -7,6 +7,9 @@ from typing import Any
 
 from mug.rollback import DEFAULT, REPEAT_LAST
 
+BROWSER = "browser"  # where a GymScene's env steps: in every participant's browser (rollback for groups)
+SERVER = "server"  # or on the server (servergame/)
+
 
 @dataclass(frozen=True)
 class WaitForReturn:

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 from django.db import models
 
+from netcode.config import BROWSER, SERVER
+
 PLAYING = "playing"
 FINISHED = "finished"
 ENDED = "ended"
 GAME_STATUS = [(PLAYING, "Playing"), (FINISHED, "Finished"), (ENDED, "Ended early")]
+RUNS_ON = [(BROWSER, "Browsers (rollback)"), (SERVER, "Server")]
 ACTIVE = "active"
 DROPPED = "dropped"
 SEAT_STATUS = [(ACTIVE, "Playing"), (DROPPED, "Dropped out")]
 
 
 class Game(models.Model):
-    """The game a confirmed match plays; the episode counter moves only when every seat confirmed its end."""
+    """A game with seats: a confirmed match's rollback game (the episode counter moves only when every seat confirmed
+    its end), or a server-side game (one human or a match) stepped by a process of the server."""
 
-    match = models.OneToOneField("matchmaking.Match", on_delete=models.CASCADE, related_name="game")
+    match = models.OneToOneField(
+        "matchmaking.Match", on_delete=models.CASCADE, related_name="game", null=True, blank=True
+    )
+    experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="games", null=True)
     scene_key = models.CharField(max_length=200)
+    runs_on = models.CharField(max_length=16, choices=RUNS_ON, default=BROWSER)
     status = models.CharField(max_length=16, choices=GAME_STATUS, default=PLAYING, db_index=True)
     episode = models.PositiveIntegerField(default=0, help_text="The episode being played, from 0.")
     seeds = models.JSONField(help_text="The seed of every episode, decided by the server.")
     netcode = models.JSONField(default=dict, help_text="Input delay, window, prediction and dropout policy.")
+    host = models.CharField(max_length=200, blank=True, help_text="Server games: the channel of the stepping host.")
+    host_seen = models.DateTimeField(null=True, blank=True)
+    frame = models.IntegerField(default=0, help_text="Server games: the last frame stored.")
+    stats = models.JSONField(default=dict, blank=True, help_text="Server games: achieved frame rate and lateness.")
+    error = models.TextField(blank=True, help_text="Server games: why the env stopped, if it crashed.")
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 

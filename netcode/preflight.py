@@ -14,8 +14,13 @@ from netcode.config import Netcode, ReplaceWithAI
 
 
 def check_group_agents(scene) -> None:
-    """Refuse ONNX agents in a multi-human scene (before their models are even loaded)."""
+    """Refuse ONNX agents in a multi-human or server-side scene (before their models are even loaded)."""
     onnx = [agent for agent, policy in scene.agents.items() if isinstance(policy, OnnxPolicy)]
+    if onnx and scene.on_server:
+        raise DefinitionError(
+            f"gym scene {scene.scene_id!r}: ONNX agents {onnx} are not supported in server-side scenes yet; "
+            "use a PythonPolicy (or 'random')"
+        )
     if onnx:
         # Replays must recompute AI actions inside Python, synchronously; ONNX runs outside it in the browser.
         raise DefinitionError(
@@ -24,8 +29,9 @@ def check_group_agents(scene) -> None:
         )
 
 
-def check_netcode(scene, base_dir: Path) -> Netcode:
-    """The scene's Netcode (the default if none), refused with a clear message if the game cannot roll back."""
+def check_netcode(scene, base_dir: Path, rollback: bool = True) -> Netcode:
+    """The scene's Netcode (the default if none), refused with a clear message if the game cannot roll back
+    (`rollback=False`: a server-side game, which only uses the dropout settings)."""
     netcode = scene.netcode or Netcode()
     where = f"gym scene {scene.scene_id!r}"
     problems = netcode.problems()
@@ -33,7 +39,8 @@ def check_netcode(scene, base_dir: Path) -> Netcode:
         raise DefinitionError(f"{where}: {'; '.join(problems)}")
     adapter = make_adapter(scene.env, scene.env_kwargs, None)
     try:
-        _self_test(adapter, scene, where)
+        if rollback:
+            _self_test(adapter, scene, where)
         if isinstance(netcode.on_dropout, ReplaceWithAI):
             observations, _ = adapter.reset(0)
             for agent in scene.human_agents():

@@ -10,7 +10,7 @@ from experiments import registry, selectors
 from experiments.gym_scene import GymScene, gym_scene_of
 from experiments.models import Experiment
 from netcode import services
-from netcode.models import GameSeat
+from netcode.models import Game, GameSeat
 from netcode.selectors import welcome_message
 from netcode.services import GameRefused
 
@@ -25,6 +25,16 @@ class Seat:
 
 def relay_join(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> tuple[Seat, dict]:
     """The participant's seat (their cookie decides who they are) and the welcome with the game so far."""
+    definition, participant = participant_at(slug=slug, token=token, scene_key=scene_key)
+    scene = _scene(definition, scene_key)
+    seat, previous = services.game_join(
+        participant=participant, scene=scene, scene_key=scene_key, channel_name=channel_name
+    )
+    return Seat(seat.pk, seat.game_id, seat.agent, previous), welcome_message(seat=seat)
+
+
+def participant_at(*, slug: str, token: str | None, scene_key: str):
+    """The study's definition and the participant whose signed cookie this is, playing `scene_key` now."""
     definition = registry.get_experiment(slug)
     experiment = Experiment.objects.filter(slug=slug).first()
     if definition is None or experiment is None:
@@ -36,16 +46,12 @@ def relay_join(*, slug: str, token: str | None, scene_key: str, channel_name: st
         raise GameRefused("this study has ended for you")
     if participant.current_key != scene_key:
         raise GameRefused("this game is not the participant's current scene")
-    scene = _scene(definition, scene_key)
-    seat, previous = services.game_join(
-        participant=participant, scene=scene, scene_key=scene_key, channel_name=channel_name
-    )
-    return Seat(seat.pk, seat.game_id, seat.agent, previous), welcome_message(seat=seat)
+    return definition, participant
 
 
 def relay_done(*, seat_id: int, episode: int, frames, checksum) -> list[dict]:
-    seat = GameSeat.objects.select_related("game__match__room__experiment").get(pk=seat_id)
-    definition = registry.get_experiment(seat.game.match.room.experiment.slug)
+    seat = GameSeat.objects.select_related("game__experiment").get(pk=seat_id)
+    definition = registry.get_experiment(seat.game.experiment.slug)
     scene = _scene(definition, seat.game.scene_key)
     messages = services.game_episode_done(
         seat_id=seat_id, episode=episode, frames=frames, checksum=checksum, scene=scene
@@ -54,15 +60,14 @@ def relay_done(*, seat_id: int, episode: int, frames, checksum) -> list[dict]:
 
 
 def relay_referee(*, seat_id: int, frame: int) -> list[dict]:
-    seat = GameSeat.objects.select_related("game__match__room__experiment").get(pk=seat_id)
-    definition = registry.get_experiment(seat.game.match.room.experiment.slug)
+    seat = GameSeat.objects.select_related("game__experiment").get(pk=seat_id)
+    definition = registry.get_experiment(seat.game.experiment.slug)
     return services.game_referee(game_id=seat.game_id, frame=frame, scene=_scene(definition, seat.game.scene_key))
 
 
 def relay_sweep(*, game_id: int) -> list[dict]:
     """Apply dropout policies that are due; END messages carry the flow URL the browsers go to."""
-    seat = GameSeat.objects.select_related("game__match__room__experiment").filter(game_id=game_id).first()
-    slug = seat.game.match.room.experiment.slug
+    slug = Game.objects.select_related("experiment").get(pk=game_id).experiment.slug
     messages = services.game_sweep(game_id=game_id, definition=registry.get_experiment(slug))
     return [_with_next(message, slug) for message in messages]
 
@@ -75,6 +80,6 @@ def _with_next(message: dict, slug: str) -> dict:
 
 def _scene(definition, scene_key: str) -> GymScene:
     scene = gym_scene_of(definition, scene_key)
-    if scene is None or scene.netcode is None:
-        raise GameRefused("this scene is not a group game")
+    if scene is None or scene.netcode is None or scene.on_server:
+        raise GameRefused("this scene is not a group game played in the browser")
     return scene

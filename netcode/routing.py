@@ -6,5 +6,10 @@ from django.urls import path
 
 from matchmaking.routing import websocket_urlpatterns as matchmaking_routes
 from netcode.consumers import GameConsumer
+from servergame.consumers import ServerGameConsumer
 
-websocket_urlpatterns: list = [*matchmaking_routes, path("x/<slug:slug>/ws/game/", GameConsumer.as_asgi())]
+websocket_urlpatterns: list = [
+    *matchmaking_routes,
+    path("x/<slug:slug>/ws/game/", GameConsumer.as_asgi()),
+    path("x/<slug:slug>/ws/play/", ServerGameConsumer.as_asgi()),
+]

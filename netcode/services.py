@@ -36,10 +36,20 @@ class GameRefused(ValueError):
 def game_join(*, participant: Participant, scene, scene_key: str, channel_name: str) -> tuple[GameSeat, str]:
     """Take (or retake, after a reload) the participant's seat in their match's game; returns it and the channel
     of the socket it replaces."""
+    game = _game_for(confirmed_match(participant, scene_key), scene, scene_key)
+    return seat_take(game, participant, channel_name)
+
+
+def confirmed_match(participant: Participant, scene_key: str):
+    """The participant's confirmed group for this scene, or GameRefused."""
     entry = participant_entry(participant=participant, scene_key=scene_key)
     if entry is None or entry.status != MATCHED or entry.match is None or entry.match.status != CONFIRMED:
         raise GameRefused("you are not in a group for this game")
-    game = _game_for(entry.match, scene, scene_key)
+    return entry.match
+
+
+def seat_take(game: Game, participant: Participant, channel_name: str) -> tuple[GameSeat, str]:
+    """This socket serves the participant's seat now; returns the seat and the channel of the socket it replaces."""
     seat = GameSeat.objects.select_related("game").get(game=game, participant=participant)
     if seat.status == DROPPED or game.status != PLAYING:
         raise GameRefused("this game is over for you")
@@ -63,7 +73,8 @@ def _game_for(match, scene, scene_key: str) -> Game:
                "fps": scene.fps}  # fmt: skip
     try:
         with transaction.atomic():
-            game = Game.objects.create(match=match, scene_key=scene_key, seeds=scene.seeds(match.seed), netcode=netcode)
+            game = Game.objects.create(match=match, experiment_id=match.room.experiment_id, scene_key=scene_key,
+                                       seeds=scene.seeds(match.seed), netcode=netcode)  # fmt: skip
             first = scene.netcode.input_delay - 1  # frames inside the input delay are the default for everyone
             GameSeat.objects.bulk_create(
                 GameSeat(game=game, participant_id=m.participant_id, agent=m.agent, acked=first)
@@ -263,15 +274,17 @@ def game_sweep(*, game_id: int, definition) -> list[dict]:
     for seat in absent.distinct():
         if netcode["on_dropout"] == "wait":
             continue
-        messages += _drop(game, seat, definition)
+        messages += seat_drop(game, seat, definition)
     return messages
 
 
-def _drop(game: Game, seat: GameSeat, definition) -> list[dict]:
+def seat_drop(game: Game, seat: GameSeat, definition, first: int | None = None) -> list[dict]:
+    """Apply the dropout policy to an absent seat from frame `first` (by default the first frame the relay has no
+    input of theirs for); returns the messages for the others."""
     from experiments.services import participant_finish
 
     with transaction.atomic():
-        first = seat.acked + 1  # the first frame the relay has no input of theirs for
+        first = seat.acked + 1 if first is None else first
         if not GameSeat.objects.filter(pk=seat.pk, status=ACTIVE).update(status=DROPPED, replaced_from=first):
             return []  # another process applied it first
         policy = game.netcode["on_dropout"]

@@ -12,66 +12,121 @@ from typing import Any
 SPAWN = multiprocessing.get_context("spawn")  # a clean interpreter: no state or threads inherited from Daphne
 
 
-def serve(conn, config: dict[str, Any], seats: list[str], seeds: list[int], fps: int) -> None:
-    """The game process: start each episode, then step every 1/fps s; inputs are read between frames."""
+class Stop(Exception):
+    """The host asked the game to stop."""
+
+
+def serve(conn, config: dict[str, Any], seats: list[str], seeds: list[int], fps: int, options: dict) -> None:
+    """The game process: build the env, wait for "go", then play each episode (after a countdown) one frame every
+    1/fps s. Inputs and control messages are read between frames."""
     from servergame.runner import ServerRunner
 
     try:
         runner = ServerRunner(config, seats)
-        period = 1 / fps
-        for episode, seed in enumerate(seeds):
+        control = Control(conn, runner)
+        conn.send({"type": "ready", "assets": runner.loop.assets()})
+        control.wait_for("go")
+        first = options.get("first_episode", 0)
+        for episode, seed in enumerate(seeds[first:], start=first):
             conn.send({"type": "started", "episode": episode, "seed": seed, **runner.start(episode, seed)})
-            next_at = time.perf_counter()
-            over = False
-            while not over:
-                _read_inputs(conn, runner, until=next_at)
-                late_ms = max(0.0, (time.perf_counter() - next_at) * 1000)
-                out = runner.step()
-                over = out["over"]
-                conn.send({"type": "frame", "episode": episode, "late_ms": late_ms, "at": time.monotonic(), **out})
-                next_at += period
-                if time.perf_counter() - next_at > 5 * period:  # far behind: re-anchor, never race a backlog
-                    next_at = time.perf_counter()
+            control.read_until(time.perf_counter() + options.get("countdown_s", 0))
+            _play(conn, runner, control, episode, 1 / fps)
         conn.send({"type": "finished", "ignored": runner.ignored[-50:]})
+    except Stop:
+        pass
     except Exception as error:  # the env crashed: report it; the process ends and frees its core
-        conn.send({"type": "error", "message": f"{type(error).__name__}: {error}", "trace": traceback.format_exc()})
+        with contextlib.suppress(OSError):
+            conn.send({"type": "error", "message": f"{type(error).__name__}: {error}", "trace": traceback.format_exc()})
     finally:
         conn.close()
 
 
-def _read_inputs(conn, runner, until: float) -> None:
-    """Take inputs until the next frame is due."""
-    while True:
-        wait = until - time.perf_counter()
-        if not conn.poll(max(0.0, wait)):
-            return
-        message = conn.recv()
-        if message.get("type") == "stop":
-            raise SystemExit(0)
-        runner.take_input(message.get("seat"), message.get("input"))
-        if time.perf_counter() >= until:
-            return
+def _play(conn, runner, control: Control, episode: int, period: float) -> None:
+    next_at = time.perf_counter()
+    started = time.perf_counter()
+    over = False
+    while not over:
+        if control.read_until(next_at):  # paused meanwhile: the clock starts again from now
+            next_at = time.perf_counter()
+        late_ms = max(0.0, (time.perf_counter() - next_at) * 1000)
+        out = runner.step()
+        over = out["over"]
+        out["row"].update(t=round((time.perf_counter() - started) * 1000, 3), late_ms=round(late_ms, 3))
+        conn.send({"type": "frame", "episode": episode, "late_ms": late_ms, "at": time.monotonic(), **out})
+        next_at += period
+        if time.perf_counter() - next_at > 5 * period:  # far behind: re-anchor, never race a backlog
+            next_at = time.perf_counter()
+
+
+class Control:
+    """Messages from the host: seats' inputs, pause/resume, replacements, stop."""
+
+    def __init__(self, conn, runner) -> None:
+        self.conn, self.runner, self.paused = conn, runner, False
+        self.window, self.reported = 0.0, 0
+
+    def wait_for(self, kind: str) -> None:
+        while self._handle(self.conn.recv()) != kind:
+            pass
+
+    def read_until(self, until: float) -> bool:
+        """Take messages until `until` (and for as long as the game is paused); True if it was paused."""
+        was_paused = False
+        while True:
+            wait = None if self.paused else until - time.perf_counter()
+            if wait is not None and wait <= 0:
+                return was_paused
+            if not self.conn.poll(wait if wait is None else max(0.0, wait)):
+                if not self.paused:
+                    return was_paused
+                continue
+            self._handle(self.conn.recv())
+            was_paused = was_paused or self.paused
+
+    def _handle(self, message: dict) -> str | None:
+        kind = message.get("type")
+        if kind == "stop":
+            raise Stop
+        if kind in ("pause", "resume"):
+            self.paused = kind == "pause"
+        elif kind == "replace":
+            self.runner.replace(message["seat"], message["policy"])
+        elif kind == "input" and not self.runner.take_input(message.get("seat"), message.get("input")):
+            self._report_ignored(message.get("seat"))
+        return kind
+
+    def _report_ignored(self, seat) -> None:
+        """Tell the host why an input was dropped (it logs it), at most 10 times a second."""
+        now = time.monotonic()
+        if now - self.window > 1:
+            self.window, self.reported = now, 0
+        self.reported += 1
+        if self.reported <= 10:
+            self.conn.send({"type": "ignored", "seat": str(seat)[:100], "reason": self.runner.ignored[-1][:300]})
 
 
 class GameProcess:
     """The web side's handle on one game process."""
 
-    def __init__(self, config: dict[str, Any], seats: list[str], seeds: list[int], fps: int) -> None:
+    def __init__(self, config: dict[str, Any], seats: list[str], seeds: list[int], fps: int, **options) -> None:
         self.conn, child = SPAWN.Pipe()
-        self.process = SPAWN.Process(target=serve, args=(child, config, seats, seeds, fps), daemon=True)
+        self.process = SPAWN.Process(target=serve, args=(child, config, seats, seeds, fps, options), daemon=True)
         self.process.start()
         child.close()
 
     def send_input(self, seat: str, message: Any) -> None:
-        self.conn.send({"seat": seat, "input": message})
+        self.send({"type": "input", "seat": seat, "input": message})
+
+    def send(self, message: dict) -> None:
+        with contextlib.suppress(OSError):  # the game already ended; its last messages say why
+            self.conn.send(message)
 
     def receive(self, timeout: float) -> dict | None:
         return self.conn.recv() if self.conn.poll(timeout) else None
 
     def stop(self) -> None:
         if self.process.is_alive():
-            with contextlib.suppress(OSError):
-                self.conn.send({"type": "stop"})
+            self.send({"type": "stop"})
             self.process.join(5)
             if self.process.is_alive():
                 self.process.kill()

@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 from mug.loop import GameLoop, LoopConfig
+from mug.policies import make_policy
+from mug.rollback import IDLE
 
 logger = logging.getLogger(__name__)
 MAX_KEYS = 16  # keys one message may hold down
@@ -25,25 +27,41 @@ class ServerRunner:
         self.known_keys = {key for combo in self.loop.config.keys for key in _split(combo)}
         self.held: dict[str, list[str]] = {seat: [] for seat in seats}
         self.presses: dict[str, list[str]] = {seat: [] for seat in seats}
+        self.seen: dict[str, int] = {}  # each seat's latest input id (the client measures input-to-render from it)
+        self.idle: set[str] = set()  # seats replaced by the default action after a dropout
         self.ignored: list[str] = []  # why inputs were dropped (also logged)
 
     def start(self, episode: int, seed: int) -> dict[str, Any]:
         return self.loop.start_episode(episode, seed)
 
+    def replace(self, seat: str, policy: dict[str, Any]) -> None:
+        """A dropped participant's seat is played by a policy ("idle": the default action) from the next frame."""
+        if seat not in self.seats:
+            return
+        self.seats.remove(seat)
+        if policy["kind"] == IDLE:
+            self.idle.add(seat)
+            return
+        agent_policy = make_policy(policy, self.loop.adapter.action_space(seat))
+        agent_policy.reset(self.loop.seed, self.loop.adapter.possible_agents.index(seat))
+        self.loop.policies[seat] = agent_policy  # stays for the later episodes (reset with each one's seed)
+
     def take_input(self, seat: str, message: Any) -> bool:
         """A seat's keys as of its frame; anything malformed or implausible is dropped with a reason."""
         reason = self._problem(seat, message)
         if reason:
-            self.ignored.append(f"{seat}: {reason}")
+            self.ignored = [*self.ignored[-99:], f"{seat}: {reason}"]
             logger.info("server game input ignored (%s): %s", seat, reason)
             return False
         self.held[seat] = list(message.get("held", []))
         self.presses[seat] += list(message.get("presses", []))
+        if isinstance(message.get("id"), int):
+            self.seen[seat] = message["id"]
         return True
 
     def _problem(self, seat: str, message: Any) -> str | None:
-        if seat not in self.held:
-            return "not a seat of this game"
+        if seat not in self.seats:
+            return "not a seat of this game" if seat not in self.held else "this seat is played by a replacement"
         if not isinstance(message, dict):
             return "an input must be an object"
         frame = message.get("frame")
@@ -66,9 +84,30 @@ class ServerRunner:
             for seat in self.seats
             if seat in loop.adapter.live_agents()
         }
-        self.presses = {seat: [] for seat in self.seats}
-        row = loop.step_frame({**actions, **loop.ai_actions()})
-        return {"row": row, "render": loop.render(), "hud": loop.hud(), "over": loop.over}
+        idle = {seat: loop.keymap.default_action for seat in self.idle if seat in loop.adapter.live_agents()}
+        self.presses = {seat: [] for seat in self.held}
+        row = loop.step_frame({**actions, **idle, **loop.ai_actions()})
+        return {"row": row, "render": loop.render(), "hud": loop.hud(), "over": loop.over, "seen": dict(self.seen)}
+
+
+class Screen:
+    """What a participant's canvas shows now (the persistent objects), so a late joiner gets one full repaint."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, Any]] = {}
+
+    def apply(self, packet: dict[str, Any]) -> None:
+        if packet.get("reset"):
+            self.objects.clear()
+        for object_id in packet.get("removed", []):
+            self.objects.pop(object_id, None)
+        for obj in packet.get("objects", []):
+            if obj.get("persistent"):
+                self.objects.pop(obj["id"], None)  # re-added last: the drawing order stays the env's
+                self.objects[obj["id"]] = obj
+
+    def full(self) -> dict[str, Any]:
+        return {"objects": list(self.objects.values()), "removed": [], "reset": True}
 
 
 def _split(combo: str) -> list[str]:

@@ -246,3 +246,56 @@ net_relay = Experiment(
         EndScene(scene_id="end"),
     ],
 )
+
+
+# Server-side games (issue 7): the env steps on the server; browsers draw and send keys.
+def server_gather(players: int = 1, steps: int = 45, episodes: int = 2, **scene) -> GymScene:
+    return GymScene(
+        scene_id="play", env="examples.gather.env:make", env_kwargs={"players": players, **scene.pop("env_kwargs", {})},
+        agents={f"player_{i}": "human" for i in range(players)}, keys=ARROWS, max_steps=steps, num_episodes=episodes,
+        countdown_seconds=0, runs_on="server", **scene,
+    )  # fmt: skip
+
+
+server_solo = Experiment(
+    slug="server-solo", title="Gather alone, stepped on the server", stager=[server_gather(), EndScene(scene_id="end")]
+)
+server_slow = Experiment(
+    slug="server-slow",
+    title="A server-side game whose env takes 60 ms a step",
+    stager=[server_gather(steps=90, episodes=1, env_kwargs={"step_cost_ms": 60}), EndScene(scene_id="end")],
+)
+server_long = Experiment(
+    slug="server-long",
+    title="A 3 s server-side game",
+    stager=[server_gather(steps=90, episodes=1), EndScene(scene_id="end")],
+)
+server_crash = Experiment(
+    slug="server-crash",
+    title="A server-side game whose env raises on its 10th step",
+    stager=[
+        GymScene(scene_id="play", env="tests.envs.crashing:make", agents={"chaser": "human", "runner": "random"},
+                 keys=ARROWS, max_steps=100, countdown_seconds=0, runs_on="server"),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+server_pair = Experiment(
+    slug="server-pair",
+    title="Gather for two on the server; a partner gone for 2 s ends the game",
+    stager=[
+        server_gather(players=2, steps=60, waiting_room=quick_room(timeout_s=60),
+                      netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=EndForAll())),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+server_pair_ai = Experiment(
+    slug="server-pair-ai",
+    title="Gather for two on the server; a partner gone for 2 s is replaced by a random agent",
+    stager=[
+        server_gather(players=2, steps=150, episodes=1, waiting_room=quick_room(timeout_s=60),
+                      netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=ReplaceWithAI("random"))),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+PATHS += [f"tests.fixture_experiments:{name}" for name in
+          ("server_solo", "server_slow", "server_long", "server_crash", "server_pair", "server_pair_ai")]  # fmt: skip

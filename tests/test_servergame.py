@@ -64,6 +64,8 @@ def test_a_slow_env_does_not_slow_another_game():
     slow = GameProcess(gather(steps=10_000, step_cost_ms=60), ["player_0", "player_1"], [1], fps=30)
     try:
         fast.send_input("player_0", {"frame": 0, "held": ["ArrowUp"]})
+        for game in (fast, slow):
+            game.send({"type": "go"})
         time.sleep(3)  # both processes start (imports) before measuring
         for game in (fast, slow):
             while game.receive(0):
@@ -85,6 +87,7 @@ def test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process():
     config = {**gather(), "env": "tests.envs.crashing:make", "env_kwargs": {},
               "agents": {"chaser": "human", "runner": "human"}}  # fmt: skip
     game = GameProcess(config, ["chaser", "runner"], [1], fps=60)
+    game.send({"type": "go"})
     try:
         messages = frames_of(game, 20.0)
         game.process.join(5)

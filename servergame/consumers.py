@@ -1,0 +1,158 @@
+"""The socket of a server-side game: parses the browser's messages, forwards keys to the game's host, and sends
+the host's frames (the host may run in another process; the channel layer carries both ways)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError
+
+from experiments.web import token_from_cookies
+from matchmaking.consumers import db
+from netcode import services as seats
+from netcode.inputlog import InputRefused
+from netcode.services import GameRefused
+from servergame import protocol, services
+from servergame.host import host_ensure
+
+logger = logging.getLogger(__name__)
+MESSAGES_PER_S = 120  # a browser sends a few inputs per key change and a ping a second; more is a flood
+HOST_CHECK_S = 2.0  # how often a socket checks that its game has a live host (and becomes it if not)
+SEEN_EVERY_S = 0.9
+INPUT_FIELDS = ("frame", "held", "presses", "id")
+
+
+class ServerGameConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.seat: dict | None = None
+        self.host = ""
+        self.watcher: asyncio.Task | None = None
+        self.window_start, self.count, self.seen_at = time.monotonic(), 0, 0.0
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.watcher:
+            self.watcher.cancel()
+        if self.seat is not None:
+            await self.channel_layer.group_discard(protocol.group_name(self.seat["game_id"]), self.channel_name)
+            message = await db(seats.game_disconnect)(seat_id=self.seat["seat_id"], channel_name=self.channel_name)
+            if message:
+                await self.broadcast({"type": protocol.PLAYER, "player": self.seat["agent"], "state": "away"})
+                await self.to_host(protocol.HOST_PRESENCE, state="away")
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            await super().receive(text_data, bytes_data, **kwargs)
+        except ValueError:
+            await self.error("messages must be JSON objects")
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if self.flooding():
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        handlers = {protocol.HELLO: self.on_hello, protocol.INPUT: self.on_input, protocol.PRESENCE: self.on_presence,
+                    protocol.PING: self.on_ping}  # fmt: skip
+        handler = handlers.get(kind)
+        if handler is None:
+            await self.error(f"unknown message type {kind!r}")
+        elif kind not in (protocol.HELLO, protocol.PING) and self.seat is None:
+            await self.error("say hello first")
+        else:
+            try:
+                await handler(content)
+            except (InputRefused, GameRefused) as error:
+                logger.info("server game message refused (%s): %s", kind, error)
+                await self.error(str(error))
+            except DatabaseError as error:
+                logger.warning("server game message not handled (%s): %s", kind, error)
+                await self.error("the server is busy; try again")
+
+    def flooding(self) -> bool:
+        now = time.monotonic()
+        if now - self.window_start >= 1.0:
+            self.window_start, self.count = now, 0
+        self.count += 1
+        if self.count == MESSAGES_PER_S + 1:
+            logger.info("server game socket flooded: over %s messages in a second (ignored)", MESSAGES_PER_S)
+        return self.count > MESSAGES_PER_S
+
+    async def on_hello(self, content: dict) -> None:
+        scene_key = content.get("scene_key")
+        if self.seat is not None or not isinstance(scene_key, str):
+            raise InputRefused("hello needs a scene_key (once)")
+        token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
+        seat = await db(services.server_join)(
+            slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
+        )
+        if seat["previous"] and seat["previous"] != self.channel_name:
+            await self.channel_layer.send(seat["previous"], {"type": protocol.SUPERSEDE_EVENT})
+        self.seat = seat
+        await self.channel_layer.group_add(protocol.group_name(seat["game_id"]), self.channel_name)
+        await self.find_host()
+        await self.to_host(protocol.HOST_JOIN, reply=self.channel_name)
+        await self.to_host(protocol.HOST_PRESENCE, state="here")
+        await self.broadcast({"type": protocol.PLAYER, "player": seat["agent"], "state": "here"})
+        self.watcher = asyncio.create_task(self.watch_host())
+
+    async def find_host(self) -> None:
+        await host_ensure(self.seat["game_id"])
+        self.host = await db(services.server_host_of)(game_id=self.seat["game_id"])
+
+    async def watch_host(self) -> None:
+        """A host that stopped beating (its process died, or it left an empty game) is replaced from here."""
+        for _ in range(10**9):
+            await asyncio.sleep(HOST_CHECK_S)
+            with contextlib.suppress(DatabaseError):
+                previous = self.host
+                await self.find_host()
+                if self.host and self.host != previous:
+                    await self.to_host(protocol.HOST_JOIN, reply=self.channel_name)
+                    await self.to_host(protocol.HOST_PRESENCE, state="here")
+
+    async def on_input(self, content: dict) -> None:
+        # The host's game process validates the keys and frame; the seat is this socket's, never the message's.
+        await self.to_host(protocol.HOST_INPUT, input={name: content[name] for name in INPUT_FIELDS if name in content})
+
+    async def on_presence(self, content: dict) -> None:
+        message = await db(seats.game_presence)(seat_id=self.seat["seat_id"], hidden=bool(content.get("hidden")))
+        await self.broadcast({"type": protocol.PLAYER, "player": message["player"], "state": message["state"]})
+        await self.to_host(protocol.HOST_PRESENCE, state=message["state"])
+
+    async def on_ping(self, content: dict) -> None:
+        await self.send_json({"type": protocol.PONG, "id": content.get("id")})
+        if self.seat is not None and time.monotonic() - self.seen_at >= SEEN_EVERY_S:
+            self.seen_at = time.monotonic()
+            await db(seats.game_seen)(seat_id=self.seat["seat_id"], channel_name=self.channel_name)
+
+    async def to_host(self, kind: str, **fields) -> None:
+        if self.host:
+            await self.channel_layer.send(self.host, {"type": kind, "agent": self.seat["agent"], **fields})
+
+    async def broadcast(self, message: dict) -> None:
+        event = {"type": protocol.GROUP_EVENT, "message": message}
+        await self.channel_layer.group_send(protocol.group_name(self.seat["game_id"]), event)
+
+    async def sgame_event(self, event: dict) -> None:
+        await self.send_json(event["message"])
+
+    async def sgame_host(self, event: dict) -> None:
+        if event["host"] != self.host:
+            self.host = event["host"]
+            await self.to_host(protocol.HOST_JOIN, reply=self.channel_name)
+            await self.to_host(protocol.HOST_PRESENCE, state="here")
+
+    async def sgame_supersede(self, event: dict) -> None:
+        if self.watcher:
+            self.watcher.cancel()
+        await self.channel_layer.group_discard(protocol.group_name(self.seat["game_id"]), self.channel_name)
+        self.seat = None
+        await self.send_json({"type": protocol.SUPERSEDED})
+        await self.close(code=4000)
+
+    async def error(self, message: str) -> None:
+        await self.send_json({"type": protocol.ERROR, "message": message})

@@ -1,0 +1,35 @@
+"""Message types of server-side games (browser <-> server, consumer <-> host) and their group names, once."""
+
+# client -> server
+HELLO = "hello"  # {"scene_key"}: join (or rejoin) this participant's server-side game
+INPUT = "input"  # {"frame", "held", "presses", "id"}: the keys as of the last frame this browser drew
+PRESENCE = "presence"  # {"hidden": bool}
+PING = "ping"  # {"id"}: answered with PONG at once
+
+# server -> client
+WELCOME = "welcome"  # {"seat", "players", "episode", "frame", "render" (a full repaint), "hud", "assets"}
+STARTED = "started"  # {"episode", "seed", "countdown_s", "render", "hud"}: an episode begins after the countdown
+FRAME = "frame"  # {"episode", "frame", "render" (a delta), "hud", "over", "seen": {seat: last input id applied}}
+PLAYER = "player"  # {"player", "state": "here"|"hidden"|"away"|"replaced"}
+PAUSED = "paused"  # {"paused": bool, "waiting": [players]}: the game waits for someone to come back
+FINISHED = "finished"  # {"next"}: every episode was played and stored
+END = "end"  # {"reason", "next"}: the game ended early (a partner dropped out, the env crashed)
+PONG = "pong"
+ERROR = "error"
+SUPERSEDED = "superseded"
+
+# channel-layer events
+GROUP_EVENT = "sgame.event"  # a message for every seat's socket
+HOST_CHANGED = "sgame.host"  # {"host"}: the channel of the process stepping the game now
+SUPERSEDE_EVENT = "sgame.supersede"
+HOST_INPUT = "host.input"  # consumer -> host: {"agent", "input"}
+HOST_JOIN = "host.join"  # consumer -> host: {"agent", "reply"}: send this socket a welcome
+HOST_PRESENCE = "host.presence"  # consumer -> host: {"agent", "state"}
+
+
+def group_name(game_id: int) -> str:
+    return f"sgame-{game_id}"
+
+
+def ws_path(slug: str) -> str:
+    return f"/x/{slug}/ws/play/"
