@@ -153,6 +153,7 @@ MUG = {
             "examples.cartpole.experiment:experiment",
             "examples.tag.experiment:experiment",
             "examples.tagai.experiment:experiment",
+            "examples.lander.experiment:experiment",
         ],
     ),
     "PARTICIPANT_COOKIE_MAX_AGE": env_int("MUG_PARTICIPANT_COOKIE_MAX_AGE", 60 * 60 * 24 * 30),

@@ -114,6 +114,7 @@ PATHS = [
     "examples.cartpole.experiment:experiment",
     "examples.tag.experiment:experiment",
     "examples.tagai.experiment:experiment",
+    "examples.lander.experiment:experiment",
     "tests.fixture_experiments:flow",
     "tests.fixture_experiments:fixed_codes",
     "tests.fixture_experiments:timed",

@@ -5,6 +5,7 @@ import { createRenderer } from "../renderer.js";
 import { keysOf, trackKeys } from "./input.js";
 import { playNetGame } from "./netgame.js";
 import { bootRuntime } from "./runtime.js";
+import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
 import { waitForGroup } from "./waitroom.js";
 
@@ -121,6 +122,10 @@ function runtimeFor(sceneKey) {
 }
 
 async function main() {
+  if (config.runs_on === "server") {
+    await mainServer();
+    return;
+  }
   if (typeof WebAssembly !== "object") {
     await fail("load", "this browser cannot run WebAssembly");
     return;
@@ -175,6 +180,32 @@ async function main() {
   await uploader.drained();
   Object.assign(window.mugGame, { done: true, rejected: uploader.rejected });
   $("scene-form").submit();
+}
+
+// A server-side game: nothing to load or upload; the server steps the env and stores every frame.
+async function mainServer() {
+  $("loading").hidden = true;
+  if (config.waiting_room) {
+    window.mugGame.match = await waitForGroup(config);
+  } else {
+    const start = $("start-button");
+    start.disabled = false;
+    await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+  }
+  window.mugGame.timing.start = performance.now();
+  $("pre-game").hidden = true;
+  $("in-game").hidden = false;
+  const result = await playServerGame({ config, countdown });
+  if (result.superseded) {
+    $("game-error").hidden = false;
+    $("game-error").textContent = "This study is open in another tab or window. Please continue there.";
+    return;
+  }
+  $("in-game").hidden = true;
+  $("after-game").hidden = false;
+  Object.assign(window.mugGame, { done: true, played: Boolean(result.finished) });
+  if (result.next && !result.finished) window.location.assign(result.next);
+  else $("scene-form").submit();
 }
 
 async function finishNetGame(result, uploader) {
