@@ -64,7 +64,13 @@ def server_game_claim(*, game_id: int, host: str) -> bool:
     """Become the game's host unless a live one steps it (a conditional update: one winner across processes)."""
     stale = timezone.now() - timedelta(seconds=HOST_STALE_S)
     free = Q(host="") | Q(host_seen__isnull=True) | Q(host_seen__lt=stale)
-    return bool(Game.objects.filter(free, pk=game_id, status=PLAYING).update(host=host, host_seen=timezone.now()))
+    before = Game.objects.filter(pk=game_id).values("host", "episode", "frame").first()
+    if not Game.objects.filter(free, pk=game_id, status=PLAYING).update(host=host, host_seen=timezone.now()):
+        return False
+    if before and before["host"]:  # the last host stopped beating (its process died): the episode starts again
+        GameEvent.objects.create(game_id=game_id, episode=before["episode"], frame=before["frame"],
+                                 kind="host_lost", detail={"host": before["host"]})  # fmt: skip
+    return True
 
 
 def server_host_beat(*, game_id: int, host: str, stats: dict[str, Any]) -> dict[str, Any] | None:

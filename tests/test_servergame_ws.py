@@ -17,7 +17,9 @@ from experiments.models import Participant
 from matchmaking.models import MatchMember
 from mugsite.asgi import application
 from netcode.models import ENDED, FINISHED, Game, GameEvent
+from servergame.consumers import HOST_CHECK_S
 from servergame.host import HOSTS
+from servergame.services import HOST_STALE_S
 from tests.flowhelpers import enter, page
 from tests.gameclient_ws import matched
 from tests.roomclient import RoomClient, participant_cookie
@@ -52,7 +54,7 @@ class PlayClient(RoomClient):
                 self.frames.append(message)
             if message["type"] == kind:
                 return message
-            if message["type"] not in (*QUIET, "frame", "started"):
+            if message["type"] not in (*QUIET, "frame", "started", "welcome"):
                 raise AssertionError(f"expected {kind!r}, got {message}")
 
     async def keys(self, held: list[str], frame: int = 0, id: int = 0) -> None:  # noqa: A002
@@ -286,3 +288,27 @@ def test_the_page_of_a_server_side_game_does_not_boot_pyodide():
     config = json.loads(response.context["runtime"] and json.dumps(response.context["runtime"]))
     assert config["runs_on"] == "server" and config["server_path"] == "/x/server-solo/ws/play/"
     assert config["relay_path"] is None and "pyodide_url" not in config
+
+
+def test_a_lost_host_is_replaced_and_the_episode_starts_again_keeping_the_rows_stored():
+    cookie = solo("server-solo")
+
+    async def scenario():
+        async with PlayClient("server-solo", cookie) as browser:
+            await browser.hello()
+            await browser.expect("started")
+            for _ in range(25):
+                await browser.expect("frame")
+            host = next(iter(HOSTS.values()))
+            host.stop()  # as if its web process died: no release, no more heartbeats
+            await host.task
+            restarted = await browser.expect("started", timeout=HOST_STALE_S + HOST_CHECK_S + 10)
+            finished = await browser.expect("finished")
+        return restarted, finished
+
+    restarted, finished = run(scenario)
+    assert restarted["episode"] == 0 and finished["type"] == "finished"
+    episodes = list(Episode.objects.order_by("index").values_list("status", "n_steps"))
+    assert episodes[0][0] == INTERRUPTED and episodes[0][1] >= 20  # what was stored before the loss stays
+    assert episodes[1:] == [(COMPLETE, 45), (COMPLETE, 45)]
+    assert GameEvent.objects.filter(kind="host_lost").count() == 1 and Game.objects.get().status == FINISHED
