@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 
@@ -130,8 +131,12 @@ class ServerGameConsumer(AsyncJsonWebsocketConsumer):
             await db(seats.game_seen)(seat_id=self.seat["seat_id"], channel_name=self.channel_name)
 
     async def to_host(self, kind: str, **fields) -> None:
-        if self.host:
+        if not self.host:
+            return
+        try:
             await self.channel_layer.send(self.host, {"type": kind, "agent": self.seat["agent"], **fields})
+        except ChannelFull:  # the host is behind (or gone): this message is dropped; the next key state follows
+            logger.warning("server game %s: the host's inbox is full; %s dropped", self.seat["game_id"], kind)
 
     async def broadcast(self, message: dict) -> None:
         event = {"type": protocol.GROUP_EVENT, "message": message}

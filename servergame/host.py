@@ -60,9 +60,10 @@ class GameHost:
         helpers: list[asyncio.Task] = []
         try:
             self.plan = await db(host_plan)(game_id=self.game_id)
-            self.process = GameProcess(self.plan["config"], self.plan["seats"], self.plan["seeds"], self.plan["fps"],
-                                       first_episode=self.plan["first_episode"],
-                                       countdown_s=self.plan["netcode"]["countdown_s"])  # fmt: skip
+            plan = self.plan  # starting (and later stopping) a process blocks: done off the event loop
+            self.process = await asyncio.to_thread(GameProcess, plan["config"], plan["seats"], plan["seeds"],
+                                                   plan["fps"], first_episode=plan["first_episode"],
+                                                   countdown_s=plan["netcode"]["countdown_s"])  # fmt: skip
             for agent, policy in self.plan["replaced"].items():
                 self.process.send({"type": "replace", "seat": agent, "policy": policy})
             self.absent = {agent: time.monotonic() for agent in self.plan["seats"]}  # until their sockets say hello
@@ -78,7 +79,7 @@ class GameHost:
             if hasattr(self, "process"):
                 with contextlib.suppress(Exception):
                     asyncio.get_running_loop().remove_reader(self.process.conn.fileno())
-                self.process.stop()
+                await asyncio.to_thread(self.process.stop)
             HOSTS.pop(self.game_id, None)
 
     def stop(self) -> None:
