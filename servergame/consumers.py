@@ -145,6 +145,9 @@ class ServerGameConsumer(AsyncJsonWebsocketConsumer):
     async def sgame_event(self, event: dict) -> None:
         await self.send_json(event["message"])
 
+    async def sgame_text(self, event: dict) -> None:
+        await self.send(text_data=event["text"])
+
     async def sgame_host(self, event: dict) -> None:
         if event["host"] != self.host:
             self.host = event["host"]

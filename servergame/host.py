@@ -127,9 +127,7 @@ class GameHost:
         self.rows.append(row)
         for agent in self.hidden:
             self.hidden_frames.setdefault(agent, []).append(row["frame"])
-        await self.broadcast({"type": protocol.FRAME, "episode": self.episode, "frame": self.frame,
-                              "render": message["render"], "hud": self.hud, "over": message["over"],
-                              "seen": message["seen"]})  # fmt: skip
+        await self.layer.group_send(self.group, {"type": protocol.GROUP_TEXT, "text": message["text"]})
         if message["over"] or len(self.rows) >= FLUSH_EVERY:
             await self.flush(final=message["over"])
 

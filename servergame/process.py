@@ -4,10 +4,13 @@ the other games do, and reports each frame (with how late it ran) over a pipe. A
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import time
 import traceback
 from typing import Any
+
+from servergame import protocol
 
 SPAWN = multiprocessing.get_context("spawn")  # a clean interpreter: no state or threads inherited from Daphne
 
@@ -52,7 +55,12 @@ def _play(conn, runner, control: Control, episode: int, period: float) -> None:
         out = runner.step()
         over = out["over"]
         out["row"].update(t=round((time.perf_counter() - started) * 1000, 3), late_ms=round(late_ms, 3))
-        conn.send({"type": "frame", "episode": episode, "late_ms": late_ms, "at": time.monotonic(), **out})
+        # The browsers' message is encoded here, once, in this game's own process (the web process only relays it).
+        shown = {"type": protocol.FRAME, "episode": episode, "frame": out["row"]["frame"], "render": out["render"],
+                 "hud": out["hud"], "over": out["over"], "seen": out["seen"]}  # fmt: skip
+        text = json.dumps(shown, separators=(",", ":"), allow_nan=False)
+        at = time.monotonic()
+        conn.send({"type": "frame", "episode": episode, "late_ms": late_ms, "at": at, "text": text, **out})
         next_at += period
         if time.perf_counter() - next_at > 5 * period:  # far behind: re-anchor, never race a backlog
             next_at = time.perf_counter()

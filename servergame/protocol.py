@@ -20,6 +20,7 @@ SUPERSEDED = "superseded"
 
 # channel-layer events
 GROUP_EVENT = "sgame.event"  # a message for every seat's socket
+GROUP_TEXT = "sgame.text"  # {"text"}: a frame, already encoded as JSON by the game's process
 HOST_CHANGED = "sgame.host"  # {"host"}: the channel of the process stepping the game now
 SUPERSEDE_EVENT = "sgame.supersede"
 HOST_INPUT = "host.input"  # consumer -> host: {"agent", "input"}

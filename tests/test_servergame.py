@@ -96,3 +96,34 @@ def test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process():
         game.stop()
     assert messages[-1]["type"] == "error" and "the simulator fell over" in messages[-1]["message"]
     assert len([m for m in messages if m["type"] == "frame"]) == 9
+
+
+def test_the_screen_repaints_what_a_canvas_shows_after_any_number_of_deltas():
+    from servergame.runner import Screen
+
+    def obj(object_id, x, persistent=True):
+        return {"id": object_id, "type": "rect", "persistent": persistent, "x": x}
+
+    screen = Screen()
+    screen.apply({"objects": [obj("wall", 0), obj("a", 1), obj("spark", 9, persistent=False)], "removed": [],
+                  "reset": True})  # fmt: skip
+    screen.apply({"objects": [obj("a", 2), obj("b", 3)], "removed": ["wall"], "reset": False})
+    assert screen.full() == {"objects": [obj("a", 2), obj("b", 3)], "removed": [], "reset": True}
+    screen.apply({"objects": [obj("c", 4)], "removed": [], "reset": True})  # a new episode clears the canvas
+    assert screen.full()["objects"] == [obj("c", 4)]
+
+
+def test_server_scenes_need_no_rollback_but_refuse_onnx_agents_and_unknown_modes(tmp_path):
+    from experiments.errors import DefinitionError
+    from experiments.gym_scene import GymScene
+    from mug.policies import OnnxPolicy
+
+    def scene(**fields):
+        return GymScene(**{"scene_id": "s", "env": "tests.envs.clocked:make", "keys": {"a": 1}, "runs_on": "server",
+                           "agents": {"chaser": "human", "runner": "human"}, **fields})  # fmt: skip
+
+    scene().prepare(tmp_path)  # an env that cannot roll back is fine when the server steps it
+    with pytest.raises(DefinitionError, match="not supported in server-side scenes"):
+        scene(agents={"chaser": "human", "runner": OnnxPolicy(model="x.onnx")}).prepare(tmp_path)
+    with pytest.raises(DefinitionError, match="runs_on must be 'browser' or 'server'"):
+        scene(runs_on="cloud").prepare(tmp_path)

@@ -14,6 +14,7 @@ from django.test import Client
 
 from experiments.gameplay_models import COMPLETE, INTERRUPTED, Episode, Step
 from experiments.models import Participant
+from experiments.step_exports import step_rows
 from matchmaking.models import MatchMember
 from mugsite.asgi import application
 from netcode.models import ENDED, FINISHED, Game, GameEvent
@@ -61,6 +62,12 @@ class PlayClient(RoomClient):
         await self.send({"type": "input", "frame": frame, "held": held, "presses": [], "id": id})
 
 
+async def hosts_done() -> None:
+    """The hosts of finished games wind down (their process stops) before the test's event loop ends."""
+    for host in list(HOSTS.values()):
+        await asyncio.wait_for(host.task, 10)
+
+
 async def stop_hosts() -> None:
     """Games a test leaves running stop with it (each test's event loop ends with the test)."""
     for host in list(HOSTS.values()):
@@ -83,6 +90,7 @@ def test_a_solo_game_is_stepped_and_stored_on_the_server_and_the_scene_then_comp
             await browser.keys(["ArrowRight"], frame=0, id=7)
             await browser.send({"type": "input", "frame": 0, "held": ["ArrowDown"], "seat": "player_9", "id": 8})
             finished = await browser.expect("finished")
+            await hosts_done()
             return welcome, started, finished, browser.frames
 
     welcome, started, finished, frames = run(scenario)
@@ -100,6 +108,9 @@ def test_a_solo_game_is_stepped_and_stored_on_the_server_and_the_scene_then_comp
     assert steps[-1].actions == {"player_0": 2}  # ArrowDown, held by the player's own seat (the "seat" field ignored)
     assert all(b.client_time > a.client_time for a, b in zip(steps, steps[1:], strict=False))
     assert Game.objects.get().status == FINISHED and not HOSTS
+    columns, exported = step_rows(Participant.objects.all())
+    exported = list(exported)
+    assert len(exported) == 90 and {row["action"] for row in exported if row["frame"] == 44} == {2}  # the same export
     client = Client()
     client.cookies["mug_server-solo"] = cookie
     client.post("/x/server-solo/flow/", {"scene_key": "play"})
@@ -128,6 +139,7 @@ def test_bad_input_is_ignored_with_a_reason_and_the_game_goes_on(caplog):
             for _ in range(300):  # a flood: the socket drops what is over its limit, the game goes on
                 await browser.keys(["ArrowUp"], frame=0)
             finished = await browser.expect("finished")
+            await hosts_done()
             return refused, before_hello, errors, finished
 
     refused, before_hello, errors, finished = run(scenario)
@@ -147,7 +159,9 @@ def test_a_crashing_env_ends_the_game_with_the_error_outcome_and_frees_the_proce
     async def scenario():
         async with PlayClient("server-crash", cookie) as browser:
             await browser.hello()
-            return await browser.expect("end")
+            end = await browser.expect("end")
+            await hosts_done()
+            return end
 
     end = run(scenario)
     assert end["reason"] == "runtime_error" and end["next"] == "/x/server-crash/flow/"
@@ -178,6 +192,7 @@ def test_a_reconnect_gets_a_full_repaint_and_the_lone_players_game_waits_meanwhi
             welcome = await again.hello()
             resumed = await again.expect("paused")
             finished = await again.expect("finished")
+            await hosts_done()
         return paused, frame_when_gone, welcome, resumed, finished
 
     paused, frame_when_gone, welcome, resumed, finished = run(scenario)
@@ -213,6 +228,7 @@ def test_a_group_plays_one_server_game_and_a_partner_who_leaves_ends_it_for_both
                 for _ in range(20):
                     await a.expect("frame")
             end = await a.expect("end", timeout=15)
+            await hosts_done()
         return welcomes, end
 
     welcomes, end = run(scenario)
@@ -240,7 +256,9 @@ def test_a_partner_who_leaves_is_replaced_by_the_ai_and_the_game_finishes():
                 await b.hello()
                 await a.expect("started")
                 await a.expect("frame")
-            return await a.expect("finished", timeout=20)
+            finished = await a.expect("finished", timeout=20)
+            await hosts_done()
+            return finished
 
     finished = run(scenario)
     assert finished["type"] == "finished"
@@ -304,6 +322,7 @@ def test_a_lost_host_is_replaced_and_the_episode_starts_again_keeping_the_rows_s
             await host.task
             restarted = await browser.expect("started", timeout=HOST_STALE_S + HOST_CHECK_S + 10)
             finished = await browser.expect("finished")
+            await hosts_done()
         return restarted, finished
 
     restarted, finished = run(scenario)
