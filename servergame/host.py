@@ -20,7 +20,7 @@ from servergame.runner import Screen
 from servergame.selectors import game_scene_by_id, host_plan
 
 logger = logging.getLogger(__name__)
-FLUSH_EVERY = 10  # frames per database write (a third of a second at 30 fps)
+FLUSH_EVERY = 30  # frames per database write (a second at 30 fps; a lost host restarts the episode anyway)
 BEAT_S = 1.0
 SEATED_WAIT_S = 15.0  # a group game starts once everyone is here, or after this long (the dropout policy follows)
 ALONE_EXIT_S = 120.0  # nobody connected for this long: stop the process; the next arrival restarts the episode
@@ -51,6 +51,7 @@ class GameHost:
         self.rows: list[dict] = []
         self.hidden_frames: dict[str, list[int]] = {}
         self.writes: asyncio.Queue = asyncio.Queue()
+        self.records: dict[str, int] = {}  # each playing seat's Episode id (set by the writer at each start)
         self.frame_times: list[float] = []
         self.lateness: list[float] = []
         self.task: asyncio.Task | None = None
@@ -143,10 +144,10 @@ class GameHost:
             job = await self.writes.get()
             try:
                 if job[0] == "start":
-                    await db(_episode_start)(game_id=self.game_id, episode=job[1])
+                    self.records = await db(_episode_start)(game_id=self.game_id, episode=job[1])
                 else:
-                    await db(services.server_rows_store)(game_id=self.game_id, rows=job[1], hidden=job[2],
-                                                         final=job[3])  # fmt: skip
+                    await db(services.server_rows_store)(game_id=self.game_id, records=dict(self.records),
+                                                         rows=job[1], hidden=job[2], final=job[3])  # fmt: skip
             except Exception:
                 logger.exception("server game %s: could not store %s", self.game_id, job[0])
             finally:
@@ -222,6 +223,7 @@ class GameHost:
         await self.writes.join()  # the rows up to now are stored before the seat's records close
         messages = await db(_seat_drop)(game_id=self.game_id, agent=agent, frame=self.frame + 1)
         self.plan["seats"].remove(agent)
+        self.records.pop(agent, None)  # the dropped participant's record is closed; the others' go on
         self.absent.pop(agent, None)
         for message in messages:
             if message["type"] == "replaced":
@@ -281,9 +283,9 @@ def _gone(process: GameProcess) -> str:
     return f"the game process stopped unexpectedly (exit code {process.process.exitcode})"
 
 
-def _episode_start(*, game_id: int, episode: int) -> None:
+def _episode_start(*, game_id: int, episode: int) -> dict[str, int]:
     _, scene = game_scene_by_id(game_id)
-    services.server_episode_start(game_id=game_id, episode=episode, scene=scene)
+    return services.server_episode_start(game_id=game_id, episode=episode, scene=scene)
 
 
 def _crash(*, game_id: int, message: str) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, Episode, Step
@@ -86,50 +86,49 @@ def server_host_release(*, game_id: int, host: str) -> None:
     Game.objects.filter(pk=game_id, host=host).update(host="", host_seen=None)
 
 
-def server_episode_start(*, game_id: int, episode: int, scene) -> None:
-    """Every active seat's record of the episode now starting: a new attempt; an open one left by a host that
-    stopped mid-episode becomes interrupted (its rows stay)."""
+def server_episode_start(*, game_id: int, episode: int, scene) -> dict[str, int]:
+    """Every active seat's record of the episode now starting (a new attempt; an open one left by a host that
+    stopped mid-episode becomes interrupted, its rows kept); returns the record's id by seat."""
     game = Game.objects.get(pk=game_id)
     Game.objects.filter(pk=game_id).update(episode=episode, frame=0)
-    seats = list(game.seats.filter(status=ACTIVE))
     hash_, policies = scene_bundle(scene).code_hash, scene.agent_descriptions()
-    for seat in seats:
+    records = {}
+    for seat in game.seats.filter(status=ACTIVE):
         with transaction.atomic():
             episodes = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key)
             episodes.filter(status=OPEN).update(status=INTERRUPTED, ended_at=timezone.now())
-            Episode.objects.create(participant_id=seat.participant_id, scene_key=game.scene_key,
-                                   index=episodes.count(), seed=game.seeds[episode], env=scene.env, code_hash=hash_,
-                                   policies=policies, runtime={"runs_on": SERVER})  # fmt: skip
+            records[seat.agent] = Episode.objects.create(
+                participant_id=seat.participant_id, scene_key=game.scene_key, index=episodes.count(),
+                seed=game.seeds[episode], env=scene.env, code_hash=hash_, policies=policies,
+                runtime={"runs_on": SERVER},
+            ).pk  # fmt: skip
     GameEvent.objects.create(game=game, episode=episode, frame=0, kind="episode_start")
+    return records
 
 
-def server_rows_store(*, game_id: int, rows: list[dict], hidden: dict[str, list[int]], final: bool) -> None:
-    """Store the frames the host stepped, as every active seat's rows (`hidden`: frames each seat's tab was
-    hidden on); `final` completes the episode."""
-    game = Game.objects.get(pk=game_id)
-    for seat in game.seats.filter(status=ACTIVE):
-        episode = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key,
-                                         status=OPEN).order_by("-index").first()  # fmt: skip
-        if episode is None:
-            continue
-        unseen = set(hidden.get(seat.agent, ()))
-        Step.objects.bulk_create(_step(episode, row, row["frame"] not in unseen) for row in rows)
-        episode.n_steps += len(rows)
-        fields = ["n_steps"]
-        if final:
-            episode.status, episode.ended_at = COMPLETE, timezone.now()
-            fields += ["status", "ended_at"]
-        episode.save(update_fields=fields)
-    if rows:
-        Game.objects.filter(pk=game_id).update(frame=rows[-1]["frame"])
-        game.seats.filter(status=ACTIVE).update(acked=rows[-1]["frame"])
+def server_rows_store(*, game_id: int, records: dict[str, int], rows: list[dict], hidden: dict[str, list[int]],
+                      final: bool) -> None:  # fmt: skip
+    """Store the frames the host stepped as each seat's rows (`records`: the seat's Episode id; `hidden`: frames
+    its tab was hidden on), in one insert; `final` completes the episode. No reads: the hot path of a host."""
+    Step.objects.bulk_create(
+        _step(record, row, row["frame"] not in set(hidden.get(agent, ()))) for agent, record in records.items()
+        for row in rows
+    )  # fmt: skip
+    changes = {"n_steps": F("n_steps") + len(rows)}
     if final:
-        GameEvent.objects.create(game=game, episode=game.episode, frame=rows[-1]["frame"] if rows else 0,
-                                 kind="episode_end")  # fmt: skip
+        changes.update(status=COMPLETE, ended_at=timezone.now())
+    Episode.objects.filter(pk__in=records.values(), status=OPEN).update(**changes)
+    last = rows[-1]["frame"] if rows else 0
+    if rows:
+        Game.objects.filter(pk=game_id).update(frame=last)
+        GameSeat.objects.filter(game_id=game_id, agent__in=list(records)).update(acked=last)
+    if final:
+        episode = Game.objects.filter(pk=game_id).values_list("episode", flat=True).first()
+        GameEvent.objects.create(game_id=game_id, episode=episode, frame=last, kind="episode_end")
 
 
-def _step(episode: Episode, row: dict, focused: bool) -> Step:
-    return Step(episode=episode, frame=row["frame"], client_time=row["t"], focused=focused, late_ms=row["late_ms"],
+def _step(record: int, row: dict, focused: bool) -> Step:
+    return Step(episode_id=record, frame=row["frame"], client_time=row["t"], focused=focused, late_ms=row["late_ms"],
                 actions=row["actions"], rewards=row["rewards"], terminated=row["terminated"],
                 truncated=row["truncated"], infos=row["infos"], observations=row.get("obs"))  # fmt: skip
 

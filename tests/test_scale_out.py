@@ -7,6 +7,7 @@ no one; many simultaneous arrivals never produce a double match or an overfull g
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -161,3 +162,80 @@ def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(c
         canonical = game_replay(game=game, episode=episode, scene=scene_of(game, definition))
         for player in players:
             assert [shared_fields(row) for row in player.rows[episode]] == canonical
+
+
+class WsPlayClient(WsRoomClient):
+    """A browser on a server-side game (/ws/play/): holds one key, collects frames."""
+
+    def __init__(self, base_url: str, slug: str, cookie: str, key: str) -> None:
+        super().__init__(base_url, slug, cookie)
+        self.url = self.url.replace("/ws/room/", "/ws/play/")
+        self.key, self.frames, self.started = key, 0, 0
+
+    async def play_until(self, kind: str, timeout: float = 60.0, frames: int | None = None) -> dict | None:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = json.loads(await self.socket.recv())
+                if message["type"] == "welcome":
+                    await self.socket.send(json.dumps({"type": "input", "frame": 0, "held": [self.key]}))
+                self.frames += message["type"] == "frame"
+                self.started += message["type"] == "started"
+                if message["type"] == kind or (frames is not None and self.frames >= frames):
+                    return message
+                if message["type"] in ("end", "error"):
+                    raise AssertionError(f"expected {kind!r}, got {message}")
+
+    async def hello(self) -> None:
+        await self.socket.send(json.dumps({"type": "hello", "scene_key": "play"}))
+
+
+def test_a_server_game_survives_the_death_of_the_process_hosting_it(cluster, tmp_path):
+    """Two players of one server-side game on two Daphne processes (Redis between them). The process hosting the
+    game is killed mid-episode: the other process's socket takes over the game, the episode starts again, both
+    players finish; what was stored before the loss stays, and both participants' rows are the same frames."""
+    from experiments.gameplay_models import Episode
+    from netcode.models import Game, GameEvent
+
+    doomed, survivor = cluster
+    cookies = [participant_cookie("server-pair", pid) for pid in ("gil", "hal")]
+
+    async def scenario():
+        rooms = [await WsRoomClient(url, "server-pair", cookie).connect() for url, cookie in
+                 zip((doomed.url, survivor.url), cookies, strict=True)]  # fmt: skip
+        for room in rooms:
+            await room.join("play")
+        await asyncio.gather(*(room.expect("matched", ack=True) for room in rooms))
+        for room in rooms:
+            await room.close()
+        a = await WsPlayClient(doomed.url, "server-pair", cookies[0], "ArrowLeft").connect()
+        await a.hello()  # first: this process hosts the game
+        await asyncio.sleep(0.5)
+        b = await WsPlayClient(survivor.url, "server-pair", cookies[1], "ArrowRight").connect()
+        await b.hello()
+        await asyncio.gather(a.play_until("frame", frames=20), b.play_until("frame", frames=20))
+        host = await asyncio.to_thread(lambda: Game.objects.get().host)
+        doomed.kill()
+        await a.connect(survivor.url)  # the browser reconnects; the proxy sends it to a live process
+        await a.hello()
+        finished = await asyncio.gather(a.play_until("finished"), b.play_until("finished"))
+        await a.close()
+        await b.close()
+        return host, finished, b.started
+
+    try:
+        host, finished, restarts_seen = async_to_sync(scenario)()
+    except Exception:
+        print(logs(tmp_path))
+        raise
+    game = Game.objects.get()
+    assert game.status == "finished" and game.host == "" and host != ""
+    assert GameEvent.objects.filter(kind="host_lost").count() == 1 and restarts_seen >= 2
+    by_participant = {}
+    for episode in Episode.objects.order_by("index"):
+        steps = list(episode.steps.order_by("frame").values_list("actions", flat=True))
+        by_participant.setdefault(episode.participant_id, []).append((episode.status, steps))
+    first, second = by_participant.values()
+    assert first == second  # one game: the same frames stored for both
+    assert [status for status, _ in first] == ["interrupted", "complete", "complete"]
+    assert len(first[0][1]) >= 10 and [len(steps) for _, steps in first[1:]] == [60, 60]
+    assert {"player_0": 3, "player_1": 4} in first[1][1]  # both players' keys reached the new host

@@ -51,12 +51,16 @@ class PlayClient(RoomClient):
         while True:
             message = await self.next_message(deadline)
             assert message is not None, f"no {kind!r} message within {timeout} s"
-            if message["type"] == "frame":
-                self.frames.append(message)
             if message["type"] == kind:
                 return message
             if message["type"] not in (*QUIET, "frame", "started", "welcome"):
                 raise AssertionError(f"expected {kind!r}, got {message}")
+
+    async def next_message(self, deadline: float) -> dict | None:
+        message = await super().next_message(deadline)
+        if message is not None and message["type"] == "frame":
+            self.frames.append(message)
+        return message
 
     async def keys(self, held: list[str], frame: int = 0, id: int = 0) -> None:  # noqa: A002
         await self.send({"type": "input", "frame": frame, "held": held, "presses": [], "id": id})
@@ -186,7 +190,8 @@ def test_a_reconnect_gets_a_full_repaint_and_the_lone_players_game_waits_meanwhi
             await browser.send({"type": "presence", "hidden": True})
             paused = await browser.expect("paused")
             await asyncio.sleep(0.5)
-        frame_when_gone = await sync_to_async(lambda: Game.objects.get().frame)()
+            await browser.idle(0.2)
+        frame_when_gone = browser.frames[-1]["frame"]  # the last frame this browser was sent
         await asyncio.sleep(1.5)  # gone: the game stands still
         async with PlayClient("server-long", cookie) as again:
             welcome = await again.hello()
@@ -198,7 +203,7 @@ def test_a_reconnect_gets_a_full_repaint_and_the_lone_players_game_waits_meanwhi
     paused, frame_when_gone, welcome, resumed, finished = run(scenario)
     assert paused["paused"] and paused["waiting"] == ["player_0"] and not resumed["paused"]
     assert welcome["render"]["reset"] and len(welcome["render"]["objects"]) >= 2  # the whole screen, not a delta
-    assert 0 < welcome["frame"] <= frame_when_gone + 12  # no frames were stepped while nobody was there
+    assert welcome["frame"] == frame_when_gone > 0  # no frame was stepped while nobody was there
     steps = Step.objects.filter(episode__participant__external_id="sam")
     assert steps.count() == 90 and steps.filter(focused=False).count() <= 12
     assert GameEvent.objects.filter(kind="disconnected").exists() and GameEvent.objects.filter(kind="rejoin").exists()
@@ -315,7 +320,7 @@ def test_a_lost_host_is_replaced_and_the_episode_starts_again_keeping_the_rows_s
         async with PlayClient("server-solo", cookie) as browser:
             await browser.hello()
             await browser.expect("started")
-            for _ in range(25):
+            for _ in range(40):
                 await browser.expect("frame")
             host = next(iter(HOSTS.values()))
             host.stop()  # as if its web process died: no release, no more heartbeats
@@ -328,6 +333,6 @@ def test_a_lost_host_is_replaced_and_the_episode_starts_again_keeping_the_rows_s
     restarted, finished = run(scenario)
     assert restarted["episode"] == 0 and finished["type"] == "finished"
     episodes = list(Episode.objects.order_by("index").values_list("status", "n_steps"))
-    assert episodes[0][0] == INTERRUPTED and episodes[0][1] >= 20  # what was stored before the loss stays
+    assert episodes[0] == (INTERRUPTED, 30)  # what was stored before the loss (one batch) stays
     assert episodes[1:] == [(COMPLETE, 45), (COMPLETE, 45)]
     assert GameEvent.objects.filter(kind="host_lost").count() == 1 and Game.objects.get().status == FINISHED
