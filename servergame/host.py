@@ -32,7 +32,9 @@ async def host_ensure(game_id: int) -> None:
     if game_id in HOSTS:
         return
     layer = get_channel_layer()
-    channel = await layer.new_channel("sgame-host.")
+    # The default prefix: channels_redis reads every process-local channel through one shared Redis list per
+    # process, named after the prefix; a channel with its own prefix would starve the consumers' channels.
+    channel = await layer.new_channel()
     if not await db(services.server_game_claim)(game_id=game_id, host=channel):
         return
     host = GameHost(game_id, channel, layer)
