@@ -14,6 +14,7 @@ from experiments.web import token_from_cookies
 from matchmaking.consumers import db
 from netcode import protocol, relay, services
 from netcode.inputlog import InputRefused
+from netcode.selectors import input_log_message
 from netcode.services import GameRefused
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
             return
         kind = content.get("type") if isinstance(content, dict) else None
         handlers = {protocol.HELLO: self.on_hello, protocol.INPUT: self.on_input, protocol.DONE: self.on_done,
-                    protocol.PRESENCE: self.on_presence, protocol.PING: self.on_ping}  # fmt: skip
+                    protocol.PRESENCE: self.on_presence, protocol.PING: self.on_ping,
+                    protocol.SYNC: self.on_sync}  # fmt: skip
         handler = handlers.get(kind)
         if handler is None:
             await self.error(f"unknown message type {kind!r}")
@@ -114,6 +116,13 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
             checksum=content.get("checksum"),
         )  # fmt: skip
         await self.broadcast(messages)
+
+    async def on_sync(self, content: dict) -> None:
+        message = await db(input_log_message)(
+            seat_id=self.seat.seat_id, episode=content.get("episode"), after=content.get("after")
+        )
+        if message is not None:
+            await self.send_json(message)
 
     async def on_presence(self, content: dict) -> None:
         message = await db(services.game_presence)(seat_id=self.seat.seat_id, hidden=bool(content.get("hidden")))

@@ -6,10 +6,12 @@ INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksu
 DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the episode's last frame
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
+SYNC = "sync"  # {"episode", "after"}: stalled on a partner for a while, send me every input after this frame
 
 # server -> client
 WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far
 INPUTS = "inputs"  # {"player", "frame", "inputs", "ack"}: new inputs of one player, as the log took them
+INPUT_LOG = "input_log"  # {"episode", "inputs": [[player, frame, action]...]}: the log after a frame (answers SYNC)
 ACK = "ack"  # {"ack"}: the relay has all of this browser's inputs up to this frame
 PONG = "pong"
 PLAYER = "player"  # {"player", "state": "here"|"hidden"|"away"}: shown as lagging to the others

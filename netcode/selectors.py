@@ -30,6 +30,22 @@ def welcome_message(*, seat: GameSeat) -> dict:
     }
 
 
+SYNC_FRAMES = 300  # frames of inputs one SYNC answer holds (the next stall asks for the rest)
+
+
+def input_log_message(*, seat_id: int, episode, after) -> dict | None:
+    """Every input of the running episode after frame `after` (up to SYNC_FRAMES frames): a browser stalled on a
+    partner asks for it, so a forwarded message that never arrived (a dropped or full channel) costs a second,
+    not the game. None for another episode or a malformed request."""
+    seat = GameSeat.objects.select_related("game").get(pk=seat_id)
+    game = seat.game
+    if episode != game.episode or not isinstance(after, int) or isinstance(after, bool):
+        return None
+    inputs = GameInput.objects.filter(game=game, episode=game.episode, frame__gt=after, frame__lte=after + SYNC_FRAMES)
+    log = [[i.agent, i.frame, i.action] for i in inputs.order_by("frame", "agent")]
+    return {"type": protocol.INPUT_LOG, "episode": game.episode, "inputs": log}
+
+
 def _chunks(episode) -> int:
     first = episode.first()
     return first.chunks.count() if first else 0

@@ -57,7 +57,7 @@ class ServerGameConsumer(AsyncJsonWebsocketConsumer):
             return
         kind = content.get("type") if isinstance(content, dict) else None
         handlers = {protocol.HELLO: self.on_hello, protocol.INPUT: self.on_input, protocol.PRESENCE: self.on_presence,
-                    protocol.PING: self.on_ping}  # fmt: skip
+                    protocol.PING: self.on_ping, protocol.REPAINT: self.on_repaint}  # fmt: skip
         handler = handlers.get(kind)
         if handler is None:
             await self.error(f"unknown message type {kind!r}")
@@ -118,6 +118,9 @@ class ServerGameConsumer(AsyncJsonWebsocketConsumer):
     async def on_input(self, content: dict) -> None:
         # The host's game process validates the keys and frame; the seat is this socket's, never the message's.
         await self.to_host(protocol.HOST_INPUT, input={name: content[name] for name in INPUT_FIELDS if name in content})
+
+    async def on_repaint(self, content: dict) -> None:
+        await self.to_host(protocol.HOST_JOIN, reply=self.channel_name)
 
     async def on_presence(self, content: dict) -> None:
         message = await db(seats.game_presence)(seat_id=self.seat["seat_id"], hidden=bool(content.get("hidden")))

@@ -119,7 +119,7 @@ class GameHost:
         await self.writes.put(("start", self.episode))
         await self.broadcast({"type": protocol.STARTED, "episode": self.episode, "seed": message["seed"],
                               "countdown_s": self.plan["netcode"]["countdown_s"], "render": self.screen.full(),
-                              "hud": self.hud})  # fmt: skip
+                              "hud": self.hud, "assets": self.assets})  # fmt: skip
 
     async def on_frame(self, message: dict) -> None:
         row = message["row"]

@@ -5,6 +5,7 @@ HELLO = "hello"  # {"scene_key"}: join (or rejoin) this participant's server-sid
 INPUT = "input"  # {"frame", "held", "presses", "id"}: the keys as of the last frame this browser drew
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once
+REPAINT = "repaint"  # frames were missed (a full channel drops them): send a full repaint (a WELCOME)
 
 # server -> client
 WELCOME = "welcome"  # {"seat", "players", "episode", "frame", "render" (a full repaint), "hud", "assets"}

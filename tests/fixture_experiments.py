@@ -10,7 +10,7 @@ from experiments.scenes import ConsentScene, EndScene, InstructionsScene, Static
 from experiments.stager import Branch, RandomizeOrder, Repeat
 from matchmaking.matchers import GroupReunion
 from matchmaking.rooms import ContinueTo, PlayWithAI, WaitingRoom
-from netcode.config import EndForAll, Netcode, ReplaceWithAI
+from netcode.config import EndForAll, Netcode, ReplaceWithAI, WaitForReturn
 
 
 def by_group(answers) -> str:
@@ -298,5 +298,15 @@ server_pair_ai = Experiment(
         EndScene(scene_id="end"),
     ],
 )  # fmt: skip
+server_pair_wait = Experiment(
+    slug="server-pair-wait",
+    title="Gather for two on the server; the game waits for a partner who is away",
+    stager=[
+        server_gather(players=2, steps=90, episodes=1, waiting_room=quick_room(timeout_s=60),
+                      netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=WaitForReturn())),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
 PATHS += [f"tests.fixture_experiments:{name}" for name in
-          ("server_solo", "server_slow", "server_long", "server_crash", "server_pair", "server_pair_ai")]  # fmt: skip
+          ("server_solo", "server_slow", "server_long", "server_crash", "server_pair", "server_pair_ai",
+           "server_pair_wait")]  # fmt: skip

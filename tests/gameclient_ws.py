@@ -33,6 +33,20 @@ class GameClient(RoomClient):
             if message["type"] not in ("player", "pong", "inputs", "ack"):
                 raise AssertionError(f"expected {kind!r}, got {message}")
 
+    async def expect_all(self, *kinds: str, timeout: float = 15.0) -> dict[str, dict]:
+        """The first message of each of these types, in whatever order they come (e.g. a partner's inputs and
+        this seat's own ack race each other)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        got: dict[str, dict] = {}
+        while len(got) < len(kinds):
+            message = await self.next_message(deadline)
+            assert message is not None, f"no {sorted(set(kinds) - set(got))} within {timeout} s"
+            if message["type"] in kinds:
+                got.setdefault(message["type"], message)
+            elif message["type"] not in ("player", "pong", "inputs", "ack"):
+                raise AssertionError(f"expected {kinds}, got {message}")
+        return got
+
     async def inputs(self, episode: int, frame: int, inputs: list, checksums: list | None = None) -> None:
         await self.send({"type": "input", "episode": episode, "frame": frame, "inputs": inputs,
                          "checksums": checksums or [], "rtt_ms": 10})  # fmt: skip

@@ -153,8 +153,7 @@ def play_episode(a, b, frames: int, checksums=("aa", "aa")):
         await a.inputs(0, 0, [[f, 1] for f in range(2, frames)])
         await b.inputs(0, 0, [[f, 2] for f in range(2, frames)])
         await a.expect("ack")
-        await b.expect("inputs")
-        await b.expect("ack")
+        await b.expect_all("inputs", "ack")  # the partner's inputs and this seat's own ack, in either order
         await a.send({"type": "done", "episode": 0, "frames": frames, "checksum": checksums[0]})
         await b.send({"type": "done", "episode": 0, "frames": frames, "checksum": checksums[1]})
 
@@ -357,3 +356,26 @@ def test_the_admin_shows_games_with_seats_events_and_inputs(researcher_client):
     inputs = researcher_client.get("/admin/netcode/gameinput/").content.decode()
     assert "chaser" in inputs
     assert researcher_client.post(f"/admin/netcode/game/{game.pk}/delete/").status_code == 403
+
+
+def test_a_stalled_browser_gets_the_inputs_it_lacks_from_the_log():
+    """A forwarded message that never arrived (a full or dropped channel) must not stall the game for good: the
+    browser asks for the log after its confirmed frame."""
+    chaser, runner = pair("ann", "ben")
+
+    async def scenario():
+        async with GameClient("net-relay", chaser) as a, GameClient("net-relay", runner) as b:
+            await a.hello()
+            await b.hello()
+            await a.inputs(0, 0, [[2, 1], [3, 4]])
+            await a.expect("ack")
+            await b.send({"type": "sync", "episode": 0, "after": 2})
+            log = await b.expect("input_log")
+            for bad in ({"episode": 7, "after": 1}, {"episode": 0, "after": "x"}, {"episode": 0}):
+                await b.send({"type": "sync", **bad})
+            quiet = await b.idle(0.3)
+            return log, quiet
+
+    log, quiet = run(scenario)
+    assert log == {"type": "input_log", "episode": 0, "inputs": [["chaser", 3, 4]]}
+    assert not [m for m in quiet if m["type"] == "input_log"]

@@ -141,16 +141,21 @@ def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(c
             await room.close()
         scene = registry.get_experiment("net-relay").scene("pair")
         urls = zip((first.url, second.url), cookies.values(), strict=True)
-        players = [
+        players.extend(
             WsGamePlayer(url, "net-relay", cookie, "pair", scene.loop_config(), seed=i)
             for i, (url, cookie) in enumerate(urls)
-        ]
+        )
         return await asyncio.gather(*(player.play(timeout=60) for player in players))
 
+    players = []
     try:
-        players = async_to_sync(scenario)()
+        async_to_sync(scenario)()
     except Exception:
         print(logs(tmp_path))
+        for player in players:  # what each headless browser last heard and where its session stood
+            net = player.net
+            session = net and net.session
+            print(player.messages[-30:], player.episode, session and (session.frame, session.confirmed))
         raise
     game = Game.objects.get()
     assert game.status == "finished"

@@ -127,3 +127,17 @@ def test_server_scenes_need_no_rollback_but_refuse_onnx_agents_and_unknown_modes
         scene(agents={"chaser": "human", "runner": OnnxPolicy(model="x.onnx")}).prepare(tmp_path)
     with pytest.raises(DefinitionError, match="runs_on must be 'browser' or 'server'"):
         scene(runs_on="cloud").prepare(tmp_path)
+
+
+def test_a_replaced_seat_plays_the_default_action_or_the_policy_and_takes_no_more_keys():
+    runner = ServerRunner(gather(players=3), ["player_0", "player_1", "player_2"])
+    runner.start(0, 3)
+    for seat in runner.seats:
+        runner.take_input(seat, {"frame": 0, "held": ["ArrowUp"]})
+    runner.replace("player_1", {"kind": "idle"})  # ContinueWithout
+    runner.replace("player_2", {"kind": "random"})  # ReplaceWithAI("random")
+    assert not runner.take_input("player_1", {"frame": 0, "held": ["ArrowDown"]})
+    assert "played by a replacement" in runner.ignored[-1]
+    actions = [runner.step()["row"]["actions"] for _ in range(30)]
+    assert {a["player_0"] for a in actions} == {1} and {a["player_1"] for a in actions} == {0}
+    assert len({a["player_2"] for a in actions}) > 1  # the random policy, seeded from the episode seed

@@ -336,3 +336,51 @@ def test_a_lost_host_is_replaced_and_the_episode_starts_again_keeping_the_rows_s
     assert episodes[0] == (INTERRUPTED, 30)  # what was stored before the loss (one batch) stays
     assert episodes[1:] == [(COMPLETE, 45), (COMPLETE, 45)]
     assert GameEvent.objects.filter(kind="host_lost").count() == 1 and Game.objects.get().status == FINISHED
+
+
+def test_with_wait_for_return_the_group_game_pauses_until_the_partner_is_back():
+    first, second = group("server-pair-wait")
+
+    async def scenario():
+        async with PlayClient("server-pair-wait", first) as a:
+            async with PlayClient("server-pair-wait", second) as b:
+                await a.hello()
+                await b.hello()
+                await a.expect("started")
+                for _ in range(10):
+                    await a.expect("frame")
+            paused = await a.expect("paused")
+            await a.idle(0.3)  # frames already on their way
+            before = len(a.frames)
+            await a.idle(3.0)  # longer than dropout_s: nobody is dropped, nothing is stepped
+            stepped_while_away = len(a.frames) - before
+            async with PlayClient("server-pair-wait", second) as b:
+                await b.hello()
+                resumed = await a.expect("paused")
+                finished = await a.expect("finished")
+                await hosts_done()
+        return paused, stepped_while_away, resumed, finished, a.frames
+
+    paused, stepped_while_away, resumed, finished, frames = run(scenario)
+    assert stepped_while_away == 0
+    assert paused == {"type": "paused", "paused": True, "waiting": ["player_1"]} and not resumed["paused"]
+    assert [f["frame"] for f in frames] == list(range(90))  # every frame once: none while the partner was away
+    assert status_by_seat() == {"player_0": "active", "player_1": "active"}
+    assert [e.n_steps for e in Episode.objects.all()] == [90, 90] and not GameEvent.objects.filter(kind="dropout")
+
+
+def test_a_browser_that_missed_frames_asks_for_and_gets_the_whole_screen():
+    cookie = solo("server-long")
+
+    async def scenario():
+        async with PlayClient("server-long", cookie) as browser:
+            await browser.hello()
+            await browser.expect("started")
+            await browser.expect("frame")
+            await browser.send({"type": "repaint"})
+            repaint = await browser.expect("welcome")
+            await stop_hosts()
+            return repaint
+
+    repaint = run(scenario)
+    assert repaint["render"]["reset"] and len(repaint["render"]["objects"]) >= 2 and repaint["frame"] >= 0

@@ -30,6 +30,8 @@ class WsGamePlayer:
         self.messages: list[str] = []
         self.finished = asyncio.Event()
         self.started = asyncio.Event()
+        self.stalled_since: float | None = None
+        self.synced_at = 0.0
 
     async def play(self, timeout: float = 120.0) -> WsGamePlayer:
         async with websockets.connect(self.url, additional_headers=self.headers, open_timeout=10) as socket:
@@ -64,6 +66,8 @@ class WsGamePlayer:
             elif kind == "inputs" and message["episode"] == self.episode:
                 self.news["inputs"] += [[message["player"], f, a] for f, a in message["inputs"]]
                 self.news["remote_frames"][message["player"]] = message["frame"]
+            elif kind == "input_log" and message["episode"] == self.episode:
+                self.news["inputs"] += message["inputs"]
             elif kind == "ack" and message.get("episode") == self.episode:
                 self.news["ack"] = max(self.news["ack"], message["ack"])
             elif kind == "replaced":
@@ -79,6 +83,17 @@ class WsGamePlayer:
         self.done = None
         self.started.set()
 
+    async def _ask_for_missing(self, out: dict) -> None:
+        """As the browser does: stalled on a partner for a second, ask the relay for the inputs it lacks."""
+        now = time.monotonic()
+        if not out["stalled"]:
+            self.stalled_since = None
+            return
+        self.stalled_since = self.stalled_since or now
+        if now - self.stalled_since >= 1 and now - self.synced_at >= 1:
+            self.synced_at = now
+            await self.socket.send(json.dumps({"type": "sync", "episode": self.episode, "after": out["confirmed"]}))
+
     async def _run_clock(self) -> None:
         await self.started.wait()
         period = 1 / self.config.get("fps", 30)
@@ -91,6 +106,7 @@ class WsGamePlayer:
                 news, self.news = self.news, {**self.news, "inputs": [], "replaced": [], "resend": False}
                 out = self.net.tick({**news, "held": held})
                 self.rows[self.episode] += out["rows"]
+                await self._ask_for_missing(out)
                 if out["send"] or out["checksums"]:
                     message = {"type": "input", "episode": self.episode, "frame": out["frame"],
                                "inputs": out["send"], "checksums": out["checksums"]}  # fmt: skip

@@ -3,6 +3,7 @@
 // and reconnects with backoff (the relay resends the episode's inputs in its welcome).
 
 const PING_EVERY_MS = 1000;
+const SYNC_AFTER_MS = 1000; // stalled this long on a partner: ask the relay for the inputs this browser lacks
 
 export class NetClient {
   constructor({ url, sceneKey, onMessage }) {
@@ -56,6 +57,20 @@ export class NetClient {
     return true;
   }
 
+  /** Stalled on a partner for a while: ask the relay for the log after `confirmed` (a forwarded message may have
+   * been lost; asked at most once a second). */
+  askForMissing(confirmed, stalled) {
+    const now = performance.now();
+    if (!stalled) {
+      this.stalledSince = null;
+      return;
+    }
+    this.stalledSince ??= now;
+    if (now - this.stalledSince < SYNC_AFTER_MS || now - (this.syncedAt || 0) < SYNC_AFTER_MS) return;
+    this.syncedAt = now;
+    this.send({ type: "sync", episode: this.episode, after: confirmed });
+  }
+
   /** What arrived since the last tick, in the form the Python session takes. */
   drain() {
     const news = { ...this.news, rtt_ms: this.rttMs };
@@ -81,6 +96,10 @@ export class NetClient {
     }
     if (message.type === "ack") {
       news.ack = Math.max(news.ack, message.ack);
+      return;
+    }
+    if (message.type === "input_log") {
+      if (message.episode === this.episode) news.inputs.push(...message.inputs); // known ones are ignored
       return;
     }
     if (message.type === "pong") {

@@ -104,6 +104,7 @@ function tick(now, late, ctx) {
   if (out.send.length || out.checksums.length) {
     client.send({ type: "input", episode: state.episode, frame: out.frame, inputs: out.send, checksums: out.checksums, rtt_ms: client.rttMs });
   }
+  client.askForMissing(out.confirmed, out.stalled);
   for (const row of out.rows) Object.assign(row, { t: now, late_ms: late, focused: ctx.input.focused });
   ctx.post("net-frame", {
     render: out.render, hud: out.hud, rows: out.rows, over: out.over, stalled: out.stalled, waiting: out.waiting,

@@ -15,13 +15,15 @@ function socketUrl(path) {
 
 /** Resolves with {finished: true}, {next, reason} (the game ended early) or {superseded: true}. */
 export function playServerGame({ config, countdown }) {
-  const state = { frames: 0, episodes: [], latencyMs: [], rttMs: [], reconnects: 0, paused: [], seat: null };
+  const state = { frames: 0, episodes: [], latencyMs: [], rttMs: [], reconnects: 0, paused: [], seat: null, repaints: 0 };
   window.mugGame.server = state; // what the tests and the benchmark read
   const banner = $("net-status");
   const pending = new Map(); // input id -> when it was sent (input-to-render latency)
   let socket = null;
   let renderer = null;
   let lastFrame = 0;
+  let shownEpisode = null;
+  let repaintAskedAt = 0;
   let inputId = 0;
   let over = false;
   let work = Promise.resolve(); // messages are handled in order (the renderer is created asynchronously)
@@ -83,9 +85,11 @@ export function playServerGame({ config, countdown }) {
     const handle = async (m) => {
       if (m.type === "welcome") {
         state.seat = m.seat;
+        [shownEpisode, lastFrame] = [m.episode, m.frame]; // the whole screen as of this frame
         await draw(m);
         if (m.paused) showBanner("The game is paused until everyone is back…");
       } else if (m.type === "started") {
+        [shownEpisode, lastFrame] = [m.episode, -1];
         await draw(m);
         state.episodes.push({ episode: m.episode, seed: m.seed });
         if (m.countdown_s) countdown(m.countdown_s); // the server waits as long before the first frame
@@ -93,6 +97,14 @@ export function playServerGame({ config, countdown }) {
         if (!state.frames) window.mugGame.timing.firstFrame = performance.now();
         state.frames += 1;
         window.mugGame.frames = state.frames;
+        const missed = m.episode === shownEpisode && m.frame > lastFrame + 1;
+        if (missed && performance.now() - repaintAskedAt > 1000) {
+          // Deltas were lost on the way (an overloaded server drops frames): ask for the whole screen again.
+          repaintAskedAt = performance.now();
+          state.repaints += 1;
+          send({ type: "repaint" });
+        }
+        shownEpisode = m.episode;
         lastFrame = m.frame;
         await draw(m);
         measure(m.seen);
