@@ -10,8 +10,18 @@ from pathlib import Path
 
 from experiments.errors import DefinitionError
 from experiments.outcomes import DEFAULT_OUTCOMES, OUTCOMES, Outcome
+from experiments.quotas import Quota
 from experiments.scenes import EndScene, Scene
-from experiments.stager import Branch, Node, RandomizeOrder, Repeat, iter_nodes, validate_tree
+from experiments.stager import (
+    Branch,
+    Conditions,
+    Node,
+    RandomizeOrder,
+    Repeat,
+    conditions_of,
+    iter_nodes,
+    validate_tree,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -26,6 +36,7 @@ class Experiment:
     description: str = ""
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     time_limit_minutes: int | None = None
+    quota: Quota | None = None
     base_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -46,6 +57,8 @@ class Experiment:
         if self.time_limit_minutes is not None and self.time_limit_minutes < 1:
             raise DefinitionError(f"experiment {self.slug!r}: time_limit_minutes must be at least 1")
         validate_tree(self.stager)
+        if self.quota is not None:
+            self.quota.check(self.slug)
         self.base_dir = self.base_dir or base_dir
         for node in iter_nodes(self.stager):
             if isinstance(node, Scene):
@@ -68,6 +81,14 @@ class Experiment:
     def branch(self, branch_id: str) -> Branch:
         return self._branches[branch_id]
 
+    def conditions(self) -> list[Conditions]:
+        return conditions_of(self.stager)
+
+    def hold_minutes(self) -> int:
+        """How long a participant in progress holds a quota slot."""
+        held = self.quota.hold_minutes if self.quota is not None else None
+        return held or self.time_limit_minutes or 60
+
     def outcome(self, name: str) -> Outcome:
         """The researcher's configuration for an ending, or the default."""
         return self.outcomes.get(name) or DEFAULT_OUTCOMES[name]
@@ -78,6 +99,8 @@ class Experiment:
 
     def definition_hash(self) -> str:
         outline = {"title": self.title, "stager": self.describe(), "limit": self.time_limit_minutes}
+        if self.quota is not None:
+            outline["quota"] = [self.quota.completed, self.quota.per_condition, self.quota.hold_minutes]
         return hashlib.sha256(json.dumps(outline, sort_keys=True).encode()).hexdigest()
 
 
@@ -88,5 +111,8 @@ def _describe(node: Node) -> dict:
         return {"randomize": [_describe(child) for child in node.children], "keep_n": node.keep_n}
     if isinstance(node, Repeat):
         return {"repeat": [_describe(child) for child in node.children], "times": node.times}
+    if isinstance(node, Conditions):
+        arms = {arm: [_describe(child) for child in children] for arm, children in node.arms.items()}
+        return {"conditions": node.condition_id, "arms": arms}
     branches = {name: [_describe(child) for child in children] for name, children in node.branches.items()}
     return {"branch": node.branch_id, "branches": branches, "default": node.default}

@@ -16,6 +16,7 @@ PARTICIPANT_COLUMNS = [
     "experiment", "participant", "source", "external_id", "study_id", "session_id", "assignment_id", "hit_id",
     "status", "completion_code", "current_scene", "position", "plan", "created_at", "last_seen_at", "finished_at",
 ]  # fmt: skip
+CONDITION_PREFIX = "condition:"
 RESPONSE_COLUMNS = ["experiment", "participant", "external_id", "scene_key", "question_id", "value", "answered_at"]
 VISIT_COLUMNS = [
     "experiment", "participant", "external_id", "position", "scene_key", "scene_kind", "entered_at",
@@ -26,10 +27,15 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def participant_rows(participants: Iterable[Participant]) -> tuple[list[str], list[dict[str, Any]]]:
-    """One row per participant, with a column `<scene key>.<question id>` per answer."""
+    """One row per participant, with a column `condition:<id>` per assigned condition and `<scene key>.<question
+    id>` per answer."""
     participants = list(participants)
     answers: dict[int, dict[str, Any]] = {p.pk: {} for p in participants}
     answer_columns: dict[str, None] = {}
+    for participant in participants:
+        for condition, arm in sorted((participant.conditions or {}).items()):
+            answer_columns[f"{CONDITION_PREFIX}{condition}"] = None
+            answers[participant.pk][f"{CONDITION_PREFIX}{condition}"] = arm
     for response in SurveyResponse.objects.filter(participant__in=participants).order_by("answered_at", "id"):
         column = f"{response.scene_key}.{response.question_id}"
         answer_columns[column] = None

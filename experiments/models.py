@@ -56,6 +56,7 @@ class Participant(models.Model):
     turk_submit_to = models.URLField(blank=True)
     status = models.CharField(max_length=24, choices=STATUS_CHOICES, default=ACTIVE, db_index=True)
     plan = models.JSONField(default=list, help_text="Scene keys in this participant's order, drawn once.")
+    conditions = models.JSONField(default=dict, blank=True, help_text="The arm of each Conditions node, assigned once.")
     position = models.PositiveIntegerField(default=0)
     seed = models.BigIntegerField(default=_new_seed, help_text="Drawn once; seeds this participant's episodes.")
     runtime_errors = models.JSONField(default=list, blank=True, help_text="Load or game errors the browser reported.")

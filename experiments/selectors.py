@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from experiments.models import OUTCOME_CHOICES, STATUS_CHOICES, Experiment, Participant, SurveyResponse
+from experiments.models import ACTIVE, OUTCOME_CHOICES, STATUS_CHOICES, Experiment, Participant, SurveyResponse
+from experiments.outcomes import COMPLETED
+from experiments.quotas import Slots
 
 
 def participant_by_token(*, experiment: Experiment, token: str | None) -> Participant | None:
@@ -41,3 +45,18 @@ def status_labels() -> dict[str, str]:
 
 def outcome_labels() -> dict[str, str]:
     return dict(OUTCOME_CHOICES)
+
+
+def quota_slots(*, experiment: Experiment, hold_minutes: int) -> Slots:
+    """Slots taken: valid completions, and participants in progress who entered within `hold_minutes`."""
+    since = timezone.now() - timedelta(minutes=hold_minutes)
+    holding = Participant.objects.filter(experiment=experiment).filter(
+        Q(status=COMPLETED) | Q(status=ACTIVE, created_at__gte=since)
+    )
+    by_arm: dict[tuple[str, str], int] = defaultdict(int)
+    total = 0
+    for conditions in holding.values_list("conditions", flat=True):
+        total += 1
+        for condition, arm in (conditions or {}).items():
+            by_arm[condition, arm] += 1
+    return Slots(total=total, by_arm=dict(by_arm))

@@ -19,6 +19,7 @@ from experiments.gym_scene import GymScene
 from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
 from experiments.outcomes import COMPLETED, TIMED_OUT
 from experiments.platforms import EntryParams
+from experiments.quotas import choose_arms
 from experiments.scenes import EndScene, Scene, SubmissionError
 from experiments.stager import base_id, expand, is_branch_key, resolve_branch
 
@@ -26,6 +27,7 @@ from experiments.stager import base_id, expand, is_branch_key, resolve_branch
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12
 PAUSED_MESSAGE = "This study is not accepting participants at the moment. Please try again later."
+FULL_MESSAGE = "This study has all the participants it needs. Thank you for your interest."
 ALREADY_DONE_MESSAGE = "This id has already taken part in this study, so it cannot start again. Thank you!"
 IN_USE_MESSAGE = (
     "A session for this id is already in progress in another browser. Please continue in the browser where "
@@ -88,6 +90,8 @@ def participant_enter(
         return EntryResult(refusal=PAUSED_MESSAGE)
     try:
         return EntryResult(participant=_participant_create(experiment, definition, params, user_agent), new_token=True)
+    except StudyFull:
+        return EntryResult(refusal=FULL_MESSAGE)
     except IntegrityError:
         # Another request created this external id a moment ago (double click, two tabs).
         return EntryResult(refusal=IN_USE_MESSAGE)
@@ -107,8 +111,13 @@ def _enter_existing(existing: Participant) -> EntryResult:
     return EntryResult(participant=existing, new_token=True)
 
 
+class StudyFull(Exception):
+    """The quota is reached (slots of participants in progress included)."""
+
+
 @transaction.atomic
 def _participant_create(experiment: Experiment, definition: Definition, params: EntryParams, user_agent: str):
+    arms = _assign_conditions(experiment, definition)
     participant = Participant.objects.create(
         experiment=experiment,
         token=secrets.token_urlsafe(32),
@@ -119,11 +128,25 @@ def _participant_create(experiment: Experiment, definition: Definition, params: 
         assignment_id=params.assignment_id,
         hit_id=params.hit_id,
         turk_submit_to=params.turk_submit_to,
-        plan=expand(definition.stager, _system_random),
+        plan=expand(definition.stager, _system_random, arms=arms),
+        conditions=arms,
         user_agent=user_agent[:300],
     )
     _resolve_branches(participant, definition)
     return participant
+
+
+def _assign_conditions(experiment: Experiment, definition: Definition) -> dict[str, str]:
+    """Balanced arms within the quota, decided while holding the experiment's row (one entry at a time, so
+    concurrent arrivals never overfill an arm); StudyFull when there is no slot."""
+    if definition.quota is None and not definition.conditions():
+        return {}
+    Experiment.objects.select_for_update().filter(pk=experiment.pk).first()
+    slots = selectors.quota_slots(experiment=experiment, hold_minutes=definition.hold_minutes())
+    arms = choose_arms(definition.conditions(), slots, definition.quota, _system_random)
+    if arms is None:
+        raise StudyFull
+    return arms
 
 
 def participant_allow_rebind(*, participants) -> int:

@@ -54,7 +54,17 @@ class Branch:
     default: str
 
 
-Node = Union[Scene, RandomizeOrder, Repeat, Branch]
+@dataclass
+class Conditions:
+    """Between-subjects conditions: each participant is assigned one arm, balanced across arms (the arm with the
+    fewest completed and in-progress participants; ties drawn at random), within the experiment's Quota. The
+    assignment is stored on the participant (`conditions[condition_id]`) and exported with their data."""
+
+    condition_id: str
+    arms: dict[str, list[Node]]
+
+
+Node = Union[Scene, RandomizeOrder, Repeat, Branch, Conditions]
 
 
 def iter_nodes(nodes: list[Node]) -> Iterator[Node]:
@@ -66,6 +76,13 @@ def iter_nodes(nodes: list[Node]) -> Iterator[Node]:
         elif isinstance(node, Branch):
             for children in node.branches.values():
                 yield from iter_nodes(children)
+        elif isinstance(node, Conditions):
+            for children in node.arms.values():
+                yield from iter_nodes(children)
+
+
+def conditions_of(nodes: list[Node]) -> list[Conditions]:
+    return [node for node in iter_nodes(nodes) if isinstance(node, Conditions)]
 
 
 def validate_tree(nodes: list[Node]) -> None:
@@ -83,8 +100,23 @@ def validate_tree(nodes: list[Node]) -> None:
         elif isinstance(node, Repeat):
             if not node.children or node.times < 1:
                 raise DefinitionError("Repeat needs children and times >= 1")
+        elif isinstance(node, Conditions):
+            _claim(seen, node.condition_id, "condition")
+            if not node.arms or not all(isinstance(arm, str) and arm for arm in node.arms):
+                raise DefinitionError(f"conditions {node.condition_id!r} need at least one named arm")
         else:
-            raise DefinitionError(f"{node!r} is not a scene, RandomizeOrder, Repeat or Branch")
+            raise DefinitionError(f"{node!r} is not a scene, RandomizeOrder, Repeat, Branch or Conditions")
+    for node in iter_nodes(nodes):
+        if isinstance(node, (RandomizeOrder, Repeat, Branch)) and any(
+            isinstance(inner, Conditions) for inner in iter_nodes(_children(node))
+        ):
+            raise DefinitionError("Conditions must not be inside RandomizeOrder, Repeat or Branch (assign them once)")
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, Branch):
+        return [child for children in node.branches.values() for child in children]
+    return list(getattr(node, "children", []))
 
 
 def _claim(seen: set[str], node_id: str, what: str) -> None:
@@ -100,8 +132,9 @@ def _validate_branch(node: Branch) -> None:
         raise DefinitionError(f"branch {node.branch_id!r} needs branches, a callable select and a default among them")
 
 
-def expand(nodes: list[Node], rng: random.Random, suffix: str = "") -> list[str]:
-    """Flatten nodes into plan keys, drawing every random order now."""
+def expand(nodes: list[Node], rng: random.Random, suffix: str = "", arms: Mapping[str, str] | None = None) -> list[str]:
+    """Flatten nodes into plan keys, drawing every random order now; `arms` is the participant's assigned arm of
+    each Conditions node."""
     keys: list[str] = []
     for node in nodes:
         if isinstance(node, Scene):
@@ -109,10 +142,12 @@ def expand(nodes: list[Node], rng: random.Random, suffix: str = "") -> list[str]
         elif isinstance(node, RandomizeOrder):
             children = list(node.children)
             rng.shuffle(children)
-            keys += expand(children[: node.keep_n], rng, suffix)
+            keys += expand(children[: node.keep_n], rng, suffix, arms)
         elif isinstance(node, Repeat):
             for index in range(1, node.times + 1):
-                keys += expand(node.children, rng, f"{suffix}{REPEAT_SEPARATOR}{index}")
+                keys += expand(node.children, rng, f"{suffix}{REPEAT_SEPARATOR}{index}", arms)
+        elif isinstance(node, Conditions):
+            keys += expand(node.arms[(arms or {})[node.condition_id]], rng, suffix, arms)
         elif isinstance(node, Branch):
             keys.append(BRANCH_PREFIX + node.branch_id + suffix)
     return keys

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from experiments.exports import participant_rows
+from experiments.exports import CONDITION_PREFIX, participant_rows
 from experiments.gameplay_models import Step
 from experiments.models import Participant
 
@@ -40,7 +40,7 @@ def step_rows(participants) -> tuple[list[str], Iterator[dict[str, Any]]]:
 
 def _answers_by_participant(participants: list[Participant]) -> tuple[list[str], dict[int, dict[str, Any]]]:
     columns, rows = participant_rows(participants)
-    answer_columns = [column for column in columns if "." in column]
+    answer_columns = [column for column in columns if "." in column or column.startswith(CONDITION_PREFIX)]
     return answer_columns, {row["participant"]: {c: row.get(c) for c in answer_columns} for row in rows}
 
 

@@ -6,8 +6,9 @@ from experiments.definition import Experiment
 from experiments.gym_scene import GymScene
 from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
 from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
+from experiments.quotas import Quota
 from experiments.scenes import ConsentScene, EndScene, InstructionsScene, StaticScene, SurveyScene
-from experiments.stager import Branch, RandomizeOrder, Repeat
+from experiments.stager import Branch, Conditions, RandomizeOrder, Repeat
 from matchmaking.matchers import GroupReunion
 from matchmaking.rooms import ContinueTo, PlayWithAI, WaitingRoom
 from netcode.config import EndForAll, Netcode, ReplaceWithAI, WaitForReturn
@@ -310,3 +311,17 @@ server_pair_wait = Experiment(
 PATHS += [f"tests.fixture_experiments:{name}" for name in
           ("server_solo", "server_slow", "server_long", "server_crash", "server_pair", "server_pair_ai",
            "server_pair_wait")]  # fmt: skip
+
+
+quota = Experiment(
+    slug="quota",
+    title="Two conditions, two places each, four in all",
+    time_limit_minutes=30,
+    quota=Quota(completed=4, per_condition=2),
+    stager=[
+        StaticScene(scene_id="intro"),
+        Conditions("difficulty", {"easy": [StaticScene(scene_id="e")], "hard": [StaticScene(scene_id="h")]}),
+        EndScene(scene_id="end"),
+    ],
+)
+PATHS.append("tests.fixture_experiments:quota")
