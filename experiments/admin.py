@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 from django.utils.timezone import now
 
-from experiments import exports, selectors, services, step_exports
+from experiments import exports, registry, selectors, services, step_exports
 from experiments.models import CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
+from experiments.outcomes import COMPLETED, OUTCOME_CHOICES
 
 PROLIFIC_QUERY = "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 
@@ -185,7 +188,7 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
     ]  # fmt: skip
     exclude = ["token", "position"]
     inlines = [SceneVisitInline, SurveyResponseInline]
-    actions = ["export_csv", "export_json", "export_steps_csv", "export_steps_parquet", "allow_rebind"]
+    actions = ["export_csv", "export_json", "export_steps_csv", "export_steps_parquet", "allow_rebind", "end_sessions"]
     date_hierarchy = "created_at"
     show_full_result_count = False
 
@@ -217,10 +220,33 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
         response["Content-Disposition"] = f'attachment; filename="steps-{now().strftime("%Y%m%d-%H%M%S")}.parquet"'
         return response
 
+    @admin.action(description="End the selected sessions with an outcome…")
+    def end_sessions(self, request, queryset):
+        """Asks for the outcome first (an intermediate page), then ends each unfinished session with it."""
+        form = EndSessionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            outcome = form.cleaned_data["outcome"]
+            ended = sum(
+                services.participant_end(participant=participant, outcome=outcome,
+                                         definition=registry.get_experiment(participant.experiment.slug))
+                for participant in queryset.select_related("experiment")
+            )  # fmt: skip
+            self.message_user(
+                request, f"{ended} session(s) ended as {outcome!r}; finished ones were left as they were."
+            )
+            return None
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "participants": queryset, "title": "End sessions"}  # fmt: skip
+        return TemplateResponse(request, "admin/experiments/participant/end_sessions.html", context)
+
     @admin.action(description="Let the next visit with this id continue in a new browser")
     def allow_rebind(self, request, queryset):
         changed = services.participant_allow_rebind(participants=Participant.objects.filter(pk__in=queryset))
         self.message_user(request, f"{changed} participant(s) may now resume in a new browser.")
+
+
+class EndSessionForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[(value, label) for value, label in OUTCOME_CHOICES if value != COMPLETED])
 
 
 @admin.register(SurveyResponse)

@@ -17,7 +17,7 @@ from experiments.errors import ApplicationError
 from experiments.gameplay import gym_scene_complete
 from experiments.gym_scene import GymScene
 from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
-from experiments.outcomes import COMPLETED, TIMED_OUT
+from experiments.outcomes import COMPLETED, OUTCOMES, TIMED_OUT
 from experiments.platforms import EntryParams
 from experiments.quotas import choose_arms
 from experiments.scenes import EndScene, Scene, SubmissionError
@@ -240,6 +240,27 @@ def _resolve_branches(participant: Participant, definition: Definition) -> None:
         changed = True
     if changed:
         Participant.objects.filter(pk=participant.pk).update(plan=participant.plan)
+
+
+def participant_end(*, participant: Participant, definition: Definition, outcome: str) -> bool:
+    """Staff end a participant's session with an outcome (never "completed": that is earned). Their waits end,
+    their seat in a running game drops (the game's dropout policy applies for the others) and their page is sent
+    to the ending. False if the session had already ended."""
+    from matchmaking.services import waiting_end
+    from netcode.notify import announce_released_seats
+    from netcode.services import game_seats_release
+
+    if outcome == COMPLETED or outcome not in OUTCOMES:
+        raise ValueError(f"staff cannot end a session as {outcome!r}")
+    if participant.is_finished:
+        return False
+    participant_finish(participant=participant, definition=definition, outcome=outcome)
+    if participant.status != outcome:  # another ending won the race
+        return False
+    waiting_end(participant=participant)
+    released = game_seats_release(participant=participant, definition=definition)
+    announce_released_seats(released, participant.experiment.slug, outcome)
+    return True
 
 
 def participant_finish(*, participant: Participant, definition: Definition, outcome: str) -> CompletionCode | None:

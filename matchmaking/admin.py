@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from experiments.admin import ReadOnlyAdmin, ReadOnlyInline
+from matchmaking.lobby import room_release_now
 from matchmaking.models import WAITING, Match, MatchMember, Room, WaitingEntry
 
 
@@ -67,6 +68,12 @@ class WaitingEntryAdmin(ReadOnlyAdmin):
 class RoomAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "waiting_now", "matches_confirmed", "swept_at"]
     readonly_fields = ["experiment", "scene_key", "swept_at"]
+    actions = ["release"]
+
+    @admin.action(description="Release: end every wait in the selected rooms now, with the room's timeout outcome")
+    def release(self, request, queryset):
+        ended = sum(room_release_now(room_id=room.pk) for room in queryset)
+        self.message_user(request, f"{ended} wait(s) ended; those participants moved on as the room's timeout says.")
 
     @admin.display(description="Waiting now")
     def waiting_now(self, room: Room) -> int:

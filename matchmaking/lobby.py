@@ -16,7 +16,7 @@ from experiments.models import Experiment
 from experiments.outcomes import NO_PARTNER
 from experiments.services import participant_finish, participant_skip_to
 from matchmaking import services
-from matchmaking.models import WaitingEntry
+from matchmaking.models import Room, WaitingEntry
 from matchmaking.protocol import CONFIRM
 from matchmaking.rooms import ContinueTo, EndWithNoPartner
 from matchmaking.selectors import entry_state, matched_message
@@ -102,6 +102,14 @@ def room_pong(*, entry_id: int, channel_name: str, rtt_ms: float | None) -> None
 
 def room_leave(*, entry_id: int, channel_name: str) -> None:
     services.waiting_disconnect(entry_id=entry_id, channel_name=channel_name)
+
+
+def room_release_now(*, room_id: int) -> int:
+    """End every wait in the room now with its configured timeout outcome (the admin's "release")."""
+    room = Room.objects.select_related("experiment").get(pk=room_id)
+    definition = registry.get_experiment(room.experiment.slug)
+    scene = _room_scene(definition, room.scene_key)
+    return services.room_release(room=room, on_timeout=lambda entry: _apply_timeout(entry, definition, scene))
 
 
 def _room_scene(definition, scene_key: str) -> GymScene:

@@ -197,10 +197,34 @@ def room_sweep(*, room: Room, waiting_room: WaitingRoom, on_timeout) -> bool:
     ghosts = now - timedelta(seconds=waiting_room.presence_timeout_s)
     WaitingEntry.objects.filter(room=room, status=WAITING, last_seen__lt=ghosts).update(status=LEFT, connected=False)
     expired = now - timedelta(seconds=waiting_room.timeout_s)
-    for entry in WaitingEntry.objects.filter(room=room, status__in=[WAITING, LEFT], joined_at__lt=expired):
-        if WaitingEntry.objects.filter(pk=entry.pk, status__in=[WAITING, LEFT]).update(status=TIMED_OUT, ended_at=now):
-            on_timeout(entry)
+    _time_out(WaitingEntry.objects.filter(room=room, status__in=[WAITING, LEFT], joined_at__lt=expired), on_timeout)
     return True
+
+
+def room_release(*, room: Room, on_timeout) -> int:
+    """Staff release a stuck room: open proposals are cancelled and every wait ends now with the room's timeout
+    outcome (no partner, continue to a scene, or play with AI); returns how many waits ended."""
+    for match in Match.objects.filter(room=room, status=PROPOSED):
+        match_cancel(match=match)
+    return _time_out(WaitingEntry.objects.filter(room=room, status__in=[WAITING, LEFT]), on_timeout)
+
+
+def waiting_end(*, participant: Participant) -> None:
+    """The participant's flow ended elsewhere: none of their waits may still form a group."""
+    WaitingEntry.objects.filter(participant=participant, status__in=[WAITING, LEFT]).update(
+        status=TIMED_OUT, ended_at=timezone.now()
+    )
+
+
+def _time_out(entries, on_timeout) -> int:
+    ended = 0
+    for entry in entries:
+        if WaitingEntry.objects.filter(pk=entry.pk, status__in=[WAITING, LEFT]).update(
+            status=TIMED_OUT, ended_at=timezone.now()
+        ):
+            on_timeout(entry)
+            ended += 1
+    return ended
 
 
 def match_cancel(*, match: Match) -> None:

@@ -21,6 +21,7 @@ from experiments.runtime_bundle import scene_bundle
 from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
+from netcode.config import SERVER
 from netcode.inputlog import MAX_AHEAD, InputRefused, check_frame, contiguous
 from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameInput, GameSeat
 from netcode.preflight import replacement_spec
@@ -276,6 +277,21 @@ def game_sweep(*, game_id: int, definition) -> list[dict]:
             continue
         messages += seat_drop(game, seat, definition)
     return messages
+
+
+def game_seats_release(*, participant: Participant, definition) -> list[tuple[GameSeat, list[dict]]]:
+    """The participant's flow was ended from outside the game (by staff, or an exclusion): their seat in a running
+    game drops now and the game's dropout policy applies for the others. Returns each seat with the messages."""
+    released = []
+    seats = GameSeat.objects.filter(participant=participant, status=ACTIVE, game__status=PLAYING)
+    for seat in seats.select_related("game", "participant"):
+        game = seat.game
+        first = game.frame + 1 if game.runs_on == SERVER else None  # a server game: the last frame it stored
+        released.append((seat, seat_drop(game, seat, definition, first=first)))
+        Episode.objects.filter(participant=participant, scene_key=game.scene_key, status=OPEN).update(
+            status=INTERRUPTED, ended_at=timezone.now()
+        )
+    return released
 
 
 def seat_drop(game: Game, seat: GameSeat, definition, first: int | None = None) -> list[dict]:

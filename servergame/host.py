@@ -173,6 +173,8 @@ class GameHost:
                 await self.layer.send(event["reply"], {"type": protocol.GROUP_EVENT, "message": self.welcome(event)})
             elif kind == protocol.HOST_PRESENCE:
                 await self.on_presence(event["agent"], event["state"])
+            elif kind == protocol.HOST_DROPPED and event["agent"] in self.plan["seats"]:
+                await self.apply_drop(event["agent"], event["messages"])  # its record was closed by staff
 
     def welcome(self, event: dict) -> dict:
         return {"type": protocol.WELCOME, "seat": event["agent"], "players": self.plan["players"],
@@ -224,6 +226,10 @@ class GameHost:
         await self.flush()
         await self.writes.join()  # the rows up to now are stored before the seat's records close
         messages = await db(_seat_drop)(game_id=self.game_id, agent=agent, frame=self.frame + 1)
+        await self.apply_drop(agent, messages)
+
+    async def apply_drop(self, agent: str, messages: list[dict]) -> None:
+        """The seat is dropped in the database: a policy plays it from the next frame, or the game ends."""
         self.plan["seats"].remove(agent)
         self.records.pop(agent, None)  # the dropped participant's record is closed; the others' go on
         self.absent.pop(agent, None)

@@ -27,6 +27,7 @@ SUPERSEDE_EVENT = "sgame.supersede"
 HOST_INPUT = "host.input"  # consumer -> host: {"agent", "input"}
 HOST_JOIN = "host.join"  # consumer -> host: {"agent", "reply"}: send this socket a welcome
 HOST_PRESENCE = "host.presence"  # consumer -> host: {"agent", "state"}
+HOST_DROPPED = "host.dropped"  # staff -> host: {"agent", "messages"}: the seat was dropped in the database
 
 
 def group_name(game_id: int) -> str:
