@@ -54,6 +54,9 @@ class GymAdapter:
     def action_space(self, agent: str):
         return self.env.action_space
 
+    def observation_space(self, agent: str):
+        return self.env.observation_space
+
     def reset(self, seed: int):
         observation, info = self.env.reset(seed=seed)
         return {SINGLE_AGENT: observation}, {SINGLE_AGENT: info}
@@ -82,6 +85,9 @@ class ParallelAdapter:
 
     def action_space(self, agent: str):
         return self.env.action_space(agent)
+
+    def observation_space(self, agent: str):
+        return self.env.observation_space(agent)
 
     def reset(self, seed: int):
         return self.env.reset(seed=seed)

@@ -116,7 +116,7 @@ class GameHost:
         self.screen = Screen()
         self.screen.apply(message["render"])
         self.hud = message["hud"]
-        await self.writes.put(("start", self.episode))
+        await self.writes.put(("start", self.episode, message["reset"]))
         await self.broadcast({"type": protocol.STARTED, "episode": self.episode, "seed": message["seed"],
                               "countdown_s": self.plan["netcode"]["countdown_s"], "render": self.screen.full(),
                               "hud": self.hud, "assets": self.assets})  # fmt: skip
@@ -146,7 +146,7 @@ class GameHost:
             job = await self.writes.get()
             try:
                 if job[0] == "start":
-                    self.records = await db(_episode_start)(game_id=self.game_id, episode=job[1])
+                    self.records = await db(_episode_start)(game_id=self.game_id, episode=job[1], reset=job[2])
                 else:
                     await db(services.server_rows_store)(game_id=self.game_id, records=dict(self.records),
                                                          rows=job[1], hidden=job[2], final=job[3])  # fmt: skip
@@ -291,9 +291,9 @@ def _gone(process: GameProcess) -> str:
     return f"the game process stopped unexpectedly (exit code {process.process.exitcode})"
 
 
-def _episode_start(*, game_id: int, episode: int) -> dict[str, int]:
+def _episode_start(*, game_id: int, episode: int, reset: dict) -> dict[str, int]:
     _, scene = game_scene_by_id(game_id)
-    return services.server_episode_start(game_id=game_id, episode=episode, scene=scene)
+    return services.server_episode_start(game_id=game_id, episode=episode, scene=scene, reset=reset)
 
 
 def _crash(*, game_id: int, message: str) -> None:

@@ -86,7 +86,7 @@ def server_host_release(*, game_id: int, host: str) -> None:
     Game.objects.filter(pk=game_id, host=host).update(host="", host_seen=None)
 
 
-def server_episode_start(*, game_id: int, episode: int, scene) -> dict[str, int]:
+def server_episode_start(*, game_id: int, episode: int, scene, reset: dict | None = None) -> dict[str, int]:
     """Every active seat's record of the episode now starting (a new attempt; an open one left by a host that
     stopped mid-episode becomes interrupted, its rows kept); returns the record's id by seat."""
     game = Game.objects.get(pk=game_id)
@@ -100,7 +100,7 @@ def server_episode_start(*, game_id: int, episode: int, scene) -> dict[str, int]
             records[seat.agent] = Episode.objects.create(
                 participant_id=seat.participant_id, scene_key=game.scene_key, index=episodes.count(),
                 seed=game.seeds[episode], env=scene.env, code_hash=hash_, policies=policies,
-                runtime={"runs_on": SERVER},
+                runtime={"runs_on": SERVER}, reset_data=reset or {},
             ).pk  # fmt: skip
     GameEvent.objects.create(game=game, episode=episode, frame=0, kind="episode_start")
     return records
