@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -12,10 +12,18 @@ from django.utils.text import slugify
 from django.utils.timezone import now
 
 from experiments import exports, registry, selectors, services, step_exports
+from experiments.document_export import experiment_document
 from experiments.models import CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
 from experiments.outcomes import COMPLETED, OUTCOME_CHOICES
 
 PROLIFIC_QUERY = "?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
+
+
+def _stream(name: str, pieces, fmt: str, content_type: str) -> StreamingHttpResponse:
+    """A download written while it is read: no size limit, no timeout while rows are being fetched."""
+    response = StreamingHttpResponse(pieces, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}-{now().strftime("%Y%m%d-%H%M%S")}.{fmt}"'
+    return response
 
 
 def _download(name: str, columns: list[str], rows: list[dict], fmt: str) -> HttpResponse:
@@ -48,7 +56,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     search_fields = ["slug", "title"]
     fields = ["slug", "title", "description", "is_active", "in_code", "entry_links", "outline", "synced_at"]
     readonly_fields = ["slug", "title", "description", "in_code", "entry_links", "outline", "synced_at"]
-    actions = ["pause", "resume", "export_participants_csv", "export_participants_json"]
+    actions = ["pause", "resume", "export_participants_csv", "export_participants_json", "export_everything_json"]
 
     def get_queryset(self, request):
         return selectors.experiment_list_with_counts()
@@ -114,6 +122,14 @@ class ExperimentAdmin(admin.ModelAdmin):
     @admin.action(description="Export participants of selected experiments as CSV")
     def export_participants_csv(self, request, queryset):
         return _download("participants", *exports.participant_rows(_participants_of(queryset)), "csv")
+
+    @admin.action(description="Export everything of one experiment as JSON (streamed: answers, episodes, steps)")
+    def export_everything_json(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one experiment.", level="warning")
+            return None
+        experiment = queryset.get()
+        return _stream(experiment.slug, experiment_document(experiment), "json", "application/json")
 
     @admin.action(description="Export participants of selected experiments as JSON")
     def export_participants_json(self, request, queryset):
@@ -208,10 +224,10 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
         code = getattr(obj, "completion_code", None)
         return f"{code.code} ({code.outcome})" if code else "-"
 
-    @admin.action(description="Export the game steps of selected participants as CSV")
+    @admin.action(description="Export the game steps of selected participants as CSV (streamed)")
     def export_steps_csv(self, request, queryset):
         columns, rows = step_exports.step_rows(queryset)
-        return _download("steps", columns, list(rows), "csv")
+        return _stream("steps", exports.csv_lines(columns, rows), "csv", "text/csv; charset=utf-8")
 
     @admin.action(description="Export the game steps of selected participants as Parquet")
     def export_steps_parquet(self, request, queryset):

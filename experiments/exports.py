@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -40,11 +40,11 @@ def participant_rows(participants: Iterable[Participant]) -> tuple[list[str], li
         column = f"{response.scene_key}.{response.question_id}"
         answer_columns[column] = None
         answers[response.participant_id][column] = response.value
-    rows = [{**_participant_fields(p), **answers[p.pk]} for p in participants]
+    rows = [{**participant_fields(p), **answers[p.pk]} for p in participants]
     return PARTICIPANT_COLUMNS + list(answer_columns), rows
 
 
-def _participant_fields(participant: Participant) -> dict[str, Any]:
+def participant_fields(participant: Participant) -> dict[str, Any]:
     code = getattr(participant, "completion_code", None)
     return {
         "experiment": participant.experiment.slug,
@@ -100,14 +100,27 @@ def visit_rows(visits: Iterable[SceneVisit]) -> tuple[list[str], list[dict[str, 
     return VISIT_COLUMNS, rows
 
 
-def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+def to_csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
     """CSV text; lists and dicts become JSON, datetimes ISO 8601, formula-like text is neutralised."""
+    return "".join(csv_lines(columns, rows))
+
+
+def csv_lines(columns: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The same CSV, a line at a time (a large export streams instead of being built in memory)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
+    yield _take(buffer)
     for row in rows:
         writer.writerow({column: _csv_cell(row.get(column)) for column in columns})
-    return buffer.getvalue()
+        yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def _csv_cell(value: Any) -> Any:

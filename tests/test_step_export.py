@@ -35,7 +35,7 @@ def test_step_csv_has_a_row_per_step_joined_with_answers(researcher_client, play
     response = researcher_client.post(
         "/admin/experiments/participant/", {"action": "export_steps_csv", "_selected_action": [played.pk]}
     )
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == Step.objects.count() > 0
     first = rows[0]
     assert first["external_id"] == "exporter" and first["agent"] == "agent" and first["frame"] == "0"

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from experiments import exports, step_exports
+from experiments.document_export import experiment_document
 from experiments.models import Experiment, Participant, SceneVisit, SurveyResponse
 
 TABLES = {
@@ -20,17 +21,20 @@ TABLES = {
 
 
 class Command(BaseCommand):
-    help = "Write one table of an experiment's data (participants, responses or visits) as CSV or JSON."
+    help = "Write one table of an experiment's data as CSV, JSON or Parquet, or the whole experiment as JSON."
 
     def add_arguments(self, parser):
         parser.add_argument("experiment", help="experiment slug")
-        parser.add_argument("--table", choices=sorted(TABLES), default="participants")
+        parser.add_argument("--table", choices=[*sorted(TABLES), "all"], default="participants",
+                            help="all: the whole experiment as one JSON document, streamed, with progress")  # fmt: skip
         parser.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
         parser.add_argument("--output", help="file to write (default: standard output)")
 
     def handle(self, *args, experiment, table, format, output, **options):
         if not Experiment.objects.filter(slug=experiment).exists():
             raise CommandError(f"no experiment with slug {experiment!r}")
+        if table == "all":
+            return self.write_document(Experiment.objects.get(slug=experiment), format, output)
         columns, rows = TABLES[table](experiment)
         if format == "parquet":
             if not output:
@@ -47,3 +51,16 @@ class Command(BaseCommand):
             self.stdout.write(f"wrote {len(rows)} rows to {output}")
         else:
             self.stdout.write(text, ending="")
+
+    def write_document(self, experiment, format, output) -> None:
+        if format != "json" or not output:
+            raise CommandError("--table all writes JSON: give --format json and --output")
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % 50 == 0:
+                self.stderr.write(f"{done}/{total} participants")
+
+        with open(output, "w", encoding="utf-8") as handle:
+            for piece in experiment_document(experiment, progress):
+                handle.write(piece)
+        self.stdout.write(f"wrote {output}")
