@@ -12,6 +12,7 @@ from experiments.errors import DefinitionError
 from experiments.outcomes import DEFAULT_OUTCOMES, OUTCOMES, Outcome
 from experiments.quotas import Quota
 from experiments.scenes import EndScene, Scene
+from experiments.screening import Screening
 from experiments.stager import (
     Branch,
     Conditions,
@@ -37,6 +38,7 @@ class Experiment:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     time_limit_minutes: int | None = None
     quota: Quota | None = None
+    screening: Screening | None = None
     base_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -59,6 +61,8 @@ class Experiment:
         validate_tree(self.stager)
         if self.quota is not None:
             self.quota.check(self.slug)
+        if self.screening is not None:
+            self.screening.prepare(self.slug)
         self.base_dir = self.base_dir or base_dir
         for node in iter_nodes(self.stager):
             if isinstance(node, Scene):

@@ -147,3 +147,18 @@ class CompletionCode(models.Model):
 
 
 from experiments.gameplay_models import Episode, Step, StepChunk  # noqa: E402,F401  (registered with this app)
+
+
+class ScreeningResult(models.Model):
+    """The entry screening of one participant: what was measured (the round trips by the server), the verdict."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="screening")
+    passed = models.BooleanField(null=True, help_text="Empty while the browser is still measuring.")
+    reasons = models.JSONField(default=list, blank=True)
+    measurements = models.JSONField(default=dict, blank=True)
+    rtt_ms = models.JSONField(default=list, blank=True, help_text="Round trips measured by the server.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"screening of {self.participant}"

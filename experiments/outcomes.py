@@ -12,6 +12,7 @@ PARTNER_DROPPED = "partner_dropped"
 DROPPED_OUT = "dropped_out"
 NO_PARTNER = "no_partner"
 RUNTIME_ERROR = "runtime_error"
+SCREENED_OUT = "screened_out"
 
 OUTCOME_CHOICES = [
     (COMPLETED, "Completed"),
@@ -22,6 +23,7 @@ OUTCOME_CHOICES = [
     (DROPPED_OUT, "Left a group game"),
     (NO_PARTNER, "No partner found"),
     (RUNTIME_ERROR, "Technical error"),
+    (SCREENED_OUT, "Screened out"),
 ]
 OUTCOMES = [value for value, _ in OUTCOME_CHOICES]
 
@@ -51,6 +53,11 @@ DEFAULT_OUTCOMES: dict[str, Outcome] = {
         issue_code=False,
     ),
     NO_PARTNER: Outcome(message="We could not find a partner for you in time. Thank you for your patience."),
+    SCREENED_OUT: Outcome(
+        message="Sorry, this study cannot run on your device or connection. Thank you for your interest; please "
+        "return the study.",
+        issue_code=False,  # what a browser reports can be forged: screening out earns no code unless configured
+    ),
     RUNTIME_ERROR: Outcome(
         message="A technical problem stopped the game on your computer. Please return the code below; "
         "you will not be penalised."

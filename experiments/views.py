@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from experiments import selectors, services
@@ -14,6 +15,7 @@ from experiments.gym_views import gym_runtime_config, preload_context
 from experiments.models import Participant
 from experiments.platforms import parse_entry, return_path
 from experiments.scenes import SubmissionError
+from experiments.screening_flow import needs_screening
 from experiments.stager import base_id
 from experiments.web import cookie_token, experiment_or_404, set_participant_cookie
 
@@ -60,6 +62,8 @@ def flow(request: HttpRequest, slug: str) -> HttpResponse:
     services.participant_enforce_time_limit(participant=participant, definition=definition)
     if participant.is_finished:
         return _finished(request, experiment, definition, participant)
+    if needs_screening(participant, definition):  # before anything else, a forged scene post included
+        return _screening(request, experiment, definition)
     if request.method == "POST":
         return _submit(request, experiment, definition, participant)
     key, scene = services.participant_current_scene(participant=participant, definition=definition)
@@ -97,6 +101,14 @@ def _render_scene(request, experiment, definition, participant, key, scene, erro
         "values": values or {},
     }
     return render(request, scene.template_name, context, status=status)
+
+
+def _screening(request, experiment, definition) -> HttpResponse:
+    config = {**definition.screening.client(),
+              "ping_url": reverse("experiments:screening-ping", kwargs={"slug": experiment.slug}),
+              "submit_url": reverse("experiments:screening-submit", kwargs={"slug": experiment.slug})}  # fmt: skip
+    context = {"experiment": experiment, "screening": config, "progress": 0}
+    return render(request, "frontend/scenes/screening.html", context)
 
 
 def _finished(request, experiment, definition, participant: Participant) -> HttpResponse:

@@ -8,6 +8,7 @@ from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
 from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
 from experiments.quotas import Quota
 from experiments.scenes import ConsentScene, EndScene, InstructionsScene, StaticScene, SurveyScene
+from experiments.screening import Screening
 from experiments.stager import Branch, Conditions, RandomizeOrder, Repeat
 from matchmaking.matchers import GroupReunion
 from matchmaking.rooms import ContinueTo, PlayWithAI, WaitingRoom
@@ -325,3 +326,18 @@ quota = Experiment(
     ],
 )
 PATHS.append("tests.fixture_experiments:quota")
+
+
+def odd_width(measurements) -> str | None:
+    """A researcher's own rule (for the tests: a window exactly 1111 px wide is refused)."""
+    return "a window 1111 px wide" if measurements["width"] == 1111 else None
+
+
+screen = Experiment(
+    slug="screen",
+    title="Screened before consent",
+    screening=Screening(devices=["desktop"], browsers_block=["Firefox"], min_width=1000, min_height=600,
+                        max_rtt_ms=120, pings=5, check="tests.fixture_experiments:odd_width"),
+    stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), EndScene(scene_id="end")],
+)  # fmt: skip
+PATHS.append("tests.fixture_experiments:screen")

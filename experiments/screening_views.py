@@ -1,0 +1,49 @@
+"""The screening page's two endpoints: a server-timed ping, and the page's measurements for the verdict."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from experiments.screening_flow import ScreeningRefused, needs_screening, screening_ping, screening_submit
+from experiments.web import participant_for
+
+MAX_BODY = 4096
+
+
+def _screened_participant(request: HttpRequest, slug: str):
+    _, definition, participant = participant_for(request, slug)
+    if participant is None or not needs_screening(participant, definition):
+        raise ScreeningRefused("no screening is due for this browser")
+    if len(request.body) > MAX_BODY:
+        raise ScreeningRefused("request too large")
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as error:
+        raise ScreeningRefused("the body must be JSON") from error
+    if not isinstance(body, dict):
+        raise ScreeningRefused("the body must be a JSON object")
+    return definition, participant, body
+
+
+@require_POST
+def ping(request: HttpRequest, slug: str) -> JsonResponse:
+    try:
+        _, participant, body = _screened_participant(request, slug)
+        return JsonResponse({"nonce": screening_ping(participant=participant, nonce=body.get("nonce"))})
+    except ScreeningRefused as error:
+        return JsonResponse({"error": str(error)}, status=409)
+
+
+@require_POST
+def submit(request: HttpRequest, slug: str) -> JsonResponse:
+    try:
+        definition, participant, body = _screened_participant(request, slug)
+        result = screening_submit(participant=participant, definition=definition, reported=body,
+                                  user_agent=request.headers.get("User-Agent", ""))  # fmt: skip
+    except ScreeningRefused as error:
+        return JsonResponse({"error": str(error)}, status=409)
+    return JsonResponse({"passed": result.passed, "next": reverse("experiments:flow", kwargs={"slug": slug})})

@@ -1,0 +1,49 @@
+"""Real Chromium goes through the entry screening: the page measures the window and WebAssembly, the server times
+the round trips itself; a good setup reaches the consent page, a small window or a slow connection (through a
+delay proxy) ends with the screened-out page, and everything measured is stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.models import Participant, ScreeningResult
+from tests.netproxy import DelayProxy
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def visit(context, base_url: str, pid: str, width: int, height: int):
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{base_url}/x/screen/?PROLIFIC_PID={pid}")
+    page.wait_for_selector(".scene-consent, .scene-end", timeout=30_000)
+    return page
+
+
+def test_a_good_setup_passes_to_the_consent_page(server_url, chromium_context):
+    page = visit(chromium_context, server_url, "good", 1280, 800)
+    assert page.locator(".scene-consent").is_visible()
+    result = ScreeningResult.objects.get(participant__external_id="good")
+    assert result.passed and result.reasons == []
+    assert (result.measurements["width"], result.measurements["height"]) == (1280, 800)
+    assert result.measurements["webassembly"] and result.measurements["browser"] == "Chrome"
+    assert len(result.rtt_ms) == 5 and max(result.rtt_ms) < 120
+
+
+def test_a_small_window_is_screened_out_with_a_clear_page(server_url, chromium_context):
+    page = visit(chromium_context, server_url, "small", 800, 600)
+    assert "cannot run on your device" in page.inner_text("main")
+    assert Participant.objects.get(external_id="small").status == "screened_out"
+    assert ScreeningResult.objects.get().reasons == ["window width 800 < 1000"]
+
+
+def test_a_slow_connection_is_screened_out_by_the_servers_own_timing(server_url, chromium_context):
+    proxy = DelayProxy(int(server_url.rsplit(":", 1)[1]), delay_ms=90)  # 180 ms round trips
+    try:
+        page = visit(chromium_context, proxy.url, "far", 1280, 800)
+    finally:
+        proxy.stop()
+    assert "cannot run on your device" in page.inner_text("main")
+    result = ScreeningResult.objects.get()
+    assert result.passed is False and result.reasons[0].startswith("median round trip")
+    assert min(result.rtt_ms) >= 170  # measured by the server: the browser never reported a number
