@@ -70,6 +70,12 @@ class Experiment:
                 self._scenes[node.scene_id] = node
             elif isinstance(node, Branch):
                 self._branches[node.branch_id] = node
+        if (
+            self.screening is not None
+            and self.screening.runtime_check
+            and not any(getattr(scene, "runs_on", None) == "browser" for scene in self._scenes.values())
+        ):
+            raise DefinitionError(f"experiment {self.slug!r}: screening runtime_check needs a game run in the browser")
         for scene in self._scenes.values():
             room = getattr(scene, "waiting_room", None)
             target = getattr(getattr(room, "on_timeout", None), "scene_id", None)

@@ -31,6 +31,8 @@ class Screening:
     browser families ("Chrome", "Firefox", "Safari", "Edge", "Opera"). `min_width`/`min_height`: the window's
     inner size in CSS pixels. `max_rtt_ms`: the median round trip of `pings` (at least 3) server-measured pings.
     `check`: "module:function" called with the measurements; it returns None to pass, or the reason to fail.
+    `runtime_check`: the study's first in-browser game loads (Pyodide) and steps `runtime_frames` frames back to
+    back; their 95th percentile must stay under `max_step_ms` (the frame's Python call: step, render, data).
     """
 
     devices: tuple[str, ...] | list[str] | None = None
@@ -42,6 +44,10 @@ class Screening:
     max_rtt_ms: float | None = None
     pings: int = 7
     check: str | None = None
+    runtime_check: bool = False
+    max_step_ms: float = 10.0
+    runtime_frames: int = 60
+    runtime_timeout_s: int = 120
     message: str = field(default="Sorry, this study cannot run on your device or connection.")
 
     def prepare(self, slug: str) -> None:
@@ -89,9 +95,19 @@ class Screening:
             reasons.append("no WebAssembly")
         if self.max_rtt_ms is not None:
             reasons += _rtt_problems(measurements.get("rtt_ms", []), self.max_rtt_ms)
+        if self.runtime_check:
+            reasons += self._runtime_problems(measurements.get("runtime") or {})
         if self.check is not None and not reasons:
             reasons += self._researcher_check(measurements)
         return reasons
+
+    def _runtime_problems(self, runtime: dict[str, Any]) -> list[str]:
+        if not runtime.get("loaded"):
+            return [f"the game could not run in this browser: {runtime.get('error') or 'no report'}"]
+        p95 = runtime.get("step_ms_p95")
+        if p95 is None or p95 > self.max_step_ms:
+            return [f"game frames take {p95} ms (95th percentile) > {self.max_step_ms} ms"]
+        return []
 
     def _researcher_check(self, measurements: dict[str, Any]) -> list[str]:
         try:

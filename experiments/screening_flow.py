@@ -64,6 +64,7 @@ def screening_submit(*, participant: Participant, definition, reported: Any, use
         "webassembly": reported.get("webassembly") is True,
         "touch_points": _number(reported.get("touch_points")),
         "rtt_ms": result.rtt_ms,
+        "runtime": _runtime_report(reported.get("runtime")),
     }
     reasons = definition.screening.evaluate(measurements)
     updated = ScreeningResult.objects.filter(pk=result.pk, passed__isnull=True).update(
@@ -79,3 +80,15 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 100_000:
         return None
     return value
+
+
+def _runtime_report(runtime: Any) -> dict[str, Any] | None:
+    """The pre-flight's report, reduced to checked numbers (frame times as percentiles)."""
+    if not isinstance(runtime, dict):
+        return None
+    times = runtime.get("step_ms")
+    times = sorted(t for t in times[:1000] if _number(t) is not None) if isinstance(times, list) else []
+    if runtime.get("loaded") is not True or not times:
+        return {"loaded": False, "error": str(runtime.get("error") or "no frames were stepped")[:300]}
+    return {"loaded": True, "frames": len(times), "step_ms_p50": round(times[len(times) // 2], 3),
+            "step_ms_p95": round(times[int(0.95 * (len(times) - 1))], 3)}  # fmt: skip

@@ -63,7 +63,7 @@ def flow(request: HttpRequest, slug: str) -> HttpResponse:
     if participant.is_finished:
         return _finished(request, experiment, definition, participant)
     if needs_screening(participant, definition):  # before anything else, a forged scene post included
-        return _screening(request, experiment, definition)
+        return _screening(request, experiment, definition, participant)
     if request.method == "POST":
         return _submit(request, experiment, definition, participant)
     key, scene = services.participant_current_scene(participant=participant, definition=definition)
@@ -103,12 +103,23 @@ def _render_scene(request, experiment, definition, participant, key, scene, erro
     return render(request, scene.template_name, context, status=status)
 
 
-def _screening(request, experiment, definition) -> HttpResponse:
+def _screening(request, experiment, definition, participant) -> HttpResponse:
     config = {**definition.screening.client(),
               "ping_url": reverse("experiments:screening-ping", kwargs={"slug": experiment.slug}),
-              "submit_url": reverse("experiments:screening-submit", kwargs={"slug": experiment.slug})}  # fmt: skip
+              "submit_url": reverse("experiments:screening-submit", kwargs={"slug": experiment.slug}),
+              "runtime": _preflight_config(request, experiment, definition, participant)}  # fmt: skip
     context = {"experiment": experiment, "screening": config, "progress": 0}
     return render(request, "frontend/scenes/screening.html", context)
+
+
+def _preflight_config(request, experiment, definition, participant) -> dict | None:
+    """The runtime pre-flight: the study's first in-browser game, loaded and stepped on the screening page."""
+    screening = definition.screening
+    game = next((s for s in definition.scenes() if isinstance(s, GymScene) and not s.on_server), None)
+    if not screening.runtime_check or game is None:
+        return None
+    config = gym_runtime_config(request, experiment, participant, game.scene_id, game)
+    return {"game": config, "frames": screening.runtime_frames, "timeout_s": screening.runtime_timeout_s}
 
 
 def _finished(request, experiment, definition, participant: Participant) -> HttpResponse:

@@ -341,3 +341,18 @@ screen = Experiment(
     stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), EndScene(scene_id="end")],
 )  # fmt: skip
 PATHS.append("tests.fixture_experiments:screen")
+
+
+def runtime_screened(slug: str, max_step_ms: float) -> Experiment:
+    """The game must load in this browser and step fast enough before consent."""
+    game = GymScene(scene_id="game", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1},
+                    max_steps=30)  # fmt: skip
+    return Experiment(
+        slug=slug, title="Runtime pre-flight", screening=Screening(runtime_check=True, max_step_ms=max_step_ms),
+        stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), game, EndScene(scene_id="end")],
+    )  # fmt: skip
+
+
+screen_runtime = runtime_screened("screen-runtime", 50.0)
+screen_slow_game = runtime_screened("screen-slow-game", 0.001)
+PATHS += ["tests.fixture_experiments:screen_runtime", "tests.fixture_experiments:screen_slow_game"]

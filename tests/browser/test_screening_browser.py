@@ -47,3 +47,21 @@ def test_a_slow_connection_is_screened_out_by_the_servers_own_timing(server_url,
     result = ScreeningResult.objects.get()
     assert result.passed is False and result.reasons[0].startswith("median round trip")
     assert min(result.rtt_ms) >= 170  # measured by the server: the browser never reported a number
+
+
+@pytest.mark.parametrize(("slug", "passes"), [("screen-runtime", True), ("screen-slow-game", False)])
+def test_the_runtime_preflight_loads_the_game_and_times_its_frames(
+    slug, passes, server_url, chromium_context, settings
+):
+    settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
+    page = chromium_context.new_page()
+    page.goto(f"{server_url}/x/{slug}/?PROLIFIC_PID=runner")
+    page.wait_for_selector(".scene-consent, .scene-end", timeout=180_000)
+    result = ScreeningResult.objects.get()
+    runtime = result.measurements["runtime"]
+    assert runtime["loaded"] and runtime["frames"] == 60 and 0 < runtime["step_ms_p50"] < 50  # 60 CartPole frames
+    assert result.passed is passes and page.locator(".scene-consent").is_visible() is passes
+    if not passes:
+        assert result.reasons[0].startswith("game frames take") and "cannot run on your device" in page.inner_text(
+            "main"
+        )

@@ -128,6 +128,21 @@ async function frame(now, late) {
   return true;
 }
 
+// The entry screening's pre-flight: frames back to back (a new episode whenever one ends), each timed.
+async function benchmark(frames, seed) {
+  let episode = 0;
+  await self.startEpisode(episode, seed);
+  const times = [];
+  for (let i = 0; i < frames; i++) {
+    const before = performance.now();
+    const out = JSON.parse(tickFn(JSON.stringify({ held: [], presses: [], inference })));
+    inference = out.over ? {} : await runQueries(out.queries, agents);
+    times.push(performance.now() - before);
+    if (out.over) await self.startEpisode(++episode, seed + episode);
+  }
+  return times;
+}
+
 self.onmessage = async (event) => {
   const message = event.data;
   try {
@@ -138,6 +153,8 @@ self.onmessage = async (event) => {
       delete started.queries;
       post("started", started);
       startClock(message.fps);
+    } else if (message.type === "benchmark") {
+      post("benchmark", { step_ms: await benchmark(message.frames, message.seed) });
     } else if (message.type === "input") {
       input.held = message.held;
       input.presses.push(...message.presses);
