@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments.errors import DefinitionError
+from experiments.monitoring import Monitoring
 from experiments.outcomes import DEFAULT_OUTCOMES, OUTCOMES, Outcome
 from experiments.quotas import Quota
 from experiments.scenes import EndScene, Scene
@@ -39,6 +40,7 @@ class Experiment:
     time_limit_minutes: int | None = None
     quota: Quota | None = None
     screening: Screening | None = None
+    monitoring: Monitoring | None = None
     base_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -63,6 +65,8 @@ class Experiment:
             self.quota.check(self.slug)
         if self.screening is not None:
             self.screening.prepare(self.slug)
+        if self.monitoring is not None:
+            self.monitoring.prepare(self.slug)
         self.base_dir = self.base_dir or base_dir
         for node in iter_nodes(self.stager):
             if isinstance(node, Scene):

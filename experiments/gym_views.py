@@ -76,6 +76,7 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "code_hash": bundle.code_hash,
         "waiting_room": _waiting_room_config(scene, slug),
         "relay_path": game_ws_path(slug) if scene.netcode else None,
+        "monitoring": _monitoring_config(slug),
         "netcode": scene.netcode.client() if scene.netcode else None,
     }
 
@@ -94,7 +95,17 @@ def server_game_config(experiment, key: str, scene: GymScene) -> dict:
         "server_path": server_ws_path(experiment.slug),
         "relay_path": None,
         "netcode": scene.netcode.client() if scene.netcode else None,
+        "monitoring": _monitoring_config(experiment.slug),
     }
+
+
+def _monitoring_config(slug: str) -> dict | None:
+    from experiments import registry
+
+    monitoring = registry.get_experiment(slug).monitoring
+    if monitoring is None:
+        return None
+    return {**monitoring.client(), "url": reverse("experiments:monitor", kwargs={"slug": slug})}
 
 
 def _waiting_room_config(scene: GymScene, slug: str) -> dict | None:

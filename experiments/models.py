@@ -162,3 +162,18 @@ class ScreeningResult(models.Model):
 
     def __str__(self) -> str:
         return f"screening of {self.participant}"
+
+
+class MonitorState(models.Model):
+    """Monitoring of a participant during play: what the server recorded and the last verdict."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="monitor")
+    scene_key = models.CharField(max_length=200)
+    hidden_since = models.DateTimeField(null=True, blank=True)
+    last_input_at = models.DateTimeField()
+    warnings = models.PositiveIntegerField(default=0)
+    excluded_for = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list, blank=True, help_text="The latest reports: [time, event, verdict].")
+
+    def __str__(self) -> str:
+        return f"monitoring of {self.participant}"

@@ -45,7 +45,10 @@ class Outcome:
 DEFAULT_OUTCOMES: dict[str, Outcome] = {
     COMPLETED: Outcome(message="You have finished the study. Thank you for taking part."),
     DECLINED_CONSENT: Outcome(message="You chose not to take part. Thank you for your time."),
-    EXCLUDED: Outcome(message="This study has ended for you. Thank you for your time."),
+    EXCLUDED: Outcome(
+        message="This study has ended for you. Thank you for your time.",
+        issue_code=False,  # exclusions can follow what a browser reports (monitoring): no code unless configured
+    ),
     TIMED_OUT: Outcome(message="The time allowed for this study has run out. Thank you for your time."),
     PARTNER_DROPPED: Outcome(message="Your partner left the study, so it has ended early. Thank you for your time."),
     DROPPED_OUT: Outcome(

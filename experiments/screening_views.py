@@ -1,4 +1,5 @@
-"""The screening page's two endpoints: a server-timed ping, and the page's measurements for the verdict."""
+"""The screening page's two endpoints (a server-timed ping, the page's measurements for the verdict) and the
+game page's monitoring reports."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from experiments.monitor_flow import MonitorRefused, monitor_report
 from experiments.screening_flow import ScreeningRefused, needs_screening, screening_ping, screening_submit
 from experiments.web import participant_for
 
@@ -47,3 +49,16 @@ def submit(request: HttpRequest, slug: str) -> JsonResponse:
     except ScreeningRefused as error:
         return JsonResponse({"error": str(error)}, status=409)
     return JsonResponse({"passed": result.passed, "next": reverse("experiments:flow", kwargs={"slug": slug})})
+
+
+@require_POST
+def monitor(request: HttpRequest, slug: str) -> JsonResponse:
+    _, definition, participant = participant_for(request, slug)
+    try:
+        if participant is None or len(request.body) > MAX_BODY:
+            raise MonitorRefused("no monitoring for this browser")
+        body = json.loads(request.body or b"{}")
+        event = body.get("event") if isinstance(body, dict) else None
+        return JsonResponse(monitor_report(participant=participant, definition=definition, event=event))
+    except (MonitorRefused, ValueError) as error:
+        return JsonResponse({"error": str(error)}, status=409)

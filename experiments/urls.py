@@ -12,6 +12,7 @@ urlpatterns = [
     path("x/<slug:slug>/flow/", views.flow, name="flow"),
     path("x/<slug:slug>/screening/ping/", screening_views.ping, name="screening-ping"),
     path("x/<slug:slug>/screening/", screening_views.submit, name="screening-submit"),
+    path("x/<slug:slug>/monitor/", screening_views.monitor, name="monitor"),
     path("x/<slug:slug>/data/", gym_views.gym_data, name="gym-data"),
     path("x/<slug:slug>/episodes/", gym_views.gym_episode, name="gym-episode"),
     path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),

@@ -4,6 +4,7 @@ import dataclasses
 
 from experiments.definition import Experiment
 from experiments.gym_scene import GymScene
+from experiments.monitoring import Monitoring
 from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
 from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
 from experiments.quotas import Quota
@@ -356,3 +357,17 @@ def runtime_screened(slug: str, max_step_ms: float) -> Experiment:
 screen_runtime = runtime_screened("screen-runtime", 50.0)
 screen_slow_game = runtime_screened("screen-slow-game", 0.001)
 PATHS += ["tests.fixture_experiments:screen_runtime", "tests.fixture_experiments:screen_slow_game"]
+
+
+watched = Experiment(
+    slug="watched",
+    title="Monitored while playing",
+    monitoring=Monitoring(hidden_warn_s=1, hidden_exclude_s=3, inactive_warn_s=2, inactive_exclude_s=4),
+    stager=[
+        GymScene(scene_id="game", env="examples.gather.env:make", env_kwargs={"players": 1},
+                 agents={"player_0": "human"}, keys=ARROWS, max_steps=900, countdown_seconds=0,
+                 packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"]),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+PATHS.append("tests.fixture_experiments:watched")

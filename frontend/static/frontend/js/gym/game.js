@@ -5,6 +5,7 @@ import { createRenderer } from "../renderer.js";
 import { keysOf, trackKeys } from "./input.js";
 import { playNetGame } from "./netgame.js";
 import { bootRuntime } from "./runtime.js";
+import { startMonitor } from "./monitor.js";
 import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
 import { waitForGroup } from "./waitroom.js";
@@ -155,6 +156,7 @@ async function main() {
   window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;
   $("in-game").hidden = false;
+  const stopMonitor = startMonitor(config, csrfToken);
   const loop = config.loop;
   const renderer = await createRenderer($("game-canvas"), {
     width: loop.width,
@@ -164,7 +166,9 @@ async function main() {
   });
   trackKeys(worker, keysOf(loop.keys));
   if (config.relay_path) {
-    await finishNetGame(await playNetGame({ config, worker, renderer, uploader, runtime, countdown }), uploader);
+    const result = await playNetGame({ config, worker, renderer, uploader, runtime, countdown });
+    stopMonitor();
+    await finishNetGame(result, uploader);
     return;
   }
   // The server decides each episode's index and seed, and when there are no more to play.
@@ -173,6 +177,7 @@ async function main() {
     await playEpisode(worker, renderer, uploader, next.episode, next.seed, runtime);
     await uploader.drained(); // the server counts an episode as done only once all of it has arrived
   }
+  stopMonitor();
   if (failed) return;
   window.mugGame.played = true;
   $("in-game").hidden = true;
@@ -195,7 +200,9 @@ async function mainServer() {
   window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;
   $("in-game").hidden = false;
+  const stopMonitor = startMonitor(config, csrfToken);
   const result = await playServerGame({ config, countdown });
+  stopMonitor();
   if (result.superseded) {
     $("game-error").hidden = false;
     $("game-error").textContent = "This study is open in another tab or window. Please continue there.";

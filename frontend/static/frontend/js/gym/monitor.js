@@ -1,0 +1,57 @@
+// Monitoring during play: tells the server when the tab is hidden or shown, when the participant gives input
+// (at most every 2 s), and that the page is alive; the server decides and answers with nothing, a warning to
+// show, or the exclusion (the page then goes to its ending).
+
+const INPUT_EVERY_MS = 2000;
+const ALIVE_EVERY_MS = 2000;
+
+export function startMonitor(config, csrfToken) {
+  const monitoring = config.monitoring;
+  if (!monitoring) return () => {};
+  const banner = document.getElementById("monitor-warning");
+  const state = { reports: [], warnings: [], stopped: false };
+  window.mugGame.monitor = state; // read by the tests
+  let inputSentAt = 0;
+  const send = async (event) => {
+    if (state.stopped) return;
+    state.reports.push(event);
+    try {
+      const response = await fetch(monitoring.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+        body: JSON.stringify({ event }),
+        keepalive: true, // a report sent as the tab is hidden still arrives
+      });
+      const body = await response.json();
+      if (body.excluded) {
+        stop();
+        window.location.assign(body.next);
+      } else if (body.warning) {
+        state.warnings.push(body.warning);
+        banner.textContent = `Please stay with the game: ${body.warning}. If this goes on, the study will end.`;
+        banner.hidden = false;
+      } else if (body.ok) {
+        banner.hidden = true;
+      }
+    } catch {
+      // offline for a moment: the next report tells the server
+    }
+  };
+  const onVisibility = () => send(document.visibilityState === "hidden" ? "hidden" : "visible");
+  const onKey = () => {
+    if (performance.now() - inputSentAt < INPUT_EVERY_MS) return;
+    inputSentAt = performance.now();
+    send("input");
+  };
+  const alive = setInterval(() => document.visibilityState === "visible" && send("alive"), ALIVE_EVERY_MS);
+  document.addEventListener("visibilitychange", onVisibility);
+  window.addEventListener("keydown", onKey);
+  const stop = () => {
+    state.stopped = true;
+    clearInterval(alive);
+    document.removeEventListener("visibilitychange", onVisibility);
+    window.removeEventListener("keydown", onKey);
+  };
+  send("start");
+  return stop;
+}
