@@ -3,11 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from experiments.live_views import live_monitor
+
 admin.site.site_header = "MUG control room"
 admin.site.site_title = "MUG"
 admin.site.index_title = "Experiments, participants and data"
 
 urlpatterns = [
+    path("admin/live/", live_monitor, name="live-monitor"),
     path("admin/", admin.site.urls),
     path("api/", include("experiments.api_urls")),
     path("runtime/", include("experiments.runtime_urls")),

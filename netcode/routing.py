@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from experiments.live_consumer import LiveMonitorConsumer
 from matchmaking.routing import websocket_urlpatterns as matchmaking_routes
 from netcode.consumers import GameConsumer
 from servergame.consumers import ServerGameConsumer
@@ -12,4 +13,5 @@ websocket_urlpatterns: list = [
     *matchmaking_routes,
     path("x/<slug:slug>/ws/game/", GameConsumer.as_asgi()),
     path("x/<slug:slug>/ws/play/", ServerGameConsumer.as_asgi()),
+    path("admin/live/ws/", LiveMonitorConsumer.as_asgi()),
 ]

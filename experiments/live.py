@@ -1,0 +1,88 @@
+"""The live monitor's snapshot (a read): participants by experiment, scene and status, waiting rooms, running
+games with each seat's state, recent errors from browsers and server games, and endings over time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from experiments.models import ACTIVE, Experiment, Participant
+from matchmaking.models import WAITING, Room
+from netcode.models import PLAYING, Game
+from netcode.selectors import seat_state
+
+BUCKET_MIN = 10
+HISTORY_H = 2
+
+
+def live_snapshot() -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "at": now.isoformat(),
+        "experiments": [_experiment(e) for e in Experiment.objects.filter(in_code=True).order_by("slug")],
+        "rooms": _rooms(),
+        "games": _games(),
+        "errors": _errors(),
+        "endings": _endings(now),
+    }
+
+
+def _experiment(experiment: Experiment) -> dict[str, Any]:
+    participants = Participant.objects.filter(experiment=experiment)
+    statuses = Counter(participants.values_list("status", flat=True))
+    scenes = Counter(
+        plan[position] if position < len(plan) else "-"
+        for plan, position in participants.filter(status=ACTIVE).values_list("plan", "position")
+    )
+    return {"slug": experiment.slug, "accepting": experiment.is_active, "statuses": dict(statuses),
+            "in_progress_by_scene": dict(scenes)}  # fmt: skip
+
+
+def _rooms() -> list[dict[str, Any]]:
+    rooms = Room.objects.select_related("experiment").order_by("experiment__slug", "scene_key")
+    return [{"experiment": room.experiment.slug, "scene_key": room.scene_key,
+             "waiting": room.entries.filter(status=WAITING).count(),
+             "present": room.entries.filter(status=WAITING, connected=True).count()} for room in rooms]  # fmt: skip
+
+
+def _games() -> list[dict[str, Any]]:
+    games = Game.objects.filter(status=PLAYING).select_related("experiment").prefetch_related("seats__participant")
+    return [
+        {"id": game.pk, "experiment": game.experiment.slug if game.experiment else "", "scene_key": game.scene_key,
+         "runs_on": game.runs_on, "episode": game.episode, "frame": game.frame, "stats": game.stats,
+         "seats": [_seat(seat) for seat in game.seats.all()]}
+        for game in games.order_by("-created_at")[:100]
+    ]  # fmt: skip
+
+
+def _seat(seat) -> dict[str, Any]:
+    participant = seat.participant.external_id or seat.participant_id
+    return {"agent": seat.agent, "participant": participant, "state": seat_state(seat), "rtt_ms": seat.rtt_ms,
+            "frame": seat.acked}  # fmt: skip
+
+
+def _errors() -> list[dict[str, Any]]:
+    recent = (
+        Participant.objects.exclude(runtime_errors=[]).select_related("experiment").order_by("-last_seen_at", "-pk")
+    )
+    errors = []
+    for participant in recent[:20]:
+        for error in participant.runtime_errors[-3:]:
+            errors.append({"experiment": participant.experiment.slug, "participant": participant.external_id or
+                           participant.pk, "scene": error.get("scene"), "stage": error.get("stage"),
+                           "message": str(error.get("message", ""))[-300:]})  # fmt: skip
+    return errors[:30]
+
+
+def _endings(now) -> list[dict[str, Any]]:
+    """Completions and exclusions (and other endings) per 10-minute bucket over the last two hours."""
+    since = now - timedelta(hours=HISTORY_H)
+    buckets: dict[str, Counter] = {}
+    for status, finished_at in Participant.objects.filter(finished_at__gte=since).values_list("status", "finished_at"):
+        minutes = int((finished_at - since).total_seconds() // 60) // BUCKET_MIN * BUCKET_MIN
+        start = (since + timedelta(minutes=minutes)).strftime("%H:%M")
+        buckets.setdefault(start, Counter())[status] += 1
+    return [{"from": start, **counts} for start, counts in sorted(buckets.items())]

@@ -1,0 +1,79 @@
+// The live monitor: a staff-only socket sends a snapshot every two seconds; the page redraws its tables and the
+// endings chart without reloading. Text goes in with textContent only (participant ids and errors are data).
+
+const $ = (id) => document.getElementById(id);
+const COLORS = { completed: "#2e7d32", excluded: "#c62828", screened_out: "#8e24aa", timed_out: "#f9a825" };
+
+function table(rows, columns) {
+  const element = document.createElement("table");
+  const head = element.createTHead().insertRow();
+  for (const [title] of columns) head.appendChild(document.createElement("th")).textContent = title;
+  const body = element.createTBody();
+  for (const row of rows) {
+    const line = body.insertRow();
+    for (const [, value] of columns) line.insertCell().textContent = value(row);
+  }
+  if (!rows.length) body.insertRow().insertCell().textContent = "none";
+  return element;
+}
+
+const entries = (object) => Object.entries(object || {}).map(([k, v]) => `${k}: ${v}`).join(", ");
+
+function drawEndings(svg, buckets) {
+  svg.replaceChildren();
+  const ns = "http://www.w3.org/2000/svg";
+  const max = Math.max(1, ...buckets.map((b) => Object.entries(b).filter(([k]) => k !== "from").reduce((s, [, v]) => s + v, 0)));
+  const width = 640 / Math.max(12, buckets.length);
+  buckets.forEach((bucket, i) => {
+    let y = 140;
+    for (const [status, count] of Object.entries(bucket)) {
+      if (status === "from") continue;
+      const height = (120 * count) / max;
+      const bar = document.createElementNS(ns, "rect");
+      Object.entries({ x: i * width + 2, y: y - height, width: width - 4, height, fill: COLORS[status] || "#607d8b" })
+        .forEach(([k, v]) => bar.setAttribute(k, v));
+      bar.appendChild(document.createElementNS(ns, "title")).textContent = `${bucket.from} ${status}: ${count}`;
+      svg.appendChild(bar);
+      y -= height;
+    }
+    const label = document.createElementNS(ns, "text");
+    Object.entries({ x: i * width + 2, y: 156, "font-size": 10 }).forEach(([k, v]) => label.setAttribute(k, v));
+    label.textContent = bucket.from;
+    svg.appendChild(label);
+  });
+}
+
+function render(snapshot) {
+  window.mugLive = snapshot; // read by the tests
+  $("live-status").textContent = `Updated ${new Date(snapshot.at).toLocaleTimeString()}`;
+  $("live-experiments").replaceChildren(table(snapshot.experiments, [
+    ["Experiment", (e) => e.slug], ["Accepting", (e) => (e.accepting ? "yes" : "paused")],
+    ["By status", (e) => entries(e.statuses)], ["In progress, by scene", (e) => entries(e.in_progress_by_scene)],
+  ]));
+  $("live-rooms").replaceChildren(table(snapshot.rooms, [
+    ["Experiment", (r) => r.experiment], ["Scene", (r) => r.scene_key], ["Waiting", (r) => r.waiting],
+    ["Connected", (r) => r.present],
+  ]));
+  $("live-games").replaceChildren(table(snapshot.games, [
+    ["Game", (g) => g.id], ["Experiment", (g) => g.experiment], ["Scene", (g) => g.scene_key], ["Runs on", (g) => g.runs_on],
+    ["Episode", (g) => g.episode], ["Server fps", (g) => g.stats?.fps ?? "-"],
+    ["Seats (state, RTT, frame)", (g) => g.seats.map((s) => `${s.agent} ${s.participant}: ${s.state}, ${s.rtt_ms == null ? "-" : Math.round(s.rtt_ms) + " ms"}, ${s.frame}`).join("; ")],
+  ]));
+  $("live-errors").replaceChildren(table(snapshot.errors, [
+    ["Experiment", (e) => e.experiment], ["Participant", (e) => e.participant], ["Scene", (e) => e.scene],
+    ["Stage", (e) => e.stage], ["Message", (e) => e.message],
+  ]));
+  drawEndings($("live-endings"), snapshot.endings);
+}
+
+function connect(delay = 500) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}/admin/live/ws/`);
+  socket.onmessage = (event) => render(JSON.parse(event.data));
+  socket.onclose = (event) => {
+    $("live-status").textContent = event.code === 4003 ? "Staff only." : "Reconnecting…";
+    if (event.code !== 4003) setTimeout(() => connect(Math.min(delay * 2, 8000)), delay);
+  };
+}
+
+connect();

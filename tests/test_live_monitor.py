@@ -1,0 +1,84 @@
+"""The live monitor: its socket serves staff only (anonymous visitors, participants and non-staff users are
+refused before any data), and its snapshot shows participants by status and scene, running games with their
+seats, waiting rooms and recent errors; the page itself is behind the admin login."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from mugsite.asgi import application
+from tests.flowhelpers import enter
+from tests.gameclient_ws import GameClient, matched
+from tests.roomclient import participant_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def live_socket(cookie: str | None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://127.0.0.1")] + ([(b"cookie", cookie.encode())] if cookie else [])
+    return WebsocketCommunicator(application, "/admin/live/ws/", headers=headers)
+
+
+def session_cookie(client: Client) -> str:
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "participant", "outsider"])
+def test_the_socket_refuses_everyone_but_staff(who, outsider):
+    cookie = None
+    if who == "participant":
+        cookie = f"mug_flow={participant_cookie('flow', 'p1')}"
+    elif who == "outsider":
+        client = Client()
+        client.force_login(outsider)
+        cookie = session_cookie(client)
+
+    async def scenario():
+        socket = live_socket(cookie)
+        connected, code = await socket.connect()
+        await socket.disconnect()
+        return connected, code
+
+    assert async_to_sync(scenario)() == (False, 4003)
+
+
+def test_staff_see_participants_games_and_errors_live(researcher_client):
+    cookies = {pid: participant_cookie("net-relay", pid) for pid in ("ann", "ben")}
+    async_to_sync(matched)("net-relay", list(cookies.values()), "pair")
+    broken = Client()
+    enter(broken, "game", PROLIFIC_PID="crashy")
+    broken.post("/x/game/runtime-error/", json.dumps({"scene_key": "play", "stage": "load", "message": "no wasm"}),
+                content_type="application/json")  # fmt: skip
+
+    async def scenario():
+        async with GameClient("net-relay", cookies["ann"]) as a, GameClient("net-relay", cookies["ben"]) as b:
+            await a.hello()
+            await b.hello()
+            socket = live_socket(session_cookie(researcher_client))
+            connected, _ = await socket.connect()
+            first = await socket.receive_json_from(timeout=10)
+            await socket.disconnect()
+            return connected, first
+
+    connected, snapshot = async_to_sync(scenario)()
+    assert connected and snapshot["type"] == "snapshot"
+    experiments = {e["slug"]: e for e in snapshot["experiments"]}
+    assert experiments["net-relay"]["statuses"] == {"active": 2}
+    assert experiments["net-relay"]["in_progress_by_scene"] == {"pair": 2}
+    (game,) = snapshot["games"]
+    assert game["experiment"] == "net-relay" and game["runs_on"] == "browser"
+    assert sorted(s["participant"] for s in game["seats"]) == ["ann", "ben"]
+    assert {s["state"] for s in game["seats"]} == {"here"}
+    assert snapshot["errors"][0]["participant"] == "crashy" and "no wasm" in snapshot["errors"][0]["message"]
+    assert any(bucket.get("runtime_error") == 1 for bucket in snapshot["endings"])
+
+
+def test_the_page_is_behind_the_admin_login(researcher_client):
+    assert Client().get("/admin/live/").status_code == 302
+    page = researcher_client.get("/admin/live/").content.decode()
+    assert "Live monitor" in page and "live.js" in page
