@@ -77,6 +77,7 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "waiting_room": _waiting_room_config(scene, slug),
         "relay_path": game_ws_path(slug) if scene.netcode else None,
         "monitoring": _monitoring_config(slug),
+        "client_error_url": reverse("experiments:client-error", kwargs={"slug": slug}),
         "netcode": scene.netcode.client() if scene.netcode else None,
     }
 
@@ -96,6 +97,7 @@ def server_game_config(experiment, key: str, scene: GymScene) -> dict:
         "relay_path": None,
         "netcode": scene.netcode.client() if scene.netcode else None,
         "monitoring": _monitoring_config(experiment.slug),
+        "client_error_url": reverse("experiments:client-error", kwargs={"slug": experiment.slug}),
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from experiments.models import ACTIVE, Experiment, Participant
+from experiments.models import ACTIVE, ClientError, Experiment, Participant
 from matchmaking.models import WAITING, Room
 from netcode.models import PLAYING, Game
 from netcode.selectors import seat_state
@@ -26,6 +26,7 @@ def live_snapshot() -> dict[str, Any]:
         "rooms": _rooms(),
         "games": _games(),
         "errors": _errors(),
+        "page_errors": _page_errors(),
         "endings": _endings(now),
     }
 
@@ -62,6 +63,14 @@ def _seat(seat) -> dict[str, Any]:
     participant = seat.participant.external_id or seat.participant_id
     return {"agent": seat.agent, "participant": participant, "state": seat_state(seat), "rtt_ms": seat.rtt_ms,
             "frame": seat.acked}  # fmt: skip
+
+
+def _page_errors() -> list[dict[str, Any]]:
+    """Errors participants' pages caught (console errors, uncaught exceptions), newest first."""
+    recent = ClientError.objects.select_related("participant__experiment")[:30]
+    return [{"experiment": e.participant.experiment.slug, "participant": e.participant.external_id or
+             e.participant_id, "scene": e.scene_key, "stage": e.kind, "message": e.message[-300:],
+             "at": e.at.isoformat()} for e in recent]  # fmt: skip
 
 
 def _errors() -> list[dict[str, Any]]:

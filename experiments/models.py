@@ -177,3 +177,19 @@ class MonitorState(models.Model):
 
     def __str__(self) -> str:
         return f"monitoring of {self.participant}"
+
+
+class ClientError(models.Model):
+    """An error a participant's page caught (uncaught exceptions, console errors), kept for the live monitor."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="client_errors")
+    scene_key = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20)
+    message = models.TextField()
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"

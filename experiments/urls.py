@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from experiments import gym_views, screening_views, views
+from experiments import gym_views, page_apis, views
 
 app_name = "experiments"
 
@@ -10,9 +10,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("x/<slug:slug>/", views.enter, name="enter"),
     path("x/<slug:slug>/flow/", views.flow, name="flow"),
-    path("x/<slug:slug>/screening/ping/", screening_views.ping, name="screening-ping"),
-    path("x/<slug:slug>/screening/", screening_views.submit, name="screening-submit"),
-    path("x/<slug:slug>/monitor/", screening_views.monitor, name="monitor"),
+    path("x/<slug:slug>/screening/ping/", page_apis.ping, name="screening-ping"),
+    path("x/<slug:slug>/screening/", page_apis.submit, name="screening-submit"),
+    path("x/<slug:slug>/monitor/", page_apis.monitor, name="monitor"),
+    path("x/<slug:slug>/client-error/", page_apis.client_error, name="client-error"),
     path("x/<slug:slug>/data/", gym_views.gym_data, name="gym-data"),
     path("x/<slug:slug>/episodes/", gym_views.gym_episode, name="gym-episode"),
     path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),

@@ -82,3 +82,24 @@ def test_the_page_is_behind_the_admin_login(researcher_client):
     assert Client().get("/admin/live/").status_code == 302
     page = researcher_client.get("/admin/live/").content.decode()
     assert "Live monitor" in page and "live.js" in page
+
+
+def test_page_errors_are_kept_up_to_a_share_per_participant_and_shown(researcher_client):
+    client = Client()
+    enter(client, "flow", PROLIFIC_PID="noisy")
+    url = "/x/flow/client-error/"
+
+    def send(body) -> int:
+        return client.post(url, body, content_type="application/json").status_code
+
+    answers = [send({"kind": "console", "message": f"boom {i}"}) for i in range(25)]
+    assert answers.count(200) == 20 and answers[20:] == [429] * 5  # the rest are dropped, not stored
+    for bad in ({"kind": "shout", "message": "x"}, {"kind": "error"}, ["error"]):
+        assert send(bad) == 400
+    assert Client().post(url, {"kind": "error", "message": "x"}, content_type="application/json").status_code == 400
+    from experiments.live import live_snapshot
+    from experiments.models import ClientError
+
+    assert ClientError.objects.count() == 20
+    errors = live_snapshot()["page_errors"]
+    assert errors[0]["participant"] == "noisy" and errors[0]["message"].startswith("boom")

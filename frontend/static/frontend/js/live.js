@@ -63,6 +63,10 @@ function render(snapshot) {
     ["Experiment", (e) => e.experiment], ["Participant", (e) => e.participant], ["Scene", (e) => e.scene],
     ["Stage", (e) => e.stage], ["Message", (e) => e.message],
   ]));
+  $("live-page-errors").replaceChildren(table(snapshot.page_errors, [
+    ["When", (e) => new Date(e.at).toLocaleTimeString()], ["Experiment", (e) => e.experiment],
+    ["Participant", (e) => e.participant], ["Scene", (e) => e.scene], ["Kind", (e) => e.stage], ["Message", (e) => e.message],
+  ]));
   drawEndings($("live-endings"), snapshot.endings);
 }
 

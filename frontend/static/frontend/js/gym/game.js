@@ -1,6 +1,7 @@
 // The gym scene page: loads the runtime in a worker, shows progress, plays the episodes, uploads the data,
 // and moves on only when the server has every row. Errors end the scene with a recorded outcome.
 
+import { captureErrors } from "../errors.js";
 import { createRenderer } from "../renderer.js";
 import { keysOf, trackKeys } from "./input.js";
 import { playNetGame } from "./netgame.js";
@@ -106,6 +107,7 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
 export function mountGame() {
   config = JSON.parse(document.getElementById("mug-runtime").textContent);
   csrfToken = document.querySelector("#scene-form input[name=csrfmiddlewaretoken]").value;
+  captureErrors(config.client_error_url, csrfToken);
   failed = false;
   // Progress and timings that the tests and the benchmark read (performance.now() milliseconds).
   const now = performance.now();

@@ -1,5 +1,5 @@
-"""The screening page's two endpoints (a server-timed ping, the page's measurements for the verdict) and the
-game page's monitoring reports."""
+"""Small JSON endpoints of participant pages: the screening (a server-timed ping, the measurements for the
+verdict), monitoring reports during play, and errors the pages caught."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from experiments.client_errors import ClientErrorRefused, client_error_record
 from experiments.monitor_flow import MonitorRefused, monitor_report
 from experiments.screening_flow import ScreeningRefused, needs_screening, screening_ping, screening_submit
 from experiments.web import participant_for
@@ -62,3 +63,16 @@ def monitor(request: HttpRequest, slug: str) -> JsonResponse:
         return JsonResponse(monitor_report(participant=participant, definition=definition, event=event))
     except (MonitorRefused, ValueError) as error:
         return JsonResponse({"error": str(error)}, status=409)
+
+
+@require_POST
+def client_error(request: HttpRequest, slug: str) -> JsonResponse:
+    """An error the page caught; stored (up to a share per participant) for the live monitor."""
+    _, _, participant = participant_for(request, slug)
+    try:
+        if participant is None or len(request.body) > MAX_BODY:
+            raise ClientErrorRefused("no participant, or too large")
+        stored = client_error_record(participant=participant, report=json.loads(request.body or b"{}"))
+    except (ClientErrorRefused, ValueError) as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse({"stored": stored}, status=200 if stored else 429)
