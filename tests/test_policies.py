@@ -156,7 +156,7 @@ def test_the_step_export_names_each_agents_policy_and_model(versus_ai, researche
         "/admin/experiments/participant/",
         {"action": "export_steps_csv", "_selected_action": [flee.participant_id]},
     )
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     by_agent = {(row["scene_key"], row["agent"]): row for row in rows}
     sha = flee.policies["chaser"]["sha256"]
     assert by_agent["flee", "chaser"]["policy"] == "onnx:tag_chaser.onnx"
