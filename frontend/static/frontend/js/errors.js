@@ -15,7 +15,6 @@ export function captureErrors(url, csrfToken) {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
       body: JSON.stringify({ kind, message: String(message).slice(0, 2000) }),
-      keepalive: true,
     }).catch(() => {});
   };
   window.addEventListener("error", (event) => report("error", `${event.message} (${event.filename}:${event.lineno})`));

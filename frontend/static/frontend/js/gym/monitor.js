@@ -20,7 +20,7 @@ export function startMonitor(config, csrfToken) {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
         body: JSON.stringify({ event }),
-        keepalive: true, // a report sent as the tab is hidden still arrives
+        keepalive: true, // a report sent as the tab is hidden still arrives if the page is then discarded
       });
       const body = await response.json();
       if (body.excluded) {
