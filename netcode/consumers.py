@@ -7,15 +7,12 @@ import contextlib
 import logging
 import time
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import DatabaseError
-
 from experiments.web import token_from_cookies
 from matchmaking.consumers import db
 from netcode import protocol, relay, services
 from netcode.inputlog import InputRefused
+from netcode.seatsocket import SeatSocket
 from netcode.selectors import input_log_message
-from netcode.services import GameRefused
 
 logger = logging.getLogger(__name__)
 MESSAGES_PER_S = 150  # a browser sends about 31 (inputs at 30 fps and a ping); more is a flood
@@ -26,12 +23,14 @@ SEEN_EVERY_S = 0.9  # keep-alive writes per socket (pings come every second)
 _last_sweep: dict[int, float] = {}
 
 
-class GameConsumer(AsyncJsonWebsocketConsumer):
+class GameConsumer(SeatSocket):
+    messages_per_s = MESSAGES_PER_S
+
     async def connect(self) -> None:
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.seat: relay.Seat | None = None
         self.ticker: asyncio.Task | None = None
-        self.window_start, self.count, self.hellos, self.seen_at = time.monotonic(), 0, 0, 0.0
+        self.hellos, self.seen_at = 0, 0.0
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -42,40 +41,15 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
             message = await db(services.game_disconnect)(seat_id=self.seat.seat_id, channel_name=self.channel_name)
             await self.broadcast([message] if message else [])
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
-        try:
-            await super().receive(text_data, bytes_data, **kwargs)
-        except ValueError:  # not JSON
-            await self.error("messages must be JSON objects")
-
-    async def receive_json(self, content, **kwargs) -> None:
-        if self.flooding():
-            return
-        kind = content.get("type") if isinstance(content, dict) else None
-        handlers = {protocol.HELLO: self.on_hello, protocol.INPUT: self.on_input, protocol.DONE: self.on_done,
-                    protocol.PRESENCE: self.on_presence, protocol.PING: self.on_ping,
-                    protocol.SYNC: self.on_sync}  # fmt: skip
-        handler = handlers.get(kind)
-        if handler is None:
-            await self.error(f"unknown message type {kind!r}")
-        elif kind not in (protocol.HELLO, protocol.PING) and self.seat is None:
-            await self.error("say hello first")
-        else:
-            try:
-                await handler(content)
-            except (InputRefused, GameRefused) as error:
-                logger.info("game message refused (%s): %s", kind, error)
-                await self.error(str(error))
-            except DatabaseError as error:  # e.g. a locked or restarting database: the client's resend repairs it
-                logger.warning("game message not stored (%s): %s", kind, error)
-                await self.error("the server is busy; your inputs will be sent again")
-
-    def flooding(self) -> bool:
-        now = time.monotonic()
-        if now - self.window_start >= 1.0:
-            self.window_start, self.count = now, 0
-        self.count += 1
-        return self.count > MESSAGES_PER_S
+    def handlers(self):
+        return {
+            protocol.HELLO: self.on_hello,
+            protocol.INPUT: self.on_input,
+            protocol.DONE: self.on_done,
+            protocol.PRESENCE: self.on_presence,
+            protocol.PING: self.on_ping,
+            protocol.SYNC: self.on_sync,
+        }
 
     async def on_hello(self, content: dict) -> None:
         self.hellos += 1
@@ -165,6 +139,3 @@ class GameConsumer(AsyncJsonWebsocketConsumer):
         self.seat = None  # the newer tab owns the seat now
         await self.send_json({"type": protocol.SUPERSEDED})
         await self.close(code=4000)
-
-    async def error(self, message: str) -> None:
-        await self.send_json({"type": protocol.ERROR, "message": message})

@@ -9,14 +9,13 @@ import logging
 import time
 
 from channels.exceptions import ChannelFull
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 
 from experiments.web import token_from_cookies
 from matchmaking.consumers import db
 from netcode import services as seats
 from netcode.inputlog import InputRefused
-from netcode.services import GameRefused
+from netcode.seatsocket import SeatSocket
 from servergame import protocol, services
 from servergame.host import host_ensure
 
@@ -27,13 +26,15 @@ SEEN_EVERY_S = 0.9
 INPUT_FIELDS = ("frame", "held", "presses", "id")
 
 
-class ServerGameConsumer(AsyncJsonWebsocketConsumer):
+class ServerGameConsumer(SeatSocket):
+    messages_per_s = MESSAGES_PER_S
+
     async def connect(self) -> None:
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.seat: dict | None = None
         self.host = ""
         self.watcher: asyncio.Task | None = None
-        self.window_start, self.count, self.seen_at = time.monotonic(), 0, 0.0
+        self.seen_at = 0.0
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -46,41 +47,14 @@ class ServerGameConsumer(AsyncJsonWebsocketConsumer):
                 await self.broadcast({"type": protocol.PLAYER, "player": self.seat["agent"], "state": "away"})
                 await self.to_host(protocol.HOST_PRESENCE, state="away")
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
-        try:
-            await super().receive(text_data, bytes_data, **kwargs)
-        except ValueError:
-            await self.error("messages must be JSON objects")
-
-    async def receive_json(self, content, **kwargs) -> None:
-        if self.flooding():
-            return
-        kind = content.get("type") if isinstance(content, dict) else None
-        handlers = {protocol.HELLO: self.on_hello, protocol.INPUT: self.on_input, protocol.PRESENCE: self.on_presence,
-                    protocol.PING: self.on_ping, protocol.REPAINT: self.on_repaint}  # fmt: skip
-        handler = handlers.get(kind)
-        if handler is None:
-            await self.error(f"unknown message type {kind!r}")
-        elif kind not in (protocol.HELLO, protocol.PING) and self.seat is None:
-            await self.error("say hello first")
-        else:
-            try:
-                await handler(content)
-            except (InputRefused, GameRefused) as error:
-                logger.info("server game message refused (%s): %s", kind, error)
-                await self.error(str(error))
-            except DatabaseError as error:
-                logger.warning("server game message not handled (%s): %s", kind, error)
-                await self.error("the server is busy; try again")
-
-    def flooding(self) -> bool:
-        now = time.monotonic()
-        if now - self.window_start >= 1.0:
-            self.window_start, self.count = now, 0
-        self.count += 1
-        if self.count == MESSAGES_PER_S + 1:
-            logger.info("server game socket flooded: over %s messages in a second (ignored)", MESSAGES_PER_S)
-        return self.count > MESSAGES_PER_S
+    def handlers(self):
+        return {
+            protocol.HELLO: self.on_hello,
+            protocol.INPUT: self.on_input,
+            protocol.PRESENCE: self.on_presence,
+            protocol.PING: self.on_ping,
+            protocol.REPAINT: self.on_repaint,
+        }
 
     async def on_hello(self, content: dict) -> None:
         scene_key = content.get("scene_key")
@@ -164,6 +138,3 @@ class ServerGameConsumer(AsyncJsonWebsocketConsumer):
         self.seat = None
         await self.send_json({"type": protocol.SUPERSEDED})
         await self.close(code=4000)
-
-    async def error(self, message: str) -> None:
-        await self.send_json({"type": protocol.ERROR, "message": message})

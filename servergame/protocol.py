@@ -1,10 +1,14 @@
 """Message types of server-side games (browser <-> server, consumer <-> host) and their group names, once."""
 
+from netcode.protocol import ERROR as ERROR  # re-exported: both game protocols share these names
+from netcode.protocol import HELLO as HELLO
+from netcode.protocol import PING as PING
+
 # client -> server
-HELLO = "hello"  # {"scene_key"}: join (or rejoin) this participant's server-side game
+# HELLO {"scene_key"}: join (or rejoin) this participant's server-side game (the relay's names: one socket base)
 INPUT = "input"  # {"frame", "held", "presses", "id"}: the keys as of the last frame this browser drew
 PRESENCE = "presence"  # {"hidden": bool}
-PING = "ping"  # {"id"}: answered with PONG at once
+# PING {"id"}: answered with PONG at once
 REPAINT = "repaint"  # frames were missed (a full channel drops them): send a full repaint (a WELCOME)
 
 # server -> client
@@ -16,7 +20,7 @@ PAUSED = "paused"  # {"paused": bool, "waiting": [players]}: the game waits for 
 FINISHED = "finished"  # {"next"}: every episode was played and stored
 END = "end"  # {"reason", "next"}: the game ended early (a partner dropped out, the env crashed)
 PONG = "pong"
-ERROR = "error"
+# ERROR {"message"}: a refusal (the relay's name, sent by netcode/seatsocket.py)
 SUPERSEDED = "superseded"
 
 # channel-layer events

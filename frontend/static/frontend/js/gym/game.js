@@ -151,9 +151,7 @@ async function main() {
   window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
   if (!config.waiting_room) {
-    const start = $("start-button");
-    start.disabled = false;
-    await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+    await startClicked();
   }
   window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;
@@ -196,9 +194,7 @@ async function mainServer() {
   if (config.waiting_room) {
     window.mugGame.match = await waitForGroup(config);
   } else {
-    const start = $("start-button");
-    start.disabled = false;
-    await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+    await startClicked();
   }
   window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;
@@ -207,8 +203,7 @@ async function mainServer() {
   const result = await playServerGame({ config, countdown });
   stopMonitor();
   if (result.superseded) {
-    $("game-error").hidden = false;
-    $("game-error").textContent = "This study is open in another tab or window. Please continue there.";
+    showSuperseded();
     return;
   }
   $("in-game").hidden = true;
@@ -216,6 +211,17 @@ async function mainServer() {
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished) });
   if (result.next && !result.finished) window.location.assign(result.next);
   else $("scene-form").submit();
+}
+
+function startClicked() {
+  const start = $("start-button");
+  start.disabled = false;
+  return new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+}
+
+function showSuperseded() {
+  $("game-error").hidden = false;
+  $("game-error").textContent = "This study is open in another tab or window. Please continue there.";
 }
 
 // What the tests and benchmarks read after the page has moved on to the next scene.
@@ -230,8 +236,7 @@ function keepStats() {
 
 async function finishNetGame(result, uploader) {
   if (result.superseded) {
-    $("game-error").hidden = false;
-    $("game-error").textContent = "This study is open in another tab or window. Please continue there.";
+    showSuperseded();
     return;
   }
   $("in-game").hidden = true;
