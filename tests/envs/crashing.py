@@ -8,8 +8,10 @@ class CrashingTag(TagEnv):
         self.steps = getattr(self, "steps", 0) + 1
         if self.steps == 10:
             raise RuntimeError("the simulator fell over")
+        agents = list(self.agents)
         observations, rewards, terminations, truncations, infos = super().step(actions)
         # No catch ends the episode before the crash (the random runner could be caught within 9 steps).
+        self.agents = agents
         return observations, rewards, dict.fromkeys(terminations, False), truncations, infos
 
 
