@@ -171,6 +171,7 @@ class MonitorState(models.Model):
     scene_key = models.CharField(max_length=200)
     hidden_since = models.DateTimeField(null=True, blank=True)
     last_input_at = models.DateTimeField()
+    slow_since = models.DateTimeField(null=True, blank=True, help_text="Round trips too slow since.")
     warnings = models.PositiveIntegerField(default=0)
     excluded_for = models.CharField(max_length=200, blank=True)
     events = models.JSONField(default=list, blank=True, help_text="The latest reports: [time, event, verdict].")

@@ -1,6 +1,7 @@
 """Writes of monitoring during play: each report from the game page updates what the server knows (hidden since,
-last input) and gets the verdict: nothing, a warning, or the exclusion (which ends the session like a staff
-action: the seat in a group game drops with its dropout policy)."""
+last input, since when the game socket's round trips have been too slow) and gets the verdict: nothing, a
+warning, or the exclusion (which ends the session like a staff action: the seat in a group game drops with its
+dropout policy)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from experiments.models import MonitorState, Participant
 from experiments.monitoring import EXCLUDE, WARN, seconds_since
 from experiments.outcomes import EXCLUDED
 from experiments.stager import base_id
+from netcode.selectors import seat_rtt_now
 
 EVENTS = ("start", "hidden", "visible", "input", "alive")
 EVENTS_KEPT = 200
@@ -44,9 +46,13 @@ def monitor_report(*, participant: Participant, definition, event: Any) -> dict[
     elif event in ("input", "start"):
         state.last_input_at = now
     inactive_for = 0.0 if hidden_for is not None else seconds_since(state.last_input_at, now)
+    rtt_ms = seat_rtt_now(participant, key, now)
+    if rtt_ms is not None:  # no reading (no socket game, or none lately) leaves the slow clock as it was
+        state.slow_since = (state.slow_since or now) if monitoring.is_slow(rtt_ms) else None
     level, reason = monitoring.verdict(hidden_for=hidden_for, inactive_for=inactive_for,
                                        state={"event": event, "hidden_for": hidden_for, "inactive_for": inactive_for,
-                                              "warnings": state.warnings})  # fmt: skip
+                                              "warnings": state.warnings, "rtt_ms": rtt_ms,
+                                              "slow_for": seconds_since(state.slow_since, now)})  # fmt: skip
     state.warnings += level == WARN
     state.events = [*state.events[-(EVENTS_KEPT - 1) :], [now.isoformat(), event, level]]
     if level == EXCLUDE:
@@ -66,5 +72,5 @@ def _state(participant: Participant, key: str, now) -> MonitorState:
         participant=participant, defaults={"scene_key": key, "last_input_at": now}
     )
     if not created and state.scene_key != key:  # a new game scene: the clocks start again
-        state.scene_key, state.hidden_since, state.last_input_at = key, None, now
+        state.scene_key, state.hidden_since, state.last_input_at, state.slow_since = key, None, now, None
     return state

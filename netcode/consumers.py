@@ -41,6 +41,9 @@ class GameConsumer(SeatSocket):
             message = await db(services.game_disconnect)(seat_id=self.seat.seat_id, channel_name=self.channel_name)
             await self.broadcast([message] if message else [])
 
+    def seat_pk(self) -> int:
+        return self.seat.seat_id
+
     def handlers(self):
         return {
             protocol.HELLO: self.on_hello,
@@ -72,7 +75,7 @@ class GameConsumer(SeatSocket):
     async def on_input(self, content: dict) -> None:
         new, ack, desynced = await db(services.game_inputs_add)(
             seat_id=self.seat.seat_id, episode=content.get("episode"), frame=content.get("frame"),
-            inputs=content.get("inputs"), checksums=content.get("checksums"), rtt_ms=content.get("rtt_ms"),
+            inputs=content.get("inputs"), checksums=content.get("checksums"),
         )  # fmt: skip
         if new:  # the others get them at once; this socket reads its ack from the same message
             message = {"type": protocol.INPUTS, "player": self.seat.agent, "frame": content.get("frame"),

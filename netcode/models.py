@@ -61,7 +61,9 @@ class GameSeat(models.Model):
     done_frames = models.IntegerField(default=0)
     done_checksum = models.CharField(max_length=32, blank=True)
     checks = models.JSONField(default=dict, help_text="Recent checksums of confirmed frames: {frame: hex}.")
-    rtt_ms = models.FloatField(null=True, blank=True)
+    rtt_ms = models.FloatField(null=True, blank=True, help_text="Round trip timed by the server (recent median).")
+    rtt_at = models.DateTimeField(null=True, blank=True, help_text="When the round trip was last timed.")
+    client_stats = models.JSONField(default=dict, blank=True, help_text="What the browser reports: fps, rollbacks.")
 
     class Meta:
         ordering = ["game", "id"]

@@ -2,11 +2,13 @@
 
 # client -> server
 HELLO = "hello"  # join or rejoin the game of the participant's match
-INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...], "rtt_ms"}
+INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...]}
 DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the episode's last frame
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
 SYNC = "sync"  # {"episode", "after"}: stalled on a partner for a while, send me every input after this frame
+PROBE = "probe"  # both ways: the server sends {"id"} every 2 s; the browser answers at once with {"id", "stats"}
+# (the server times the round trip itself; stats = the browser's own frame rate and rollbacks, for the live monitor)
 
 # server -> client
 WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far

@@ -1,8 +1,10 @@
 """What every game socket does with a message before its own handlers: JSON only, a flood limit, dispatch by type,
-hello first, and refusals sent back as errors (with a logged reason)."""
+hello first, and refusals sent back as errors (with a logged reason); and, once seated, it times round trips
+itself (a probe every 2 s) and keeps them on the seat with the browser's own play figures."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -10,11 +12,16 @@ from collections.abc import Awaitable, Callable
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 
+from matchmaking.consumers import db
 from netcode.inputlog import InputRefused
-from netcode.protocol import ERROR, HELLO, PING
+from netcode.measure import game_seat_measure
+from netcode.protocol import ERROR, HELLO, PING, PROBE
 from netcode.services import GameRefused
 
 logger = logging.getLogger(__name__)
+PROBE_EVERY_S = 2.0
+PROBES_OUTSTANDING = 10  # a round trip longer than 20 s is never timed (the dropout rules have acted by then)
+SAMPLES_KEPT = 5  # the seat's round trip is the median of the last five
 
 
 class SeatSocket(AsyncJsonWebsocketConsumer):
@@ -22,7 +29,12 @@ class SeatSocket(AsyncJsonWebsocketConsumer):
     open_types: tuple[str, ...] = (HELLO, PING)  # accepted before the socket has a seat
     seat = None
 
+    prober: asyncio.Task | None = None
+
     def handlers(self) -> dict[str, Callable[[dict], Awaitable[None]]]:
+        raise NotImplementedError
+
+    def seat_pk(self) -> int:
         raise NotImplementedError
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
@@ -35,7 +47,7 @@ class SeatSocket(AsyncJsonWebsocketConsumer):
         if self.flooding():
             return
         kind = content.get("type") if isinstance(content, dict) else None
-        handler = self.handlers().get(kind)
+        handler = {PROBE: self.on_probe, **self.handlers()}.get(kind)
         if handler is None:
             await self.error(f"unknown message type {kind!r}")
         elif kind not in self.open_types and self.seat is None:
@@ -43,6 +55,8 @@ class SeatSocket(AsyncJsonWebsocketConsumer):
         else:
             try:
                 await handler(content)
+                if self.seat is not None and self.prober is None:
+                    self.prober = asyncio.create_task(self.probe_forever())
             except (InputRefused, GameRefused) as error:
                 logger.info("%s message refused (%s): %s", type(self).__name__, kind, error)
                 await self.error(str(error))
@@ -61,3 +75,26 @@ class SeatSocket(AsyncJsonWebsocketConsumer):
 
     async def error(self, message: str) -> None:
         await self.send_json({"type": ERROR, "message": message})
+
+    async def probe_forever(self) -> None:
+        self.probes: dict[int, float] = {}
+        self.rtt_samples: list[float] = []
+        for number in range(1, 10**9):
+            self.probes = {k: v for k, v in self.probes.items() if k > number - PROBES_OUTSTANDING}
+            self.probes[number] = time.monotonic()
+            await self.send_json({"type": PROBE, "id": number})
+            await asyncio.sleep(PROBE_EVERY_S)
+
+    async def on_probe(self, content: dict) -> None:
+        number = content.get("id")
+        sent = getattr(self, "probes", {}).pop(number, None) if isinstance(number, int) else None
+        if sent is None or self.seat is None:
+            return  # a stale, repeated or forged answer times nothing
+        self.rtt_samples = [*self.rtt_samples[-(SAMPLES_KEPT - 1) :], (time.monotonic() - sent) * 1000]
+        await db(game_seat_measure)(seat_id=self.seat_pk(), channel_name=self.channel_name,
+                                    rtt_samples=self.rtt_samples, stats=content.get("stats"))  # fmt: skip
+
+    async def websocket_disconnect(self, message) -> None:
+        if self.prober:
+            self.prober.cancel()
+        await super().websocket_disconnect(message)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from experiments.gameplay_models import Episode
 from netcode import protocol
-from netcode.models import ACTIVE, DROPPED, GameEvent, GameInput, GameSeat
+from netcode.models import ACTIVE, DROPPED, PLAYING, GameEvent, GameInput, GameSeat
+
+RTT_FRESH_S = 6.0  # probes go every 2 s: an older reading means the socket is gone (the dropout rules' business)
 
 
 def welcome_message(*, seat: GameSeat) -> dict:
@@ -70,3 +74,14 @@ def seat_state(seat: GameSeat) -> str:
     if not seat.connected:
         return "away"
     return "hidden" if seat.hidden_since else "here"
+
+
+def seat_rtt_now(participant, scene_key: str, now: datetime) -> float | None:
+    """The round trip the server timed lately on the participant's socket in this scene's running game, if any."""
+    reading = (
+        GameSeat.objects.filter(participant=participant, status=ACTIVE, game__status=PLAYING,
+                                game__scene_key=scene_key, rtt_at__gte=now - timedelta(seconds=RTT_FRESH_S))
+        .values_list("rtt_ms", flat=True)
+        .first()
+    )  # fmt: skip
+    return reading

@@ -97,7 +97,7 @@ def _episodes_create(game: Game, scene) -> None:
     )  # fmt: skip
 
 
-def game_inputs_add(*, seat_id: int, episode: int, frame: int, inputs: Any, checksums: Any, rtt_ms: Any):
+def game_inputs_add(*, seat_id: int, episode: int, frame: int, inputs: Any, checksums: Any):
     """Store a seat's new inputs (first write wins); returns (new [[frame, action]], ack, desynced frames).
 
     The hot path of the relay (30 calls a second per player): one read of the seat, one insert, one update.
@@ -115,8 +115,6 @@ def game_inputs_add(*, seat_id: int, episode: int, frame: int, inputs: Any, chec
     changes = {"acked": Greatest(F("acked"), acked), "last_seen": timezone.now()}
     if isinstance(frame, int) and not isinstance(frame, bool):
         changes["local_frame"] = frame
-    if isinstance(rtt_ms, int | float) and not isinstance(rtt_ms, bool) and 0 <= rtt_ms < 60_000:
-        changes["rtt_ms"] = float(rtt_ms)
     if checks is not None:
         changes["checks"] = checks
     GameSeat.objects.filter(pk=seat.pk).update(**changes)

@@ -47,6 +47,9 @@ class ServerGameConsumer(SeatSocket):
                 await self.broadcast({"type": protocol.PLAYER, "player": self.seat["agent"], "state": "away"})
                 await self.to_host(protocol.HOST_PRESENCE, state="away")
 
+    def seat_pk(self) -> int:
+        return self.seat["seat_id"]
+
     def handlers(self):
         return {
             protocol.HELLO: self.on_hello,

@@ -3,12 +3,14 @@
 from netcode.protocol import ERROR as ERROR  # re-exported: both game protocols share these names
 from netcode.protocol import HELLO as HELLO
 from netcode.protocol import PING as PING
+from netcode.protocol import PROBE as PROBE
 
 # client -> server
 # HELLO {"scene_key"}: join (or rejoin) this participant's server-side game (the relay's names: one socket base)
 INPUT = "input"  # {"frame", "held", "presses", "id"}: the keys as of the last frame this browser drew
 PRESENCE = "presence"  # {"hidden": bool}
 # PING {"id"}: answered with PONG at once
+# PROBE {"id", "stats"}: the answer to the server's PROBE (the server times the round trip; netcode/protocol.py)
 REPAINT = "repaint"  # frames were missed (a full channel drops them): send a full repaint (a WELCOME)
 
 # server -> client

@@ -371,3 +371,12 @@ watched = Experiment(
     ],
 )  # fmt: skip
 PATHS.append("tests.fixture_experiments:watched")
+
+watched_far = Experiment(
+    slug="watched-far",
+    title="A server-side game that excludes a connection slow for 3 s",
+    monitoring=Monitoring(hidden_warn_s=None, hidden_exclude_s=None, latency_warn_ms=100, latency_exclude_ms=150,
+                          latency_for_s=3),
+    stager=[server_gather(steps=900, episodes=1), EndScene(scene_id="end")],
+)  # fmt: skip
+PATHS.append("tests.fixture_experiments:watched_far")

@@ -30,7 +30,7 @@ class GameClient(RoomClient):
             assert message is not None, f"no {kind!r} message within {timeout} s"
             if message["type"] == kind:
                 return message
-            if message["type"] not in ("player", "pong", "inputs", "ack"):
+            if message["type"] not in ("player", "pong", "probe", "inputs", "ack"):
                 raise AssertionError(f"expected {kind!r}, got {message}")
 
     async def expect_all(self, *kinds: str, timeout: float = 15.0) -> dict[str, dict]:
@@ -43,13 +43,13 @@ class GameClient(RoomClient):
             assert message is not None, f"no {sorted(set(kinds) - set(got))} within {timeout} s"
             if message["type"] in kinds:
                 got.setdefault(message["type"], message)
-            elif message["type"] not in ("player", "pong", "inputs", "ack"):
+            elif message["type"] not in ("player", "pong", "probe", "inputs", "ack"):
                 raise AssertionError(f"expected {kinds}, got {message}")
         return got
 
     async def inputs(self, episode: int, frame: int, inputs: list, checksums: list | None = None) -> None:
         await self.send({"type": "input", "episode": episode, "frame": frame, "inputs": inputs,
-                         "checksums": checksums or [], "rtt_ms": 10})  # fmt: skip
+                         "checksums": checksums or []})  # fmt: skip
 
 
 async def matched(slug: str, cookies: list[str], scene_key: str = "pair") -> None:

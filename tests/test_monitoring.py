@@ -79,3 +79,58 @@ def test_thresholds_are_checked_when_the_experiment_loads():
 
     with pytest.raises(DefinitionError, match="0 < hidden_warn_s < hidden_exclude_s"):
         Monitoring(hidden_warn_s=10, hidden_exclude_s=5).prepare("x")
+    with pytest.raises(DefinitionError, match="0 < latency_warn_ms < latency_exclude_ms"):
+        Monitoring(latency_warn_ms=300, latency_exclude_ms=200).prepare("x")
+
+
+def far_player() -> tuple[Client, int]:
+    """A participant in a server-side game, seated through the socket's own service (no game process needed)."""
+    from experiments.web import token_from_cookies
+    from servergame.services import server_join
+
+    client = Client()
+    enter(client, "watched-far", PROLIFIC_PID="far")
+    token = token_from_cookies({"mug_watched-far": client.cookies["mug_watched-far"].value}, "watched-far")
+    seat = server_join(slug="watched-far", token=token, scene_key="play", channel_name="socket-1")
+    return client, seat["seat_id"]
+
+
+def timed(seat_id: int, rtt_ms: float, channel_name: str = "socket-1") -> None:
+    from netcode.measure import game_seat_measure
+
+    game_seat_measure(seat_id=seat_id, channel_name=channel_name, rtt_samples=[rtt_ms], stats={})
+
+
+def far_report(client: Client, event: str) -> dict:
+    return client.post("/x/watched-far/monitor/", {"event": event}, content_type="application/json").json()
+
+
+def test_a_connection_that_stays_slow_is_warned_then_excluded_but_a_spike_is_not():
+    client, seat_id = far_player()
+    assert far_report(client, "start") == {"ok": True}  # no round trip timed yet
+    timed(seat_id, 120)
+    assert far_report(client, "alive") == {"warning": "a slow connection (120 ms round trips)"}
+    timed(seat_id, 400)
+    assert far_report(client, "alive") == {"warning": "a slow connection (400 ms round trips)"}  # slow for 0 s
+    rewind(slow_since=2)
+    timed(seat_id, 90)  # back under: the slow clock starts again
+    assert far_report(client, "alive") == {"ok": True} and MonitorState.objects.get().slow_since is None
+    timed(seat_id, 300)
+    far_report(client, "alive")
+    rewind(slow_since=3.2)
+    timed(seat_id, 10, channel_name="a-forged-or-old-socket")  # only the seat's own socket's timing counts
+    verdict = far_report(client, "alive")
+    assert verdict["excluded"] and Participant.objects.get().status == "excluded"
+    assert Participant.objects.get().monitor.excluded_for == "a slow connection (300 ms round trips)"
+
+
+def test_an_old_round_trip_is_no_reading():
+    from netcode.models import GameSeat
+
+    client, seat_id = far_player()
+    far_report(client, "start")
+    timed(seat_id, 500)
+    far_report(client, "alive")
+    rewind(slow_since=60)
+    GameSeat.objects.update(rtt_at=timezone.now() - timedelta(seconds=30))  # the socket went quiet long ago
+    assert far_report(client, "alive") == {"ok": True}  # the dropout rules handle a lost socket, not this one

@@ -146,6 +146,26 @@ def test_a_flood_is_cut_off_and_the_game_goes_on():
     assert len(pongs) <= 150 and ack["ack"] == 2
 
 
+def test_the_server_times_round_trips_itself_and_keeps_the_browsers_play_figures():
+    chaser, runner = pair("ann", "ben")
+
+    async def scenario():
+        async with GameClient("net-relay", chaser) as a:
+            await a.hello()
+            probe = await a.expect("probe")
+            await a.send({"type": "probe", "id": probe["id"] + 1000, "stats": {"fps": 1}})  # forged: never sent
+            await asyncio.sleep(0.2)
+            stats = {"fps": 29.5, "rollbacks": 3, "frame": "x", "evil": "<b>", "replayed": -4}
+            await a.send({"type": "probe", "id": probe["id"], "stats": stats})
+            await a.send({"type": "probe", "id": probe["id"], "stats": {"fps": 2}})  # answered twice: once timed
+            await a.idle(0.3)
+
+    run(scenario)
+    seat = GameSeat.objects.values("rtt_ms", "rtt_at", "client_stats").get(agent="chaser")
+    assert 200 <= seat["rtt_ms"] < 1500 and seat["rtt_at"] is not None
+    assert seat["client_stats"] == {"fps": 29.5, "rollbacks": 3}  # only known figures, in range
+
+
 def play_episode(a, b, frames: int, checksums=("aa", "aa")):
     """Both seats send inputs for frames 2..frames-1 and report the same end."""
 

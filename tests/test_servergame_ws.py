@@ -26,7 +26,7 @@ from tests.gameclient_ws import matched
 from tests.roomclient import RoomClient, participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
-QUIET = ("player", "pong", "paused")
+QUIET = ("player", "pong", "probe", "paused")
 
 
 def run(scenario):

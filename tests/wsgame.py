@@ -72,6 +72,8 @@ class WsGamePlayer:
                 self.news["ack"] = max(self.news["ack"], message["ack"])
             elif kind == "replaced":
                 self.news["replaced"].append([message["player"], message["from_frame"], message["policy"]])
+            elif kind == "probe":  # as the browser does: answer at once (the server times the round trip)
+                await self.socket.send(json.dumps({"type": "probe", "id": message["id"], "stats": {}}))
             elif kind in ("finished", "end"):
                 self.finished.set()
 

@@ -35,3 +35,25 @@ def test_a_hidden_tab_is_warned_then_excluded(server_url, chromium_context, sett
     participant = Participant.objects.get(external_id="wanderer")
     assert participant.status == "excluded" and "hidden for" in participant.monitor.excluded_for
     assert participant.monitor.warnings >= 1
+
+
+def test_a_connection_that_stays_slow_is_warned_then_excluded(asgi_server_url, chromium_context):
+    from netcode.models import GameSeat
+    from tests.netproxy import DelayProxy
+
+    proxy = DelayProxy(int(asgi_server_url.rsplit(":", 1)[1]), delay_ms=100)  # 200 ms round trips, page and socket
+    try:
+        page = chromium_context.new_page()
+        page.goto(f"{proxy.url}/x/watched-far/?PROLIFIC_PID=faraway")
+        page.wait_for_selector("#start-button:enabled", timeout=60_000)
+        page.click("#start-button")
+        page.wait_for_selector("#monitor-warning:not([hidden])", timeout=15_000)
+        assert "slow connection" in page.inner_text("#monitor-warning")
+        page.wait_for_selector(".scene-end", timeout=20_000)
+    finally:
+        proxy.stop()
+    participant = Participant.objects.get(external_id="faraway")
+    assert participant.status == "excluded" and "slow connection" in participant.monitor.excluded_for
+    seat = GameSeat.objects.get(participant=participant)
+    assert seat.rtt_ms >= 190  # timed by the server on the game's socket
+    assert seat.client_stats["fps"] > 5  # the page's own frame rate, reported with its answers

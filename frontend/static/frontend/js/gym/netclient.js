@@ -1,6 +1,7 @@
 // The game worker's link to the relay: one WebSocket, hello/welcome, this browser's un-acknowledged inputs every
 // tick, the news in between (others' inputs, acks, players, replacements, episodes), pings for the round trip,
-// and reconnects with backoff (the relay resends the episode's inputs in its welcome).
+// answers to the server's probes (it times the round trip itself; the answer carries this browser's frame rate
+// and rollbacks for the live monitor), and reconnects with backoff (the relay resends the episode's inputs).
 
 const PING_EVERY_MS = 1000;
 const SYNC_AFTER_MS = 1000; // stalled this long on a partner: ask the relay for the inputs this browser lacks
@@ -10,6 +11,7 @@ export class NetClient {
     this.url = url;
     this.sceneKey = sceneKey;
     this.onMessage = onMessage; // messages the game acts on (welcome, episode, finished, end, player, ...)
+    this.statsOf = () => ({}); // what a probe's answer reports (set by the game loop)
     this.socket = null;
     this.closed = false;
     this.delay = 250;
@@ -100,6 +102,10 @@ export class NetClient {
     }
     if (message.type === "input_log") {
       if (message.episode === this.episode) news.inputs.push(...message.inputs); // known ones are ignored
+      return;
+    }
+    if (message.type === "probe") {
+      this.send({ type: "probe", id: message.id, stats: this.statsOf() });
       return;
     }
     if (message.type === "pong") {

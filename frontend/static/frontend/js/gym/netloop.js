@@ -8,12 +8,22 @@ let net = null; // the Python module mug.netplay
 let client = null;
 let clock = null;
 const state = { booted: false, episode: null, done: null };
+const played = { ticks: 0, frame: -1, stats: {}, since: { at: performance.now(), ticks: 0 } };
+
+/** This browser's frame rate since the last report, its frame and its rollbacks (for the live monitor). */
+function playStats() {
+  const now = performance.now();
+  const fps = ((played.ticks - played.since.ticks) * 1000) / Math.max(1, now - played.since.at);
+  played.since = { at: now, ticks: played.ticks };
+  return { fps, frame: played.frame, rollbacks: played.stats.rollbacks, replayed: played.stats.replayed };
+}
 
 /** Handles the page's "net-*" messages; `ctx` gives the worker's Python, post(), input and scene config. */
 export function netHandle(message, ctx) {
   if (message.type === "net-join") {
     net = ctx.py.pyimport("mug.netplay");
     client = new NetClient({ url: message.url, sceneKey: message.sceneKey, onMessage: (m) => onRelay(m, ctx) });
+    client.statsOf = playStats;
     client.connect();
   } else if (message.type === "net-go") {
     startClock(ctx);
@@ -101,8 +111,9 @@ function tick(now, late, ctx) {
     return null;
   }
   const tickMs = performance.now() - before;
+  Object.assign(played, { ticks: played.ticks + 1, frame: out.frame, stats: out.stats });
   if (out.send.length || out.checksums.length) {
-    client.send({ type: "input", episode: state.episode, frame: out.frame, inputs: out.send, checksums: out.checksums, rtt_ms: client.rttMs });
+    client.send({ type: "input", episode: state.episode, frame: out.frame, inputs: out.send, checksums: out.checksums });
   }
   client.askForMissing(out.confirmed, out.stalled);
   for (const row of out.rows) Object.assign(row, { t: now, late_ms: late, focused: ctx.input.focused });

@@ -26,6 +26,13 @@ export function playServerGame({ config, countdown }) {
   let repaintAskedAt = 0;
   let inputId = 0;
   let over = false;
+  let probed = { at: performance.now(), frames: 0 };
+  const playStats = () => {
+    const now = performance.now();
+    const fps = ((state.frames - probed.frames) * 1000) / Math.max(1, now - probed.at);
+    probed = { at: now, frames: state.frames };
+    return { fps, frame: lastFrame };
+  };
   let work = Promise.resolve(); // messages are handled in order (the renderer is created asynchronously)
 
   const send = (message) => {
@@ -114,6 +121,8 @@ export function playServerGame({ config, countdown }) {
       } else if (m.type === "player" && m.player !== state.seat) {
         const away = m.state === "hidden" || m.state === "away";
         showBanner(away ? `Waiting for ${m.player}: their connection is lagging…` : "");
+      } else if (m.type === "probe") {
+        send({ type: "probe", id: m.id, stats: playStats() }); // the server times the round trip
       } else if (m.type === "pong") {
         if (typeof m.id === "number" && state.rttMs.length < 5000) state.rttMs.push(performance.now() - m.id);
       } else if (m.type === "finished") {
