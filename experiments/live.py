@@ -1,5 +1,6 @@
 """The live monitor's snapshot (a read): participants by experiment, scene and status, waiting rooms, running
-games with each seat's state, recent errors from browsers and server games, and endings over time."""
+games with each seat's state (tab, round trip, frame rate, rollbacks), single-player games in browsers with their
+frame rate from the uploaded steps, recent errors from browsers and server games, and endings over time."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
+from experiments.gameplay_models import OPEN, Episode, Step, StepChunk
 from experiments.models import ACTIVE, ClientError, Experiment, Participant
 from matchmaking.models import WAITING, Room
 from netcode.models import PLAYING, Game
@@ -25,6 +28,7 @@ def live_snapshot() -> dict[str, Any]:
         "experiments": [_experiment(e) for e in Experiment.objects.filter(in_code=True).order_by("slug")],
         "rooms": _rooms(),
         "games": _games(),
+        "solo": _solo_games(now),
         "errors": _errors(),
         "page_errors": _page_errors(),
         "endings": _endings(now),
@@ -61,8 +65,37 @@ def _games() -> list[dict[str, Any]]:
 
 def _seat(seat) -> dict[str, Any]:
     participant = seat.participant.external_id or seat.participant_id
+    played = seat.client_stats or {}
     return {"agent": seat.agent, "participant": participant, "state": seat_state(seat), "rtt_ms": seat.rtt_ms,
-            "frame": seat.acked}  # fmt: skip
+            "frame": seat.acked, "fps": played.get("fps"), "rollbacks": played.get("rollbacks")}  # fmt: skip
+
+
+def _solo_games(now) -> list[dict[str, Any]]:
+    """Episodes being played alone in a browser (no game on the server): the frame rate of the last upload."""
+    episodes = (
+        Episode.objects.filter(status=OPEN, started_at__gte=now - timedelta(hours=HISTORY_H),
+                               participant__status=ACTIVE)
+        .exclude(participant__seats__game__status=PLAYING)
+        .select_related("participant__experiment")
+        .order_by("-started_at")[:50]
+    )  # fmt: skip
+    return [_solo(episode, now) for episode in episodes]
+
+
+def _solo(episode: Episode, now) -> dict[str, Any]:
+    chunk = StepChunk.objects.filter(episode=episode).order_by("-number").first()
+    fps, focused, upload_age = None, None, None
+    if chunk is not None:
+        last = Step.objects.filter(episode=episode, frame__gte=chunk.first_frame)
+        span = last.aggregate(first=Min("client_time"), end=Max("client_time"), n=Count("pk"))
+        if span["n"] > 1 and span["end"] > span["first"]:
+            fps = round((span["n"] - 1) * 1000 / (span["end"] - span["first"]), 1)
+        focused = last.order_by("-frame").values_list("focused", flat=True).first()
+        upload_age = round((now - chunk.received_at).total_seconds(), 1)
+    participant = episode.participant
+    return {"experiment": participant.experiment.slug, "participant": participant.external_id or participant.pk,
+            "scene_key": episode.scene_key, "episode": episode.index, "steps": episode.n_steps, "fps": fps,
+            "focused": focused, "last_upload_s": upload_age}  # fmt: skip
 
 
 def _page_errors() -> list[dict[str, Any]]:

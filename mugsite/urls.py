@@ -8,6 +8,7 @@ from experiments.live_views import live_monitor
 admin.site.site_header = "MUG control room"
 admin.site.site_title = "MUG"
 admin.site.index_title = "Experiments, participants and data"
+admin.site.index_template = "admin/mug_index.html"  # the admin's index with a link to the live monitor
 
 urlpatterns = [
     path("admin/live/", live_monitor, name="live-monitor"),

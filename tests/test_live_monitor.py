@@ -82,6 +82,8 @@ def test_the_page_is_behind_the_admin_login(researcher_client):
     assert Client().get("/admin/live/").status_code == 302
     page = researcher_client.get("/admin/live/").content.decode()
     assert "Live monitor" in page and "live.js" in page
+    index = researcher_client.get("/admin/").content.decode()
+    assert '<a href="/admin/live/">Live monitor</a>' in index and "Participants" in index  # the usual index too
 
 
 def test_page_errors_are_kept_up_to_a_share_per_participant_and_shown(researcher_client):
@@ -103,3 +105,33 @@ def test_page_errors_are_kept_up_to_a_share_per_participant_and_shown(researcher
     assert ClientError.objects.count() == 20
     errors = live_snapshot()["page_errors"]
     assert errors[0]["participant"] == "noisy" and errors[0]["message"].startswith("boom")
+
+
+def test_each_players_round_trip_frame_rate_and_rollbacks_are_shown(researcher_client):
+    from experiments.live import live_snapshot
+    from tests.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
+
+    cookies = {pid: participant_cookie("net-relay", pid) for pid in ("ann", "ben")}
+    async_to_sync(matched)("net-relay", list(cookies.values()), "pair")
+    alone = Client()
+    enter(alone, "game", PROLIFIC_PID="solo")
+    config = runtime_config(alone, "game")
+    chunks = episode_chunks(config, 0, begin_episode(alone, "game", "play")["seed"])
+    assert post_chunk(alone, "game", chunks[0]).status_code == 200
+
+    async def scenario():
+        async with GameClient("net-relay", cookies["ann"]) as a, GameClient("net-relay", cookies["ben"]) as b:
+            await a.hello()
+            await b.hello()
+            probe = await a.expect("probe")
+            await a.send({"type": "probe", "id": probe["id"], "stats": {"fps": 29.7, "rollbacks": 12}})
+            await a.idle(0.3)
+
+    async_to_sync(scenario)()
+    snapshot = live_snapshot()
+    seats = {s["participant"]: s for s in snapshot["games"][0]["seats"]}
+    assert seats["ann"]["fps"] == 29.7 and seats["ann"]["rollbacks"] == 12 and seats["ann"]["rtt_ms"] >= 0
+    assert seats["ben"]["fps"] is None  # never answered a probe: nothing is made up
+    (solo,) = snapshot["solo"]  # the pair's episodes are in their game's row, not here
+    assert (solo["participant"], solo["scene_key"], solo["steps"]) == ("solo", "play", len(chunks[0]["rows"]))
+    assert solo["fps"] == pytest.approx(30.0, abs=0.2) and solo["focused"] is True and solo["last_upload_s"] < 10

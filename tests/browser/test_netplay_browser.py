@@ -12,7 +12,7 @@ import pytest
 from experiments import registry
 from experiments.gameplay_models import Episode
 from experiments.models import Participant
-from netcode.models import Game, GameEvent
+from netcode.models import Game, GameEvent, GameSeat
 from netcode.replay import game_replay, scene_of, stored_rows
 from tests.browser.conftest import guarded_context
 from tests.netproxy import RANDOM_KEYS, DelayProxy
@@ -95,6 +95,10 @@ def test_two_players_store_identical_rows_equal_to_the_server_replay(
     if rtt_ms >= 100:  # with latency, participants saw guessed inputs, some corrected later, and the rows say so
         assert Episode.objects.filter(steps__predicted=True).exists()
         assert Episode.objects.filter(steps__rollback_depth__gt=0).exists()
+        # the round trip the server timed on each socket, and what each browser said of its play (live monitor)
+        for seat in GameSeat.objects.all():
+            assert seat.rtt_ms >= rtt_ms * 0.9 and seat.client_stats["fps"] > 5
+            assert seat.client_stats["rollbacks"] >= 0
 
 
 @pytest.mark.parametrize("players", [3, 4])

@@ -43,6 +43,10 @@ function drawEndings(svg, buckets) {
   });
 }
 
+const orDash = (value, unit = "") => (value == null ? "-" : `${Math.round(value)}${unit}`);
+const seatText = (s) =>
+  `${s.agent} ${s.participant}: ${s.state}, ${orDash(s.rtt_ms, " ms")}, ${s.frame}, ${orDash(s.fps, " fps")}, ${orDash(s.rollbacks)}`;
+
 function render(snapshot) {
   window.mugLive = snapshot; // read by the tests
   $("live-status").textContent = `Updated ${new Date(snapshot.at).toLocaleTimeString()}`;
@@ -57,7 +61,13 @@ function render(snapshot) {
   $("live-games").replaceChildren(table(snapshot.games, [
     ["Game", (g) => g.id], ["Experiment", (g) => g.experiment], ["Scene", (g) => g.scene_key], ["Runs on", (g) => g.runs_on],
     ["Episode", (g) => g.episode], ["Server fps", (g) => g.stats?.fps ?? "-"],
-    ["Seats (state, RTT, frame)", (g) => g.seats.map((s) => `${s.agent} ${s.participant}: ${s.state}, ${s.rtt_ms == null ? "-" : Math.round(s.rtt_ms) + " ms"}, ${s.frame}`).join("; ")],
+    ["Seats (tab, round trip, frame, browser fps, rollbacks)", (g) => g.seats.map(seatText).join("; ")],
+  ]));
+  $("live-solo").replaceChildren(table(snapshot.solo, [
+    ["Experiment", (s) => s.experiment], ["Participant", (s) => s.participant], ["Scene", (s) => s.scene_key],
+    ["Episode", (s) => s.episode], ["Steps stored", (s) => s.steps], ["Browser fps", (s) => s.fps ?? "-"],
+    ["Tab", (s) => (s.focused == null ? "-" : s.focused ? "focused" : "not focused")],
+    ["Last upload", (s) => (s.last_upload_s == null ? "-" : `${s.last_upload_s} s ago`)],
   ]));
   $("live-errors").replaceChildren(table(snapshot.errors, [
     ["Experiment", (e) => e.experiment], ["Participant", (e) => e.participant], ["Scene", (e) => e.scene],
