@@ -229,12 +229,9 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
         columns, rows = step_exports.step_rows(queryset)
         return _stream("steps", exports.csv_lines(columns, rows), "csv", "text/csv; charset=utf-8")
 
-    @admin.action(description="Export the game steps of selected participants as Parquet")
+    @admin.action(description="Export the game steps of selected participants as Parquet (streamed)")
     def export_steps_parquet(self, request, queryset):
-        columns, rows = step_exports.step_rows(queryset)
-        response = HttpResponse(step_exports.to_parquet(columns, rows), content_type="application/vnd.apache.parquet")
-        response["Content-Disposition"] = f'attachment; filename="steps-{now().strftime("%Y%m%d-%H%M%S")}.parquet"'
-        return response
+        return _stream("steps", step_exports.step_parquet(queryset), "parquet", "application/vnd.apache.parquet")
 
     @admin.action(description="End the selected sessions with an outcome…")
     def end_sessions(self, request, queryset):

@@ -57,6 +57,31 @@ def test_step_parquet_round_trips(tmp_path, played):
     assert json.loads(table[0]["action"]) in (0, 1)
 
 
+def test_the_admin_streams_parquet_a_row_group_at_a_time_with_the_csvs_values(researcher_client, played, monkeypatch):
+    from experiments import step_exports
+
+    monkeypatch.setattr(step_exports, "ROWS_PER_GROUP", 7)
+    selected = {"_selected_action": [played.pk]}
+    response = researcher_client.post("/admin/experiments/participant/", {"action": "export_steps_parquet", **selected})
+    pieces = list(response.streaming_content)
+    steps = Step.objects.count()
+    assert (
+        response["Content-Type"] == "application/vnd.apache.parquet" and len(pieces) == steps // 7 + 1
+    )  # one per full group, then the rest and the footer
+    parquet = pq.ParquetFile(io.BytesIO(b"".join(pieces)))
+    assert parquet.metadata.num_row_groups == -(-steps // 7)
+    table = parquet.read().to_pylist()
+    csv_response = researcher_client.post("/admin/experiments/participant/", {"action": "export_steps_csv", **selected})
+    csv_rows = list(csv.DictReader(io.StringIO(b"".join(csv_response.streaming_content).decode())))
+    assert len(table) == len(csv_rows) == steps
+    for parquet_row, csv_row in zip(table, csv_rows, strict=True):  # column by column, the same values
+        assert set(parquet_row) == set(csv_row)
+        for column, value in parquet_row.items():
+            expected = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+            assert csv_row[column].lower() == expected.lower(), column
+    assert isinstance(table[0]["reward"], float) and table[0]["feedback.difficulty"] == 4  # a number stays a number
+
+
 def test_admin_replay_action_marks_episodes(researcher_client, played):
     ids = list(Episode.objects.values_list("pk", flat=True))
     response = researcher_client.post(

@@ -40,7 +40,11 @@ class Command(BaseCommand):
             if not output:
                 raise CommandError("--format parquet needs --output")
             with open(output, "wb") as handle:
-                handle.write(step_exports.to_parquet(columns, rows))
+                if table == "steps":  # written a row group at a time: memory stays flat
+                    for piece in step_exports.step_parquet(Participant.objects.filter(experiment__slug=experiment)):
+                        handle.write(piece)
+                else:
+                    handle.write(step_exports.to_parquet(columns, rows))
             self.stdout.write(f"wrote {output}")
             return
         rows = list(rows)
