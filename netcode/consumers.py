@@ -11,6 +11,8 @@ from experiments.web import token_from_cookies
 from matchmaking.consumers import db
 from netcode import protocol, relay, services
 from netcode.inputlog import InputRefused
+from netcode.inputstore import InputEntry
+from netcode.inputwriter import input_writer
 from netcode.seatsocket import SeatSocket
 from netcode.selectors import input_log_message
 
@@ -73,19 +75,20 @@ class GameConsumer(SeatSocket):
             self.ticker = asyncio.create_task(self.sweep_forever())
 
     async def on_input(self, content: dict) -> None:
-        new, ack, desynced = await db(services.game_inputs_add)(
-            seat_id=self.seat.seat_id, episode=content.get("episode"), frame=content.get("frame"),
-            inputs=content.get("inputs"), checksums=content.get("checksums"),
-        )  # fmt: skip
-        if new:  # the others get them at once; this socket reads its ack from the same message
+        entry = InputEntry(seat_id=self.seat.seat_id, episode=content.get("episode"), frame=content.get("frame"),
+                           inputs=content.get("inputs"), checksums=content.get("checksums"))  # fmt: skip
+        result = await input_writer().store(entry)
+        if result.refused is not None:
+            raise result.refused
+        if result.new:  # the others get them at once; this socket reads its ack from the same message
             message = {"type": protocol.INPUTS, "player": self.seat.agent, "frame": content.get("frame"),
-                       "episode": content.get("episode"), "inputs": new, "ack": ack}  # fmt: skip
+                       "episode": content.get("episode"), "inputs": result.new, "ack": result.ack}  # fmt: skip
             await self.broadcast([message])
         else:
-            await self.send_json({"type": protocol.ACK, "ack": ack, "episode": content.get("episode")})
-        await self.broadcast([{"type": protocol.DESYNC, "frame": frame} for frame in desynced])
-        if desynced:  # the referee replays the log and sends the seats that diverged its state
-            await self.broadcast(await db(relay.relay_referee)(seat_id=self.seat.seat_id, frame=desynced[0]))
+            await self.send_json({"type": protocol.ACK, "ack": result.ack, "episode": content.get("episode")})
+        await self.broadcast([{"type": protocol.DESYNC, "frame": frame} for frame in result.desynced])
+        if result.desynced:  # the referee replays the log and sends the seats that diverged its state
+            await self.broadcast(await db(relay.relay_referee)(seat_id=self.seat.seat_id, frame=result.desynced[0]))
 
     async def on_done(self, content: dict) -> None:
         messages = await db(relay.relay_done)(

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 
@@ -33,6 +34,15 @@ class SeatSocket(AsyncJsonWebsocketConsumer):
 
     def handlers(self) -> dict[str, Callable[[dict], Awaitable[None]]]:
         raise NotImplementedError
+
+    async def dispatch(self, message) -> None:
+        # Channels first runs close_old_connections() through the one database thread before every handler: ~30
+        # times a second per player here, queued behind the database work (and with CONN_MAX_AGE=0 it reconnects
+        # each time). Database work goes through db(), which drops a broken connection itself, so it is skipped.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def seat_pk(self) -> int:
         raise NotImplementedError

@@ -10,8 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min
-from django.db.models.functions import Greatest
+from django.db.models import Min
 from django.utils import timezone
 
 from experiments.gameplay_models import INTERRUPTED, OPEN, Episode
@@ -22,12 +21,9 @@ from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
 from netcode.config import SERVER
-from netcode.inputlog import MAX_AHEAD, InputRefused, check_frame, contiguous
-from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameInput, GameSeat
+from netcode.inputlog import InputRefused
+from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.preflight import replacement_spec
-
-MAX_BATCH = 64  # inputs in one message (a browser resends at most window + delay of them)
-CHECKS_KEPT = 16
 
 
 class GameRefused(ValueError):
@@ -97,94 +93,10 @@ def _episodes_create(game: Game, scene) -> None:
     )  # fmt: skip
 
 
-def game_inputs_add(*, seat_id: int, episode: int, frame: int, inputs: Any, checksums: Any):
-    """Store a seat's new inputs (first write wins); returns (new [[frame, action]], ack, desynced frames).
-
-    The hot path of the relay (30 calls a second per player): one read of the seat, one insert, one update.
-    """
-    seat = GameSeat.objects.select_related("game").get(pk=seat_id)
-    game = seat.game
-    if game.status != PLAYING or seat.status != ACTIVE:
-        raise GameRefused("this game is over for you")
-    if episode != game.episode:
-        return [], seat.acked, []  # a late message about the previous episode
-    batch = {f: a for f, a in _parse_inputs(inputs, game, seat.acked).items() if f > seat.acked}
-    new, known = _store_inputs(seat, batch)
-    acked = contiguous(seat.acked, known)
-    checks, desynced = _record_checks(seat, checksums)
-    changes = {"acked": Greatest(F("acked"), acked), "last_seen": timezone.now()}
-    if isinstance(frame, int) and not isinstance(frame, bool):
-        changes["local_frame"] = frame
-    if checks is not None:
-        changes["checks"] = checks
-    GameSeat.objects.filter(pk=seat.pk).update(**changes)
-    return sorted(new.items()), acked, desynced
-
-
-def _store_inputs(seat: GameSeat, batch: dict[int, Any]) -> tuple[dict[int, Any], set[int]]:
-    """Insert the batch; (the inputs that were new, every frame now known). Inputs past the seat's ack are new
-    unless an earlier message left a gap: then the insert clashes and the stored ones are read first."""
-    game, episode = seat.game, seat.game.episode
-
-    def insert(inputs: dict[int, Any]) -> None:
-        GameInput.objects.bulk_create(
-            GameInput(game=game, episode=episode, frame=f, agent=seat.agent, action=a) for f, a in inputs.items()
-        )
-
-    try:
-        with transaction.atomic():
-            insert(batch)
-        return batch, set(batch)
-    except IntegrityError:
-        mine = GameInput.objects.filter(game=game, episode=episode, agent=seat.agent, frame__gt=seat.acked)
-        stored = set(mine.values_list("frame", flat=True))
-        new = {f: a for f, a in batch.items() if f not in stored}
-        insert(new)  # a clash now (another socket of the same seat) fails the message; the client resends
-        return new, stored | set(new)
-
-
-def _parse_inputs(inputs: Any, game: Game, acked: int) -> dict[int, Any]:
-    """Validate a batch; frames may run at most MAX_AHEAD past the seat's own gapless inputs."""
-    if not isinstance(inputs, list) or len(inputs) > MAX_BATCH:
-        raise InputRefused(f"inputs must be a list of at most {MAX_BATCH} [frame, action] pairs")
-    allowed = game.netcode["actions"]
-    first = game.netcode["input_delay"]
-    batch = {}
-    for item in inputs:
-        if not isinstance(item, list) or len(item) != 2:
-            raise InputRefused("each input must be [frame, action]")
-        frame, action = item
-        check_frame(frame, first, acked, MAX_AHEAD)
-        if action not in allowed or isinstance(action, bool):
-            raise InputRefused(f"action {action!r} is not one of this game's actions")
-        batch.setdefault(frame, action)
-    return batch
-
-
 def _confirmed(game: Game) -> int:
     """The last frame the relay has every active player's input for (and for every frame before it)."""
     acked = game.seats.filter(status=ACTIVE).aggregate(low=Min("acked"))["low"]
     return acked if acked is not None else -1
-
-
-def _record_checks(seat: GameSeat, checksums: Any) -> tuple[dict | None, list[int]]:
-    """The seat's recent checksums with these added (None: nothing new), and the frames where another seat's
-    checksum differs (each recorded once as a desync)."""
-    if not isinstance(checksums, list) or not checksums:
-        return None, []
-    checks = dict(seat.checks)
-    for item in checksums[:8]:
-        if isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], str):
-            checks[str(item[0])] = item[1][:32]
-    checks = {frame: checks[frame] for frame in sorted(checks, key=int)[-CHECKS_KEPT:]}
-    desynced = set()
-    for other in GameSeat.objects.filter(game_id=seat.game_id).exclude(pk=seat.pk).only("checks"):
-        desynced |= {int(f) for f, digest in other.checks.items() if f in checks and checks[f] != digest}
-    for frame in sorted(desynced):
-        if not GameEvent.objects.filter(game_id=seat.game_id, kind="desync", frame=frame).exists():
-            GameEvent.objects.create(game_id=seat.game_id, episode=seat.game.episode, frame=frame, kind="desync",
-                                     agent=seat.agent, detail={"checksum": checks[str(frame)]})  # fmt: skip
-    return checks, sorted(desynced)
 
 
 def game_episode_done(*, seat_id: int, episode: int, frames: Any, checksum: Any, scene) -> list[dict]:
