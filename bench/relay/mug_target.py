@@ -1,0 +1,129 @@
+"""Client adapter and server for OUR relay: participants enter over HTTP, are matched in the waiting room, then
+play over the game socket exactly as the browser's netcode client does (inputs until acknowledged, probes
+answered). `serving` starts fresh Daphne processes (one, or two sharing Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[2]
+SLUG = "relay-bench"  # bench/relay_game.py
+DELAY = 2  # the scene's input delay: the input sent at frame f is the log's frame f + 2
+RESEND_MAX = 16  # unacknowledged inputs sent again with each new one (the browser resends its unacked ones)
+_matching = None  # one pair at a time in the waiting room, so that each pair is matched with itself
+
+
+class MugClient:
+    def __init__(self, socket) -> None:
+        self.socket = socket
+        self.on_partner_input = None
+        self.unacked: dict[int, int] = {}
+        self.reader = asyncio.create_task(self._read())
+
+    async def send_input(self, frame: int) -> None:
+        self.unacked[frame + DELAY] = 1 + frame % 4
+        inputs = [[f, a] for f, a in list(self.unacked.items())[-RESEND_MAX:]]
+        await self.socket.send(json.dumps({"type": "input", "episode": 0, "frame": frame, "inputs": inputs,
+                                           "checksums": []}))  # fmt: skip
+
+    async def _read(self) -> None:
+        async for text in self.socket:
+            message = json.loads(text)
+            kind = message["type"]
+            if kind == "inputs" and self.on_partner_input is not None:
+                for frame, _ in message["inputs"]:
+                    self.on_partner_input(frame - DELAY)
+            elif kind == "ack":
+                self.unacked = {f: a for f, a in self.unacked.items() if f > message["ack"]}
+            elif kind == "probe":
+                await self.socket.send(json.dumps({"type": "probe", "id": message["id"], "stats": {}}))
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.socket.close()
+
+
+def _cookie(url: str, pid: str) -> str:
+    jar = urllib.request.HTTPCookieProcessor()
+    with urllib.request.build_opener(jar).open(f"{url}/x/{SLUG}/?PROLIFIC_PID={pid}", timeout=60) as response:
+        response.read()
+    return next(c.value for c in jar.cookiejar if c.name == f"mug_{SLUG}")
+
+
+async def _matched(url: str, cookies: list[str]) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.wsclient import WsRoomClient
+
+    rooms = [await WsRoomClient(url, SLUG, cookie).connect() for cookie in cookies]
+    try:
+        for room in rooms:
+            await room.join()
+        await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
+    finally:
+        for room in rooms:
+            await room.close()
+
+
+async def _seated(url: str, cookie: str) -> MugClient:
+    from websockets.asyncio.client import connect
+
+    headers = {"Cookie": f"mug_{SLUG}={cookie}", "Origin": url}
+    socket = await connect(url.replace("http://", "ws://") + f"/x/{SLUG}/ws/game/", additional_headers=headers,
+                           compression=None, open_timeout=30)  # fmt: skip
+    await socket.send(json.dumps({"type": "hello", "scene_key": "pair"}))
+    while json.loads(await asyncio.wait_for(socket.recv(), 30))["type"] != "welcome":
+        pass
+    return MugClient(socket)
+
+
+async def make_pair(url: str, game: int) -> tuple[MugClient, MugClient]:
+    """Two participants matched with each other, each on its own game socket (on process game % n)."""
+    global _matching
+    urls = url.split(",")  # several processes: a game's players go to one of them (sticky, as a balancer would)
+    base = urls[game % len(urls)]
+    cookies = await asyncio.gather(*(asyncio.to_thread(_cookie, base, f"g{game}p{i}") for i in range(2)))
+    _matching = _matching or asyncio.Lock()
+    async with _matching:
+        await _matched(base, cookies)
+    return await _seated(base, cookies[0]), await _seated(base, cookies[1])
+
+
+@contextlib.contextmanager
+def serving(games: int, processes: int = 1, redis_url: str = ""):
+    """Fresh database, `processes` Daphne processes (DEBUG off); yields .url (comma-joined) and .pids."""
+    sys.path.insert(0, str(ROOT))
+    from bench._server import DAPHNE, _wait, free_port, fresh_database
+
+    extra = {"MUG_EXPERIMENTS": "bench.relay_game:experiment", "DEBUG": "0", "REDIS_URL": redis_url,
+             "SECRET_KEY": "relay-benchmark-" + "x" * 50}  # fmt: skip
+    ports = [free_port() for _ in range(processes)]
+    with fresh_database(extra) as env:
+        servers = [subprocess.Popen([DAPHNE, "-b", "127.0.0.1", "-p", str(port), "mugsite.asgi:application"],
+                                    cwd=ROOT, env={**env, **extra}, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) for port in ports]  # fmt: skip
+        try:
+            for port in ports:
+                _wait(port, timeout=60)
+            yield SimpleNamespace(url=",".join(f"http://127.0.0.1:{p}" for p in ports), pids=[s.pid for s in servers])
+        finally:
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait(timeout=10)
+
+
+if __name__ == "__main__":  # a smoke test: python bench/relay/mug_target.py
+    with serving(1) as server:
+        print(server.url, server.pids, os.getpid())
