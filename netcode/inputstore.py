@@ -1,8 +1,8 @@
 """The relay's hot path as one database write per batch: the inputs of every seat that arrived while the last
 write ran are checked, stored (first write wins) and acknowledged together (group commit).
 
-Plain synchronous Python over the ORM; netcode/inputwriter.py gathers the batches, the consumer sends what
-comes back. Nothing is forwarded to a partner before it is stored, so what browsers play is what the log holds.
+Plain synchronous Python; netcode/inputwriter.py gathers the batches, the consumer sends what comes back.
+Nothing is forwarded to a partner before it is stored, so what browsers play is what the log holds.
 """
 
 from __future__ import annotations
@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from netcode.inputlog import MAX_AHEAD, InputRefused, check_frame, contiguous
-from netcode.models import ACTIVE, PLAYING, Game, GameEvent, GameInput, GameSeat
+from netcode.models import ACTIVE, PLAYING, GameEvent, GameInput, GameSeat
 from netcode.services import GameRefused
 
 MAX_BATCH = 64  # inputs in one message (a browser resends at most window + delay of them)
 CHECKS_KEPT = 16
+INSERT_ROWS = 500  # rows per INSERT statement (6 parameters each, well inside SQLite's limit)
 
 
 @dataclass
@@ -44,81 +43,116 @@ class InputResult:
     refused: Exception | None = None
 
 
+@dataclass
+class SeatNow:
+    """A seat as the batch sees it: read once, then advanced by each of its messages in turn."""
+
+    pk: int
+    game_id: int
+    agent: str
+    acked: int
+    active: bool
+    episode: int
+    netcode: dict
+    checks: dict
+    pending: set = field(default_factory=set)
+    local_frame: int | None = None
+    touched: bool = False
+
+
 def game_inputs_store(entries: list[InputEntry]) -> list[InputResult]:
     """Store a batch of input messages in one transaction; one result per entry, in order."""
+    now = timezone.now()
     with transaction.atomic():
-        seats = {s.pk: s for s in GameSeat.objects.select_related("game").filter(pk__in={e.seat_id for e in entries})}
-        _load_known(list(seats.values()))
-        rows: list[GameInput] = []
-        touched: dict[int, dict[str, Any]] = {}
-        results = [_take(entry, seats.get(entry.seat_id), rows, touched) for entry in entries]
-        GameInput.objects.bulk_create(rows, ignore_conflicts=True)  # a clash: another socket's copy was first
-        _update_seats(touched)
-    return results
+        seats = _seats({e.seat_id for e in entries})
+        taken = [_take(entry, seats.get(entry.seat_id)) for entry in entries]
+        inserted = _insert([row for _, rows in taken for row in rows], now)
+        _update_seats([s for s in seats.values() if s.touched], now)
+    for result, rows in taken:  # forwarded: only what this batch added (a clash means it was stored before)
+        result.new = [(frame, action) for seat, frame, action in rows if (seat.game_id, seat.agent, frame) in inserted]
+    return [result for result, _ in taken]
 
 
-def _take(entry: InputEntry, seat: GameSeat | None, rows: list[GameInput], touched: dict) -> InputResult:
-    """Check one message against its seat (as updated by the batch's earlier messages) and queue its new rows."""
-    if seat is None or seat.game.status != PLAYING or seat.status != ACTIVE:
-        return InputResult(refused=GameRefused("this game is over for you"))
-    if entry.episode != seat.game.episode:
-        return InputResult(ack=seat.acked)  # a late message about the previous episode
+def _seats(ids: set[int]) -> dict[int, SeatNow]:
+    fields = ("pk", "game_id", "agent", "acked", "status", "game__status", "game__episode", "game__netcode", "checks")
+    seats = {}
+    for pk, game_id, agent, acked, status, game_status, episode, netcode, checks in GameSeat.objects.filter(
+        pk__in=ids
+    ).values_list(*fields):
+        active = status == ACTIVE and game_status == PLAYING
+        seats[pk] = SeatNow(pk, game_id, agent, acked, active, episode, netcode, checks)
+    return seats
+
+
+def _take(entry: InputEntry, seat: SeatNow | None) -> tuple[InputResult, list]:
+    """Check one message against its seat (as the batch's earlier messages left it); its rows to insert."""
+    if seat is None or not seat.active:
+        return InputResult(refused=GameRefused("this game is over for you")), []
+    if entry.episode != seat.episode:
+        return InputResult(ack=seat.acked), []  # a late message about the previous episode
     try:
-        batch = {f: a for f, a in _parse_inputs(entry.inputs, seat.game, seat.acked).items() if f > seat.acked}
+        batch = _parse_inputs(entry.inputs, seat.netcode, seat.acked)
     except InputRefused as error:
-        return InputResult(refused=error)
-    new = {f: a for f, a in batch.items() if f not in seat.known}
-    rows += [GameInput(game=seat.game, episode=seat.game.episode, frame=f, agent=seat.agent, action=a)
-             for f, a in new.items()]  # fmt: skip
-    seat.known |= set(new)
-    seat.acked = contiguous(seat.acked, seat.known)
+        return InputResult(refused=error), []
+    rows = [(seat, f, a) for f, a in batch.items() if f > seat.acked and f not in seat.pending]
+    # Every frame of `rows` is stored once the batch commits (inserted now, or there already after a gap).
+    seat.pending |= {f for _, f, _ in rows}
+    seat.acked = contiguous(seat.acked, seat.pending)
+    seat.touched = True
+    if isinstance(entry.frame, int) and not isinstance(entry.frame, bool) and abs(entry.frame) < 2**31:
+        seat.local_frame = entry.frame
     checks, desynced = _record_checks(seat, entry.checksums)
-    changes = touched.setdefault(seat.pk, {})
-    changes["acked"] = seat.acked
-    if isinstance(entry.frame, int) and not isinstance(entry.frame, bool):
-        changes["local_frame"] = entry.frame
     if checks is not None:  # at once: a later message of this batch compares against it
         seat.checks = checks
         GameSeat.objects.filter(pk=seat.pk).update(checks=checks)
-    return InputResult(new=sorted(new.items()), ack=seat.acked, desynced=desynced)
+    return InputResult(ack=seat.acked, desynced=desynced), rows
 
 
-def _load_known(seats: list[GameSeat]) -> None:
-    """Each seat's frames stored past its ack (one query for the batch; none unless a browser left a gap)."""
-    for seat in seats:
-        seat.known = set()
+def _insert(rows: list, now) -> set[tuple[int, str, int]]:
+    """Insert; the first write wins. Returns (game, agent, frame) of the rows these statements added.
+
+    Plain SQL (valid on SQLite and PostgreSQL): the ORM's bulk_create cannot say which rows a conflict skipped,
+    and building its statements cost more than the database's own work on this path."""
+    inserted = set()
+    table = GameInput._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    action_field = GameInput._meta.get_field("action")
+    for start in range(0, len(rows), INSERT_ROWS):
+        part = rows[start : start + INSERT_ROWS]
+        params = []
+        for seat, frame, action in part:
+            prepared = action_field.get_db_prep_save(action, connection)
+            params += [seat.game_id, seat.episode, frame, seat.agent, prepared, stamp]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(part))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (game_id, episode, frame, agent, action, received_at) VALUES {values} "  # noqa: S608
+                "ON CONFLICT (game_id, episode, frame, agent) DO NOTHING RETURNING game_id, agent, frame",
+                params,
+            )
+            inserted |= {tuple(row) for row in cursor.fetchall()}
+    return inserted
+
+
+def _update_seats(seats: list[SeatNow], now) -> None:
+    """One statement, run once per seat of the batch: the ack only grows; the frame and keep-alive follow."""
     if not seats:
         return
-    beyond = Q()
-    for seat in seats:
-        beyond |= Q(game_id=seat.game_id, episode=seat.game.episode, agent=seat.agent, frame__gt=seat.acked)
-    by_key = {(seat.game_id, seat.agent): seat for seat in seats}
-    for game_id, agent, frame in GameInput.objects.filter(beyond).values_list("game_id", "agent", "frame"):
-        by_key[(game_id, agent)].known.add(frame)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {GameSeat._meta.db_table} SET acked = CASE WHEN acked < %s THEN %s ELSE acked END, "  # noqa: S608
+            "local_frame = COALESCE(%s, local_frame), last_seen = %s WHERE id = %s",
+            [(s.acked, s.acked, s.local_frame, stamp, s.pk) for s in seats],
+        )
 
 
-def _update_seats(touched: dict[int, dict[str, Any]]) -> None:
-    """One UPDATE for every seat of the batch: the ack only grows; the frame and keep-alive follow."""
-    if not touched:
-        return
-    now = timezone.now()
-
-    def by_seat(name: str):
-        whens = [When(pk=pk, then=Value(c[name])) for pk, c in touched.items() if name in c]
-        return Case(*whens, default=F(name), output_field=IntegerField()) if whens else None
-
-    changes = {"acked": Greatest(F("acked"), by_seat("acked")), "last_seen": now}
-    if (frames := by_seat("local_frame")) is not None:
-        changes["local_frame"] = frames
-    GameSeat.objects.filter(pk__in=touched).update(**changes)
-
-
-def _parse_inputs(inputs: Any, game: Game, acked: int) -> dict[int, Any]:
+def _parse_inputs(inputs: Any, netcode: dict, acked: int) -> dict[int, Any]:
     """Validate a batch; frames may run at most MAX_AHEAD past the seat's own gapless inputs."""
     if not isinstance(inputs, list) or len(inputs) > MAX_BATCH:
         raise InputRefused(f"inputs must be a list of at most {MAX_BATCH} [frame, action] pairs")
-    allowed = game.netcode["actions"]
-    first = game.netcode["input_delay"]
+    allowed = netcode["actions"]
+    first = netcode["input_delay"]
     batch = {}
     for item in inputs:
         if not isinstance(item, list) or len(item) != 2:
@@ -131,7 +165,7 @@ def _parse_inputs(inputs: Any, game: Game, acked: int) -> dict[int, Any]:
     return batch
 
 
-def _record_checks(seat: GameSeat, checksums: Any) -> tuple[dict | None, list[int]]:
+def _record_checks(seat: SeatNow, checksums: Any) -> tuple[dict | None, list[int]]:
     """The seat's recent checksums with these added (None: nothing new), and the frames where another seat's
     checksum differs (each recorded once as a desync)."""
     if not isinstance(checksums, list) or not checksums:
@@ -146,6 +180,6 @@ def _record_checks(seat: GameSeat, checksums: Any) -> tuple[dict | None, list[in
         desynced |= {int(f) for f, digest in other.checks.items() if f in checks and checks[f] != digest}
     for frame in sorted(desynced):
         if not GameEvent.objects.filter(game_id=seat.game_id, kind="desync", frame=frame).exists():
-            GameEvent.objects.create(game_id=seat.game_id, episode=seat.game.episode, frame=frame, kind="desync",
+            GameEvent.objects.create(game_id=seat.game_id, episode=seat.episode, frame=frame, kind="desync",
                                      agent=seat.agent, detail={"checksum": checks[str(frame)]})  # fmt: skip
     return checks, sorted(desynced)
