@@ -21,6 +21,7 @@ MESSAGES_PER_S = 150  # a browser sends about 31 (inputs at 30 fps and a ping); 
 SWEEP_EVERY_S = 0.5  # per process and game: how often one of its sockets checks for dropouts
 HELLO_LIMIT = 5
 SEEN_EVERY_S = 0.9  # keep-alive writes per socket (pings come every second)
+ACK_EVERY_S = 0.2  # acks only stop resends (a browser resends after a second without one): at most 5 a second
 
 _last_sweep: dict[int, float] = {}
 
@@ -38,6 +39,8 @@ class GameConsumer(SeatSocket):
     async def disconnect(self, code: int) -> None:
         if self.ticker:
             self.ticker.cancel()
+        if getattr(self, "ack_timer", None) is not None:
+            self.ack_timer.cancel()
         if self.seat is not None:
             await self.channel_layer.group_discard(protocol.group_name(self.seat.game_id), self.channel_name)
             message = await db(services.game_disconnect)(seat_id=self.seat.seat_id, channel_name=self.channel_name)
@@ -133,10 +136,24 @@ class GameConsumer(SeatSocket):
     async def game_event(self, event: dict) -> None:
         message = event["message"]
         if message.get("type") == protocol.INPUTS and message.get("player") == self.seat.agent:
-            message = {"type": protocol.ACK, "ack": message["ack"], "episode": message.get("episode")}
+            self.ack_later({"type": protocol.ACK, "ack": message["ack"], "episode": message.get("episode")})
+            return
         elif message.get("type") == protocol.RESYNC and message.get("player") != self.seat.agent:
             return  # another seat's checkpoint
         await self.send_json(message)
+
+    def ack_later(self, ack: dict) -> None:
+        """This seat's own inputs came back stored: acknowledge them, at most every ACK_EVERY_S (the latest ack
+        then stands for the ones between; a send per input was a third of the relay's socket writes)."""
+        self.ack_due = ack
+        if getattr(self, "ack_timer", None) is None:
+            wait = max(0.0, ACK_EVERY_S - (time.monotonic() - getattr(self, "acked_at", 0.0)))
+            self.ack_timer = asyncio.get_running_loop().call_later(wait, self.ack_now)
+
+    def ack_now(self) -> None:
+        self.ack_timer, self.acked_at = None, time.monotonic()
+        if self.seat is not None:
+            asyncio.ensure_future(self.send_json(self.ack_due))
 
     async def game_supersede(self, event: dict) -> None:
         if self.ticker:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from experiments.gameplay_models import INTERRUPTED, OPEN, Episode
@@ -169,6 +169,14 @@ def _event(seat: GameSeat, kind: str) -> None:
     game = Game.objects.only("episode").get(pk=seat.game_id)
     frame = seat.acked + 1
     GameEvent.objects.create(game_id=seat.game_id, episode=game.episode, frame=frame, kind=kind, agent=seat.agent)
+
+
+def game_has_absent_seats(*, game_id: int) -> bool:
+    """Whether any active seat of the running game has been absent (hidden, disconnected or silent) for at least
+    half a second: a cheap first look before the full sweep (no dropout policy acts on less)."""
+    cutoff = timezone.now() - timedelta(seconds=0.5)
+    seats = GameSeat.objects.filter(game_id=game_id, status=ACTIVE, game__status=PLAYING)
+    return seats.filter(Q(absent_since__lt=cutoff) | Q(last_seen__lt=cutoff)).exists()
 
 
 def game_sweep(*, game_id: int, definition) -> list[dict]:

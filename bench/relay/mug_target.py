@@ -17,7 +17,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "relay-bench"  # bench/relay_game.py
 DELAY = 2  # the scene's input delay: the input sent at frame f is the log's frame f + 2
-RESEND_MAX = 16  # unacknowledged inputs sent again with each new one (the browser resends its unacked ones)
+RESEND_AFTER = 30  # as the browser (mug/netplay.py): no ack for 30 ticks with inputs outstanding: send them again
 _matching = None  # one pair at a time in the waiting room, so that each pair is matched with itself
 
 
@@ -26,11 +26,18 @@ class MugClient:
         self.socket = socket
         self.on_partner_input = None
         self.unacked: dict[int, int] = {}
+        self.waited = 0  # ticks since the ack last moved
         self.reader = asyncio.create_task(self._read())
 
     async def send_input(self, frame: int) -> None:
+        """Each input once, as the browser sends it; all unacknowledged ones again after 30 ticks without an ack."""
         self.unacked[frame + DELAY] = 1 + frame % 4
-        inputs = [[f, a] for f, a in list(self.unacked.items())[-RESEND_MAX:]]
+        self.waited += 1
+        if self.waited >= RESEND_AFTER:
+            self.waited = 0
+            inputs = [[f, a] for f, a in self.unacked.items()][-64:]
+        else:
+            inputs = [[frame + DELAY, self.unacked[frame + DELAY]]]
         await self.socket.send(json.dumps({"type": "input", "episode": 0, "frame": frame, "inputs": inputs,
                                            "checksums": []}))  # fmt: skip
 
@@ -43,6 +50,7 @@ class MugClient:
                     self.on_partner_input(frame - DELAY)
             elif kind == "ack":
                 self.unacked = {f: a for f, a in self.unacked.items() if f > message["ack"]}
+                self.waited = 0
             elif kind == "probe":
                 await self.socket.send(json.dumps({"type": "probe", "id": message["id"], "stats": {}}))
 
