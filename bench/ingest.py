@@ -1,6 +1,8 @@
-"""Ingest throughput: step rows per second through the upload endpoint vs a bare bulk insert of the same rows.
+"""Ingest and export throughput: step rows per second through the upload endpoint vs a bare bulk insert of the
+same rows; then the step exports (CSV, Parquet, the whole-experiment JSON document) vs a bare read of the rows.
 
 Run: .venv/bin/python bench/ingest.py [--chunks 200]. Uses a throwaway SQLite file (or DATABASE_URL if set).
+Writes var/bench/ingest.json.
 """
 
 from __future__ import annotations
@@ -51,6 +53,37 @@ def main() -> None:
     )
     print(f"upload endpoint (parse, validate, store, ack): {total / endpoint:,.0f} rows/s")
     print(f"bare bulk_create of the same rows: {total / bare:,.0f} rows/s; endpoint/bare ratio {bare / endpoint:.2f}")
+    results = {"rows": total, "ingest_rows_per_s": total / endpoint, "bulk_rows_per_s": total / bare}
+    results |= _exports(Step.objects.count())
+    out = Path(__file__).resolve().parent.parent / "var" / "bench" / "ingest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {out}")
+
+
+def _exports(steps: int) -> dict:
+    """Steps per second through each step export (every byte produced; a row per agent) vs reading them bare."""
+    from experiments import exports, step_exports
+    from experiments.document_export import experiment_document
+    from experiments.gameplay_models import Step
+    from experiments.models import Experiment, Participant
+
+    participants = Participant.objects.filter(experiment__slug="game")
+    bare = _once(lambda: sum(1 for _ in Step.objects.values_list("actions", "observations").iterator(2000)))
+    csv_s = _once(lambda: sum(len(line) for line in exports.csv_lines(*step_exports.step_rows(participants))))
+    parquet_s = _once(lambda: sum(len(piece) for piece in step_exports.step_parquet(participants)))
+    document_s = _once(lambda: sum(len(piece) for piece in experiment_document(Experiment.objects.get(slug="game"))))
+    figures = {"bare_read": bare, "csv": csv_s, "parquet": parquet_s, "json_document": document_s}
+    for name, seconds in figures.items():
+        ratio = "" if name == "bare_read" else f" ({seconds / bare:.1f}x the bare read's time)"
+        print(f"export {name}: {steps / seconds:,.0f} steps/s{ratio}")
+    return {f"export_{name}_steps_per_s": steps / seconds for name, seconds in figures.items()}
+
+
+def _once(action) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
 
 
 def _post(client, post_chunk, template, episode, number):
