@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make `bench.relay` importable
 
+from bench._server import free_port  # noqa: E402
 from bench.relay import anchor_venv  # noqa: E402
 from bench.relay.loadgen import WINDOW_MARK  # noqa: E402
 
@@ -30,13 +31,8 @@ P99_LIMIT_MS = 33.0  # one frame at 30 Hz
 LADDER = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 320, 384, 512, 768, 1024]
 QUICK_LADDER = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 BISECT_STEPS = 2
+GENERATOR_LATE_MS = 5.0  # send lateness p99 above this: the generator, not the server, is short of CPU
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Spawned:
@@ -152,7 +148,8 @@ class WindowSampler:
         used = sum(ticks - server0.get(pid, 0) for pid, ticks in server1.items())
         busy, total = machine1[0] - machine0[0], machine1[1] - machine0[1]
         return {
-            "server_cpu_pct": round(used / TICK / (t1 - t0) * 100, 1),
+            # No PIDs (a target that doesn't expose them): unknown, not zero.
+            "server_cpu_pct": round(used / TICK / (t1 - t0) * 100, 1) if self.pids else None,
             "machine_cpu_pct": round(busy / max(total, 1) * os.cpu_count() * 100, 1),
         }
 
@@ -188,7 +185,7 @@ def generate(target: str, url: str, games: int, pids: list[int], timing: dict) -
     except (IndexError, json.JSONDecodeError):
         return {"error": f"generator exited {proc.returncode} without figures", "stderr": errors[-20:]}
     record |= sampler.result()
-    if "machine_cpu_pct" in record and "server_cpu_pct" in record:
+    if record.get("machine_cpu_pct") is not None and record.get("server_cpu_pct") is not None:
         record["other_cpu_pct"] = round(record["machine_cpu_pct"] - record["server_cpu_pct"] - record["gen_cpu_pct"], 1)
     return record
 
@@ -209,8 +206,10 @@ def run_once(target: str, games: int, timing: dict) -> dict:
     base = {"target": target, "games": games, "at": datetime.datetime.now().isoformat(timespec="seconds")}
     try:
         server = SERVERS[target](games)
-        with server as url:
-            pids = list(getattr(server, "pids", None) or getattr(url, "pids", None) or [])
+        with server as served:
+            # `served` is the URL, or an object with .url and .pids; the PIDs may also be on the context manager.
+            url = getattr(served, "url", served)
+            pids = list(getattr(served, "pids", None) or getattr(server, "pids", None) or [])
             record = base | generate(target, str(url), games, pids, timing)
     except Exception as error:  # a server that won't start fails this N, not the whole sweep
         record = base | {"error": f"{type(error).__name__}: {error}"}
@@ -255,7 +254,7 @@ def sweep(target: str, ladder: list[int], timing: dict, runs: list[dict], save) 
     return {"capacity": last_pass, "first_fail": first_fail, "capped": first_fail is None}
 
 
-COLUMNS = [
+COLUMNS = [  # header, record key, format
     ("N", "games", "{}"),
     ("verdict", "verdict", "{}"),
     ("p50", "p50_ms", "{:.1f}"),
@@ -292,12 +291,26 @@ def ratios(capacity: dict) -> dict:
     return out
 
 
-def summary(capacity: dict) -> str:
+def generator_bound(target: str, games: int | None, runs: list[dict]) -> bool:
+    """Whether the generator itself sent late at that N: then the limit may be the generator's, not the server's."""
+    late = [r.get("late_p99_ms") or 0 for r in runs if r["target"] == target and r["games"] == games]
+    return bool(late) and min(late) > GENERATOR_LATE_MS
+
+
+def summary(capacity: dict, runs: list[dict]) -> str:
     lines = ["\nCapacity (largest N games with p99 <= 33 ms and no loss):"]
     for target, found in capacity.items():
         edge = "not reached: ladder top" if found["capped"] else f"first failing N {found['first_fail']}"
+        if generator_bound(target, found["first_fail"], runs):
+            edge += f"; there the generator sent > {GENERATOR_LATE_MS} ms late (p99): a bound of the generator"
         lines.append(f"  {target:7} {found['capacity']:5} games ({edge})")
-    lines += [f"  {name:12} {value}x" for name, value in ratios(capacity).items()]
+    for name, value in ratios(capacity).items():
+        top, bottom = name.split("/")
+        # A target that never failed has only a lower bound, and so has any ratio it is part of.
+        bound = {(True, False): "at least ", (False, True): "at most ", (True, True): "unknown: "}.get(
+            (capacity[top]["capped"], capacity[bottom]["capped"]), ""
+        )
+        lines.append(f"  {name:12} {bound}{value}x")
     return "\n".join(lines)
 
 
@@ -306,6 +319,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--targets", default="anchor,mug,echo", help="comma-separated: anchor, mug, echo")
     parser.add_argument("--quick", action="store_true", help="smoke run: warm-up 2 s, measure 5 s, doubling ladder")
     parser.add_argument("--max-games", type=int, default=None, help="cut the ladder at this N")
+    parser.add_argument("--games", default="", help="no sweep: run just these N (comma-separated), once each")
     return parser.parse_args()
 
 
@@ -333,12 +347,18 @@ def main() -> None:
         OUT.write_text(json.dumps(data, indent=1))
 
     for target in targets:
-        print(f"{target}: ladder {ladder}", flush=True)
-        capacity[target] = sweep(target, ladder, timing, runs, save)
-        save()
+        print(f"{target}: N = {args.games or ladder}", flush=True)
+        if args.games:  # fixed N, e.g. repeats at the edge: figures only, no capacity
+            for games in (int(n) for n in args.games.split(",")):
+                runs.append(run_once(target, games, timing) | {"attempt": 1})
+                save()
+        else:
+            capacity[target] = sweep(target, ladder, timing, runs, save)
+            save()
     for target in targets:
         print(table(target, runs))
-    print(summary(capacity))
+    if capacity:
+        print(summary(capacity, runs))
     print(f"\nraw runs: {OUT.relative_to(ROOT)}")
 
 

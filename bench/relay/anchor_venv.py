@@ -11,9 +11,13 @@ VENV = ROOT / "var" / "anchor-venv"
 PYTHON = VENV / "bin" / "python"
 VERSION = "0.1.3"
 # One resolve, so the client extra can't pull a python-socketio that Flask-SocketIO (the anchor's server) rejects.
-REQUIREMENTS = [f"multi-user-gymnasium[server]=={VERSION}", "python-socketio[asyncio_client]", "aiohttp"]
+# The load generator runs on uvloop in both venvs, as in the research.
+REQUIREMENTS = [
+    f"multi-user-gymnasium[server]=={VERSION}", "python-socketio[asyncio_client]==5.18.1", "aiohttp==3.14.5",
+    "uvloop==0.23.0",
+]  # fmt: skip
 CHECK = (
-    "import importlib.metadata as m, aiohttp, socketio; "
+    "import importlib.metadata as m, aiohttp, socketio, uvloop; "
     "from mug.server import app; "
     "print(m.version('multi-user-gymnasium'))"
 )
