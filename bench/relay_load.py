@@ -95,8 +95,15 @@ def mug_server(games: int):
     return importlib.import_module("bench.relay.mug_target").serving(games)
 
 
-SERVERS = {"anchor": anchor_server, "echo": echo_server, "mug": mug_server}
-GENERATOR_PYTHON = {"anchor": anchor_venv.PYTHON, "echo": PROJECT_PYTHON, "mug": PROJECT_PYTHON}
+def mug_redis2_server(games: int):
+    """Two Daphne processes sharing a Redis channel layer (each game's players on one of them)."""
+    return importlib.import_module("bench.relay.mug_target").serving(games, processes=2, redis=True)
+
+
+SERVERS = {"anchor": anchor_server, "echo": echo_server, "mug": mug_server, "mug-redis2": mug_redis2_server}
+GENERATOR_PYTHON = {"anchor": anchor_venv.PYTHON, "echo": PROJECT_PYTHON, "mug": PROJECT_PYTHON,
+                    "mug-redis2": PROJECT_PYTHON}  # fmt: skip
+CLIENTS = {"mug-redis2": "mug"}  # the generator's target module, where it differs from the target's name
 
 
 def process_tree(pids: list[int]) -> set[int]:
@@ -156,7 +163,8 @@ class WindowSampler:
 
 def generate(target: str, url: str, games: int, pids: list[int], timing: dict) -> dict:
     """Run the load generator as a subprocess against a running server; return its figures plus server CPU."""
-    command = [str(GENERATOR_PYTHON[target]), "-m", "bench.relay.loadgen", "--target", target, "--url", url]
+    client = CLIENTS.get(target, target)
+    command = [str(GENERATOR_PYTHON[target]), "-m", "bench.relay.loadgen", "--target", client, "--url", url]
     command += ["--games", str(games)] + [f"--{key}={value}" for key, value in timing.items()]
     sampler, errors = WindowSampler(pids), []
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -210,7 +218,7 @@ def run_once(target: str, games: int, timing: dict) -> dict:
             # `served` is the URL, or an object with .url and .pids; the PIDs may also be on the context manager.
             url = getattr(served, "url", served)
             pids = list(getattr(served, "pids", None) or getattr(server, "pids", None) or [])
-            record = base | generate(target, str(url), games, pids, timing)
+            record = base | generate(target, str(url), games, pids, timing) | {"target": target}
     except Exception as error:  # a server that won't start fails this N, not the whole sweep
         record = base | {"error": f"{type(error).__name__}: {error}"}
     record["verdict"] = verdict(record)
@@ -283,7 +291,8 @@ def table(target: str, runs: list[dict]) -> str:
 
 
 def ratios(capacity: dict) -> dict:
-    pairs = {"mug/anchor": ("mug", "anchor"), "echo/anchor": ("echo", "anchor"), "mug/echo": ("mug", "echo")}
+    pairs = {"mug/anchor": ("mug", "anchor"), "echo/anchor": ("echo", "anchor"), "mug/echo": ("mug", "echo"),
+             "mug-redis2/mug": ("mug-redis2", "mug"), "mug-redis2/anchor": ("mug-redis2", "anchor")}  # fmt: skip
     out = {}
     for name, (top, bottom) in pairs.items():
         if top in capacity and capacity.get(bottom, {}).get("capacity"):
@@ -316,7 +325,7 @@ def summary(capacity: dict, runs: list[dict]) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--targets", default="anchor,mug,echo", help="comma-separated: anchor, mug, echo")
+    parser.add_argument("--targets", default="anchor,mug,echo", help="comma-separated: anchor, mug, echo, mug-redis2")
     parser.add_argument("--quick", action="store_true", help="smoke run: warm-up 2 s, measure 5 s, doubling ladder")
     parser.add_argument("--max-games", type=int, default=None, help="cut the ladder at this N")
     parser.add_argument("--games", default="", help="no sweep: run just these N (comma-separated), once each")

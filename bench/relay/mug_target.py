@@ -105,31 +105,43 @@ async def make_pair(url: str, game: int) -> tuple[MugClient, MugClient]:
 
 
 @contextlib.contextmanager
-def serving(games: int, processes: int = 1, redis_url: str = ""):
-    """Fresh database, `processes` Daphne processes (DEBUG off); yields .url (comma-joined) and .pids."""
+def serving(games: int, processes: int = 1, redis: bool = False):
+    """Fresh database, `processes` Daphne processes (DEBUG off; with `redis`, a throwaway redis-server is their
+    channel layer); yields .url (comma-joined) and .pids (Redis's too: its CPU is the relay's)."""
     sys.path.insert(0, str(ROOT))
     from bench._server import DAPHNE, _wait, free_port, fresh_database
 
-    extra = {"MUG_EXPERIMENTS": "bench.relay_game:experiment", "DEBUG": "0", "REDIS_URL": redis_url,
-             "SECRET_KEY": "relay-benchmark-" + "x" * 50}  # fmt: skip
-    ports = [free_port() for _ in range(processes)]
-    with fresh_database(extra) as env:
-        servers = [subprocess.Popen([DAPHNE, "-b", "127.0.0.1", "-p", str(port), "mugsite.asgi:application"],
-                                    cwd=ROOT, env={**env, **extra}, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL) for port in ports]  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        spawned: list[subprocess.Popen] = []
+        stack.callback(_stop, spawned)
+        redis_url = ""
+        if redis:
+            port = free_port()
+            spawned.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                             "--appendonly", "no"], stdout=subprocess.DEVNULL))  # fmt: skip
+            _wait(port, timeout=30)
+            redis_url = f"redis://127.0.0.1:{port}/0"
+        extra = {"MUG_EXPERIMENTS": "bench.relay_game:experiment", "DEBUG": "0", "REDIS_URL": redis_url,
+                 "SECRET_KEY": "relay-benchmark-" + "x" * 50}  # fmt: skip
+        env = stack.enter_context(fresh_database(extra))
+        ports = [free_port() for _ in range(processes)]
+        for port in ports:
+            spawned.append(subprocess.Popen([DAPHNE, "-b", "127.0.0.1", "-p", str(port), "mugsite.asgi:application"],
+                                            cwd=ROOT, env={**env, **extra}, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL))  # fmt: skip
+        for port in ports:
+            _wait(port, timeout=60)
+        yield SimpleNamespace(url=",".join(f"http://127.0.0.1:{p}" for p in ports), pids=[s.pid for s in spawned])
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        process.terminate()
         try:
-            for port in ports:
-                _wait(port, timeout=60)
-            yield SimpleNamespace(url=",".join(f"http://127.0.0.1:{p}" for p in ports), pids=[s.pid for s in servers])
-        finally:
-            for server in servers:
-                server.terminate()
-            for server in servers:
-                try:
-                    server.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=10)
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 if __name__ == "__main__":  # a smoke test: python bench/relay/mug_target.py
