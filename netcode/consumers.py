@@ -13,6 +13,7 @@ from netcode import protocol, relay, services
 from netcode.inputlog import InputRefused
 from netcode.inputstore import InputEntry
 from netcode.inputwriter import input_writer
+from netcode.localgroups import PROCESS, local_deliver, local_join, local_leave
 from netcode.seatsocket import SeatSocket
 from netcode.selectors import input_log_message
 
@@ -42,6 +43,7 @@ class GameConsumer(SeatSocket):
         if getattr(self, "ack_timer", None) is not None:
             self.ack_timer.cancel()
         if self.seat is not None:
+            local_leave(self.seat.game_id, self)
             await self.channel_layer.group_discard(protocol.group_name(self.seat.game_id), self.channel_name)
             message = await db(services.game_disconnect)(seat_id=self.seat.seat_id, channel_name=self.channel_name)
             await self.broadcast([message] if message else [])
@@ -70,9 +72,10 @@ class GameConsumer(SeatSocket):
         )
         if seat.previous_channel and seat.previous_channel != self.channel_name:
             await self.channel_layer.send(seat.previous_channel, {"type": protocol.SUPERSEDE_EVENT})
-        self.seat = seat
+        self.seat, self.players = seat, len(welcome["players"])
         await self.channel_layer.group_add(protocol.group_name(seat.game_id), self.channel_name)
         await self.send_json(welcome)
+        local_join(seat.game_id, self)
         await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": "here"}])
         if self.ticker is None:
             self.ticker = asyncio.create_task(self.sweep_forever())
@@ -129,12 +132,21 @@ class GameConsumer(SeatSocket):
                 await self.broadcast(await db(relay.relay_sweep)(game_id=game_id))
 
     async def broadcast(self, messages: list[dict]) -> None:
+        """To every seat's socket: this process's directly, the others' over the layer (only if there are any)."""
+        game_id = self.seat.game_id
         for message in messages:
-            event = {"type": protocol.GROUP_EVENT, "message": message}
-            await self.channel_layer.group_send(protocol.group_name(self.seat.game_id), event)
+            here = await local_deliver(game_id, message)
+            if here < self.players:
+                event = {"type": protocol.GROUP_EVENT, "message": message, "origin": PROCESS}
+                await self.channel_layer.group_send(protocol.group_name(game_id), event)
 
     async def game_event(self, event: dict) -> None:
-        message = event["message"]
+        if event.get("origin") != PROCESS:  # a copy from this process: its sockets had theirs directly
+            await self.deliver(event["message"])
+
+    async def deliver(self, message: dict) -> None:
+        if self.seat is None:
+            return  # superseded: the newer socket has the seat
         if message.get("type") == protocol.INPUTS and message.get("player") == self.seat.agent:
             self.ack_later({"type": protocol.ACK, "ack": message["ack"], "episode": message.get("episode")})
             return
@@ -158,6 +170,7 @@ class GameConsumer(SeatSocket):
     async def game_supersede(self, event: dict) -> None:
         if self.ticker:
             self.ticker.cancel()
+        local_leave(self.seat.game_id, self)
         await self.channel_layer.group_discard(protocol.group_name(self.seat.game_id), self.channel_name)
         self.seat = None  # the newer tab owns the seat now
         await self.send_json({"type": protocol.SUPERSEDED})
