@@ -165,7 +165,12 @@ class GameConsumer(SeatSocket):
     def ack_now(self) -> None:
         self.ack_timer, self.acked_at = None, time.monotonic()
         if self.seat is not None:
-            asyncio.ensure_future(self.send_json(self.ack_due))
+            asyncio.ensure_future(self.send_quietly(self.ack_due))
+
+    async def send_quietly(self, message: dict) -> None:
+        """A send outside the socket's own handlers: the socket may have closed meanwhile (nothing to do then)."""
+        with contextlib.suppress(Exception):
+            await self.send_json(message)
 
     async def game_supersede(self, event: dict) -> None:
         if self.ticker:

@@ -380,3 +380,43 @@ watched_far = Experiment(
     stager=[server_gather(steps=900, episodes=1), EndScene(scene_id="end")],
 )  # fmt: skip
 PATHS.append("tests.fixture_experiments:watched_far")
+
+
+# Reliability tests and benchmarks (tests/test_reliability*.py, bench/long_run.py, bench/load_participants.py).
+def gather_pair(steps: int, episodes: int, dropout_s: float) -> GymScene:
+    """Gather for two over the relay, with a patient room (a busy machine must not dissolve a confirmed group)."""
+    return GymScene(
+        scene_id="pair", env="examples.gather.env:make", agents={"player_0": "human", "player_1": "human"},
+        keys=ARROWS, max_steps=steps, num_episodes=episodes, countdown_seconds=1,
+        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=WaitingRoom(timeout_s=120),
+        netcode=Netcode(lagging_s=0.5, dropout_s=dropout_s),
+    )  # fmt: skip
+
+
+net_reliable = Experiment(
+    slug="net-reliable",
+    title="Gather for two, two 8 s episodes; a partner may be away for 30 s (a server restart, a lost network)",
+    stager=[gather_pair(steps=240, episodes=2, dropout_s=30.0), EndScene(scene_id="end")],
+)
+net_marathon = Experiment(
+    slug="net-marathon",
+    title="Gather for two, one episode of an hour at 30 fps (bench/long_run.py)",
+    stager=[gather_pair(steps=108_000, episodes=1, dropout_s=60.0), EndScene(scene_id="end")],
+)
+load_study = Experiment(
+    slug="load-study",
+    title="Consent, two 5 s single-player games, a survey (bench/load_participants.py)",
+    stager=[
+        ConsentScene(scene_id="consent", body="<p>Consent text</p>"),
+        GymScene(scene_id="game", env="examples.gather.env:make", env_kwargs={"players": 1},
+                 agents={"player_0": "human"}, keys=ARROWS, max_steps=150, num_episodes=2, countdown_seconds=0,
+                 packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"]),
+        SurveyScene(scene_id="survey", questions=[
+            ScaleQuestion(id="fun", label="Fun?", min=1, max=5, labels=["No", "Very"]),
+            ChoiceQuestion(id="device", label="Device", options=["Laptop", "Desktop"]),
+            TextQuestion(id="notes", label="Anything else?", required=False),
+        ]),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+PATHS += [f"tests.fixture_experiments:{name}" for name in ("net_reliable", "net_marathon", "load_study")]
