@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers
 
 from experiments.models import Participant, SceneVisit, SurveyResponse
@@ -23,6 +23,7 @@ class ExperimentFilterMixin:
 
 
 class ExperimentListApi(generics.ListAPIView):
+    @extend_schema_serializer(component_name="Experiment")  # one schema component per API
     class OutputSerializer(serializers.Serializer):
         slug = serializers.CharField()
         title = serializers.CharField()
@@ -40,6 +41,7 @@ class ExperimentListApi(generics.ListAPIView):
 
 
 class ParticipantListApi(ExperimentFilterMixin, generics.ListAPIView):
+    @extend_schema_serializer(component_name="Participant")  # one schema component per API
     class OutputSerializer(serializers.ModelSerializer):
         experiment = serializers.CharField(source="experiment.slug")
         completion_code = serializers.CharField(source="completion_code.code", default=None)
@@ -62,6 +64,7 @@ class ParticipantListApi(ExperimentFilterMixin, generics.ListAPIView):
 
 
 class SurveyResponseListApi(ExperimentFilterMixin, generics.ListAPIView):
+    @extend_schema_serializer(component_name="SurveyResponse")  # one schema component per API
     class OutputSerializer(serializers.ModelSerializer):
         external_id = serializers.CharField(source="participant.external_id")
         value = serializers.JSONField()
@@ -80,6 +83,7 @@ class SurveyResponseListApi(ExperimentFilterMixin, generics.ListAPIView):
 
 
 class SceneVisitListApi(ExperimentFilterMixin, generics.ListAPIView):
+    @extend_schema_serializer(component_name="SceneVisit")  # one schema component per API
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = SceneVisit

@@ -63,7 +63,7 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
 
     A group game that ended early for this participant still takes the confirmed rows on their way.
     """
-    _current_gym_scene(participant, definition, chunk.scene_key, ended_game_ok=True)
+    scene = _current_gym_scene(participant, definition, chunk.scene_key, ended_game_ok=True)
     with transaction.atomic():
         # Serialise a participant's uploads (PostgreSQL row lock); SQLite serialises writers anyway.
         Participant.objects.select_for_update().filter(pk=participant.pk).first()
@@ -81,8 +81,29 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
         if chunk.first_frame != episode.n_steps:
             expected = episode.n_steps
             raise ChunkError(f"chunk {chunk.number} starts at frame {chunk.first_frame}; expected {expected}", 409)
+        if chunk.final and not _episode_over(_last_row(episode, chunk), scene):
+            raise ChunkError(f"chunk {chunk.number} is marked final, but its last row does not end episode "
+                             f"{chunk.episode} (every agent terminated or truncated, or the last step)")  # fmt: skip
         _store(episode, chunk)
     return _ack(participant, chunk, episode, duplicate=False)
+
+
+def _last_row(episode: Episode, chunk: Chunk) -> dict[str, Any] | None:
+    if chunk.rows:
+        return chunk.rows[-1]
+    return episode.steps.order_by("-frame").values("frame", "terminated", "truncated").first()
+
+
+def _episode_over(row: dict[str, Any] | None, scene: GymScene) -> bool:
+    """Whether the episode ends with this row, as the game loop decides (mug.loop): every agent terminated or
+    truncated, or the scene's last step. A final chunk that leaves the episode running is forged or broken."""
+    if row is None:
+        return False
+    if scene.max_steps and row["frame"] + 1 >= scene.max_steps:
+        return True
+    terminated, truncated = row["terminated"], row["truncated"]
+    agents = set(terminated) | set(truncated)
+    return bool(agents) and all(terminated.get(agent) or truncated.get(agent) for agent in agents)
 
 
 def _current_gym_scene(participant: Participant, definition, scene_key: str, ended_game_ok: bool = False) -> GymScene:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from experiments import gameplay
 from experiments.gym_scene import GymScene
 from experiments.ingest import ChunkError, parse_chunk
+from experiments.jsonbody import parse_json
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id, is_branch_key
 from experiments.web import experiment_or_404, participant_for
@@ -168,7 +168,7 @@ def gym_episode(request: HttpRequest, slug: str) -> JsonResponse:
     if participant is None:
         return JsonResponse({"error": "no participant session"}, status=403)
     try:
-        scene_key = str(json.loads(request.body)["scene_key"])
+        scene_key = str(parse_json(request.body)["scene_key"])
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": "send the scene_key"}, status=400)
     try:
@@ -187,7 +187,7 @@ def gym_error(request: HttpRequest, slug: str) -> JsonResponse:
     if participant is None:
         return JsonResponse({"error": "no participant session"}, status=403)
     try:
-        report = json.loads(request.body[:20_000])
+        report = parse_json(request.body[:20_000])
         scene_key, stage, message = str(report["scene_key"]), str(report["stage"]), str(report["message"])
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": "send scene_key, stage and message"}, status=400)

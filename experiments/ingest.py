@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from experiments.jsonbody import BadJson, parse_json
+
 MAX_CHUNK_BYTES = 2_000_000
 MAX_ROWS = 600
 MAX_CHUNKS = 100_000
@@ -34,17 +36,13 @@ class Chunk:
     digest: str
 
 
-def _no_constants(name: str) -> float:
-    raise ChunkError(f"{name} is not a valid number here; values must be finite")
-
-
 def parse_chunk(body: bytes) -> Chunk:
     """The chunk in `body`, or ChunkError saying what is wrong."""
     if len(body) > MAX_CHUNK_BYTES:
         raise ChunkError(f"chunk is {len(body)} bytes; the limit is {MAX_CHUNK_BYTES}", status=413)
     try:
-        data = json.loads(body, parse_constant=_no_constants)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = parse_json(body)
+    except BadJson as error:
         raise ChunkError(f"chunk is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise ChunkError("chunk must be a JSON object")

@@ -25,8 +25,8 @@ class LiveMonitorConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "ticker", None):
             self.ticker.cancel()
 
-    async def receive_json(self, content, **kwargs) -> None:
-        pass  # the monitor only listens
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        pass  # the monitor only listens: whatever arrives (JSON or not) is ignored
 
     async def send_forever(self) -> None:
         for _ in range(10**9):

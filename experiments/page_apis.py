@@ -3,13 +3,12 @@ verdict), monitoring reports during play, and errors the pages caught."""
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from experiments.client_errors import ClientErrorRefused, client_error_record
+from experiments.jsonbody import BadJson, parse_json
 from experiments.monitor_flow import MonitorRefused, monitor_report
 from experiments.screening_flow import ScreeningRefused, needs_screening, screening_ping, screening_submit
 from experiments.web import participant_for
@@ -24,9 +23,9 @@ def _screened_participant(request: HttpRequest, slug: str):
     if len(request.body) > MAX_BODY:
         raise ScreeningRefused("request too large")
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError as error:
-        raise ScreeningRefused("the body must be JSON") from error
+        body = parse_json(request.body or b"{}")
+    except BadJson as error:
+        raise ScreeningRefused(f"the body must be JSON: {error}") from error
     if not isinstance(body, dict):
         raise ScreeningRefused("the body must be a JSON object")
     return definition, participant, body
@@ -58,7 +57,7 @@ def monitor(request: HttpRequest, slug: str) -> JsonResponse:
     try:
         if participant is None or len(request.body) > MAX_BODY:
             raise MonitorRefused("no monitoring for this browser")
-        body = json.loads(request.body or b"{}")
+        body = parse_json(request.body or b"{}")
         event = body.get("event") if isinstance(body, dict) else None
         return JsonResponse(monitor_report(participant=participant, definition=definition, event=event))
     except (MonitorRefused, ValueError) as error:
@@ -72,7 +71,7 @@ def client_error(request: HttpRequest, slug: str) -> JsonResponse:
     try:
         if participant is None or len(request.body) > MAX_BODY:
             raise ClientErrorRefused("no participant, or too large")
-        stored = client_error_record(participant=participant, report=json.loads(request.body or b"{}"))
+        stored = client_error_record(participant=participant, report=parse_json(request.body or b"{}"))
     except (ClientErrorRefused, ValueError) as error:
         return JsonResponse({"error": str(error)}, status=400)
     return JsonResponse({"stored": stored}, status=200 if stored else 429)

@@ -65,6 +65,8 @@ class TextQuestion(Question):
         if len(values) != 1:
             raise AnswerError("Send one answer to this question.")
         text = values[0].strip()
+        if "\x00" in text:  # no browser's text box sends it, and PostgreSQL cannot store it
+            raise AnswerError("This answer contains a character that cannot be stored (NUL).")
         if len(text) > self.max_length:
             raise AnswerError(f"Please keep this answer under {self.max_length} characters.")
         if len(text) < self.min_length:

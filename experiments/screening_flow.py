@@ -35,6 +35,8 @@ def screening_ping(*, participant: Participant, nonce: Any) -> str:
     if result.passed is not None:
         raise ScreeningRefused("this participant's screening is over")
     if nonce is not None:
+        if not isinstance(nonce, str):
+            raise ScreeningRefused("not a round trip this server started")
         try:
             sent_ns = signing.loads(nonce, salt=f"{PING_SALT}:{participant.pk}", max_age=PING_MAX_AGE_S)
         except signing.BadSignature as error:

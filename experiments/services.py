@@ -180,6 +180,8 @@ def participant_submit(*, participant: Participant, definition: Definition, scen
     if participant.is_finished or scene_key != participant.current_key:
         return False
     scene = definition.scene(base_id(scene_key))
+    if isinstance(scene, EndScene):  # the end is reached by loading it (which finishes the flow), never by a post
+        return False
     submission = scene.clean_submission(data)
     game_unfinished = isinstance(scene, GymScene) and not gym_scene_complete(
         participant=participant, scene_key=scene_key, scene=scene

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError, connection
 
+from experiments.jsonbody import message_type, parse_json
 from experiments.web import token_from_cookies
 from matchmaking import lobby, protocol
 from matchmaking.services import MatchmakingError
@@ -40,7 +41,25 @@ def db(function):
     return sync_to_async(call, thread_sensitive=True)
 
 
-class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
+class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
+    """A socket that takes JSON objects only, parsed strictly (experiments/jsonbody.py: no NaN, no nesting past 64,
+    no unstorable text); anything else is answered with an error, never a crash of the socket."""
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        return parse_json(text_data)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            await super().receive(text_data, bytes_data, **kwargs)
+        except ValueError:  # not JSON (or binary; BadJson is a ValueError): said, and the socket goes on
+            await self.error("messages must be JSON objects")
+
+    async def error(self, message: str) -> None:
+        raise NotImplementedError
+
+
+class WaitingRoomConsumer(StrictJsonConsumer):
     async def connect(self) -> None:
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.entry_id: int | None = None
@@ -60,14 +79,8 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
         if self.entry_id is not None:
             await db(lobby.room_leave)(entry_id=self.entry_id, channel_name=self.channel_name)
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
-        try:
-            await super().receive(text_data, bytes_data, **kwargs)
-        except ValueError:  # not JSON
-            await self.error("messages must be JSON objects")
-
     async def receive_json(self, content, **kwargs) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
+        kind = message_type(content)
         handler = {protocol.JOIN: self.on_join, protocol.PONG: self.on_pong, protocol.ACK: self.on_ack}.get(kind)
         if handler is None:
             await self.error(f"unknown message type {kind!r}")
@@ -111,7 +124,8 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
         await db(lobby.room_pong)(entry_id=self.entry_id, channel_name=self.channel_name, rtt_ms=rtt)
 
     async def on_ack(self, content: dict) -> None:
-        if self.entry_id is None or not isinstance(content.get("match"), int):
+        match = content.get("match")
+        if self.entry_id is None or not isinstance(match, int) or isinstance(match, bool) or not 0 < match < 2**63:
             await self.error("ack needs the match id, after joining")
             return
         notify, state = await db(lobby.room_ack)(entry_id=self.entry_id, match_id=content["match"])

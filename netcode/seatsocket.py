@@ -10,10 +10,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 
-from matchmaking.consumers import db
+from experiments.jsonbody import message_type
+from matchmaking.consumers import StrictJsonConsumer, db
 from netcode.inputlog import InputRefused
 from netcode.measure import game_seat_measure
 from netcode.protocol import ERROR, HELLO, PING, PROBE
@@ -25,7 +25,7 @@ PROBES_OUTSTANDING = 10  # a round trip longer than 20 s is never timed (the dro
 SAMPLES_KEPT = 5  # the seat's round trip is the median of the last five
 
 
-class SeatSocket(AsyncJsonWebsocketConsumer):
+class SeatSocket(StrictJsonConsumer):
     messages_per_s = 150  # more in one second is a flood: the rest of that second is ignored
     open_types: tuple[str, ...] = (HELLO, PING)  # accepted before the socket has a seat
     seat = None
@@ -47,16 +47,10 @@ class SeatSocket(AsyncJsonWebsocketConsumer):
     def seat_pk(self) -> int:
         raise NotImplementedError
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
-        try:
-            await super().receive(text_data, bytes_data, **kwargs)
-        except ValueError:  # not JSON
-            await self.error("messages must be JSON objects")
-
     async def receive_json(self, content, **kwargs) -> None:
         if self.flooding():
             return
-        kind = content.get("type") if isinstance(content, dict) else None
+        kind = message_type(content)
         handler = {PROBE: self.on_probe, **self.handlers()}.get(kind)
         if handler is None:
             await self.error(f"unknown message type {kind!r}")
