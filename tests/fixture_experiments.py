@@ -338,7 +338,7 @@ screen = Experiment(
     slug="screen",
     title="Screened before consent",
     screening=Screening(devices=["desktop"], browsers_block=["Firefox"], min_width=1000, min_height=600,
-                        max_rtt_ms=120, pings=5, check="tests.fixture_experiments:odd_width"),
+                        max_rtt_ms=250, pings=5, check="tests.fixture_experiments:odd_width"),
     stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), EndScene(scene_id="end")],
 )  # fmt: skip
 PATHS.append("tests.fixture_experiments:screen")

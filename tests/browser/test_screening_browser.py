@@ -27,7 +27,7 @@ def test_a_good_setup_passes_to_the_consent_page(server_url, chromium_context):
     assert result.passed and result.reasons == []
     assert (result.measurements["width"], result.measurements["height"]) == (1280, 800)
     assert result.measurements["webassembly"] and result.measurements["browser"] == "Chrome"
-    assert len(result.rtt_ms) == 5 and max(result.rtt_ms) < 120
+    assert len(result.rtt_ms) == 5 and sorted(result.rtt_ms)[2] < 250  # the median; loopback, but a busy machine
 
 
 def test_a_small_window_is_screened_out_with_a_clear_page(server_url, chromium_context):
@@ -38,7 +38,7 @@ def test_a_small_window_is_screened_out_with_a_clear_page(server_url, chromium_c
 
 
 def test_a_slow_connection_is_screened_out_by_the_servers_own_timing(server_url, chromium_context):
-    proxy = DelayProxy(int(server_url.rsplit(":", 1)[1]), delay_ms=90)  # 180 ms round trips
+    proxy = DelayProxy(int(server_url.rsplit(":", 1)[1]), delay_ms=200)  # 400 ms round trips
     try:
         page = visit(chromium_context, proxy.url, "far", 1280, 800)
     finally:
@@ -46,7 +46,7 @@ def test_a_slow_connection_is_screened_out_by_the_servers_own_timing(server_url,
     assert "cannot run on your device" in page.inner_text("main")
     result = ScreeningResult.objects.get()
     assert result.passed is False and result.reasons[0].startswith("median round trip")
-    assert min(result.rtt_ms) >= 170  # measured by the server: the browser never reported a number
+    assert min(result.rtt_ms) >= 390  # measured by the server: the browser never reported a number
 
 
 @pytest.mark.parametrize(("slug", "passes"), [("screen-runtime", True), ("screen-slow-game", False)])
