@@ -68,6 +68,29 @@ def daphne_servers(extra_env: dict[str, str] | None = None, count: int = 1):
             yield urls
 
 
+@contextlib.contextmanager
+def daphne_with_django(experiments: str):
+    """One Daphne process (tests/servers.py's, with a log) on a fresh database that this process's Django also
+    uses (to check what was stored); yields the process and its log directory; the log is printed on failure."""
+    from tests.servers import DaphneProcess
+
+    env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": ""}
+    with fresh_database(env_extra) as env, tempfile.TemporaryDirectory() as logs:
+        os.environ.update(env)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
+        import django
+
+        django.setup()
+        daphne = DaphneProcess(env, logs)
+        try:
+            yield daphne
+        except BaseException:
+            print(Path(logs, f"daphne-{daphne.port}.log").read_text()[-3000:])
+            raise
+        finally:
+            daphne.stop()
+
+
 def _wait(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,11 +13,9 @@ import argparse
 import http.client
 import json
 import math
-import os
 import random
 import re
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -304,24 +302,14 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "load_participants.json"))
     args = parser.parse_args()
 
-    from bench._server import fresh_database
+    from bench._server import daphne_with_django
     from bench.long_run import cpu_seconds
-    from tests.servers import DaphneProcess
 
-    with fresh_database({"MUG_EXPERIMENTS": EXPERIMENT, "REDIS_URL": ""}) as env, tempfile.TemporaryDirectory() as logs:
-        os.environ.update(env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
-        import django
-
-        django.setup()
-        daphne = DaphneProcess(env, logs)
-        try:
-            began, server_cpu, client_cpu = time.monotonic(), cpu_seconds(daphne.process.pid), time.process_time()
-            outcomes = run_load(daphne.url, args.participants, args.arrival_s, args.fps)
-            wall = time.monotonic() - began
-            server_cpu, client_cpu = cpu_seconds(daphne.process.pid) - server_cpu, time.process_time() - client_cpu
-        finally:
-            daphne.stop()
+    with daphne_with_django(EXPERIMENT) as daphne:
+        began, server_cpu, client_cpu = time.monotonic(), cpu_seconds(daphne.process.pid), time.process_time()
+        outcomes = run_load(daphne.url, args.participants, args.arrival_s, args.fps)
+        wall = time.monotonic() - began
+        server_cpu, client_cpu = cpu_seconds(daphne.process.pid) - server_cpu, time.process_time() - client_cpu
         problems = check_records(outcomes)
     report = {**summarize(outcomes), "wall_s": round(wall, 1), "arrival_s": args.arrival_s, "fps": args.fps,
               "daphne_cpu_s": round(server_cpu, 1), "client_cpu_s": round(client_cpu, 1),

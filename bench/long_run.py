@@ -17,7 +17,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -170,24 +169,11 @@ def main() -> None:
     if not 1 <= args.minutes <= 55:
         sys.exit("--minutes must be from 1 to 55 (the episode lasts an hour)")
 
-    from bench._server import fresh_database
-    from tests.servers import DaphneProcess
+    from bench._server import daphne_with_django
 
-    with fresh_database({"MUG_EXPERIMENTS": EXPERIMENT, "REDIS_URL": ""}) as env, tempfile.TemporaryDirectory() as logs:
-        os.environ.update(env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
-        import django
-
-        django.setup()
-        daphne = DaphneProcess(env, logs)
-        try:
-            samples, views, fps = asyncio.run(session(daphne.url, daphne.process.pid, args.minutes))
-            check = check_log(views)
-        except BaseException:
-            print(Path(logs, f"daphne-{daphne.port}.log").read_text()[-3000:])
-            raise
-        finally:
-            daphne.stop()
+    with daphne_with_django(EXPERIMENT) as daphne:
+        samples, views, fps = asyncio.run(session(daphne.url, daphne.process.pid, args.minutes))
+        check = check_log(views)
     report = summarize(samples, check, views, args.minutes, fps)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps({"summary": report, "samples": samples}, indent=1))
