@@ -69,26 +69,34 @@ def daphne_servers(extra_env: dict[str, str] | None = None, count: int = 1):
 
 
 @contextlib.contextmanager
-def daphne_with_django(experiments: str):
-    """One Daphne process (tests/servers.py's, with a log) on a fresh database that this process's Django also
-    uses (to check what was stored); yields the process and its log directory; the log is printed on failure."""
-    from tests.servers import DaphneProcess
+def daphne_with_django(experiments: str, processes: int = 1, extra_env: dict[str, str] | None = None):
+    """Daphne processes (tests/servers.py's, with logs) on a fresh database that this process's Django also uses
+    (to check what was stored), sharing a throwaway Redis when there are several; yields the list of processes.
+    Their logs are printed on failure."""
+    from tests.servers import DaphneProcess, redis_server
 
-    env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": ""}
-    with fresh_database(env_extra) as env, tempfile.TemporaryDirectory() as logs:
+    env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": "", "DEBUG": "0", **(extra_env or {})}  # as in prod
+    with contextlib.ExitStack() as stack:
+        if processes > 1:
+            env_extra["REDIS_URL"] = stack.enter_context(redis_server())
+        env = stack.enter_context(fresh_database(env_extra))
+        logs = stack.enter_context(tempfile.TemporaryDirectory())
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
         import django
 
         django.setup()
-        daphne = DaphneProcess(env, logs)
+        daphnes = []
         try:
-            yield daphne
+            daphnes += [DaphneProcess(env, logs) for _ in range(processes)]
+            yield daphnes
         except BaseException:
-            print(Path(logs, f"daphne-{daphne.port}.log").read_text()[-3000:])
+            for daphne in daphnes:
+                print(Path(logs, f"daphne-{daphne.port}.log").read_text()[-3000:])
             raise
         finally:
-            daphne.stop()
+            for daphne in daphnes:
+                daphne.stop()
 
 
 def _wait(port: int, timeout: float = 30) -> None:

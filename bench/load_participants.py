@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import math
+import os
 import random
 import re
 import sys
@@ -221,13 +222,17 @@ class Participant:
         raise AssertionError("the server never said the game was done")
 
 
-def run_load(base_url: str, participants: int, arrival_s: float, fps: float, tag: str = "p") -> list[Outcome]:
-    """`participants` clients, arriving evenly over `arrival_s`, each on its own thread."""
+def run_load(
+    base_url: str | list[str], participants: int, arrival_s: float, fps: float, tag: str = "p"
+) -> list[Outcome]:
+    """`participants` clients, arriving evenly over `arrival_s`, each on its own thread; with several servers,
+    spread over them in turn as a load balancer does."""
     start = time.monotonic() + 0.2
+    urls = [base_url] if isinstance(base_url, str) else base_url
 
     def one(index: int) -> Outcome:
         time.sleep(max(0.0, start + arrival_s * index / participants - time.monotonic()))
-        return Participant(base_url, f"{tag}{index}", fps, seed=index).run()
+        return Participant(urls[index % len(urls)], f"{tag}{index}", fps, seed=index).run()
 
     with ThreadPoolExecutor(participants) as pool:
         return list(pool.map(one, range(participants)))
@@ -299,22 +304,30 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=200)
     parser.add_argument("--arrival-s", type=float, default=5.0, help="participants arrive evenly over this time")
     parser.add_argument("--fps", type=float, default=30.0, help="upload pace of the games (0: as fast as possible)")
+    parser.add_argument("--processes", type=int, default=1, help="Daphne processes (several share a Redis)")
+    parser.add_argument("--http-concurrency", default="", help="MUG_HTTP_CONCURRENCY of each process")
+    parser.add_argument("--pool", default="", help="DB_POOL_SIZE of each process (PostgreSQL)")
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "load_participants.json"))
     args = parser.parse_args()
 
     from bench._server import daphne_with_django
     from bench.long_run import cpu_seconds
 
-    with daphne_with_django(EXPERIMENT) as daphne:
-        began, server_cpu, client_cpu = time.monotonic(), cpu_seconds(daphne.process.pid), time.process_time()
-        outcomes = run_load(daphne.url, args.participants, args.arrival_s, args.fps)
+    settings = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool}
+    with daphne_with_django(EXPERIMENT, args.processes, {k: v for k, v in settings.items() if v}) as daphnes:
+        cpu = lambda: sum(cpu_seconds(daphne.process.pid) for daphne in daphnes)  # noqa: E731
+        began, server_cpu, client_cpu = time.monotonic(), cpu(), time.process_time()
+        outcomes = run_load([daphne.url for daphne in daphnes], args.participants, args.arrival_s, args.fps)
         wall = time.monotonic() - began
-        server_cpu, client_cpu = cpu_seconds(daphne.process.pid) - server_cpu, time.process_time() - client_cpu
+        server_cpu, client_cpu = cpu() - server_cpu, time.process_time() - client_cpu
         problems = check_records(outcomes)
+    database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
     report = {**summarize(outcomes), "wall_s": round(wall, 1), "arrival_s": args.arrival_s, "fps": args.fps,
+              "processes": args.processes, "database": database, **settings,
               "daphne_cpu_s": round(server_cpu, 1), "client_cpu_s": round(client_cpu, 1),
               "record_problems": len(problems), "problem_samples": problems[:10]}  # fmt: skip
     print(
+        f"{database}, {args.processes} Daphne process(es): "
         f"{report['participants']} participants in {wall:.1f} s, {report['requests']} requests, {report['rows']} "
         f"rows stored; CPU: Daphne {server_cpu:.1f} s, these clients {client_cpu:.1f} s"
     )

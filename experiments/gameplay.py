@@ -8,13 +8,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, Episode, Step, StepChunk
+from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, Episode, StepChunk
 from experiments.gym_scene import GymScene
 from experiments.ingest import Chunk, ChunkError
 from experiments.models import Participant
 from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED, RUNTIME_ERROR
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id
+from experiments.stepinsert import steps_insert
 from matchmaking.models import TIMED_OUT
 from matchmaking.selectors import participant_entry
 
@@ -126,26 +127,7 @@ def scene_as_played(participant: Participant, scene_key: str, scene: GymScene) -
 
 
 def _store(episode: Episode, chunk: Chunk) -> None:
-    Step.objects.bulk_create(
-        [
-            Step(
-                episode=episode,
-                frame=row["frame"],
-                client_time=row.get("t", 0),
-                focused=row.get("focused", True),
-                late_ms=row.get("late_ms", 0),
-                predicted=row.get("predicted", False),
-                rollback_depth=row.get("rollback_depth", 0),
-                actions=row["actions"],
-                rewards=row["rewards"],
-                terminated=row["terminated"],
-                truncated=row["truncated"],
-                infos=row["infos"],
-                observations=row.get("obs"),
-            )
-            for row in chunk.rows
-        ]
-    )
+    steps_insert(episode.pk, chunk.rows)
     fields = ["n_steps"]
     episode.n_steps += len(chunk.rows)
     if chunk.number == 0:  # what the browser reports about itself and reset(), sent with the first chunk

@@ -85,7 +85,17 @@ DATABASES = {
         "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test-db.sqlite3"))},
     }
 }
+# PostgreSQL: a pool of at most DB_POOL_SIZE connections per process (0: a new connection per request). Each
+# process needs up to MUG_HTTP_CONCURRENCY + 1 (the sockets' database thread); keep processes × that under the
+# server's max_connections.
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
+if DATABASE_URL and DB_POOL_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": 30}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# HTTP requests Django works on at once in one process; the rest wait their turn in the event loop (mugsite/limits.py).
+MUG_HTTP_CONCURRENCY = env_int("MUG_HTTP_CONCURRENCY", 8)
 
 # In-process channel layer unless REDIS_URL is set; the in-memory layer cannot span processes.
 REDIS_URL = env_str("REDIS_URL")

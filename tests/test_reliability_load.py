@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_thirty_participants_at_once_all_finish_with_every_record_complete(tmp_path):
-    env = {**os.environ, "DEBUG": "1", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS), **database_env()}
+    # Few slots and (on PostgreSQL) a small pool, so requests queue for both as under a real burst.
+    env = {**os.environ, "DEBUG": "0", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS), **database_env(),
+           "MUG_HTTP_CONCURRENCY": "4", "DB_POOL_SIZE": "3"}  # fmt: skip
     daphne = DaphneProcess(env, tmp_path)
     try:
         outcomes = run_load(daphne.url, participants=30, arrival_s=2.0, fps=30.0)

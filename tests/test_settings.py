@@ -56,6 +56,12 @@ def test_database_url_switches_to_postgresql():
     assert (db["HOST"], db["PORT"], db["NAME"], db["USER"]) == ("db.internal", 5433, "mugdb", "mug")
 
 
+def test_a_pool_size_gives_postgresql_a_connection_pool_and_sqlite_none():
+    db = load_settings(DATABASE_URL="postgres://mug@db.internal:5432/mug", DB_POOL_SIZE="12")["db"]
+    assert db["OPTIONS"]["pool"]["max_size"] == 12 and db["CONN_MAX_AGE"] == 0
+    assert "pool" not in load_settings(DB_POOL_SIZE="12")["db"]["OPTIONS"]
+
+
 def test_redis_url_switches_to_channels_redis():
     loaded = load_settings(REDIS_URL="redis://127.0.0.1:6390/2")
     assert loaded["layer"] == {
