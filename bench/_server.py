@@ -69,34 +69,48 @@ def daphne_servers(extra_env: dict[str, str] | None = None, count: int = 1):
 
 
 @contextlib.contextmanager
-def daphne_with_django(experiments: str, processes: int = 1, extra_env: dict[str, str] | None = None):
-    """Daphne processes (tests/servers.py's, with logs) on a fresh database that this process's Django also uses
-    (to check what was stored), sharing a throwaway Redis when there are several; yields the list of processes.
-    Their logs are printed on failure."""
-    from tests.servers import DaphneProcess, redis_server
+def django_on_fresh_database(experiments: str, redis: bool = False):
+    """A fresh database that this process's Django also uses (to check what was stored), and a throwaway Redis if
+    asked; yields the environment for Daphne processes (DEBUG off, as in production)."""
+    from tests.servers import redis_server
 
-    env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": "", "DEBUG": "0", **(extra_env or {})}  # as in prod
+    env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": "", "DEBUG": "0"}
     with contextlib.ExitStack() as stack:
-        if processes > 1:
+        if redis:
             env_extra["REDIS_URL"] = stack.enter_context(redis_server())
         env = stack.enter_context(fresh_database(env_extra))
-        logs = stack.enter_context(tempfile.TemporaryDirectory())
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
         import django
 
         django.setup()
-        daphnes = []
+        yield env
+
+
+@contextlib.contextmanager
+def daphnes(env: dict[str, str], count: int = 1, extra_env: dict[str, str] | None = None):
+    """`count` Daphne processes (tests/servers.py's) with this environment; their logs are printed on failure."""
+    from tests.servers import DaphneProcess
+
+    with tempfile.TemporaryDirectory() as logs:
+        started = []
         try:
-            daphnes += [DaphneProcess(env, logs) for _ in range(processes)]
-            yield daphnes
+            started += [DaphneProcess({**env, **(extra_env or {})}, logs) for _ in range(count)]
+            yield started
         except BaseException:
-            for daphne in daphnes:
+            for daphne in started:
                 print(Path(logs, f"daphne-{daphne.port}.log").read_text()[-3000:])
             raise
         finally:
-            for daphne in daphnes:
+            for daphne in started:
                 daphne.stop()
+
+
+@contextlib.contextmanager
+def daphne_with_django(experiments: str):
+    """One Daphne process on a fresh database that this process's Django also uses."""
+    with django_on_fresh_database(experiments) as env, daphnes(env) as (daphne,):
+        yield daphne
 
 
 def _wait(port: int, timeout: float = 30) -> None:

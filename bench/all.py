@@ -24,7 +24,7 @@ BENCHES = {
     "browser_runtime": (["--runs", "3"], ["--runs", "1"], 30),
     "ai_inference": (["--runs", "3"], ["--runs", "1"], 30),
     "rollback_browser": ([], [], 30),
-    "load_participants": (["--participants", "200"], ["--participants", "50"], 30),
+    "load_participants": (["--participants", "200", "--compare-handlers"], ["--participants", "50"], 30),
     "long_run": (["--minutes", "30"], ["--minutes", "2"], 40),
 }
 

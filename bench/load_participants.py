@@ -299,6 +299,46 @@ def check_records(outcomes: list[Outcome], slug: str = SLUG, episodes: int = 2) 
     return problems
 
 
+def measure(env: dict, args, label: str, extra_env: dict[str, str], tag: str) -> dict:
+    """One load run on fresh Daphne processes configured by `extra_env`; the report, printed."""
+    from bench._server import daphnes
+    from bench.long_run import cpu_seconds
+
+    with daphnes(env, args.processes, extra_env) as servers:
+        cpu = lambda: sum(cpu_seconds(daphne.process.pid) for daphne in servers)  # noqa: E731
+        began, server_cpu, client_cpu = time.monotonic(), cpu(), time.process_time()
+        outcomes = run_load([daphne.url for daphne in servers], args.participants, args.arrival_s, args.fps, tag)
+        wall = time.monotonic() - began
+        server_cpu, client_cpu = cpu() - server_cpu, time.process_time() - client_cpu
+    problems = check_records(outcomes)
+    database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
+    report = {"label": label, **summarize(outcomes), "wall_s": round(wall, 1), "arrival_s": args.arrival_s,
+              "fps": args.fps, "processes": args.processes, "database": database, "settings": extra_env,
+              "daphne_cpu_s": round(server_cpu, 1), "client_cpu_s": round(client_cpu, 1),
+              "record_problems": len(problems), "problem_samples": problems[:10]}  # fmt: skip
+    print(f"\n{label} ({database}, {args.processes} Daphne process(es), {extra_env or 'defaults'}): "
+          f"{report['participants']} participants in {wall:.1f} s, {report['requests']} requests, {report['rows']} "
+          f"rows stored; CPU: Daphne {server_cpu:.1f} s, these clients {client_cpu:.1f} s")  # fmt: skip
+    print(f"{'stage':<14}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    for stage, figures in report["stages"].items():
+        print(f"{stage:<14}{figures['n']:>7}{figures['p50_ms']:>10}{figures['p99_ms']:>10}{figures['max_ms']:>10}")
+    print(f"errors: {report['errors']}  incomplete records: {len(problems)}")
+    for line in report["error_samples"] + report["problem_samples"]:
+        print("  ", line)
+    return report
+
+
+def print_ratios(old: dict, new: dict) -> None:
+    per = lambda r: r["daphne_cpu_s"] / r["participants"] * 1000  # noqa: E731
+    print(f"\nside by side: Daphne CPU per participant {per(old):.0f} ms → {per(new):.0f} ms "
+          f"({per(new) / per(old):.2f}×); wall {old['wall_s']} s → {new['wall_s']} s")  # fmt: skip
+    for stage in STAGES:
+        a, b = old["stages"].get(stage), new["stages"].get(stage)
+        if a and b:
+            p50, p99 = f"{a['p50_ms']:>8} → {b['p50_ms']:>8}", f"{a['p99_ms']:>8} → {b['p99_ms']:>8}"
+            print(f"  {stage:<14} p50 {p50} ms   p99 {p99} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--participants", type=int, default=200)
@@ -307,39 +347,25 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="Daphne processes (several share a Redis)")
     parser.add_argument("--http-concurrency", default="", help="MUG_HTTP_CONCURRENCY of each process")
     parser.add_argument("--pool", default="", help="DB_POOL_SIZE of each process (PostgreSQL)")
+    compare = "run Django's own ASGI handler (MUG_HTTP_CONCURRENCY=0), then ours, side by side"
+    parser.add_argument("--compare-handlers", action="store_true", help=compare)
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "load_participants.json"))
     args = parser.parse_args()
 
-    from bench._server import daphne_with_django
-    from bench.long_run import cpu_seconds
+    from bench._server import django_on_fresh_database
 
-    settings = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool}
-    with daphne_with_django(EXPERIMENT, args.processes, {k: v for k, v in settings.items() if v}) as daphnes:
-        cpu = lambda: sum(cpu_seconds(daphne.process.pid) for daphne in daphnes)  # noqa: E731
-        began, server_cpu, client_cpu = time.monotonic(), cpu(), time.process_time()
-        outcomes = run_load([daphne.url for daphne in daphnes], args.participants, args.arrival_s, args.fps)
-        wall = time.monotonic() - began
-        server_cpu, client_cpu = cpu() - server_cpu, time.process_time() - client_cpu
-        problems = check_records(outcomes)
-    database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
-    report = {**summarize(outcomes), "wall_s": round(wall, 1), "arrival_s": args.arrival_s, "fps": args.fps,
-              "processes": args.processes, "database": database, **settings,
-              "daphne_cpu_s": round(server_cpu, 1), "client_cpu_s": round(client_cpu, 1),
-              "record_problems": len(problems), "problem_samples": problems[:10]}  # fmt: skip
-    print(
-        f"{database}, {args.processes} Daphne process(es): "
-        f"{report['participants']} participants in {wall:.1f} s, {report['requests']} requests, {report['rows']} "
-        f"rows stored; CPU: Daphne {server_cpu:.1f} s, these clients {client_cpu:.1f} s"
-    )
-    print(f"{'stage':<14}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    for stage, figures in report["stages"].items():
-        print(f"{stage:<14}{figures['n']:>7}{figures['p50_ms']:>10}{figures['p99_ms']:>10}{figures['max_ms']:>10}")
-    print(f"errors: {report['errors']}  incomplete records: {len(problems)}")
-    for line in report["error_samples"] + report["problem_samples"]:
-        print("  ", line)
+    chosen = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool}
+    chosen = {name: value for name, value in chosen.items() if value}
+    runs = [("MUG", chosen)]
+    if args.compare_handlers:
+        runs = [("Django's ASGI handler", {**chosen, "MUG_HTTP_CONCURRENCY": "0"}), ("thread-pool bridge", chosen)]
+    with django_on_fresh_database(EXPERIMENT, redis=args.processes > 1) as env:
+        reports = [measure(env, args, label, extra, tag=f"r{n}p") for n, (label, extra) in enumerate(runs)]
+    if len(reports) == 2:
+        print_ratios(*reports)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(report, indent=2))
-    sys.exit(1 if report["errors"] or problems else 0)
+    Path(args.output).write_text(json.dumps(reports, indent=2))
+    sys.exit(1 if any(r["errors"] or r["record_problems"] for r in reports) else 0)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,7 @@ def main() -> None:
 
     from bench._server import daphne_with_django
 
-    with daphne_with_django(EXPERIMENT) as (daphne,):
+    with daphne_with_django(EXPERIMENT) as daphne:
         samples, views, fps = asyncio.run(session(daphne.url, daphne.process.pid, args.minutes))
         check = check_log(views)
     report = summarize(samples, check, views, args.minutes, fps)

@@ -13,6 +13,7 @@ from experiments.gym_scene import GymScene
 from experiments.ingest import Chunk, ChunkError
 from experiments.models import Participant
 from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED, RUNTIME_ERROR
+from experiments.queries import lock_rows, one_or_none
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id
 from experiments.stepinsert import steps_insert
@@ -41,7 +42,7 @@ def episode_begin(*, participant: Participant, definition, scene_key: str) -> Ep
     """
     scene = _current_gym_scene(participant, definition, scene_key)
     with transaction.atomic():
-        Participant.objects.select_for_update().filter(pk=participant.pk).first()  # one begin at a time
+        lock_rows(Participant.objects.filter(pk=participant.pk))  # one begin at a time
         done = _episodes_done(participant, scene_key)
         episodes = Episode.objects.filter(participant=participant, scene_key=scene_key)
         attempts = episodes.count()
@@ -67,12 +68,12 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
     scene = _current_gym_scene(participant, definition, chunk.scene_key, ended_game_ok=True)
     with transaction.atomic():
         # Serialise a participant's uploads (PostgreSQL row lock); SQLite serialises writers anyway.
-        Participant.objects.select_for_update().filter(pk=participant.pk).first()
+        lock_rows(Participant.objects.filter(pk=participant.pk))
         episodes = Episode.objects.filter(participant=participant, scene_key=chunk.scene_key)
-        episode = episodes.filter(index=chunk.episode).first()
+        episode = one_or_none(episodes.filter(index=chunk.episode))
         if episode is None:
             raise ChunkError(f"episode {chunk.episode} was never begun", status=409)
-        existing = StepChunk.objects.filter(episode=episode, number=chunk.number).first()
+        existing = one_or_none(StepChunk.objects.filter(episode=episode, number=chunk.number))
         if existing:
             if existing.digest != chunk.digest:
                 raise ChunkError(f"chunk {chunk.number} of episode {chunk.episode} was stored with other content", 409)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from experiments.models import ACTIVE, OUTCOME_CHOICES, STATUS_CHOICES, Experiment, Participant, SurveyResponse
 from experiments.outcomes import COMPLETED
+from experiments.queries import one_or_none
 from experiments.quotas import Slots
 
 
@@ -18,7 +19,7 @@ def participant_by_token(*, experiment: Experiment, token: str | None) -> Partic
     """The participant this browser's token belongs to, within this experiment only."""
     if not token:
         return None
-    return Participant.objects.filter(experiment=experiment, token=token).select_related("experiment").first()
+    return one_or_none(Participant.objects.filter(experiment=experiment, token=token).select_related("experiment"))
 
 
 def participant_answers(*, participant: Participant) -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ from experiments.gym_scene import GymScene
 from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
 from experiments.outcomes import COMPLETED, OUTCOMES, TIMED_OUT
 from experiments.platforms import EntryParams
+from experiments.queries import lock_rows
 from experiments.quotas import choose_arms
 from experiments.scenes import EndScene, Scene, SubmissionError
 from experiments.stager import base_id, expand, is_branch_key, resolve_branch
@@ -141,7 +142,7 @@ def _assign_conditions(experiment: Experiment, definition: Definition) -> dict[s
     concurrent arrivals never overfill an arm); StudyFull when there is no slot."""
     if definition.quota is None and not definition.conditions():
         return {}
-    Experiment.objects.select_for_update().filter(pk=experiment.pk).first()
+    lock_rows(Experiment.objects.filter(pk=experiment.pk))
     slots = selectors.quota_slots(experiment=experiment, hold_minutes=definition.hold_minutes())
     arms = choose_arms(definition.conditions(), slots, definition.quota, _system_random)
     if arms is None:

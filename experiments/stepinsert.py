@@ -2,7 +2,8 @@
 
 # The upload endpoint is the busiest write of a study. Building the ORM's bulk_create statement cost more CPU than
 # the database's own work (a third of an upload's time under load); the values and their JSON encoding are the
-# same as the model fields give (each JSON column goes through its field's get_db_prep_save).
+# same as the model fields give (the backend's own JSON adapter; a missing observation is SQL NULL, as the ORM
+# stores None in a nullable JSONField).
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from experiments.gameplay_models import Step
 
 COLUMNS = ("episode_id", "frame", "client_time", "focused", "late_ms", "predicted", "rollback_depth",
            "actions", "rewards", "terminated", "truncated", "infos", "observations")  # fmt: skip
-JSON_COLUMNS = ("actions", "rewards", "terminated", "truncated", "infos", "observations")
 ROWS_PER_STATEMENT = 999 // len(COLUMNS)  # inside SQLite's oldest parameter limit
 
 
@@ -22,7 +22,7 @@ def steps_insert(episode_id: int, rows: list[dict[str, Any]]) -> None:
     """Insert one Step per row (rows already checked by experiments.ingest); a frame stored twice raises."""
     if not rows:
         return
-    prepare = [Step._meta.get_field(name).get_db_prep_save for name in JSON_COLUMNS]
+    adapt = connection.ops.adapt_json_value
     table, columns = Step._meta.db_table, ", ".join(COLUMNS)
     one = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     with connection.cursor() as cursor:
@@ -34,6 +34,6 @@ def steps_insert(episode_id: int, rows: list[dict[str, Any]]) -> None:
                           row.get("obs"))  # fmt: skip
                 params += [episode_id, row["frame"], row.get("t", 0), row.get("focused", True), row.get("late_ms", 0),
                            row.get("predicted", False), row.get("rollback_depth", 0)]  # fmt: skip
-                params += [prep(value, connection) for prep, value in zip(prepare, values, strict=True)]
+                params += [None if value is None else adapt(value, None) for value in values]
             values_sql = ", ".join([one] * len(part))
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values_sql}", params)  # noqa: S608

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from experiments import registry, selectors, services
 from experiments.models import Experiment
+from experiments.queries import one_or_none
 
 COOKIE_SALT = "mug.participant"
 
@@ -17,7 +18,7 @@ def experiment_or_404(slug: str):
     definition = registry.get_experiment(slug)
     if definition is None:
         raise Http404("No such study.")
-    experiment = Experiment.objects.filter(slug=slug).first()
+    experiment = one_or_none(Experiment.objects.filter(slug=slug))
     if experiment is None or not experiment.in_code:
         experiment = services.experiment_sync(definition=definition)
     return experiment, definition

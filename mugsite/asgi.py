@@ -15,12 +15,18 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from mugsite.httpbridge import DjangoOnThreads  # noqa: E402
 from mugsite.limits import HttpConcurrencyLimit  # noqa: E402
 from netcode.routing import websocket_urlpatterns  # noqa: E402
 
+# MUG_HTTP_CONCURRENCY threads serve HTTP (mugsite/httpbridge.py) and as many requests are let in at once; 0 keeps
+# Django's own ASGI handler, unbounded (for comparison: bench/load_participants.py --compare-handlers).
+threads = settings.MUG_HTTP_CONCURRENCY
+http_app = HttpConcurrencyLimit(DjangoOnThreads(threads), threads) if threads > 0 else django_asgi_app
+
 application = ProtocolTypeRouter(
     {
-        "http": HttpConcurrencyLimit(django_asgi_app, settings.MUG_HTTP_CONCURRENCY),
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

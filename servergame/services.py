@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, Episode, Step
 from experiments.models import Participant
+from experiments.queries import lock_rows
 from experiments.runtime_bundle import scene_bundle
 from netcode.config import SERVER, Netcode, WaitForReturn
 from netcode.models import ACTIVE, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
@@ -32,7 +33,7 @@ def server_game_join(*, participant: Participant, scene, scene_key: str, channel
         game = _game(scene, scene_key, participant.experiment_id, scene.seeds(match.seed), members, match=match)
     else:
         with transaction.atomic():
-            Participant.objects.select_for_update().filter(pk=participant.pk).first()  # one solo game, two tabs
+            lock_rows(Participant.objects.filter(pk=participant.pk))  # one solo game, two tabs
             mine = GameSeat.objects.filter(participant=participant, game__scene_key=scene_key, game__runs_on=SERVER)
             seat = mine.filter(game__match=None).select_related("game").first()
             game = seat.game if seat else None
