@@ -85,9 +85,9 @@ DATABASES = {
         "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test-db.sqlite3"))},
     }
 }
-# PostgreSQL: a pool of at most DB_POOL_SIZE connections per process (0: a new connection per request). Each
-# process needs up to MUG_HTTP_CONCURRENCY + 1 (the sockets' database thread); keep processes × that under the
-# server's max_connections.
+# PostgreSQL: a pool of at most DB_POOL_SIZE connections per process (0: a new connection per request); it caps the
+# process's connections (HTTP threads, streamed responses, the sockets' database thread wait for a free one), so
+# processes × DB_POOL_SIZE must stay under the server's max_connections. About MUG_HTTP_CONCURRENCY + 2 suits.
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 if DATABASE_URL and DB_POOL_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both
