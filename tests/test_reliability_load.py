@@ -21,13 +21,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize(
-    ("participants", "arrival_s", "settings"),
+    ("participants", "arrival_s", "server_env"),
     [(30, 2.0, {"MUG_HTTP_CONCURRENCY": "4", "DB_POOL_SIZE": "3"}), (200, 5.0, {"DB_POOL_SIZE": "10"})],
     ids=["30-queued", "200"],
 )
-def test_participants_at_once_all_finish_with_every_record_complete(tmp_path, participants, arrival_s, settings):
+def test_participants_at_once_all_finish_with_every_record_complete(tmp_path, participants, arrival_s, server_env):
     env = {**os.environ, "DEBUG": "0", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS), **database_env(),
-           **settings}  # fmt: skip
+           **server_env}  # fmt: skip
     daphne = DaphneProcess(env, tmp_path)
     try:
         outcomes = run_load(daphne.url, participants=participants, arrival_s=arrival_s, fps=30.0)
