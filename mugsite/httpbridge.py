@@ -46,8 +46,8 @@ class DjangoOnThreads:
             streamed = await SyncToAsync(exchange.respond, thread_sensitive=False, executor=self.pool)(
                 self.handler, body, size
             )
-        if streamed is not None:
-            await SyncToAsync(exchange.stream, thread_sensitive=False, executor=self.stream_pool)(streamed)
+            if streamed is not None:  # (the body stays open: a generator may still read the request)
+                await SyncToAsync(exchange.stream, thread_sensitive=False, executor=self.stream_pool)(streamed)
 
 
 class _Exchange:
