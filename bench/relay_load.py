@@ -100,10 +100,16 @@ def mug_redis2_server(games: int):
     return importlib.import_module("bench.relay.mug_target").serving(games, processes=2, redis=True)
 
 
-SERVERS = {"anchor": anchor_server, "echo": echo_server, "mug": mug_server, "mug-redis2": mug_redis2_server}
+def mug_redis2_split_server(games: int):
+    """Two Daphne processes sharing Redis, each game's two players on different ones (every input through Redis)."""
+    return importlib.import_module("bench.relay.mug_target").serving(games, processes=2, redis=True, split=True)
+
+
+SERVERS = {"anchor": anchor_server, "echo": echo_server, "mug": mug_server, "mug-redis2": mug_redis2_server,
+           "mug-redis2-split": mug_redis2_split_server}  # fmt: skip
 GENERATOR_PYTHON = {"anchor": anchor_venv.PYTHON, "echo": PROJECT_PYTHON, "mug": PROJECT_PYTHON,
-                    "mug-redis2": PROJECT_PYTHON}  # fmt: skip
-CLIENTS = {"mug-redis2": "mug"}  # the generator's target module, where it differs from the target's name
+                    "mug-redis2": PROJECT_PYTHON, "mug-redis2-split": PROJECT_PYTHON}  # fmt: skip
+CLIENTS = {"mug-redis2": "mug", "mug-redis2-split": "mug"}  # the generator's module, where it differs from the name
 
 
 def process_tree(pids: list[int]) -> set[int]:
@@ -292,7 +298,8 @@ def table(target: str, runs: list[dict]) -> str:
 
 def ratios(capacity: dict) -> dict:
     pairs = {"mug/anchor": ("mug", "anchor"), "echo/anchor": ("echo", "anchor"), "mug/echo": ("mug", "echo"),
-             "mug-redis2/mug": ("mug-redis2", "mug"), "mug-redis2/anchor": ("mug-redis2", "anchor")}  # fmt: skip
+             "mug-redis2/mug": ("mug-redis2", "mug"), "mug-redis2/anchor": ("mug-redis2", "anchor"),
+             "mug-redis2-split/mug-redis2": ("mug-redis2-split", "mug-redis2")}  # fmt: skip
     out = {}
     for name, (top, bottom) in pairs.items():
         if top in capacity and capacity.get(bottom, {}).get("capacity"):
@@ -325,7 +332,8 @@ def summary(capacity: dict, runs: list[dict]) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--targets", default="anchor,mug,echo", help="comma-separated: anchor, mug, echo, mug-redis2")
+    targets = "comma-separated: anchor, mug, echo, mug-redis2, mug-redis2-split"
+    parser.add_argument("--targets", default="anchor,mug,echo", help=targets)
     parser.add_argument("--quick", action="store_true", help="smoke run: warm-up 2 s, measure 5 s, doubling ladder")
     parser.add_argument("--max-games", type=int, default=None, help="cut the ladder at this N")
     parser.add_argument("--games", default="", help="no sweep: run just these N (comma-separated), once each")

@@ -93,19 +93,24 @@ async def _seated(url: str, cookie: str) -> MugClient:
 
 
 async def make_pair(url: str, game: int) -> tuple[MugClient, MugClient]:
-    """Two participants matched with each other, each on its own game socket (on process game % n)."""
+    """Two participants matched with each other, each on its own game socket (on process game % n; with a
+    "split:" url the second player's socket is on the next process, so every input crosses the channel layer)."""
     global _matching
-    urls = url.split(",")  # several processes: a game's players go to one of them (sticky, as a balancer would)
-    base = urls[game % len(urls)]
+    split = url.startswith(SPLIT)
+    urls = url.removeprefix(SPLIT).split(",")  # several processes: a game's players on one (sticky, as a balancer)
+    base, other = urls[game % len(urls)], urls[(game + 1) % len(urls)]
     cookies = await asyncio.gather(*(asyncio.to_thread(_cookie, base, f"g{game}p{i}") for i in range(2)))
     _matching = _matching or asyncio.Lock()
     async with _matching:
         await _matched(base, cookies)
-    return await _seated(base, cookies[0]), await _seated(base, cookies[1])
+    return await _seated(base, cookies[0]), await _seated(other if split else base, cookies[1])
+
+
+SPLIT = "split:"
 
 
 @contextlib.contextmanager
-def serving(games: int, processes: int = 1, redis: bool = False):
+def serving(games: int, processes: int = 1, redis: bool = False, split: bool = False):
     """Fresh database, `processes` Daphne processes (DEBUG off; with `redis`, a throwaway redis-server is their
     channel layer); yields .url (comma-joined) and .pids (Redis's too: its CPU is the relay's)."""
     sys.path.insert(0, str(ROOT))
@@ -131,7 +136,8 @@ def serving(games: int, processes: int = 1, redis: bool = False):
                                             stderr=subprocess.DEVNULL))  # fmt: skip
         for port in ports:
             _wait(port, timeout=60)
-        yield SimpleNamespace(url=",".join(f"http://127.0.0.1:{p}" for p in ports), pids=[s.pid for s in spawned])
+        urls = ",".join(f"http://127.0.0.1:{p}" for p in ports)
+        yield SimpleNamespace(url=(SPLIT if split else "") + urls, pids=[s.pid for s in spawned])
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
