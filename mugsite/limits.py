@@ -1,10 +1,11 @@
 """An ASGI wrapper that bounds how many HTTP requests Django works on at once in this process; the rest queue."""
 
-# Django runs each request's sync code on a new thread with its own database connection. Under a burst, hundreds of
-# threads then share one core's GIL and fight for the database: SQLite writers time out with "database is locked",
-# PostgreSQL runs out of connections. Waiting in the event loop costs nothing, so a request takes a slot only once
-# its body has arrived (a slow upload holds none) and gives it back when its response is done; a streamed response
-# (an export) gives it back as soon as it starts streaming, so a long download never blocks participants.
+# Django's own ASGI handler runs each request's sync code on a new thread with its own database connection; under a
+# burst hundreds of threads shared one core's GIL and fought for the database (SQLite "database is locked",
+# PostgreSQL out of connections). In front of mugsite/httpbridge.py, whose fixed pool already bounds this, the
+# limit only decides where the excess waits (here, in the event loop). A request takes a slot only once its body
+# has arrived (a slow upload holds none) and gives it back when its response is done; a streamed response (an
+# export) gives it back as soon as it starts streaming, so a long download never blocks participants.
 
 from __future__ import annotations
 
