@@ -114,3 +114,25 @@ def daphne_cluster(count: int, redis_url: str, log_dir, experiments: list[str]) 
     finally:
         for process in processes:
             process.stop()
+
+
+PRODUCTION_SECRET_KEY = "attacker-tests-" + "k" * 50  # a real-looking key: the server runs as in production
+
+
+def production_env(experiments: list[str], **extra: str) -> dict[str, str]:
+    """Environment of a production-like server on the test database: DEBUG off, its own SECRET_KEY, no Redis."""
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": PRODUCTION_SECRET_KEY, "REDIS_URL": ""}
+    env.update({"MUG_EXPERIMENTS": ",".join(experiments), "ALLOWED_HOSTS": "127.0.0.1,localhost"})
+    env.update(database_env())
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def production_daphne(log_dir, experiments: list[str], **extra: str) -> Iterator[DaphneProcess]:
+    """One Daphne process as an attacker meets it (DEBUG off, real key); `extra` overrides environment variables."""
+    server = DaphneProcess(production_env(experiments, **extra), log_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
