@@ -47,3 +47,34 @@ def researcher_client(researcher) -> Client:
 def browser() -> Client:
     """A participant's browser: keeps its cookies across requests."""
     return Client()
+
+
+# Test modules whose outcome depends on the database's semantics: raw SQL (the relay's group commit, step inserts),
+# row locks and conditional updates under concurrency, several server processes sharing one database, streamed
+# reads. bin/test runs only these (and `postgres`-marked tests) again on PostgreSQL; everything else is
+# database-agnostic ORM use and runs once, on SQLite.
+DB_SEMANTICS = {
+    "test_postgres",
+    "test_quotas",
+    "test_inputstore",
+    "test_ingest",
+    "test_relay",
+    "test_waiting_room",
+    "test_matchers",
+    "test_servergame_ws",
+    "test_reliability",
+    "test_reliability_load",
+    "test_reliability_scale",
+    "test_scale_out",
+    "test_step_export",
+    "test_document_export",
+    "test_minari_export",
+    "test_episode_verification",
+    "test_witnessed_completion",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in DB_SEMANTICS:
+            item.add_marker(pytest.mark.dbsemantics)
