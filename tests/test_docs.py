@@ -28,8 +28,8 @@ def studies(namespace: dict) -> list[Experiment]:
     found = [value for value in namespace.values() if isinstance(value, Experiment)]
     for name, value in namespace.items():
         if isinstance(value, GymScene):
-            found.append(Experiment(slug=f"docs-{name}".replace("_", "-"), title=name,
-                                    stager=[value, EndScene(scene_id="end")]))  # fmt: skip
+            slug = f"docs-{name}".replace("_", "-")
+            found.append(Experiment(slug=slug, title=name, stager=[value, EndScene(scene_id="end")]))
     return found
 
 
