@@ -13,7 +13,7 @@ from experiments.gameplay import scene_as_played
 from experiments.gym_scene import GymScene
 from experiments.gym_views import gym_runtime_config, preload_context
 from experiments.models import Participant
-from experiments.platforms import parse_entry, return_path
+from experiments.platforms import parse_entry, return_instructions, return_path
 from experiments.scenes import SubmissionError
 from experiments.screening_flow import needs_screening
 from experiments.stager import base_id
@@ -130,9 +130,12 @@ def _finished(request, experiment, definition, participant: Participant) -> Http
     context = {
         "experiment": experiment,
         "scene": end_scene,
+        "outcome": participant.status,
         "message": outcome.message,
         "code": code_text,
         "return_path": _return_path(participant, code_text, outcome.redirect, end_scene),
+        # without a code there is nothing to submit: the participant returns the study on their platform
+        "instructions": "" if code_text else return_instructions(participant.source),
     }
     return render(request, "frontend/scenes/end.html", context)
 
