@@ -43,9 +43,9 @@ def import_closure(entries: list[str], root: Path, exclude: Path, browser: bool 
         if module in seen:
             continue
         located = _locate(module, root, exclude)
-        if located == MISSING and optional:
-            continue  # `from package import name`: name is an attribute, not a module
         top = module.partition(".")[0]
+        if optional and (located == MISSING or top in SERVER_PACKAGES):
+            continue  # `from package import name`: name may be an attribute; the package itself is checked
         if browser and top in SERVER_PACKAGES:
             where = f"{importer} imports {module!r}" if importer else f"{module!r} is"
             raise ClosureError(f"{where}: server-only code (Django or MUG's server apps) that the browser cannot "

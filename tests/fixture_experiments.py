@@ -430,3 +430,4 @@ fixed_error = Experiment(
     stager=[dataclasses.replace(game.stager[0]), EndScene(scene_id="end")],
 )
 PATHS.append("tests.fixture_experiments:fixed_error")
+PATHS.append("tests.reads_experiments:arms")  # tests/test_participant_reads.py

@@ -19,9 +19,13 @@ ACTION_RE = re.compile(r'action="([^"]*)"')
 @dataclass
 class Reply:
     status: int
-    text: str
+    body: bytes
     headers: dict[str, str]
     url: str
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
 
     def json(self):
         return json.loads(self.text)
@@ -41,9 +45,9 @@ class Browser:
         request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310 (loopback http)
         try:
             with self.opener.open(request, timeout=60) as response:
-                return Reply(response.status, response.read().decode(), dict(response.headers), response.url)
+                return Reply(response.status, response.read(), dict(response.headers), response.url)
         except urllib.error.HTTPError as error:
-            return Reply(error.code, error.read().decode(), dict(error.headers), url)
+            return Reply(error.code, error.read(), dict(error.headers), url)
 
     def get(self, path: str, **query) -> Reply:
         return self.request("GET", path + ("?" + urllib.parse.urlencode(query) if query else ""))
