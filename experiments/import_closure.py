@@ -17,6 +17,8 @@ SERVER_PACKAGES = frozenset(
     {"django", "channels", "daphne", "rest_framework", "experiments", "matchmaking", "netcode", "servergame", "mugsite"}
 )
 
+MISSING = "missing"  # what _locate says of a name under a project package that no file answers to
+
 
 class ClosureError(ValueError):
     """Something the browser would import cannot be resolved, or cannot run there; the message says what."""
@@ -64,9 +66,6 @@ def import_closure(entries: list[str], root: Path, exclude: Path, browser: bool 
         queue += [(".".join(parents[:depth]), relative, False) for depth in range(1, len(parents))]
         queue += [(name, relative, optional) for name, optional in _imports(located, module, relative)]
     return files
-
-
-MISSING = "missing"
 
 
 def _locate(module: str, root: Path, exclude: Path) -> Located | str | None:
