@@ -135,8 +135,8 @@ def _finished(request, experiment, definition, participant: Participant) -> Http
         "message": outcome.message,
         "code": code_text,
         "return_path": _return_path(participant, code_text, outcome.redirect, end_scene),
-        # without a code there is nothing to submit: the participant returns the study on their platform
-        "instructions": "" if code_text else return_instructions(participant.source),
+        # an ending without a code has nothing to submit: the participant returns the study on their platform
+        "instructions": "" if code_text or end_scene else return_instructions(participant.source),
     }
     return render(request, "frontend/scenes/end.html", context)
 

@@ -131,3 +131,19 @@ def test_without_a_code_there_is_no_way_back_to_submit():
         source="plain", code="", assignment_id="", turk_submit_to="", custom_url="https://lab.example/x"
     )
     assert plain.url == "https://lab.example/x"  # the researcher's own page, with no code to carry
+
+
+def test_a_study_completed_without_a_code_neither_links_to_complete_nor_asks_for_a_return():
+    from experiments.outcomes import Outcome
+
+    definition = registry.get_experiment("timed")
+    definition.outcomes = {"completed": Outcome(message="All done, nothing to submit", issue_code=False)}
+    try:
+        browser = Client()
+        enter(browser, "timed", PROLIFIC_PID="finisher")
+        submit(browser, "timed", "only")
+        html = page(browser, "timed").content.decode()
+        assert 'data-outcome="completed"' in html and 'id="completion-code"' not in html
+        assert "submissions/complete" not in html and "Return submission" not in html  # finished: nothing to return
+    finally:
+        definition.outcomes = {}
