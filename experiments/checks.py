@@ -6,6 +6,8 @@ from django.core.checks import Error, register
 
 from experiments import registry
 from experiments.errors import DefinitionError
+from experiments.gym_scene import GymScene
+from experiments.runtime_bundle import ClosureError, scene_bundle
 
 
 @register()
@@ -16,3 +18,25 @@ def check_experiment_definitions(app_configs, **kwargs) -> list[Error]:
     except DefinitionError as error:
         return [Error(str(error), hint="Fix the experiment definition or MUG_EXPERIMENTS.", id="experiments.E001")]
     return []
+
+
+@register()
+def check_shipped_code(app_configs, **kwargs) -> list[Error]:
+    """experiments.E002: every game's code (the import closure of its env and policies) resolves, and what runs in
+    the browser imports nothing server-only."""
+    try:
+        definitions = registry.all_experiments()
+    except DefinitionError:
+        return []  # E001 says why
+    errors = []
+    for definition in definitions.values():
+        for scene in definition.scenes():
+            variants = (scene, scene.solo_variant()) if isinstance(scene, GymScene) else ()
+            for variant in filter(None, variants):
+                try:
+                    scene_bundle(variant)
+                except ClosureError as error:
+                    errors.append(Error(f"experiment {definition.slug!r}, scene {scene.scene_id!r}: {error}",
+                                        hint="Everything shipped is readable by participants; see runtime_bundle.",
+                                        id="experiments.E002"))  # fmt: skip
+    return errors

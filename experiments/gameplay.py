@@ -177,12 +177,15 @@ def runtime_error_record(*, participant: Participant, definition, scene_key: str
     return True
 
 
-def participant_runtime_error(*, participant: Participant, definition, scene_key: str, stage: str, message: str):
-    """Keep the error with the participant and end their flow with the error outcome (and its code)."""
+def participant_runtime_error(
+    *, participant: Participant, definition, scene_key: str, stage: str, message: str, witnessed: bool = False
+):
+    """Keep the error with the participant and end their flow with the error outcome. Only an error the server
+    witnessed (`witnessed=True`: a server game's env raising) may carry a unique code; a browser's report never."""
     from experiments.services import participant_finish
 
     logger.warning("runtime error for participant %s at %s (%s): %s", participant.pk, scene_key, stage, message[-800:])
     participant.runtime_errors = [*participant.runtime_errors, {"scene": scene_key, "stage": stage[:40],
                                                                  "message": message[-2000:]}]  # fmt: skip
     Participant.objects.filter(pk=participant.pk).update(runtime_errors=participant.runtime_errors)
-    participant_finish(participant=participant, definition=definition, outcome=RUNTIME_ERROR)
+    participant_finish(participant=participant, definition=definition, outcome=RUNTIME_ERROR, witnessed=witnessed)

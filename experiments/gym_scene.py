@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
-
-from django.conf import settings
 
 from experiments.errors import DefinitionError
 from experiments.policy_checks import PolicyError, as_space_type, check_policy, model_path
@@ -54,7 +51,7 @@ class GymScene(Scene):
     render_mode: str = "mug"
     record_observations: bool = True
     packages: list[str] = field(default_factory=lambda: list(DEFAULT_PACKAGES))
-    ship: list[str] | None = None
+    ship: list[str] | None = None  # modules the browser imports that no static import names (loaded by name)
     in_game_body: str = ""
     after_body: str = "<p>Well done! Your game data is saved.</p>"
     countdown_seconds: int = 3
@@ -205,14 +202,14 @@ class GymScene(Scene):
         return [(start + index) % 2**31 for index in range(self.num_episodes)]
 
     def shipped_modules(self) -> list[str]:
-        """Python packages/modules of the project that the browser needs: by default the env's own package."""
-        if self.ship is not None:
-            return list(self.ship)
+        """The modules the browser imports by name: the env's, its Python policies' and `ship`'s. The bundle
+        (experiments.runtime_bundle) adds the project modules they import, and nothing else of their package."""
         policies = list(self.agents.values())
         if self.netcode is not None and isinstance(self.netcode.on_dropout, ReplaceWithAI):
             policies.append(self.netcode.on_dropout.policy)  # the browsers run the replacement too
-        paths = [self.env] + [policy.path for policy in policies if isinstance(policy, PythonPolicy)]
-        return sorted({package for path in paths for package in _project_package(path)})
+        paths = [self.env, *(policy.path for policy in policies if isinstance(policy, PythonPolicy))]
+        paths += self.ship or []
+        return sorted({path.partition(":")[0] for path in paths})
 
     def agent_descriptions(self) -> dict[str, Any]:
         """Who chooses each agent's actions, as stored with the definition and with every episode."""
@@ -225,18 +222,6 @@ class GymScene(Scene):
         described = {"env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room, "netcode": netcode,
                      "runs_on": self.runs_on}  # fmt: skip
         return {**super().describe(), **described}
-
-
-def _project_package(path: str) -> list[str]:
-    """The package of "module:attr" if it is the project's own; installed packages come from the wheels."""
-    module = path.partition(":")[0]
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None or not Path(spec.origin).is_relative_to(settings.BASE_DIR):
-        return []
-    package = module.rpartition(".")[0]
-    parent = importlib.util.find_spec(package) if package else None
-    # A module in a folder without __init__.py (a namespace package) is shipped alone.
-    return [package] if parent is not None and parent.origin is not None else [module]
 
 
 def code_hash(files: dict[str, str]) -> str:

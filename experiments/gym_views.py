@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from experiments import gameplay
+from experiments import gameplay, participant_reads
 from experiments.gym_scene import GymScene
 from experiments.ingest import ChunkError, parse_chunk
 from experiments.jsonbody import parse_json
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id, is_branch_key
-from experiments.web import experiment_or_404, participant_for
+from experiments.web import participant_for
 from matchmaking.protocol import ws_path
 from netcode.protocol import ws_path as game_ws_path
 from servergame.protocol import ws_path as server_ws_path
@@ -119,31 +119,34 @@ def _waiting_room_config(scene: GymScene, slug: str) -> dict | None:
 
 @require_GET
 def gym_bundle(request: HttpRequest, slug: str, scene_id: str) -> JsonResponse:
-    """The Python files to run in the browser; cacheable because the URL carries the code hash."""
-    _, definition = experiment_or_404(slug)
-    try:
-        scene = definition.scene(scene_id)
-    except KeyError:
-        return JsonResponse({"error": "no such scene"}, status=404)
-    if not isinstance(scene, GymScene):
-        return JsonResponse({"error": "not a game scene"}, status=404)
-    bundle = scene_bundle(scene)
+    """The Python files to run in the browser, for a participant whose plan holds this in-browser scene only
+    (everything in it is readable by them); private, cacheable because the URL carries the code hash."""
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        return JsonResponse({"error": "no participant session"}, status=403)
+    variants = participant_reads.bundle_variants(participant, definition, scene_id)
+    if not variants:
+        return JsonResponse({"error": "no game of yours runs in the browser under this name"}, status=404)
+    bundles = [scene_bundle(scene) for scene in variants]
+    wanted = request.GET.get("h", "")  # the scene or its solo variant (after a PlayWithAI timeout)
+    bundle = next((b for b in bundles if wanted and b.code_hash.startswith(wanted)), bundles[0])
     response = JsonResponse({"files": bundle.files, "code_hash": bundle.code_hash})
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
 
 @require_GET
 def gym_model(request: HttpRequest, slug: str, sha256: str) -> FileResponse:
-    """An ONNX model of one of the experiment's scenes, by content hash (so it can be cached for good)."""
-    _, definition = experiment_or_404(slug)
-    for scene in definition.scenes():
-        path = scene.model_files().get(sha256) if isinstance(scene, GymScene) else None
-        if path is not None:
-            response = FileResponse(path.open("rb"), content_type="application/octet-stream")
-            response["Cache-Control"] = "public, max-age=31536000, immutable"
-            return response
-    raise Http404("no such model")
+    """An ONNX model of one of the participant's in-browser games, by content hash (cacheable for good)."""
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        return JsonResponse({"error": "no participant session"}, status=403)
+    path = participant_reads.model_file(participant, definition, sha256)
+    if path is None:
+        return JsonResponse({"error": "no model of your games has this hash"}, status=404)
+    response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
 
 
 @require_POST

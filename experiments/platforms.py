@@ -86,9 +86,15 @@ class ReturnPath:
 
 
 def return_path(*, source: str, code: str, assignment_id: str, turk_submit_to: str, custom_url: str | None):
-    """The way back for this participant, or None when there is nowhere to go."""
+    """The way back for this participant, or None when there is nowhere to go.
+
+    Without a code there is no "complete" link to Prolific and no MTurk submission (an empty code would be a
+    submission the platform counts): the participant returns the study there instead (`return_instructions`).
+    """
     if source == PROLIFIC:
-        return ReturnPath(url=f"{PROLIFIC_COMPLETE_URL}?{urlencode({'cc': code})}")
+        return ReturnPath(url=f"{PROLIFIC_COMPLETE_URL}?{urlencode({'cc': code})}") if code else None
+    if source == MTURK and not code:
+        return None
     if source == MTURK and turk_submit_to and assignment_id:
         fields = (("assignmentId", assignment_id), ("completion_code", code))
         return ReturnPath(url=f"{turk_submit_to}/mturk/externalSubmit", method="post", fields=fields)
@@ -96,3 +102,15 @@ def return_path(*, source: str, code: str, assignment_id: str, turk_submit_to: s
         separator = "&" if "?" in custom_url else "?"
         return ReturnPath(url=f"{custom_url}{separator}{urlencode({'code': code})}" if code else custom_url)
     return None
+
+
+RETURN_INSTRUCTIONS = {
+    PROLIFIC: "Please return your submission on Prolific (open this study there and choose 'Return submission'), "
+    "so that your place goes to someone else.",
+    MTURK: "Please return this HIT on MTurk (choose 'Return' on the HIT's page).",
+}
+
+
+def return_instructions(source: str) -> str:
+    """What a participant who ended without a code does on their platform (nothing to do for a plain link)."""
+    return RETURN_INSTRUCTIONS.get(source, "")

@@ -17,7 +17,7 @@ from experiments.errors import ApplicationError
 from experiments.gameplay import gym_scene_complete
 from experiments.gym_scene import GymScene
 from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
-from experiments.outcomes import COMPLETED, OUTCOMES, TIMED_OUT
+from experiments.outcomes import COMPLETED, OUTCOMES, TIMED_OUT, earns_unique_code
 from experiments.platforms import EntryParams
 from experiments.queries import lock_rows
 from experiments.quotas import choose_arms
@@ -266,24 +266,35 @@ def participant_end(*, participant: Participant, definition: Definition, outcome
     return True
 
 
-def participant_finish(*, participant: Participant, definition: Definition, outcome: str) -> CompletionCode | None:
-    """End the flow with an outcome, once; returns the issued code (None when the outcome issues none)."""
+def participant_finish(
+    *, participant: Participant, definition: Definition, outcome: str, witnessed: bool = True
+) -> CompletionCode | None:
+    """End the flow with an outcome, once; returns the issued code (None when the outcome issues none).
+
+    `witnessed=False`: the ending rests on a browser's word (a runtime error it reports), so no unique code."""
     now = timezone.now()
     with transaction.atomic():
         if Participant.objects.filter(pk=participant.pk, status=ACTIVE).update(status=outcome, finished_at=now):
             participant.status, participant.finished_at = outcome, now
-            return completion_code_issue(participant=participant, definition=definition, outcome=outcome)
+            return completion_code_issue(
+                participant=participant, definition=definition, outcome=outcome, witnessed=witnessed
+            )
     participant.refresh_from_db()
     return CompletionCode.objects.filter(participant=participant).first()
 
 
-def completion_code_issue(*, participant: Participant, definition: Definition, outcome: str) -> CompletionCode | None:
-    """Issue the participant's code for an outcome: a fixed code, or a fresh unique one (retried on a clash)."""
+def completion_code_issue(
+    *, participant: Participant, definition: Definition, outcome: str, witnessed: bool = True
+) -> CompletionCode | None:
+    """Issue the participant's code for an outcome: a fixed code, or a fresh unique one (retried on a clash) when
+    the server witnessed the ending; a browser's claim gets a unique code never (a fixed one if configured)."""
     config = definition.outcome(outcome)
     if not config.issue_code:
         return None
     if config.code:
         return CompletionCode.objects.create(participant=participant, outcome=outcome, code=config.code, is_fixed=True)
+    if not earns_unique_code(outcome, witnessed=witnessed):
+        return None
     for _ in range(5):
         try:
             with transaction.atomic():

@@ -7,13 +7,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from experiments import selectors, services
+from experiments import participant_reads, selectors, services
 from experiments.errors import ApplicationError
 from experiments.gameplay import scene_as_played
 from experiments.gym_scene import GymScene
 from experiments.gym_views import gym_runtime_config, preload_context
 from experiments.models import Participant
-from experiments.platforms import parse_entry, return_path
+from experiments.platforms import parse_entry, return_instructions, return_path
 from experiments.scenes import SubmissionError
 from experiments.screening_flow import needs_screening
 from experiments.stager import base_id
@@ -115,7 +115,8 @@ def _screening(request, experiment, definition, participant) -> HttpResponse:
 def _preflight_config(request, experiment, definition, participant) -> dict | None:
     """The runtime pre-flight: the study's first in-browser game, loaded and stepped on the screening page."""
     screening = definition.screening
-    game = next((s for s in definition.scenes() if isinstance(s, GymScene) and not s.on_server), None)
+    # the participant's own first in-browser game: its code is theirs to load (participant_reads)
+    game = next(iter(participant_reads.browser_games(participant, definition)), None)
     if not screening.runtime_check or game is None:
         return None
     config = gym_runtime_config(request, experiment, participant, game.scene_id, game)
@@ -130,9 +131,12 @@ def _finished(request, experiment, definition, participant: Participant) -> Http
     context = {
         "experiment": experiment,
         "scene": end_scene,
+        "outcome": participant.status,
         "message": outcome.message,
         "code": code_text,
         "return_path": _return_path(participant, code_text, outcome.redirect, end_scene),
+        # an ending without a code has nothing to submit: the participant returns the study on their platform
+        "instructions": "" if code_text or end_scene else return_instructions(participant.source),
     }
     return render(request, "frontend/scenes/end.html", context)
 

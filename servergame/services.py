@@ -154,7 +154,7 @@ def server_game_crash(*, game_id: int, message: str, definition) -> None:
             status=INTERRUPTED, ended_at=timezone.now()
         )
         participant_runtime_error(participant=seat.participant, definition=definition, scene_key=game.scene_key,
-                                  stage="server", message=message)  # fmt: skip
+                                  stage="server", message=message, witnessed=True)  # fmt: skip
 
 
 def server_seat_drop(*, game_id: int, agent: str, frame: int, definition) -> list[dict]:

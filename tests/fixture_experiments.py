@@ -420,3 +420,14 @@ load_study = Experiment(
     ],
 )  # fmt: skip
 PATHS += [f"tests.fixture_experiments:{name}" for name in ("net_reliable", "net_marathon", "load_study")]
+
+
+# Endings a browser can claim (tests/test_claimable_endings.py): the game scene with a fixed runtime-error code.
+fixed_error = Experiment(
+    slug="fixed-error",
+    title="A game whose runtime errors carry the researcher's fixed code",
+    outcomes={"runtime_error": Outcome(message="The game stopped.", code="C1BROKEN")},
+    stager=[dataclasses.replace(game.stager[0]), EndScene(scene_id="end")],
+)
+PATHS.append("tests.fixture_experiments:fixed_error")
+PATHS.append("tests.reads_experiments:arms")  # tests/test_participant_reads.py

@@ -86,3 +86,64 @@ def test_no_code_exists_in_any_page_before_the_end():
     html = page(browser, "flow").content.decode()
     assert "completion-code" not in html and not CompletionCode.objects.exists()
     assert Experiment.objects.filter(slug="flow").exists()
+
+
+def test_only_a_runtime_error_the_server_witnessed_earns_a_unique_code():
+    from experiments.gameplay import participant_runtime_error
+
+    definition = registry.get_experiment("game")
+    reported, witnessed = new_participant("game"), new_participant("game")
+    participant_runtime_error(participant=reported, definition=definition, scene_key="play", stage="load", message="x")
+    participant_runtime_error(participant=witnessed, definition=definition, scene_key="play", stage="server",
+                              message="the env raised in the host", witnessed=True)  # fmt: skip
+    assert list(CompletionCode.objects.values_list("participant", "outcome", "is_fixed")) == [
+        (witnessed.pk, "runtime_error", False)
+    ]
+
+
+def test_claimable_endings_never_earn_a_unique_code_even_when_a_study_rewords_them():
+    from experiments.outcomes import Outcome
+
+    definition = registry.get_experiment("timed")
+    definition.outcomes = {name: Outcome(message="Reworded") for name in ("declined_consent", "screened_out")}
+    try:
+        for outcome in ("declined_consent", "screened_out"):
+            participant = new_participant("timed")
+            assert services.participant_finish(participant=participant, definition=definition, outcome=outcome) is None
+        assert not CompletionCode.objects.exists()
+        definition.outcomes = {"declined_consent": Outcome(message="Fixed", code="C1DECLINED")}
+        fixed = services.participant_finish(participant=new_participant("timed"), definition=definition,
+                                            outcome="declined_consent")  # fmt: skip
+        assert (fixed.code, fixed.is_fixed) == ("C1DECLINED", True)
+    finally:
+        definition.outcomes = {}
+
+
+def test_without_a_code_there_is_no_way_back_to_submit():
+    from experiments.platforms import return_path
+
+    ids = {"assignment_id": "3ASSIGN", "turk_submit_to": "https://workersandbox.mturk.com", "custom_url": None}
+    assert return_path(source="prolific", code="", **ids) is None
+    assert return_path(source="mturk", code="", **ids) is None
+    submission = return_path(source="mturk", code="C1", **ids)
+    assert submission.fields == (("assignmentId", "3ASSIGN"), ("completion_code", "C1"))
+    plain = return_path(
+        source="plain", code="", assignment_id="", turk_submit_to="", custom_url="https://lab.example/x"
+    )
+    assert plain.url == "https://lab.example/x"  # the researcher's own page, with no code to carry
+
+
+def test_a_study_completed_without_a_code_neither_links_to_complete_nor_asks_for_a_return():
+    from experiments.outcomes import Outcome
+
+    definition = registry.get_experiment("timed")
+    definition.outcomes = {"completed": Outcome(message="All done, nothing to submit", issue_code=False)}
+    try:
+        browser = Client()
+        enter(browser, "timed", PROLIFIC_PID="finisher")
+        submit(browser, "timed", "only")
+        html = page(browser, "timed").content.decode()
+        assert 'data-outcome="completed"' in html and 'id="completion-code"' not in html
+        assert "submissions/complete" not in html and "Return submission" not in html  # finished: nothing to return
+    finally:
+        definition.outcomes = {}

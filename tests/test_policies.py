@@ -167,10 +167,12 @@ def test_the_step_export_names_each_agents_policy_and_model(versus_ai, researche
 
 def test_models_are_served_by_hash_only(versus_ai):
     sha = Episode.objects.filter(scene_key="flee").first().policies["chaser"]["sha256"]
-    response = Client().get(f"/x/tagai/models/{sha}.onnx")
+    response = versus_ai.get(f"/x/tagai/models/{sha}.onnx")  # the participant's own game's model
     assert response.status_code == 200 and "immutable" in response["Cache-Control"]
-    assert Client().get(f"/x/tagai/models/{'0' * 64}.onnx").status_code == 404
-    assert Client().get(f"/x/tag/models/{sha}.onnx").status_code == 404  # another experiment's model
+    assert versus_ai.get(f"/x/tagai/models/{'0' * 64}.onnx").status_code == 404
+    assert Client().get(f"/x/tagai/models/{sha}.onnx").status_code == 403  # no participant: nothing to read
+    enter(versus_ai, "tag", PROLIFIC_PID="versus")
+    assert versus_ai.get(f"/x/tag/models/{sha}.onnx").status_code == 404  # another experiment's model
 
 
 def test_the_admin_lists_which_ai_played_each_episode(versus_ai, researcher_client):

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -15,6 +16,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from experiments import wheelhouse
+from experiments.gym_scene import MUG_PACKAGE_DIR
+from experiments.import_closure import ClosureError, import_closure
 from experiments.management.commands import fetch_pyodide, fetch_wheels
 
 
@@ -272,3 +275,65 @@ def test_the_command_resolves_recursively_and_skips_what_pyodide_provides(tmp_pa
 def test_without_arguments_the_scenes_packages_are_used(settings):
     settings.MUG = {**settings.MUG, "EXPERIMENTS": ["examples.cartpole.experiment:experiment"]}
     assert fetch_wheels.scene_requirements() == ["gymnasium==1.4.0"]
+
+
+# --- the import closure: what of a researcher's package ships to the browser --------------------------------------
+
+
+def write_package(root: Path, files: dict[str, str]) -> None:
+    for name, source in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch) -> Path:
+    """A researcher's package `lab` on sys.path, outside MUG's own code."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    write_package(tmp_path, {
+        "lab/__init__.py": "VERSION = 1\n",
+        "lab/env.py": "from typing import TYPE_CHECKING\nimport numpy\nfrom . import VERSION, shapes\n"
+                      "from .levels.first import LEVEL\nfrom mug.surface import Surface\n"
+                      "if TYPE_CHECKING:\n    from lab.experiment import experiment\n"
+                      "def make():\n    from lab import late\n",
+        "lab/shapes.py": "import math\n",
+        "lab/late.py": "",
+        "lab/levels/first.py": "LEVEL = [1, 2]\n",  # a namespace package (no __init__.py)
+        "lab/codes.py": "PROLIFIC = 'C1SECRET'\n",
+        "lab/experiment.py": "from experiments.definition import Experiment\n",
+    })  # fmt: skip
+    yield tmp_path
+    for name in [name for name in sys.modules if name == "lab" or name.startswith("lab.")]:
+        del sys.modules[name]
+
+
+def test_the_closure_follows_relative_absolute_and_late_imports_only(study):
+    files = import_closure(["lab.env"], study, MUG_PACKAGE_DIR)
+    assert sorted(files) == ["lab/__init__.py", "lab/env.py", "lab/late.py", "lab/levels/first.py", "lab/shapes.py"]
+    assert files["lab/env.py"] == study / "lab/env.py"  # no codes.py, no experiment.py (TYPE_CHECKING only), no mug
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("from experiments import services\n", "lab/bad.py imports 'experiments': server-only code"),
+        ("import django.conf\n", "lab/bad.py imports 'django.conf': server-only code"),
+        ("from .missing import thing\n", "cannot resolve module 'lab.missing' (imported by lab/bad.py)"),
+        ("from ... import up\n", "lab/bad.py: a relative import goes above the top-level package"),
+        ("def broken(:\n", "lab/bad.py does not parse"),
+    ],
+)
+def test_what_a_browser_could_not_import_is_refused(study, source, message):
+    write_package(study, {"lab/bad.py": source})
+    with pytest.raises(ClosureError, match=re.escape(message)):
+        import_closure(["lab.bad"], study, MUG_PACKAGE_DIR)
+
+
+def test_a_server_side_scene_may_import_server_code_and_an_unknown_entry_is_refused(study):
+    write_package(study, {"lab/host.py": "import django\n"})
+    assert sorted(import_closure(["lab.host"], study, MUG_PACKAGE_DIR, browser=False)) == ["lab/__init__.py",
+                                                                                          "lab/host.py"]  # fmt: skip
+    with pytest.raises(ClosureError, match="cannot find module 'nowhere_at_all'"):
+        import_closure(["nowhere_at_all"], study, MUG_PACKAGE_DIR)
+    assert import_closure(["gymnasium.envs.classic_control"], study, MUG_PACKAGE_DIR) == {}  # installed: wheels

@@ -46,11 +46,14 @@ CHUNK = {"scene_key": "play", "episode": 0, "number": 0, "first_frame": 0, "rows
 PUBLIC = {
     "": "/",
     "x/<slug:slug>/": "/x/flow/",  # the entry link: anyone may start
-    "x/<slug:slug>/bundle/<slug:scene_id>.json": "/x/game/bundle/play.json",  # code shipped to every browser
-    "x/<slug:slug>/models/<str:sha256>.onnx": None,  # filled in below: the tagai scene's model
     "runtime/simple/": "/runtime/simple/",
     "runtime/simple/<str:name>/": "/runtime/simple/gymnasium/",
     "runtime/wheels/<str:filename>": "/runtime/wheels/gymnasium-1.4.0-py3-none-any.whl",
+}
+# Files a participant whose plan holds the (in-browser) game may read, and nobody else: route -> (experiment, path)
+PARTICIPANT_READS = {
+    "x/<slug:slug>/bundle/<slug:scene_id>.json": ("game", "/x/game/bundle/play.json"),
+    "x/<slug:slug>/models/<str:sha256>.onnx": ("tagai", None),  # filled in below: the flee scene's model
 }
 # route: (experiment, body kind, body) of a request that is valid for the participant set up by `owner_ready`
 PARTICIPANT = {
@@ -96,7 +99,7 @@ def url_routes(patterns=None, prefix: str = "") -> list[str]:
 
 
 def test_every_url_pattern_is_probed():
-    assert sorted(url_routes()) == sorted([*PUBLIC, *PARTICIPANT, *STAFF])
+    assert sorted(url_routes()) == sorted([*PUBLIC, *PARTICIPANT_READS, *PARTICIPANT, *STAFF])
 
 
 def test_every_websocket_route_is_probed():
@@ -212,9 +215,19 @@ def test_api_tokens_serve_active_staff_only(researcher, outsider):
     assert Client().get("/api/v1/participants/", HTTP_AUTHORIZATION=f"Token {key}").status_code in (401, 403)
 
 
-def public_paths() -> dict[str, str]:
-    model = next(iter(registry.get_experiment("tagai").scene("flee").model_files()))
-    return {**PUBLIC, "x/<slug:slug>/models/<str:sha256>.onnx": f"/x/tagai/models/{model}.onnx"}
+@pytest.mark.parametrize("route", sorted(PARTICIPANT_READS))
+def test_game_files_are_read_by_the_experiments_participants_only(route, researcher, outsider):
+    slug, path = PARTICIPANT_READS[route]
+    if path is None:
+        path = f"/x/tagai/models/{next(iter(registry.get_experiment('tagai').scene('flee').model_files()))}.onnx"
+    clients = visitors(slug, researcher, outsider)
+    for role in ROLES:
+        response = clients[role].get(path)
+        if role in ("participant", "same_experiment"):  # both plans hold the game
+            assert response.status_code == 200, role
+            assert response["Cache-Control"].startswith("private")
+        else:
+            assert response.status_code == 403, (role, response.status_code)
 
 
 @pytest.mark.parametrize("route", sorted(PUBLIC))
@@ -222,7 +235,7 @@ def test_public_endpoints_answer_everyone_alike(route, researcher, outsider):
     clients = visitors("game", researcher, outsider)
     bodies = set()
     for role in ROLES:
-        response = clients[role].get(public_paths()[route])
+        response = clients[role].get(PUBLIC[route])
         assert response.status_code in (200, 302), (role, response.status_code)
         content = b"".join(response.streaming_content) if response.streaming else response.content
         bodies.add((response.status_code, content))

@@ -173,6 +173,7 @@ def test_a_crashing_env_ends_the_game_with_the_error_outcome_and_frees_the_proce
     assert game.status == ENDED and "the simulator fell over" in game.error and not HOSTS
     participant = Participant.objects.get()
     assert participant.status == "runtime_error" and "fell over" in participant.runtime_errors[0]["message"]
+    assert participant.completion_code.outcome == "runtime_error"  # the server saw it: a unique code
     episode = Episode.objects.get()
     assert episode.status == INTERRUPTED and episode.n_steps == 9  # the frames before the crash are kept
     assert GameEvent.objects.filter(kind="error").exists()

@@ -90,15 +90,15 @@ def test_a_reload_mid_episode_loses_nothing(game_page):
         assert numbers == list(range(len(numbers)))
 
 
-def test_a_browser_without_webassembly_gets_the_error_outcome_and_its_code(server_url, chromium_context):
+def test_a_browser_without_webassembly_gets_the_error_outcome_and_no_code(server_url, chromium_context):
     page = chromium_context.new_page()
     page.add_init_script("delete window.WebAssembly")
     page.goto(f"{server_url}/x/game/?PROLIFIC_PID=nowasm")
-    page.wait_for_selector("#completion-code", timeout=60_000)
+    page.wait_for_selector("#ending[data-outcome=runtime_error]", timeout=60_000)
     participant = Participant.objects.get(external_id="nowasm")
     assert participant.status == "runtime_error"
     assert "WebAssembly" in participant.runtime_errors[0]["message"]
-    assert page.inner_text("#completion-code") == participant.completion_code.code
+    assert page.query_selector("#completion-code") is None and "Return submission" in page.content()  # no code
     assert "technical problem" in page.content()
 
 
@@ -108,9 +108,9 @@ def test_an_env_that_raises_mid_game_ends_the_scene_with_the_error_outcome(serve
     page.goto(f"{server_url}/x/crash/?PROLIFIC_PID=crashed")
     page.wait_for_selector("#start-button:enabled", timeout=LOAD_TIMEOUT_MS)
     page.click("#start-button")
-    page.wait_for_selector("#completion-code", timeout=60_000)
+    page.wait_for_selector("#ending[data-outcome=runtime_error]", timeout=60_000)
     participant = Participant.objects.get(external_id="crashed")
     assert participant.status == "runtime_error"
     assert participant.runtime_errors[0]["stage"] == "step"
     assert "the simulator broke at step 5" in participant.runtime_errors[0]["message"]
-    assert page.inner_text("#completion-code") == participant.completion_code.code
+    assert page.query_selector("#completion-code") is None  # the browser's report earns no code
