@@ -195,3 +195,10 @@ if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
 if (BASE_DIR / "node_modules" / "onnxruntime-web" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/onnxruntime-web", BASE_DIR / "node_modules" / "onnxruntime-web" / "dist"))
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
+
+# Request bodies (mugsite/bodies.py), refused inside Daphne before they are buffered: at most MUG_MAX_BODY_BYTES
+# (pages, forms, JSON, the admin) or MUG_MAX_UPLOAD_BYTES (step chunk uploads; experiments/ingest.py takes chunks of
+# up to 2 MB) with a 413, and the request line, headers and body must all arrive within MUG_BODY_TIMEOUT_S (408).
+MUG_MAX_BODY_BYTES = env_int("MUG_MAX_BODY_BYTES", 1_000_000)
+MUG_MAX_UPLOAD_BYTES = env_int("MUG_MAX_UPLOAD_BYTES", 2_000_000)
+MUG_BODY_TIMEOUT_S = env_int("MUG_BODY_TIMEOUT_S", 30)
