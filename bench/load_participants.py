@@ -33,6 +33,7 @@ SURVEY = {"fun": "4", "device": "Laptop", "notes": ""}
 ARROWS = ["ArrowUp", "ArrowRight", "ArrowDown", "ArrowLeft"]
 SCENE_RE = re.compile(r'data-scene="([^"]+)"')
 CODE_RE = re.compile(r'id="completion-code">([^<]+)<')
+START_MARK = "data-entry-start"  # the landing page's Start form
 RUNTIME_RE = re.compile(r'<script id="mug-runtime" type="application/json">(.*?)</script>', re.S)
 STAGES = ["enter", "consent", "begin_episode", "upload_chunk", "game_done", "survey", "revisit"]
 
@@ -112,6 +113,13 @@ class Browser:
         if follow and response.status in (301, 302, 303):
             return self.get(urlsplit(response.headers["Location"]).path)
         return response
+
+    def enter(self, slug: str, query: dict | None = None) -> Response:
+        """Open the study link and press Start on its landing page, as a participant does; the page it leads to."""
+        landing = self.get(f"/x/{slug}/?{urlencode(query or {})}")
+        if START_MARK not in landing.text:  # already bound to this browser (sent to the flow), a preview, an error
+            return landing
+        return self.post_form(f"/x/{slug}/", query or {})
 
     def post_json(self, path: str, data) -> Response:
         return self.request("POST", path, json.dumps(data).encode(), "application/json")

@@ -20,7 +20,7 @@ from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, 
 from experiments.outcomes import COMPLETED, OUTCOMES, TIMED_OUT
 from experiments.platforms import EntryParams
 from experiments.queries import lock_rows
-from experiments.quotas import choose_arms
+from experiments.quotas import choose_arms, holds_need_commitment
 from experiments.scenes import EndScene, Scene, SubmissionError
 from experiments.stager import base_id, expand, is_branch_key, resolve_branch
 
@@ -143,7 +143,9 @@ def _assign_conditions(experiment: Experiment, definition: Definition) -> dict[s
     if definition.quota is None and not definition.conditions():
         return {}
     lock_rows(Experiment.objects.filter(pk=experiment.pk))
-    slots = selectors.quota_slots(experiment=experiment, hold_minutes=definition.hold_minutes())
+    slots = selectors.quota_slots(
+        experiment=experiment, hold_minutes=definition.hold_minutes(), committed_only=holds_need_commitment(definition)
+    )
     arms = choose_arms(definition.conditions(), slots, definition.quota, _system_random)
     if arms is None:
         raise StudyFull

@@ -420,3 +420,13 @@ load_study = Experiment(
     ],
 )  # fmt: skip
 PATHS += [f"tests.fixture_experiments:{name}" for name in ("net_reliable", "net_marathon", "load_study")]
+
+
+consent_quota = Experiment(
+    slug="consent-quota",
+    title="Two places, held from consent on",
+    time_limit_minutes=30,
+    quota=Quota(completed=2),
+    stager=[ConsentScene(scene_id="consent"), StaticScene(scene_id="intro"), EndScene(scene_id="end")],
+)
+PATHS.append("tests.fixture_experiments:consent_quota")
