@@ -184,8 +184,8 @@ class Participant:
         browser, flow = self.browser, self.flow
         self.stage = "enter"
         try:
-            query = urlencode({"PROLIFIC_PID": self.outcome.pid, "STUDY_ID": "load", "SESSION_ID": self.outcome.pid})
-            self.step("enter", lambda: browser.get(f"/x/{self.slug}/?{query}"), scene="consent")
+            query = {"PROLIFIC_PID": self.outcome.pid, "STUDY_ID": "load", "SESSION_ID": self.outcome.pid}
+            self.step("enter", lambda: browser.enter(self.slug, query), scene="consent")
             consent = {"scene_key": "consent", "consent": "yes", "decision": "agree"}
             game = self.step("consent", lambda: browser.post_form(flow, consent), scene="game")
             self.play(runtime_of(game))
