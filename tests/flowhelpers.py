@@ -34,6 +34,14 @@ def enter(client, slug: str, **query):
     return client.post(f"/x/{slug}/", query)
 
 
+def start_in_page(page, url: str) -> None:
+    """Open a study link in a real browser (Playwright) and press Start on its landing page, as a participant does."""
+    page.goto(url)
+    if page.locator("[data-entry-start]").count():
+        with page.expect_navigation():
+            page.click("#start")
+
+
 def page(client, slug: str):
     return client.get(f"/x/{slug}/flow/")
 
