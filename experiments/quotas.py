@@ -59,6 +59,16 @@ def choose_arms(conditions: list[Conditions], slots: Slots, quota: Quota | None,
     return chosen
 
 
+def slot_open(arms: dict[str, str], slots: Slots, quota: Quota | None) -> bool:
+    """Whether a participant already assigned `arms` fits beside the slots taken (its own not among them)."""
+    if quota is None:
+        return True
+    if quota.completed is not None and slots.total >= quota.completed:
+        return False
+    cap = quota.per_condition
+    return cap is None or all(slots.by_arm.get((node, arm), 0) < cap for node, arm in arms.items())
+
+
 def holds_need_commitment(definition) -> bool:
     """Whether a participant in progress holds a slot only once consented or screened (the study has a consent
     scene or a screening), rather than from entry."""

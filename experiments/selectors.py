@@ -56,7 +56,9 @@ def outcome_labels() -> dict[str, str]:
     return dict(OUTCOME_CHOICES)
 
 
-def quota_slots(*, experiment: Experiment, hold_minutes: int, committed_only: bool = False) -> Slots:
+def quota_slots(
+    *, experiment: Experiment, hold_minutes: int, committed_only: bool = False, excluding: int | None = None
+) -> Slots:
     """Slots taken: valid completions, and participants in progress who entered within `hold_minutes` (with
     `committed_only`, only those who gave consent or passed the screening: experiments/quotas.py)."""
     since = timezone.now() - timedelta(minutes=hold_minutes)
@@ -66,6 +68,8 @@ def quota_slots(*, experiment: Experiment, hold_minutes: int, committed_only: bo
         screened = ScreeningResult.objects.filter(participant=OuterRef("pk"), passed=True)
         in_progress &= Q(Exists(consented)) | Q(Exists(screened))
     holding = Participant.objects.filter(experiment=experiment).filter(Q(status=COMPLETED) | in_progress)
+    if excluding is not None:
+        holding = holding.exclude(pk=excluding)
     by_arm: dict[tuple[str, str], int] = defaultdict(int)
     total = 0
     for conditions in holding.values_list("conditions", flat=True):

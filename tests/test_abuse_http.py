@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bench.load_participants import Browser, scene_of
-from experiments.models import Participant
+from experiments.models import Participant, SurveyResponse
 from tests.fixture_experiments import PATHS
 from tests.servers import production_daphne
 from tests.test_fuzz import CHUNK, ROW
@@ -179,6 +179,10 @@ def test_quota_slots_are_held_from_consent_not_by_anonymous_starts(prod_server):
     late = Browser(prod_server.url).enter("consent-quota")  # two hold slots now: full
     assert late.status == 403 and "has all the participants it needs" in late.text
     assert Participant.objects.count() == 6
+    consent = {"scene_key": "consent", "consent": "yes", "decision": "agree"}
+    too_late = idle[0].post_form("/x/consent-quota/flow/", consent)  # an early start consents after it filled up
+    assert too_late.status == 400 and "just filled up" in too_late.text and scene_of(too_late) == "consent"
+    assert SurveyResponse.objects.filter(question_id="consent").count() == 2  # nothing stored for the late one
 
 
 def test_integers_past_float_range_are_refused_with_a_400(prod_server):
