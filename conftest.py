@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.test import Client
 
 from tests.fixture_experiments import PATHS
+
+# Every test client comes from 127.0.0.1 and most name their participants ("alice"): servers the tests start inherit
+# no entry limit and loose recruitment ids. tests/test_abuse_http.py and tests/test_entry.py check the defaults.
+os.environ.setdefault("MUG_ENTRY_LIMIT", "0")
+os.environ.setdefault("MUG_STRICT_RECRUITMENT_IDS", "0")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,6 +29,8 @@ def demo_model():
 def test_experiments(settings):
     """Every test sees the demo plus the test experiments."""
     settings.MUG = {**settings.MUG, "EXPERIMENTS": PATHS}
+    settings.MUG_ENTRY_LIMIT = 0  # (as above, for in-process tests)
+    settings.MUG_STRICT_RECRUITMENT_IDS = False
 
 
 @pytest.fixture

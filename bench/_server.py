@@ -27,6 +27,8 @@ def fresh_database(extra_env: dict[str, str] | None = None):
     """Yield the environment of a migrated SQLite database in a temp dir (Pyodide served locally)."""
     with tempfile.TemporaryDirectory(prefix="mug-bench-") as work:
         env = {**os.environ, "SQLITE_PATH": f"{work}/db.sqlite3", "DEBUG": "1", "MUG_PYODIDE_URL": "/static/pyodide/"}
+        # Every bench participant starts from loopback and has a made-up name: no entry limit, loose ids.
+        env.update({"MUG_ENTRY_LIMIT": "0", "MUG_STRICT_RECRUITMENT_IDS": "0"})
         env.update(extra_env or {})
         subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         yield env

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import mug_server  # noqa: E402
-from bench.browser_runtime import FLAGS  # noqa: E402
+from bench.browser_runtime import FLAGS, start_in_page  # noqa: E402
 
 
 def flee_once(playwright, base: str, run: int) -> dict:
@@ -27,7 +27,7 @@ def flee_once(playwright, base: str, run: int) -> dict:
             profile, executable_path="/usr/bin/chromium", headless=True, args=FLAGS
         )
         page = context.new_page()
-        page.goto(f"{base}/x/tagai/?PROLIFIC_PID=aibench{run}")
+        start_in_page(page, f"{base}/x/tagai/?PROLIFIC_PID=aibench{run}")
         page.check("input[name=consent]")
         page.click("button[value=agree]")
         page.wait_for_selector(".scene-instructions")

@@ -27,6 +27,14 @@ FLAGS = [
 KEYS = {"cartpole": ["ArrowRight", "ArrowLeft"], "tag": ["ArrowUp", "ArrowRight", "ArrowDown", "ArrowLeft"]}
 
 
+def start_in_page(page, url: str) -> None:
+    """Open a study link and press Start on its landing page, as a participant does."""
+    page.goto(url)
+    if page.locator("[data-entry-start]").count():
+        with page.expect_navigation():
+            page.click("#start")
+
+
 def play_once(playwright, base: str, slug: str, run: int, preload: bool) -> dict:
     """One participant from consent to the end of the game scene; returns the page's timings."""
     with tempfile.TemporaryDirectory() as profile:
@@ -38,7 +46,7 @@ def play_once(playwright, base: str, slug: str, run: int, preload: bool) -> dict
         cdp.send("Network.enable")
         # Cold: the prefetches on the consent and instructions pages must not warm the cache.
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": not preload})
-        page.goto(f"{base}/x/{slug}/?PROLIFIC_PID=bench{run}{'p' if preload else 'c'}")
+        start_in_page(page, f"{base}/x/{slug}/?PROLIFIC_PID=bench{run}{'p' if preload else 'c'}")
         page.wait_for_timeout(4000 if preload else 0)  # reading the consent page, while the runtime boots
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
         page.check("input[name=consent]")

@@ -36,10 +36,11 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from experiments.gameplay_models import Episode, Step
+    from tests.flowhelpers import enter
     from tests.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
 
     client = Client()
-    client.get("/x/game/?PROLIFIC_PID=bench")
+    enter(client, "game")  # a plain link: the landing page, then Start
     config = runtime_config(client, "game")
     template = episode_chunks(config, 0, 11)[0]  # 60 real rows of the Tag env
     rows_per_chunk = len(template["rows"])

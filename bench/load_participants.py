@@ -33,6 +33,7 @@ SURVEY = {"fun": "4", "device": "Laptop", "notes": ""}
 ARROWS = ["ArrowUp", "ArrowRight", "ArrowDown", "ArrowLeft"]
 SCENE_RE = re.compile(r'data-scene="([^"]+)"')
 CODE_RE = re.compile(r'id="completion-code">([^<]+)<')
+START_MARK = "data-entry-start"  # the landing page's Start form
 RUNTIME_RE = re.compile(r'<script id="mug-runtime" type="application/json">(.*?)</script>', re.S)
 STAGES = ["enter", "consent", "begin_episode", "upload_chunk", "game_done", "survey", "revisit"]
 
@@ -113,6 +114,13 @@ class Browser:
             return self.get(urlsplit(response.headers["Location"]).path)
         return response
 
+    def enter(self, slug: str, query: dict | None = None) -> Response:
+        """Open the study link and press Start on its landing page, as a participant does; the page it leads to."""
+        landing = self.get(f"/x/{slug}/?{urlencode(query or {})}")
+        if START_MARK not in landing.text:  # already bound to this browser (sent to the flow), a preview, an error
+            return landing
+        return self.post_form(f"/x/{slug}/", query or {})
+
     def post_json(self, path: str, data) -> Response:
         return self.request("POST", path, json.dumps(data).encode(), "application/json")
 
@@ -176,8 +184,8 @@ class Participant:
         browser, flow = self.browser, self.flow
         self.stage = "enter"
         try:
-            query = urlencode({"PROLIFIC_PID": self.outcome.pid, "STUDY_ID": "load", "SESSION_ID": self.outcome.pid})
-            self.step("enter", lambda: browser.get(f"/x/{self.slug}/?{query}"), scene="consent")
+            query = {"PROLIFIC_PID": self.outcome.pid, "STUDY_ID": "load", "SESSION_ID": self.outcome.pid}
+            self.step("enter", lambda: browser.enter(self.slug, query), scene="consent")
             consent = {"scene_key": "consent", "consent": "yes", "decision": "agree"}
             game = self.step("consent", lambda: browser.post_form(flow, consent), scene="game")
             self.play(runtime_of(game))

@@ -45,7 +45,7 @@ def enter(base: str, pid: str) -> tuple[str, dict]:
     from bench.load_participants import Browser, runtime_of
 
     browser = Browser(base)
-    page = browser.get(f"/x/{SLUG}/?PROLIFIC_PID={pid}")
+    page = browser.enter(SLUG, {"PROLIFIC_PID": pid})
     browser.close()
     return browser.cookies[f"mug_{SLUG}"], runtime_of(page)
 

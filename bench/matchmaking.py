@@ -13,6 +13,7 @@ import json
 import statistics
 import sys
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,7 +33,11 @@ def cookies_for(base: str, slug: str, count: int, tag: str) -> list[str]:
 def _cookie(base: str, slug: str, pid: str) -> str:
     jar = urllib.request.HTTPCookieProcessor()
     opener = urllib.request.build_opener(jar)
-    with opener.open(f"{base}/x/{slug}/?PROLIFIC_PID={pid}", timeout=60) as response:
+    with opener.open(f"{base}/x/{slug}/?PROLIFIC_PID={pid}", timeout=60) as response:  # the landing page
+        response.read()
+    token = next(c.value for c in jar.cookiejar if c.name == "csrftoken")
+    start = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "PROLIFIC_PID": pid}).encode()
+    with opener.open(f"{base}/x/{slug}/", data=start, timeout=60) as response:  # its Start button
         response.read()
     return next(c.value for c in jar.cookiejar if c.name == f"mug_{slug}")
 

@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench._server import daphne_servers  # noqa: E402
-from bench.browser_runtime import FLAGS  # noqa: E402
+from bench.browser_runtime import FLAGS, start_in_page  # noqa: E402
 from bench.netgames import EXPERIMENTS  # noqa: E402
 from tests.netproxy import RANDOM_KEYS, DelayProxy  # noqa: E402
 
@@ -40,7 +40,7 @@ def play_pair(playwright, base: str, slug: str, rtt_ms: float, jitter_ms: float,
             )
             stack.callback(context.close)
             page = context.new_page()
-            page.goto(f"{proxy.url}/x/{slug}/?PROLIFIC_PID=bench{run}-{index}")
+            start_in_page(page, f"{proxy.url}/x/{slug}/?PROLIFIC_PID=bench{run}-{index}")
             page.evaluate(RANDOM_KEYS, 11 + index)
             pages.append(page)
         for page in pages:

@@ -1,15 +1,17 @@
-"""JSON that browsers send, parsed strictly: NaN, Infinity, numbers too large for a float (1e400) or too long for an
-int, text no database stores (NUL characters, lone surrogates) and values nested deeper than anything a page sends
-are refused like malformed JSON (anything a browser sends may be forged; such values would fail later, when stored
-or sent on)."""
+"""JSON that browsers send, parsed strictly: NaN, Infinity, numbers too large for a float (1e400, or an integer
+past float range) or too long for an int, text no database stores (NUL characters, lone surrogates) and values
+nested deeper than anything a page sends are refused like malformed JSON (anything a browser sends may be forged;
+such values would fail later, when stored or sent on)."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+import sys
 from typing import Any
 
+MAX_INT = int(sys.float_info.max)  # the largest integer a browser can send (as a double)
 MAX_DEPTH = 64  # nested lists and objects; a step row's observations are a few levels deep
 # Only JSON escapes can put these in a string (the raw characters are invalid JSON or invalid UTF-8).
 UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
@@ -31,10 +33,19 @@ def _finite(text: str) -> float:
     return value
 
 
+def _float_sized(text: str) -> int:
+    # A browser's numbers are doubles, so an integer past float range is forged; it would raise OverflowError (a
+    # 500) wherever it meets a float (math.isfinite, a comparison's conversion, a float column).
+    value = int(text)
+    if abs(value) > MAX_INT:
+        raise BadJson(f"{text[:20]}... is not a valid number here; integers must be within float range")
+    return value
+
+
 def parse_json(raw: bytes | str) -> Any:
     """The JSON value in `raw`, or BadJson."""
     try:
-        value = json.loads(raw, parse_constant=_no_constants, parse_float=_finite)
+        value = json.loads(raw, parse_constant=_no_constants, parse_float=_finite, parse_int=_float_sized)
     except BadJson:
         raise
     except RecursionError:

@@ -13,7 +13,11 @@ from experiments.models import MTURK, PLAIN, PROLIFIC
 PROLIFIC_COMPLETE_URL = "https://app.prolific.com/submissions/complete"
 MTURK_PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 MTURK_SUBMIT_HOSTS = {"www.mturk.com", "workersandbox.mturk.com"}
-ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")  # ids whose format the platform does not fix
+PROLIFIC_ID_RE = re.compile(r"^[0-9a-fA-F]{24}$")  # Prolific's participant ids: 24 hexadecimal characters
+MTURK_ID_RE = re.compile(r"^[A-Z0-9]{1,64}$")  # MTurk's worker, assignment and HIT ids: uppercase alphanumerics
+# The recruitment parameters an entry link may carry; the landing page posts these (and only these) back.
+ENTRY_FIELDS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId", "turkSubmitTo")
 
 BAD_ID_MESSAGE = (
     "This study link is incomplete or malformed (the {name} parameter is not a valid id). "
@@ -35,12 +39,14 @@ class EntryParams:
     is_preview: bool = False
 
 
-def parse_entry(query: Mapping[str, str]) -> EntryParams:
-    """Recognise Prolific, MTurk or a plain link; raise ApplicationError on malformed ids."""
+def parse_entry(query: Mapping[str, str], strict: bool = True) -> EntryParams:
+    """Recognise Prolific, MTurk or a plain link; raise ApplicationError on malformed ids (`strict`: in each
+    platform's own format; otherwise any short id, setting MUG_STRICT_RECRUITMENT_IDS)."""
+    prolific, mturk = (PROLIFIC_ID_RE, MTURK_ID_RE) if strict else (ID_RE, ID_RE)
     if query.get("PROLIFIC_PID"):
         return EntryParams(
             source=PROLIFIC,
-            external_id=_checked(query, "PROLIFIC_PID"),
+            external_id=_checked(query, "PROLIFIC_PID", pattern=prolific),
             study_id=_checked(query, "STUDY_ID", required=False),
             session_id=_checked(query, "SESSION_ID", required=False),
         )
@@ -49,19 +55,19 @@ def parse_entry(query: Mapping[str, str]) -> EntryParams:
     if query.get("workerId"):
         return EntryParams(
             source=MTURK,
-            external_id=_checked(query, "workerId"),
-            assignment_id=_checked(query, "assignmentId"),
-            hit_id=_checked(query, "hitId", required=False),
+            external_id=_checked(query, "workerId", pattern=mturk),
+            assignment_id=_checked(query, "assignmentId", pattern=mturk),
+            hit_id=_checked(query, "hitId", required=False, pattern=mturk),
             turk_submit_to=_submit_to(query.get("turkSubmitTo", "")),
         )
     return EntryParams()
 
 
-def _checked(query: Mapping[str, str], name: str, required: bool = True) -> str:
+def _checked(query: Mapping[str, str], name: str, required: bool = True, pattern: re.Pattern = ID_RE) -> str:
     value = query.get(name, "").strip()
     if not value and not required:
         return ""
-    if not ID_RE.match(value):
+    if not pattern.match(value):
         raise ApplicationError(BAD_ID_MESSAGE.format(name=name))
     return value
 
@@ -74,6 +80,11 @@ def _submit_to(value: str) -> str:
     if parts.scheme != "https" or parts.hostname not in MTURK_SUBMIT_HOSTS:
         raise ApplicationError(BAD_ID_MESSAGE.format(name="turkSubmitTo"))
     return f"https://{parts.hostname}"
+
+
+def entry_fields(query: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The recruitment parameters present in `query`, in a fixed order (for the landing page's form)."""
+    return [(name, query[name]) for name in ENTRY_FIELDS if query.get(name)]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Quotas and balanced assignment to conditions, as plain Python over slot counts (selectors count the slots).
 
 A slot is held by a valid completion, or by a participant still in progress who entered less than
-`hold_minutes` ago (the experiment's time limit if it has one). Timed-out, returned, excluded or otherwise
+`hold_minutes` ago (the experiment's time limit if it has one) and has committed: given consent or passed the
+screening, in a study that has either (anonymous starts that go no further hold nothing; a study with neither
+holds from entry, as nothing else marks a participant as serious). Timed-out, returned, excluded or otherwise
 ended participants hold none, so their slots reopen by themselves.
 """
 
@@ -11,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 from experiments.errors import DefinitionError
+from experiments.scenes import ConsentScene
 from experiments.stager import Conditions
 
 
@@ -54,3 +57,19 @@ def choose_arms(conditions: list[Conditions], slots: Slots, quota: Quota | None,
         fewest = min(taken[arm] for arm in open_arms)
         chosen[node.condition_id] = rng.choice(sorted(arm for arm in open_arms if taken[arm] == fewest))
     return chosen
+
+
+def slot_open(arms: dict[str, str], slots: Slots, quota: Quota | None) -> bool:
+    """Whether a participant already assigned `arms` fits beside the slots taken (its own not among them)."""
+    if quota is None:
+        return True
+    if quota.completed is not None and slots.total >= quota.completed:
+        return False
+    cap = quota.per_condition
+    return cap is None or all(slots.by_arm.get((node, arm), 0) < cap for node, arm in arms.items())
+
+
+def holds_need_commitment(definition) -> bool:
+    """Whether a participant in progress holds a slot only once consented or screened (the study has a consent
+    scene or a screening), rather than from entry."""
+    return definition.screening is not None or any(isinstance(scene, ConsentScene) for scene in definition.scenes())

@@ -6,10 +6,18 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from experiments.models import ACTIVE, OUTCOME_CHOICES, STATUS_CHOICES, Experiment, Participant, SurveyResponse
+from experiments.models import (
+    ACTIVE,
+    OUTCOME_CHOICES,
+    STATUS_CHOICES,
+    Experiment,
+    Participant,
+    ScreeningResult,
+    SurveyResponse,
+)
 from experiments.outcomes import COMPLETED
 from experiments.queries import one_or_none
 from experiments.quotas import Slots
@@ -48,12 +56,20 @@ def outcome_labels() -> dict[str, str]:
     return dict(OUTCOME_CHOICES)
 
 
-def quota_slots(*, experiment: Experiment, hold_minutes: int) -> Slots:
-    """Slots taken: valid completions, and participants in progress who entered within `hold_minutes`."""
+def quota_slots(
+    *, experiment: Experiment, hold_minutes: int, committed_only: bool = False, excluding: int | None = None
+) -> Slots:
+    """Slots taken: valid completions, and participants in progress who entered within `hold_minutes` (with
+    `committed_only`, only those who gave consent or passed the screening: experiments/quotas.py)."""
     since = timezone.now() - timedelta(minutes=hold_minutes)
-    holding = Participant.objects.filter(experiment=experiment).filter(
-        Q(status=COMPLETED) | Q(status=ACTIVE, created_at__gte=since)
-    )
+    in_progress = Q(status=ACTIVE, created_at__gte=since)
+    if committed_only:
+        consented = SurveyResponse.objects.filter(participant=OuterRef("pk"), question_id="consent", value=True)
+        screened = ScreeningResult.objects.filter(participant=OuterRef("pk"), passed=True)
+        in_progress &= Q(Exists(consented)) | Q(Exists(screened))
+    holding = Participant.objects.filter(experiment=experiment).filter(Q(status=COMPLETED) | in_progress)
+    if excluding is not None:
+        holding = holding.exclude(pk=excluding)
     by_arm: dict[tuple[str, str], int] = defaultdict(int)
     total = 0
     for conditions in holding.values_list("conditions", flat=True):

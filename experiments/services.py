@@ -20,8 +20,8 @@ from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, 
 from experiments.outcomes import COMPLETED, OUTCOMES, TIMED_OUT, earns_unique_code
 from experiments.platforms import EntryParams
 from experiments.queries import lock_rows
-from experiments.quotas import choose_arms
-from experiments.scenes import EndScene, Scene, SubmissionError
+from experiments.quotas import choose_arms, holds_need_commitment, slot_open
+from experiments.scenes import ConsentScene, EndScene, Scene, SubmissionError
 from experiments.stager import base_id, expand, is_branch_key, resolve_branch
 
 # Unambiguous alphabet (no 0/O, 1/I/L): codes are read and typed by people.
@@ -29,6 +29,9 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12
 PAUSED_MESSAGE = "This study is not accepting participants at the moment. Please try again later."
 FULL_MESSAGE = "This study has all the participants it needs. Thank you for your interest."
+FULL_AT_CONSENT_MESSAGE = (
+    "This study has just filled up while you were reading, so it cannot take you now. Thank you for your interest."
+)
 ALREADY_DONE_MESSAGE = "This id has already taken part in this study, so it cannot start again. Thank you!"
 IN_USE_MESSAGE = (
     "A session for this id is already in progress in another browser. Please continue in the browser where "
@@ -143,7 +146,9 @@ def _assign_conditions(experiment: Experiment, definition: Definition) -> dict[s
     if definition.quota is None and not definition.conditions():
         return {}
     lock_rows(Experiment.objects.filter(pk=experiment.pk))
-    slots = selectors.quota_slots(experiment=experiment, hold_minutes=definition.hold_minutes())
+    slots = selectors.quota_slots(
+        experiment=experiment, hold_minutes=definition.hold_minutes(), committed_only=holds_need_commitment(definition)
+    )
     arms = choose_arms(definition.conditions(), slots, definition.quota, _system_random)
     if arms is None:
         raise StudyFull
@@ -190,6 +195,8 @@ def participant_submit(*, participant: Participant, definition: Definition, scen
     if game_unfinished:
         raise SubmissionError({"__all__": GAME_DATA_MISSING})
     with transaction.atomic():
+        if isinstance(scene, ConsentScene) and submission.answers.get("consent") is True:
+            _claim_slot(participant, definition)
         position = participant.position
         # Only the first of two concurrent posts for this position moves on; the other stores nothing.
         if not Participant.objects.filter(pk=participant.pk, position=position, status=ACTIVE).update(
@@ -203,6 +210,22 @@ def participant_submit(*, participant: Participant, definition: Definition, scen
         if submission.outcome:
             participant_finish(participant=participant, definition=definition, outcome=submission.outcome)
     return True
+
+
+def _claim_slot(participant: Participant, definition: Definition) -> None:
+    """A quota slot is held from consent on (experiments/quotas.py): consenting takes one, or is refused (nothing
+    stored; the participant may try again once a slot reopens). Under the experiment's row lock, as at entry."""
+    if definition.quota is None or not holds_need_commitment(definition):
+        return
+    lock_rows(Experiment.objects.filter(pk=participant.experiment_id))
+    slots = selectors.quota_slots(
+        experiment=participant.experiment,
+        hold_minutes=definition.hold_minutes(),
+        committed_only=True,
+        excluding=participant.pk,
+    )
+    if not slot_open(participant.conditions or {}, slots, definition.quota):
+        raise SubmissionError({"consent": FULL_AT_CONSENT_MESSAGE})
 
 
 def participant_skip_to(*, participant: Participant, definition: Definition, from_key: str, scene_id: str) -> bool:

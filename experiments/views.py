@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from experiments import participant_reads, selectors, services
+from experiments.entry import client_address, entry_start_count
 from experiments.errors import ApplicationError
 from experiments.gameplay import scene_as_played
 from experiments.gym_scene import GymScene
 from experiments.gym_views import gym_runtime_config, preload_context
 from experiments.models import Participant
-from experiments.platforms import parse_entry, return_instructions, return_path
+from experiments.platforms import entry_fields, parse_entry, return_instructions, return_path
 from experiments.scenes import SubmissionError
 from experiments.screening_flow import needs_screening
 from experiments.stager import base_id
@@ -21,27 +23,44 @@ from experiments.web import cookie_token, experiment_or_404, set_participant_coo
 
 NO_SESSION_MESSAGE = "We could not find your session. Please open the study again from the link you were given."
 PREVIEW_MESSAGE = "Accept the HIT to begin. The study starts as soon as you accept it."
+LANDING_MESSAGE = "Press Start when you are ready to begin."
+TOO_MANY_MESSAGE = "Too many studies were started from your network just now. Please try again in a few minutes."
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/pages/home.html")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def enter(request: HttpRequest, slug: str) -> HttpResponse:
-    """The stable entry link: recognise the platform, bind this browser to a participant, go to the flow."""
+    """The stable entry link. A GET only shows a landing page (link previews and crawlers create nothing) or sends
+    a browser already bound to this study to its flow; the page's Start (a POST, rate-limited per client address)
+    binds this browser to a participant."""
     experiment, definition = experiment_or_404(slug)
+    query = request.POST if request.method == "POST" else request.GET
     try:
-        params = parse_entry(request.GET)
+        params = parse_entry(query, strict=settings.MUG_STRICT_RECRUITMENT_IDS)
     except ApplicationError as error:
         return _message(request, experiment, "This link does not work", str(error), status=400)
     if params.is_preview:
         return _message(request, experiment, experiment.title, PREVIEW_MESSAGE)
+    token = cookie_token(request, slug)
+    if request.method == "GET":
+        own = selectors.participant_by_token(experiment=experiment, token=token)
+        if own and (not params.external_id or params.external_id == own.external_id):
+            return redirect("experiments:flow", slug=slug)
+        context = {"experiment": experiment, "message": LANDING_MESSAGE, "fields": entry_fields(query)}
+        return render(request, "frontend/pages/landing.html", context)
+    wait_s = entry_start_count(address=client_address(request))
+    if wait_s is not None:
+        response = _message(request, experiment, "Please wait a moment", TOO_MANY_MESSAGE, status=429)
+        response["Retry-After"] = str(wait_s)
+        return response
     result = services.participant_enter(
         experiment=experiment,
         definition=definition,
         params=params,
-        token=cookie_token(request, slug),
+        token=token,
         user_agent=request.headers.get("User-Agent", ""),
     )
     if result.refusal:

@@ -15,9 +15,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from mugsite import bodies  # noqa: E402
 from mugsite.httpbridge import DjangoOnThreads  # noqa: E402
 from mugsite.limits import HttpConcurrencyLimit  # noqa: E402
 from netcode.routing import websocket_urlpatterns  # noqa: E402
+
+bodies.install()  # Daphne refuses oversized and slow request bodies before buffering them, for either app below
 
 # MUG_HTTP_CONCURRENCY threads serve HTTP (mugsite/httpbridge.py) and as many requests are let in at once; 0 keeps
 # Django's own ASGI handler, unbounded (for comparison: bench/load_participants.py --compare-handlers).

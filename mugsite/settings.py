@@ -195,3 +195,23 @@ if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
 if (BASE_DIR / "node_modules" / "onnxruntime-web" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/onnxruntime-web", BASE_DIR / "node_modules" / "onnxruntime-web" / "dist"))
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
+
+# Request bodies (mugsite/bodies.py), refused inside Daphne before they are buffered: at most MUG_MAX_BODY_BYTES
+# (pages, forms, JSON, the admin) or MUG_MAX_UPLOAD_BYTES (step chunk uploads; experiments/ingest.py takes chunks of
+# up to 2 MB) with a 413, and the request line, headers and body must all arrive within MUG_BODY_TIMEOUT_S (408).
+MUG_MAX_BODY_BYTES = env_int("MUG_MAX_BODY_BYTES", 1_000_000)
+MUG_MAX_UPLOAD_BYTES = env_int("MUG_MAX_UPLOAD_BYTES", 2_000_000)
+MUG_BODY_TIMEOUT_S = env_int("MUG_BODY_TIMEOUT_S", 30)
+
+# Entry (experiments/entry.py): a participant is created only by the landing page's Start (a POST), at most
+# MUG_ENTRY_LIMIT starts per client address per MUG_ENTRY_WINDOW_S seconds (0: no limit), counted in the cache
+# (Redis with REDIS_URL, so all processes share the count). The client address is REMOTE_ADDR, or the last address
+# in MUG_PROXY_ADDRESS_HEADER (e.g. X-Forwarded-For) when a trusted proxy sets it; never set it without one.
+MUG_ENTRY_LIMIT = env_int("MUG_ENTRY_LIMIT", 30)
+MUG_ENTRY_WINDOW_S = env_int("MUG_ENTRY_WINDOW_S", 600)
+MUG_PROXY_ADDRESS_HEADER = env_str("MUG_PROXY_ADDRESS_HEADER", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Recruitment ids in each platform's own format (a Prolific id is 24 hex characters; MTurk ids are uppercase
+# alphanumerics); off only for test suites that name their participants.
+MUG_STRICT_RECRUITMENT_IDS = env_bool("MUG_STRICT_RECRUITMENT_IDS", True)

@@ -431,3 +431,12 @@ fixed_error = Experiment(
 )
 PATHS.append("tests.fixture_experiments:fixed_error")
 PATHS.append("tests.reads_experiments:arms")  # tests/test_participant_reads.py
+
+consent_quota = Experiment(
+    slug="consent-quota",
+    title="Two places, held from consent on",
+    time_limit_minutes=30,
+    quota=Quota(completed=2),
+    stager=[ConsentScene(scene_id="consent"), StaticScene(scene_id="intro"), EndScene(scene_id="end")],
+)
+PATHS.append("tests.fixture_experiments:consent_quota")

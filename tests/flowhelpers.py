@@ -22,8 +22,25 @@ VALID_SURVEY = {
 }
 
 
+START_MARK = b"data-entry-start"  # the landing page's Start form
+
+
 def enter(client, slug: str, **query):
-    return client.get(f"/x/{slug}/", query)
+    """Open the study link and press Start on its landing page, as a participant does; the last response (the
+    start's redirect to the flow, or the GET's page when it shows no Start: an error, a preview, a resume)."""
+    landing = client.get(f"/x/{slug}/", query)
+    if landing.status_code != 200 or START_MARK not in landing.content:
+        return landing
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""  # the form's own token
+    return client.post(f"/x/{slug}/", {**query, "csrfmiddlewaretoken": token})
+
+
+def start_in_page(page, url: str) -> None:
+    """Open a study link in a real browser (Playwright) and press Start on its landing page, as a participant does."""
+    page.goto(url)
+    if page.locator("[data-entry-start]").count():
+        with page.expect_navigation():
+            page.click("#start")
 
 
 def page(client, slug: str):

@@ -80,10 +80,18 @@ def cookies_of(headers) -> dict[str, str]:
     return jar
 
 
+async def start(app, query: bytes):
+    """The landing page, then its Start (a form POST with the CSRF token): the POST's status and headers."""
+    _, landing, _ = await call(app, "GET", "/x/flow/?" + query.decode())
+    token = cookies_of(landing)["csrftoken"]
+    form = [(b"cookie", _jar(landing)), (b"content-type", b"application/x-www-form-urlencoded")]
+    return await call(app, "POST", "/x/flow/", b"csrfmiddlewaretoken=" + token.encode() + b"&" + query, form)
+
+
 def test_a_participant_enters_and_sees_the_consent_page_through_the_bridge():
     async def main():
         app = DjangoOnThreads(2)
-        status, headers, _ = await call(app, "GET", "/x/flow/?PROLIFIC_PID=abc&STUDY_ID=s&SESSION_ID=t")
+        status, headers, _ = await start(app, b"PROLIFIC_PID=abc&STUDY_ID=s&SESSION_ID=t")
         cookie = "; ".join(f"{k}={v}" for k, v in cookies_of(headers).items())
         page = await call(app, "GET", "/x/flow/flow/", headers=[(b"cookie", cookie.encode())])
         return status, dict(headers), page
@@ -97,7 +105,7 @@ def test_a_participant_enters_and_sees_the_consent_page_through_the_bridge():
 def test_a_json_post_reaches_the_view_whole_and_csrf_is_enforced():
     async def main():
         app = DjangoOnThreads(2)
-        _, headers, _ = await call(app, "GET", "/x/flow/?PROLIFIC_PID=abc&STUDY_ID=s&SESSION_ID=t")
+        _, headers, _ = await start(app, b"PROLIFIC_PID=abc&STUDY_ID=s&SESSION_ID=t")
         _, headers_page, _ = await call(app, "GET", "/x/flow/flow/", headers=[(b"cookie", _jar(headers))])
         jar = {**cookies_of(headers), **cookies_of(headers_page)}
         cookie = "; ".join(f"{k}={v}" for k, v in jar.items()).encode()

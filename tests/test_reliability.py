@@ -216,7 +216,7 @@ class Member:
         self.code = self.code_again = None
 
     def enter(self) -> None:
-        page = self.browser.get(f"/x/{SLUG}/?PROLIFIC_PID={self.pid}")
+        page = self.browser.enter(SLUG, {"PROLIFIC_PID": self.pid})
         assert page.status == 200 and scene_of(page) == "pair", (page.status, page.text[:300])
         self.config = runtime_of(page)
         self.cookie = self.browser.cookies[f"mug_{SLUG}"]

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
@@ -61,7 +62,12 @@ class MugClient:
 
 def _cookie(url: str, pid: str) -> str:
     jar = urllib.request.HTTPCookieProcessor()
-    with urllib.request.build_opener(jar).open(f"{url}/x/{SLUG}/?PROLIFIC_PID={pid}", timeout=60) as response:
+    opener = urllib.request.build_opener(jar)
+    with opener.open(f"{url}/x/{SLUG}/?PROLIFIC_PID={pid}", timeout=60) as response:  # the landing page
+        response.read()
+    token = next(c.value for c in jar.cookiejar if c.name == "csrftoken")
+    start = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "PROLIFIC_PID": pid}).encode()
+    with opener.open(f"{url}/x/{SLUG}/", data=start, timeout=60) as response:  # its Start button
         response.read()
     return next(c.value for c in jar.cookiejar if c.name == f"mug_{SLUG}")
 

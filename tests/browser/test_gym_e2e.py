@@ -7,6 +7,7 @@ import pytest
 from experiments.gameplay_models import Episode, Step, StepChunk
 from experiments.models import Participant
 from experiments.replay import episode_replay
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +20,7 @@ def game_page(server_url, chromium_context, settings):
     page = chromium_context.new_page()
     page.console_lines = []
     page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
-    page.goto(f"{server_url}/x/game/?PROLIFIC_PID=browser1")
+    start_in_page(page, f"{server_url}/x/game/?PROLIFIC_PID=browser1")
     wait_until_loaded(page)
     return page
 
@@ -93,7 +94,7 @@ def test_a_reload_mid_episode_loses_nothing(game_page):
 def test_a_browser_without_webassembly_gets_the_error_outcome_and_no_code(server_url, chromium_context):
     page = chromium_context.new_page()
     page.add_init_script("delete window.WebAssembly")
-    page.goto(f"{server_url}/x/game/?PROLIFIC_PID=nowasm")
+    start_in_page(page, f"{server_url}/x/game/?PROLIFIC_PID=nowasm")
     page.wait_for_selector("#ending[data-outcome=runtime_error]", timeout=60_000)
     participant = Participant.objects.get(external_id="nowasm")
     assert participant.status == "runtime_error"
@@ -105,7 +106,7 @@ def test_a_browser_without_webassembly_gets_the_error_outcome_and_no_code(server
 def test_an_env_that_raises_mid_game_ends_the_scene_with_the_error_outcome(server_url, chromium_context, settings):
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
     page = chromium_context.new_page()
-    page.goto(f"{server_url}/x/crash/?PROLIFIC_PID=crashed")
+    start_in_page(page, f"{server_url}/x/crash/?PROLIFIC_PID=crashed")
     page.wait_for_selector("#start-button:enabled", timeout=LOAD_TIMEOUT_MS)
     page.click("#start-button")
     page.wait_for_selector("#ending[data-outcome=runtime_error]", timeout=60_000)

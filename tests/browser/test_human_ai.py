@@ -14,6 +14,7 @@ from examples.tagai.model import DEFAULT_PATH
 from experiments.gameplay_models import Episode, Step
 from experiments.models import Participant
 from experiments.replay import episode_replay
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +35,7 @@ def test_human_ai_episodes_are_recorded_with_their_policies_and_replay_exactly(
 ):
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
     page = chromium_context.new_page()
-    page.goto(f"{server_url}/x/tagai/?PROLIFIC_PID=versus-ai")
+    start_in_page(page, f"{server_url}/x/tagai/?PROLIFIC_PID=versus-ai")
     page.check("input[name=consent]")
     page.click("button[value=agree]")
     page.wait_for_selector(".scene-instructions")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.models import Participant
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HIDE = (
@@ -17,7 +18,7 @@ HIDE = (
 def test_a_hidden_tab_is_warned_then_excluded(server_url, chromium_context, settings):
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
     page = chromium_context.new_page()
-    page.goto(f"{server_url}/x/watched/?PROLIFIC_PID=wanderer")
+    start_in_page(page, f"{server_url}/x/watched/?PROLIFIC_PID=wanderer")
     page.wait_for_selector("#start-button:enabled", timeout=180_000)
     page.click("#start-button")
     page.wait_for_function("window.mugGame.frames > 5", timeout=30_000)
@@ -44,7 +45,7 @@ def test_a_connection_that_stays_slow_is_warned_then_excluded(asgi_server_url, c
     proxy = DelayProxy(int(asgi_server_url.rsplit(":", 1)[1]), delay_ms=100)  # 200 ms round trips, page and socket
     try:
         page = chromium_context.new_page()
-        page.goto(f"{proxy.url}/x/watched-far/?PROLIFIC_PID=faraway")
+        start_in_page(page, f"{proxy.url}/x/watched-far/?PROLIFIC_PID=faraway")
         page.wait_for_selector("#start-button:enabled", timeout=60_000)
         page.click("#start-button")
         page.wait_for_selector("#monitor-warning:not([hidden])", timeout=15_000)

@@ -15,6 +15,7 @@ from experiments.models import Participant
 from netcode.models import Game, GameEvent, GameSeat
 from netcode.replay import game_replay, scene_of, stored_rows
 from tests.browser.conftest import guarded_context
+from tests.flowhelpers import start_in_page
 from tests.netproxy import RANDOM_KEYS, DelayProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +31,7 @@ def join(context, proxy: DelayProxy, slug: str, pid: str, seed: int):
     page.mug_log = []
     page.on("console", lambda message: page.mug_log.append(f"{message.type}: {message.text}"))
     page.on("pageerror", lambda error: page.mug_log.append(f"uncaught: {error}"))
-    page.goto(f"{proxy.url}/x/{slug}/?PROLIFIC_PID={pid}")
+    start_in_page(page, f"{proxy.url}/x/{slug}/?PROLIFIC_PID={pid}")
     page.wait_for_selector("#waiting-room:not([hidden])")
     page.evaluate(RANDOM_KEYS, seed)
     return page

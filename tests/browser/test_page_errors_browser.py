@@ -8,13 +8,14 @@ import time
 import pytest
 
 from experiments.models import ClientError
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_console_error_on_a_game_page_is_recorded(asgi_server_url, chromium_context):
     page = chromium_context.new_page()
-    page.goto(f"{asgi_server_url}/x/server-solo/?PROLIFIC_PID=glitchy")
+    start_in_page(page, f"{asgi_server_url}/x/server-solo/?PROLIFIC_PID=glitchy")
     page.wait_for_selector("#start-button:enabled", timeout=30_000)
     page.evaluate("console.error('the renderer lost its canvas')")
     page.evaluate("() => { Promise.reject(new Error('nobody caught this')); }")

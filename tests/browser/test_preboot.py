@@ -6,6 +6,7 @@ import pytest
 
 from experiments.gameplay_models import Episode
 from experiments.models import Participant
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_runtime_loads_during_instructions_and_the_game_then_runs(server_url, chromium_context, settings):
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
     page = chromium_context.new_page()
-    page.goto(f"{server_url}/x/cartpole/?PROLIFIC_PID=reader")
+    start_in_page(page, f"{server_url}/x/cartpole/?PROLIFIC_PID=reader")
     page.check("input[name=consent]")
     page.click("button[value=agree]")
     page.wait_for_selector(".scene-instructions")

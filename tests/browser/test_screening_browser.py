@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.models import Participant, ScreeningResult
+from tests.flowhelpers import start_in_page
 from tests.netproxy import DelayProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def visit(context, base_url: str, pid: str, width: int, height: int):
     page = context.new_page()
     page.set_viewport_size({"width": width, "height": height})
-    page.goto(f"{base_url}/x/screen/?PROLIFIC_PID={pid}")
+    start_in_page(page, f"{base_url}/x/screen/?PROLIFIC_PID={pid}")
     page.wait_for_selector(".scene-consent, .scene-end", timeout=30_000)
     return page
 
@@ -55,7 +56,7 @@ def test_the_runtime_preflight_loads_the_game_and_times_its_frames(
 ):
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
     page = chromium_context.new_page()
-    page.goto(f"{server_url}/x/{slug}/?PROLIFIC_PID=runner")
+    start_in_page(page, f"{server_url}/x/{slug}/?PROLIFIC_PID=runner")
     page.wait_for_selector(".scene-consent, .scene-end", timeout=180_000)
     result = ScreeningResult.objects.get()
     runtime = result.measurements["runtime"]

@@ -9,13 +9,14 @@ from experiments.gameplay_models import Episode, Step
 from experiments.models import Participant
 from experiments.replay import episode_replay
 from netcode.models import FINISHED, Game
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_lander_is_played_on_the_server_end_to_end(asgi_server_url, chromium_context, console_errors):
     page = chromium_context.new_page()
-    page.goto(f"{asgi_server_url}/x/lander/?PROLIFIC_PID=pilot")
+    start_in_page(page, f"{asgi_server_url}/x/lander/?PROLIFIC_PID=pilot")
     page.check("input[name=consent]")
     page.click("button[value=agree]")
     page.click("button[type=submit]")  # the instructions

@@ -8,13 +8,14 @@ import pytest
 from experiments.gameplay_models import Episode
 from experiments.replay import episode_replay
 from matchmaking.models import Match, MatchMember
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def open_pair_scene(context, base: str, pid: str, slug: str = "duo"):
     page = context.new_page()
-    page.goto(f"{base}/x/{slug}/?PROLIFIC_PID={pid}")
+    start_in_page(page, f"{base}/x/{slug}/?PROLIFIC_PID={pid}")
     if slug == "duo":  # duo starts with a page before the game
         page.click("button[type=submit]")  # the hello page
     page.wait_for_selector("#waiting-room:not([hidden])")
