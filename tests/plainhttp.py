@@ -66,7 +66,8 @@ class Browser:
     def enter(self, slug: str, **query) -> Reply:
         """Open the entry link; if it shows a landing page with a form, submit it as the participant would."""
         reply = self.get(f"/x/{slug}/", **query)
-        form = POST_FORM_RE.search(reply.text) if reply.status == 200 and "/flow/" not in reply.url else None
+        at_flow = urllib.parse.urlsplit(reply.url).path == f"/x/{slug}/flow/"  # a bound browser goes straight there
+        form = POST_FORM_RE.search(reply.text) if reply.status == 200 and not at_flow else None
         if form is None:
             return reply
         action = ACTION_RE.search(form.group(0))
