@@ -16,9 +16,10 @@ from mug.loop import GameLoop, LoopConfig
 TOLERANCE = 1e-9
 
 
-def episode_replay(*, episode: Episode) -> dict[str, Any]:
+def episode_replay(*, episode: Episode, whole: bool = False) -> dict[str, Any]:
     """Step the env with the recorded human actions and recompute the AI agents' actions from the seed (and the
-    models, run here with onnxruntime); report 'match' or the first frame where anything differs."""
+    models, run here with onnxruntime); report 'match' or the first frame where anything differs. `whole`: the
+    rows must also end exactly where the env's episode ends (a complete episode)."""
     scene = _scene(episode)
     config = LoopConfig.from_dict({**scene.loop_config(), "render_mode": None})
     loop = GameLoop(config)
@@ -29,6 +30,9 @@ def episode_replay(*, episode: Episode) -> dict[str, Any]:
             return _report(episode, "mismatch", 0, {"frame": "reset", "field": "obs"})
         frames = 0
         for step in episode.steps.order_by("frame").iterator():
+            if loop.over or step.frame != frames:
+                detail = {"frame": step.frame, "field": "frame", "browser": step.frame, "server": "episode over"}
+                return _report(episode, "mismatch", frames, detail if loop.over else {**detail, "server": frames})
             ai_actions = loop.ai_actions(models.run(loop.queries, config.agents))
             recorded_ai = {agent: step.actions.get(agent) for agent in ai_actions}
             if not _same(to_jsonable(ai_actions), recorded_ai):
@@ -42,6 +46,9 @@ def episode_replay(*, episode: Episode) -> dict[str, Any]:
                     detail = {"frame": step.frame, "field": field, "browser": recorded, "server": row.get(field)}
                     return _report(episode, "mismatch", frames, detail)
             frames += 1
+        if whole and (not loop.over or frames != episode.n_steps):
+            detail = {"frame": frames, "field": "end", "browser": episode.n_steps, "server": "episode not over"}
+            return _report(episode, "mismatch", frames, detail)
         return _report(episode, "match", frames, None)
     finally:
         loop.adapter.close()
