@@ -79,8 +79,9 @@ def main() -> None:
     print(f"  verifying, one process (one core): {results['verify_one_process_episodes_per_s']} episodes/s "
           f"({results['verify_one_process_s_per_episode']} s each; "
           f"{one / play_s:.2f}x the time it takes to play them)")  # fmt: skip
+    scale = results["verify_pool_episodes_per_s"] / results["verify_one_process_episodes_per_s"]
     print(f"  verifying, {args.workers} worker processes: {results['verify_pool_episodes_per_s']} episodes/s "
-          f"({results['verify_pool_episodes_per_s'] / results['verify_one_process_episodes_per_s']:.2f}x one process)")  # fmt: skip
+          f"({scale:.2f}x one process)")  # fmt: skip
     out = Path(__file__).resolve().parent.parent / "var" / "bench" / "verify.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
