@@ -379,6 +379,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="Daphne processes (several share a Redis)")
     parser.add_argument("--http-concurrency", default="", help="MUG_HTTP_CONCURRENCY of each process")
     parser.add_argument("--pool", default="", help="DB_POOL_SIZE of each process (PostgreSQL)")
+    parser.add_argument("--verify-workers", default="", help="MUG_VERIFY_WORKERS of each process")
     compare = "run Django's own ASGI handler (MUG_HTTP_CONCURRENCY=0), then ours, side by side"
     parser.add_argument("--compare-handlers", action="store_true", help=compare)
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "load_participants.json"))
@@ -386,7 +387,8 @@ def main() -> None:
 
     from bench._server import django_on_fresh_database
 
-    chosen = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool}
+    chosen = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool,
+              "MUG_VERIFY_WORKERS": args.verify_workers}  # fmt: skip
     chosen = {name: value for name, value in chosen.items() if value}
     runs = [("MUG", chosen)]
     if args.compare_handlers:
