@@ -32,8 +32,8 @@ def worker_main(name: str, parent: int, settings_module: str) -> None:
         except Exception:  # a database hiccup: log it, let the connection be reopened, go on
             logger.exception("verification worker %s", name)
             close_old_connections()
-            checked = None
-        if checked is None:
+            checked = []
+        if not checked:
             time.sleep(IDLE_POLL_S)
 
 

@@ -100,7 +100,7 @@ def verifier_thread():
     def work() -> None:
         try:
             while not stop.is_set():
-                if verification_run_one(worker="test-thread") is None:
+                if not verification_run_one(worker="test-thread"):
                     stop.wait(0.1)
         finally:
             connection.close()
