@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -120,8 +121,15 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
         if chunk.final and not _episode_over(_last_row(episode, chunk), scene):
             raise ChunkError(f"chunk {chunk.number} is marked final, but its last row does not end episode "
                              f"{chunk.episode} (every agent terminated or truncated, or the last step)")  # fmt: skip
-        _check_quota(participant, sum(sizes))
-        _store(episode, chunk, sum(sizes), verify=chunk.final and not witnessed_only(scene))
+        size = sum(sizes) + (len(json.dumps(chunk.meta)) if chunk.number == 0 else 0)
+        _check_quota(participant, size)
+        # Never more episodes waiting or verified than the scene has (an old attempt finished late is kept, unchecked).
+        verify = (
+            chunk.final
+            and not witnessed_only(scene)
+            and _episodes_done(participant, chunk.scene_key) < scene.num_episodes
+        )
+        _store(episode, chunk, size, verify=verify)
     return _ack(participant, chunk, episode, duplicate=False)
 
 
