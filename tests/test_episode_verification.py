@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import copy
 import time
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from experiments.gameplay_models import MISMATCH, PENDING, VERIFIED, Episode, Step
 from experiments.models import ACTIVE, CompletionCode, Participant
@@ -197,3 +199,13 @@ def test_staff_see_the_verification_in_the_episode_admin(prod_server, django_use
     assert page.status_code == 200 and "Differs from the replay" in page.text
     detail = staff.get(f"/admin/experiments/episode/{Episode.objects.get().pk}/change/")
     assert detail.status_code == 200 and "rewards" in detail.text and "Differs from the replay" in detail.text
+
+
+def test_the_management_command_checks_what_is_pending(tmp_path):
+    """Operators may run the workers apart from the web processes (MUG_VERIFY_WORKERS=0 there)."""
+    with production_daphne(tmp_path, PATHS, MUG_VERIFY_WORKERS="0") as server:
+        browser, config = at_game(server, "game", "later")
+        upload(browser, "game", honest_episode(browser, config))
+    out = StringIO()
+    call_command("verify_episodes", "--once", stdout=out)
+    assert "1 episodes checked" in out.getvalue() and Episode.objects.get().verification == VERIFIED
