@@ -38,14 +38,15 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from bench.long_run import cpu_seconds
     from experiments.gameplay_models import PENDING, VERIFIED, Episode
     from experiments.verification import verification_drain
     from experiments.verification_workers import workers_spawn
 
     play_s = upload_batch(args.episodes, "a")
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     checked = verification_drain(worker="bench")
-    one = time.perf_counter() - began
+    one, one_cpu = time.perf_counter() - began, time.process_time() - cpu
     assert checked == args.episodes and Episode.objects.filter(verification=VERIFIED).count() == args.episodes
 
     upload_batch(args.episodes, "b")
@@ -55,11 +56,12 @@ def main() -> None:
     upload_batch(1, "warm")
     while Episode.objects.filter(verification=PENDING).exists():  # the workers are up once they checked this one
         time.sleep(0.01)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), sum(cpu_seconds(process.pid) for process in processes)
     Episode.objects.filter(pk__in=held).update(verification=PENDING)
     while Episode.objects.filter(verification=PENDING).exists():
-        time.sleep(0.01)
+        time.sleep(0.05)
     pool = time.perf_counter() - began
+    pool_cpu = sum(cpu_seconds(process.pid) for process in processes) - cpu  # idle polling included
     for process in processes:
         process.terminate()
     assert Episode.objects.filter(verification=VERIFIED).count() == 2 * args.episodes + 1
@@ -68,15 +70,22 @@ def main() -> None:
         "episodes": args.episodes,
         "steps_per_episode": STEPS,
         "play_in_cpython_s_per_episode": round(play_s / args.episodes, 4),
+        "verify_episodes_per_cpu_s": round(args.episodes / one_cpu, 1),
+        "verify_pool_episodes_per_cpu_s": round(args.episodes / pool_cpu, 1),
         "verify_one_process_episodes_per_s": round(args.episodes / one, 1),
         "verify_one_process_s_per_episode": round(one / args.episodes, 4),
         "workers": args.workers,
         "verify_pool_episodes_per_s": round(args.episodes / pool, 1),
         "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg()[0],
     }
     print(f"CartPole, {STEPS} steps with observations, {args.episodes} episodes:")
     print(f"  playing one in CPython (what the browser does, no drawing): {results['play_in_cpython_s_per_episode']} s")
-    print(f"  verifying, one process (one core): {results['verify_one_process_episodes_per_s']} episodes/s "
+    print(
+        f"  per core (episodes per CPU second of the verifier): {results['verify_episodes_per_cpu_s']} in one "
+        f"process, {results['verify_pool_episodes_per_cpu_s']} in the worker pool (its idle polling included)"
+    )
+    print(f"  verifying, one process (wall): {results['verify_one_process_episodes_per_s']} episodes/s "
           f"({results['verify_one_process_s_per_episode']} s each; "
           f"{one / play_s:.2f}x the time it takes to play them)")  # fmt: skip
     scale = results["verify_pool_episodes_per_s"] / results["verify_one_process_episodes_per_s"]
@@ -85,6 +94,7 @@ def main() -> None:
     out = Path(__file__).resolve().parent.parent / "var" / "bench" / "verify.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
+    print(f"  (load average of the machine at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"wrote {out}")
 
 
