@@ -35,7 +35,8 @@ SCENE_RE = re.compile(r'data-scene="([^"]+)"')
 CODE_RE = re.compile(r'id="completion-code">([^<]+)<')
 START_MARK = "data-entry-start"  # the landing page's Start form
 RUNTIME_RE = re.compile(r'<script id="mug-runtime" type="application/json">(.*?)</script>', re.S)
-STAGES = ["enter", "consent", "begin_episode", "upload_chunk", "game_done", "survey", "revisit"]
+STAGES = ["enter", "consent", "begin_episode", "upload_chunk", "verify_wait", "game_done", "survey", "revisit"]
+CHECK_POLL_S = 0.5  # as the page asks again while its episodes are being checked
 
 
 @dataclass
@@ -216,6 +217,7 @@ class Participant:
         for _ in range(config["num_episodes"] + 2):  # the server says when every episode is done
             begun = self.step("begin_episode", lambda: self.browser.post_json(config["episode_url"], begin)).json()
             if begun["done"]:
+                self.wait_for_check(config["episode_url"], begin, begun)
                 return
             index, started, self.held = begun["episode"], time.monotonic(), []
             for chunk in episode_chunks(config, index, begun["seed"], keys=self.keys):
@@ -228,6 +230,18 @@ class Participant:
                 self.outcome.rows[index] = self.outcome.rows.get(index, 0) + len(chunk["rows"])
                 self.outcome.chunks[index] = self.outcome.chunks.get(index, 0) + 1
         raise AssertionError("the server never said the game was done")
+
+    def wait_for_check(self, url: str, begin: dict, begun: dict) -> None:
+        """As the page does ("Checking your game data…"): ask until no episode is being checked; the wait is timed
+        from the first answer that said every episode was played."""
+        began = time.perf_counter()
+        deadline = time.monotonic() + 120
+        while begun.get("checking"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"episodes still being checked after 120 s: {begun}")
+            time.sleep(CHECK_POLL_S)
+            begun = self.browser.post_json(url, begin).json()
+        self.outcome.timings.append(("verify_wait", time.perf_counter() - began))
 
 
 def run_load(
@@ -269,7 +283,7 @@ def check_records(outcomes: list[Outcome], slug: str = SLUG, episodes: int = 2) 
     its steps once and as many as were acknowledged, the survey answered, one code each, the code that was shown)."""
     from django.db.models import Count, Max
 
-    from experiments.gameplay_models import COMPLETE, Episode
+    from experiments.gameplay_models import COMPLETE, VERIFIED, Episode
     from experiments.models import CompletionCode, Participant, SurveyResponse
 
     problems = []
@@ -295,6 +309,9 @@ def check_records(outcomes: list[Outcome], slug: str = SLUG, episodes: int = 2) 
         found = [(e.index, e.status, e.n_steps, e.rows, e.frames, e.last, e.parts) for e in steps]
         if len(found) != episodes:
             problems.append(f"{outcome.pid}: {len(found)} episodes stored: {found}")
+        unverified = stored.exclude(verification=VERIFIED).values_list("index", "verification")
+        if unverified:
+            problems.append(f"{outcome.pid}: episodes not verified: {list(unverified)}")
         for index, status, n_steps, rows, frames, last, parts in found:
             sent = outcome.rows.get(index)
             whole = rows == frames == n_steps == sent and last == n_steps - 1 and parts == outcome.chunks.get(index)
@@ -319,21 +336,36 @@ def measure(env: dict, args, label: str, extra_env: dict[str, str], tag: str) ->
         wall = time.monotonic() - began
         server_cpu, client_cpu = cpu() - server_cpu, time.process_time() - client_cpu
     problems = check_records(outcomes)
+    delay = verification_delay()
     database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
     report = {"label": label, **summarize(outcomes), "wall_s": round(wall, 1), "arrival_s": args.arrival_s,
               "fps": args.fps, "processes": args.processes, "database": database, "settings": extra_env,
               "daphne_cpu_s": round(server_cpu, 1), "client_cpu_s": round(client_cpu, 1),
-              "record_problems": len(problems), "problem_samples": problems[:10]}  # fmt: skip
+              "record_problems": len(problems), "problem_samples": problems[:10],
+              "verification_delay": delay}  # fmt: skip
     print(f"\n{label} ({database}, {args.processes} Daphne process(es), {extra_env or 'defaults'}): "
           f"{report['participants']} participants in {wall:.1f} s, {report['requests']} requests, {report['rows']} "
           f"rows stored; CPU: Daphne {server_cpu:.1f} s, these clients {client_cpu:.1f} s")  # fmt: skip
     print(f"{'stage':<14}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for stage, figures in report["stages"].items():
         print(f"{stage:<14}{figures['n']:>7}{figures['p50_ms']:>10}{figures['p99_ms']:>10}{figures['max_ms']:>10}")
+    print(f"verification delay (final chunk stored → verdict stored), {delay['n']} episodes: p50 {delay['p50_ms']} ms, "
+          f"p95 {delay['p95_ms']} ms, max {delay['max_ms']} ms")  # fmt: skip
     print(f"errors: {report['errors']}  incomplete records: {len(problems)}")
     for line in report["error_samples"] + report["problem_samples"]:
         print("  ", line)
     return report
+
+
+def verification_delay(slug: str = SLUG) -> dict:
+    """How long single-player episodes waited for their check: from the final chunk stored to the verdict stored."""
+    from experiments.gameplay_models import Episode
+
+    times = Episode.objects.filter(participant__experiment__slug=slug, verified_at__isnull=False)
+    pairs = times.values_list("verify_queued_at", "verified_at")
+    ms = [(done - queued).total_seconds() * 1000 for queued, done in pairs]
+    figures = {f"p{q}_ms": round(percentile(ms, q), 1) for q in (50, 95, 99)}
+    return {"n": len(ms), **figures, "max_ms": round(max(ms), 1) if ms else None}
 
 
 def print_ratios(old: dict, new: dict) -> None:
@@ -355,6 +387,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="Daphne processes (several share a Redis)")
     parser.add_argument("--http-concurrency", default="", help="MUG_HTTP_CONCURRENCY of each process")
     parser.add_argument("--pool", default="", help="DB_POOL_SIZE of each process (PostgreSQL)")
+    parser.add_argument("--verify-workers", default="", help="MUG_VERIFY_WORKERS of each process")
     compare = "run Django's own ASGI handler (MUG_HTTP_CONCURRENCY=0), then ours, side by side"
     parser.add_argument("--compare-handlers", action="store_true", help=compare)
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "load_participants.json"))
@@ -362,7 +395,8 @@ def main() -> None:
 
     from bench._server import django_on_fresh_database
 
-    chosen = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool}
+    chosen = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool,
+              "MUG_VERIFY_WORKERS": args.verify_workers}  # fmt: skip
     chosen = {name: value for name, value in chosen.items() if value}
     runs = [("MUG", chosen)]
     if args.compare_handlers:

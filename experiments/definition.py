@@ -25,6 +25,7 @@ from experiments.stager import (
     validate_tree,
 )
 
+VERIFICATION_POLICIES = ("exclude", "replay")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -41,6 +42,9 @@ class Experiment:
     quota: Quota | None = None
     screening: Screening | None = None
     monitoring: Monitoring | None = None
+    # A single-player browser episode whose server replay differs from the upload: "exclude" ends the flow as
+    # excluded (no code by default); "replay" has the participant play the round again (within the attempt limit).
+    verification: str = "exclude"
     base_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -58,6 +62,8 @@ class Experiment:
         unknown = set(self.outcomes) - set(OUTCOMES)
         if unknown:
             raise DefinitionError(f"experiment {self.slug!r}: unknown outcomes {sorted(unknown)}; use {OUTCOMES}")
+        if self.verification not in VERIFICATION_POLICIES:
+            raise DefinitionError(f"experiment {self.slug!r}: verification must be one of {VERIFICATION_POLICIES}")
         if self.time_limit_minutes is not None and self.time_limit_minutes < 1:
             raise DefinitionError(f"experiment {self.slug!r}: time_limit_minutes must be at least 1")
         validate_tree(self.stager)

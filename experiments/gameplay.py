@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, Episode, StepChunk
+from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, PENDING, VERIFIED, Episode, StepChunk
 from experiments.gym_scene import GymScene
 from experiments.ingest import Chunk, ChunkError
 from experiments.models import Participant
@@ -17,6 +20,7 @@ from experiments.queries import lock_rows, one_or_none
 from experiments.runtime_bundle import scene_bundle
 from experiments.stager import base_id
 from experiments.stepinsert import steps_insert
+from experiments.verification_rows import row_spec, rows_check
 from matchmaking.models import TIMED_OUT
 from matchmaking.selectors import participant_entry
 
@@ -25,13 +29,39 @@ MAX_ATTEMPTS_PER_EPISODE = 5
 GAME_ENDINGS = (PARTNER_DROPPED, DROPPED_OUT)  # flows ended by a group game, whose rows may still be uploading
 
 
+WITNESSED_ONLY = (
+    "episodes of group and server-side games are created and ended by the server (the relay or the game host), "
+    "not through this endpoint"
+)
+
+
 def gym_scene_complete(*, participant: Participant, scene_key: str, scene: GymScene) -> bool:
-    """True once every episode of the scene has arrived whole on the server."""
-    return _episodes_done(participant, scene_key) >= scene.num_episodes
+    """True once every episode of the scene has arrived whole and the server saw it happen: the relay stamped its
+    end, the server game host stepped it, or a worker verified the single-player browser episode by replay."""
+    return _episodes_verified(participant, scene_key) >= scene.num_episodes
+
+
+def _episodes_verified(participant: Participant, scene_key: str) -> int:
+    episodes = Episode.objects.filter(participant=participant, scene_key=scene_key, status=COMPLETE)
+    return episodes.filter(verification=VERIFIED).count()
 
 
 def _episodes_done(participant: Participant, scene_key: str) -> int:
-    return Episode.objects.filter(participant=participant, scene_key=scene_key, status=COMPLETE).count()
+    """Episodes that count or may still count (whole, and verified or waiting for the check)."""
+    episodes = Episode.objects.filter(participant=participant, scene_key=scene_key, status=COMPLETE)
+    return episodes.filter(verification__in=[PENDING, VERIFIED]).count()
+
+
+def episodes_progress(*, participant: Participant, scene_key: str) -> dict[str, int]:
+    """How many of the scene's episodes are verified and how many wait for the check (the page waits for them)."""
+    episodes = Episode.objects.filter(participant=participant, scene_key=scene_key, status=COMPLETE)
+    verified = episodes.filter(verification=VERIFIED).count()
+    return {"verified": verified, "checking": episodes.filter(verification=PENDING).count()}
+
+
+def witnessed_only(scene: GymScene) -> bool:
+    """Group (rollback) and server-side games: only the server itself creates and ends their episodes."""
+    return scene.netcode is not None or scene.on_server
 
 
 def episode_begin(*, participant: Participant, definition, scene_key: str) -> Episode | None:
@@ -41,6 +71,8 @@ def episode_begin(*, participant: Participant, definition, scene_key: str) -> Ep
     still on their way to it are accepted.
     """
     scene = _current_gym_scene(participant, definition, scene_key)
+    if witnessed_only(scene):
+        raise ChunkError(WITNESSED_ONLY, status=409)
     with transaction.atomic():
         lock_rows(Participant.objects.filter(pk=participant.pk))  # one begin at a time
         done = _episodes_done(participant, scene_key)
@@ -66,6 +98,9 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
     A group game that ended early for this participant still takes the confirmed rows on their way.
     """
     scene = _current_gym_scene(participant, definition, chunk.scene_key, ended_game_ok=True)
+    if scene.on_server:  # the host stores every frame it stepped; a browser has nothing to add
+        raise ChunkError(WITNESSED_ONLY, status=409)
+    sizes = rows_check(row_spec(scene), chunk.rows, chunk.first_frame)
     with transaction.atomic():
         # Serialise a participant's uploads (PostgreSQL row lock); SQLite serialises writers anyway.
         lock_rows(Participant.objects.filter(pk=participant.pk))
@@ -86,8 +121,24 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
         if chunk.final and not _episode_over(_last_row(episode, chunk), scene):
             raise ChunkError(f"chunk {chunk.number} is marked final, but its last row does not end episode "
                              f"{chunk.episode} (every agent terminated or truncated, or the last step)")  # fmt: skip
-        _store(episode, chunk)
+        size = sum(sizes) + (len(json.dumps(chunk.meta)) if chunk.number == 0 else 0)
+        _check_quota(participant, size)
+        # Never more episodes waiting or verified than the scene has (an old attempt finished late is kept, unchecked).
+        verify = (
+            chunk.final
+            and not witnessed_only(scene)
+            and _episodes_done(participant, chunk.scene_key) < scene.num_episodes
+        )
+        _store(episode, chunk, size, verify=verify)
     return _ack(participant, chunk, episode, duplicate=False)
+
+
+def _check_quota(participant: Participant, size: int) -> None:
+    """One participant's step rows stay under MUG_MAX_PARTICIPANT_BYTES (checked under the participant's lock)."""
+    stored = Episode.objects.filter(participant=participant).aggregate(total=Sum("n_bytes"))["total"] or 0
+    limit = settings.MUG_MAX_PARTICIPANT_BYTES
+    if stored + size > limit:
+        raise ChunkError(f"this participant has stored {stored} bytes of game data; the limit is {limit}", 413)
 
 
 def _last_row(episode: Episode, chunk: Chunk) -> dict[str, Any] | None:
@@ -127,16 +178,20 @@ def scene_as_played(participant: Participant, scene_key: str, scene: GymScene) -
     return solo if entry is not None and entry.status == TIMED_OUT else scene
 
 
-def _store(episode: Episode, chunk: Chunk) -> None:
+def _store(episode: Episode, chunk: Chunk, size: int, verify: bool) -> None:
     steps_insert(episode.pk, chunk.rows)
-    fields = ["n_steps"]
+    fields = ["n_steps", "n_bytes"]
     episode.n_steps += len(chunk.rows)
+    episode.n_bytes += size
     if chunk.number == 0:  # what the browser reports about itself and reset(), sent with the first chunk
         episode.runtime, episode.reset_data = _small(chunk.meta.get("runtime")), _small(chunk.meta.get("reset"))
         fields += ["runtime", "reset_data"]
     if chunk.final:  # whole, even if a newer attempt began meanwhile (a reload right at the end)
         episode.status, episode.ended_at = COMPLETE, timezone.now()
         fields += ["status", "ended_at"]
+    if verify:  # a single-player browser episode counts once a worker has replayed it (experiments/verification.py)
+        episode.verification, episode.verify_queued_at = PENDING, episode.ended_at
+        fields += ["verification", "verify_queued_at"]
     episode.save(update_fields=fields)
     StepChunk.objects.create(
         episode=episode,
@@ -159,6 +214,7 @@ def _ack(participant: Participant, chunk: Chunk, episode: Episode, duplicate: bo
         "duplicate": duplicate,
         "episode_status": episode.status,
         "episodes_done": _episodes_done(participant, chunk.scene_key),
+        "verification": episode.verification,
     }
 
 

@@ -9,6 +9,20 @@ COMPLETE = "complete"
 INTERRUPTED = "interrupted"
 EPISODE_STATUS = [(OPEN, "In progress"), (COMPLETE, "Complete"), (INTERRUPTED, "Interrupted")]
 REPLAY_STATUS = [("unchecked", "Not checked"), ("match", "Matches"), ("mismatch", "Differs"), ("error", "Error")]
+# Whether the server saw the episode happen: the relay or the server game host witnessed its end (verified at once),
+# or a worker replayed a single-player browser episode from its seed and actions (pending until then).
+UNSUBMITTED = ""
+PENDING = "pending"
+VERIFIED = "verified"
+MISMATCH = "mismatch"
+VERIFY_ERROR = "error"
+VERIFICATION = [
+    (UNSUBMITTED, "Not yet ended"),
+    (PENDING, "Waiting for the check"),
+    (VERIFIED, "Verified"),
+    (MISMATCH, "Differs from the replay"),
+    (VERIFY_ERROR, "Check failed"),
+]
 
 
 class Episode(models.Model):
@@ -31,12 +45,24 @@ class Episode(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     replay_status = models.CharField(max_length=16, choices=REPLAY_STATUS, default="unchecked")
     replay_report = models.JSONField(default=dict, blank=True)
+    verification = models.CharField(
+        max_length=16, choices=VERIFICATION, default=UNSUBMITTED, blank=True,
+        help_text="Only verified episodes count towards completing the scene.",
+    )  # fmt: skip
+    verification_report = models.JSONField(default=dict, blank=True)
+    verify_queued_at = models.DateTimeField(null=True, blank=True)
+    verify_claimed_by = models.CharField(max_length=80, blank=True, help_text="The worker checking it now.")
+    verify_claimed_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verify_runs = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it.")
+    n_bytes = models.PositiveBigIntegerField(default=0, help_text="Bytes of step rows stored (their JSON).")
 
     class Meta:
         ordering = ["participant", "scene_key", "index"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "scene_key", "index"], name="one_episode_per_attempt")
         ]
+        indexes = [models.Index(fields=["verification", "verify_queued_at"], name="episode_verify_queue")]
 
     def __str__(self) -> str:
         return f"{self.participant} {self.scene_key} #{self.index}"

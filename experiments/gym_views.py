@@ -166,7 +166,8 @@ def gym_data(request: HttpRequest, slug: str) -> JsonResponse:
 
 @require_POST
 def gym_episode(request: HttpRequest, slug: str) -> JsonResponse:
-    """Begin the next episode: the server picks its index and seed; 409 once every episode is done."""
+    """Begin the next episode of a single-player browser game: the server picks its index and seed; once every
+    episode is played, says how many are verified and still being checked. Group and server games: 409."""
     _, definition, participant = participant_for(request, slug)
     if participant is None:
         return JsonResponse({"error": "no participant session"}, status=403)
@@ -178,8 +179,8 @@ def gym_episode(request: HttpRequest, slug: str) -> JsonResponse:
         episode = gameplay.episode_begin(participant=participant, definition=definition, scene_key=scene_key)
     except ChunkError as error:
         return JsonResponse({"error": str(error)}, status=error.status)
-    if episode is None:
-        return JsonResponse({"done": True})
+    if episode is None:  # "checking": episodes still waiting for the server's check; the page waits for them
+        return JsonResponse({"done": True, **gameplay.episodes_progress(participant=participant, scene_key=scene_key)})
     return JsonResponse({"done": False, "episode": episode.index, "seed": episode.seed})
 
 

@@ -15,6 +15,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from experiments.verification_workers import StartsVerifiers  # noqa: E402
 from mugsite import bodies  # noqa: E402
 from mugsite.httpbridge import DjangoOnThreads  # noqa: E402
 from mugsite.limits import HttpConcurrencyLimit  # noqa: E402
@@ -26,6 +27,8 @@ bodies.install()  # Daphne refuses oversized and slow request bodies before buff
 # Django's own ASGI handler, unbounded (for comparison: bench/load_participants.py --compare-handlers).
 threads = settings.MUG_HTTP_CONCURRENCY
 http_app = HttpConcurrencyLimit(DjangoOnThreads(threads), threads) if threads > 0 else django_asgi_app
+# Episode verification runs in worker processes that this process starts with its first request (see the module).
+http_app = StartsVerifiers(http_app, settings.MUG_VERIFY_WORKERS)
 
 application = ProtocolTypeRouter(
     {

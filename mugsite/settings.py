@@ -215,3 +215,12 @@ if REDIS_URL:
 # Recruitment ids in each platform's own format (a Prolific id is 24 hex characters; MTurk ids are uppercase
 # alphanumerics); off only for test suites that name their participants.
 MUG_STRICT_RECRUITMENT_IDS = env_bool("MUG_STRICT_RECRUITMENT_IDS", True)
+
+# Episode verification (experiments/verification*.py): each Daphne process starts this many worker processes that
+# replay single-player browser episodes from their seed and actions (0: none here; run `manage.py verify_episodes`).
+MUG_VERIFY_WORKERS = env_int("MUG_VERIFY_WORKERS", 1)
+# What one participant can store: rows per episode when a scene has no max_steps, bytes per step row (its JSON),
+# and bytes of step rows in all (50 MB: a 30-minute CartPole study with observations stores about 2 MB).
+MUG_MAX_EPISODE_ROWS = env_int("MUG_MAX_EPISODE_ROWS", 100_000)
+MUG_MAX_ROW_BYTES = env_int("MUG_MAX_ROW_BYTES", 64_000)
+MUG_MAX_PARTICIPANT_BYTES = env_int("MUG_MAX_PARTICIPANT_BYTES", 50_000_000)

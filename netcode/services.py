@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from experiments.gameplay_models import INTERRUPTED, OPEN, Episode
+from experiments.gameplay_models import INTERRUPTED, MISMATCH, OPEN, VERIFIED, Episode
 from experiments.models import Participant
 from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED
 from experiments.runtime_bundle import scene_bundle
@@ -125,6 +125,7 @@ def _episode_end(game: Game, active: list[GameSeat], scene) -> list[dict]:
     frame = min(s.done_frames for s in active) - 1
     GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="episode_end" if agreed else "desync",
                              detail={"ends": ends})  # fmt: skip
+    _episodes_witness(game, active, agreed, {"by": "relay", "frames": frame + 1, "ends": ends})
     messages = [] if agreed else [{"type": protocol.DESYNC, "episode": game.episode, "frame": frame}]
     if game.episode + 1 >= len(game.seeds):
         game.status, game.ended_at = FINISHED, timezone.now()
@@ -135,6 +136,15 @@ def _episode_end(game: Game, active: list[GameSeat], scene) -> list[dict]:
     game.seats.update(acked=game.netcode["input_delay"] - 1, checks={})
     _episodes_create(game, scene)
     return [*messages, {"type": protocol.EPISODE, "episode": game.episode, "seed": game.seeds[game.episode]}]
+
+
+def _episodes_witness(game: Game, seats: list[GameSeat], agreed: bool, report: dict) -> None:
+    """The relay stamped the episode's end: it counts for the seats that agreed on it (a desync does not count and
+    is shown to staff). Only this, never a browser's final chunk, makes a group episode count."""
+    now = timezone.now()
+    Episode.objects.filter(
+        participant_id__in=[seat.participant_id for seat in seats], scene_key=game.scene_key, index=game.episode
+    ).update(verification=VERIFIED if agreed else MISMATCH, verification_report=report, verified_at=now)
 
 
 def game_seen(*, seat_id: int, channel_name: str) -> None:

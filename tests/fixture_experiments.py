@@ -440,3 +440,30 @@ consent_quota = Experiment(
     stager=[ConsentScene(scene_id="consent"), StaticScene(scene_id="intro"), EndScene(scene_id="end")],
 )
 PATHS.append("tests.fixture_experiments:consent_quota")
+
+
+# Verification (issue 17): the `game` scene with the replay policy, and CartPole for the verifier benchmark.
+def tag_game(**scene) -> GymScene:
+    return GymScene(
+        scene_id="play", env="examples.tag.env:make", agents={"chaser": "human", "runner": "random"},
+        keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}, num_episodes=2, max_steps=130,
+        seed=[11, 12], packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], **scene,
+    )  # fmt: skip
+
+
+game_replay = Experiment(
+    slug="game-replay",
+    title="Game data; an episode that differs from the server's replay is played again",
+    verification="replay",
+    stager=[tag_game(), EndScene(scene_id="end")],
+)
+cartpole_long = Experiment(
+    slug="cartpole-long",
+    title="CartPole, 500 steps (bench/verify.py)",
+    stager=[
+        GymScene(scene_id="play", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1},
+                 max_steps=500, num_episodes=1),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+PATHS += [f"tests.fixture_experiments:{name}" for name in ("game_replay", "cartpole_long")]

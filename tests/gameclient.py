@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
+from django.db import connection
+
 from experiments.model_runtime import ServerModels
+from experiments.verification import verification_drain, verification_run_one
 from mug.loop import GameLoop, LoopConfig
 
 RUNTIME_RE = re.compile(r'<script id="mug-runtime" type="application/json">(.*?)</script>', re.S)
@@ -69,7 +74,8 @@ def post_chunk(client, slug: str, chunk: dict | bytes | str):
 
 
 def play_scene(client, slug: str, keys=lambda frame: ["ArrowLeft"]) -> dict:
-    """Begin and play every remaining episode of the current gym scene and upload it; returns the config."""
+    """Begin and play every remaining episode of the current gym scene and upload it, then let the server verify
+    each (in this process: the test client has no worker processes); returns the config."""
     config = runtime_config(client, slug)
     with tempfile.TemporaryDirectory(prefix="mug-models-") as directory:
         models = download_models(client, config, Path(directory))
@@ -80,4 +86,29 @@ def play_scene(client, slug: str, keys=lambda frame: ["ArrowLeft"]) -> dict:
             for chunk in episode_chunks(config, begun["episode"], begun["seed"], keys, models):
                 response = post_chunk(client, slug, chunk)
                 assert response.status_code == 200, response.content
+            # The test client's server has no worker processes: do their work here (the same code they run).
+            verification_drain(worker="gameclient")
     raise AssertionError("the server never said the scene was done")
+
+
+@contextmanager
+def verifier_thread():
+    """For servers run inside the test process (pytest-django's live_server has no worker processes): a thread
+    that works the verification queue as a worker process would."""
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                if not verification_run_one(worker="test-thread"):
+                    stop.wait(0.1)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -148,7 +148,7 @@ def test_a_reload_mid_episode_keeps_the_partial_episode_and_replays_the_seed(pla
 
 def test_no_more_episodes_than_the_scene_has(player):
     play_scene(player, "game")
-    assert begin_episode(player, "game", "play") == {"done": True}
+    assert begin_episode(player, "game", "play") == {"done": True, "verified": 2, "checking": 0}
     assert Episode.objects.count() == 2
 
 

@@ -141,8 +141,12 @@ def console_errors(chromium_context) -> list[str]:
 
 @pytest.fixture
 def server_url(live_server) -> str:
-    """The live server's origin by IP: the browser resolves no host names at all."""
-    return live_server.url.replace("localhost", "127.0.0.1")
+    """The live server's origin by IP: the browser resolves no host names at all. Episodes are verified by a
+    thread of this process (the live server runs no worker processes)."""
+    from tests.gameclient import verifier_thread
+
+    with verifier_thread():
+        yield live_server.url.replace("localhost", "127.0.0.1")
 
 
 @pytest.fixture

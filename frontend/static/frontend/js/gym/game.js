@@ -171,8 +171,17 @@ async function main() {
     await finishNetGame(result, uploader);
     return;
   }
-  // The server decides each episode's index and seed, and when there are no more to play.
-  for (let next = await beginEpisode(); !next.done && !failed; next = await beginEpisode()) {
+  // The server decides each episode's index and seed, and when there are no more to play. An episode counts once
+  // the server has replayed it: while some are being checked the page waits; one that failed the check may be
+  // given to play again (the experiment's policy), so the server is asked again after the wait.
+  for (let next = await beginEpisode(); !failed; next = await beginEpisode()) {
+    if (next.done) {
+      if (!next.checking) break;
+      showChecking(true);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
+    showChecking(false);
     await countdown(config.countdown_seconds);
     await playEpisode(worker, renderer, uploader, next.episode, next.seed, runtime);
     await uploader.drained(); // the server counts an episode as done only once all of it has arrived
@@ -180,8 +189,7 @@ async function main() {
   stopMonitor();
   if (failed) return;
   window.mugGame.played = true;
-  $("in-game").hidden = true;
-  $("after-game").hidden = false;
+  showChecking(true);
   await uploader.drained();
   Object.assign(window.mugGame, { done: true, rejected: uploader.rejected });
   keepStats();
@@ -211,6 +219,14 @@ async function mainServer() {
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished) });
   if (result.next && !result.finished) window.location.assign(result.next);
   else $("scene-form").submit();
+}
+
+/** Between the last episode and the next scene: the server checks the game data (a replay of each episode). */
+function showChecking(shown) {
+  $("in-game").hidden = shown;
+  $("after-game").hidden = !shown;
+  const message = $("after-game").querySelector(".message");
+  if (message) message.textContent = "Checking your game data…";
 }
 
 function startClicked() {
