@@ -31,7 +31,8 @@ def enter(client, slug: str, **query):
     landing = client.get(f"/x/{slug}/", query)
     if landing.status_code != 200 or START_MARK not in landing.content:
         return landing
-    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""  # the form's own token
+    cookie = client.cookies.get("csrftoken", "")  # the form's own token (a Morsel in Django's client, else text)
+    token = getattr(cookie, "value", cookie)
     return client.post(f"/x/{slug}/", {**query, "csrfmiddlewaretoken": token})
 
 
