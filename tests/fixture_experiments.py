@@ -467,3 +467,14 @@ cartpole_long = Experiment(
     ],
 )  # fmt: skip
 PATHS += [f"tests.fixture_experiments:{name}" for name in ("game_replay", "cartpole_long")]
+
+# A screened study with one place and no consent scene: passing the screening takes the place
+# (tests/test_abuse_http.py::test_a_screening_pass_takes_a_quota_slot_and_the_next_pass_finds_it_full).
+screen_quota = Experiment(
+    slug="screen-quota",
+    title="One place, held from a passed screening on",
+    quota=Quota(completed=1),
+    screening=Screening(),
+    stager=[StaticScene(scene_id="intro", body="<p>In.</p>"), EndScene(scene_id="end")],
+)
+PATHS.append("tests.fixture_experiments:screen_quota")

@@ -217,3 +217,17 @@ def test_malformed_recruitment_ids_get_a_clear_400_and_store_nothing(tmp_path, t
         assert started.status == 400 and "malformed" in started.text
         assert not Participant.objects.exists()
         assert scene_of(Browser(server.url).enter("flow", {"PROLIFIC_PID": PID.upper()})) == "welcome"
+
+
+def test_a_screening_pass_takes_a_quota_slot_and_the_next_pass_finds_it_full(prod_server):
+    first, second = Browser(prod_server.url), Browser(prod_server.url)
+    for browser in (first, second):  # both start while the place is open: a start holds nothing
+        assert browser.enter("screen-quota").status == 200
+    measured = {"width": 1280, "height": 800, "webassembly": True, "touch_points": 0}
+    assert first.post_json("/x/screen-quota/screening/", measured).json()["passed"] is True
+    assert second.post_json("/x/screen-quota/screening/", measured).json()["passed"] is False
+    late = Participant.objects.get(screening__passed=False)
+    assert late.status == "screened_out" and late.screening.reasons == [
+        "the study filled up while you were being screened"
+    ]
+    assert Participant.objects.filter(status="active", screening__passed=True).count() == 1
