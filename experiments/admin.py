@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
 from django.http import HttpResponse, StreamingHttpResponse
@@ -317,3 +319,17 @@ class CompletionCodeAdmin(ReadOnlyAdmin):
     @admin.display(description="experiment", ordering="participant__experiment__slug")
     def experiment(self, obj) -> str:
         return obj.participant.experiment.slug
+
+
+# django-axes lists lockouts (unlock by deleting one) with a clean-up action that declares no permission; it deletes
+# rows, so here it needs "delete" like every other deleting action.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):
+    actions = ["cleanup_expired"]
+
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired(self, request, queryset):
+        return self.cleanup_expired_attempts(request, queryset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "experiments",
     "matchmaking",
     "netcode",
@@ -45,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its refusal page
 ]
 
 ROOT_URLCONF = "mugsite.urls"
@@ -195,3 +198,13 @@ if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
 if (BASE_DIR / "node_modules" / "onnxruntime-web" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/onnxruntime-web", BASE_DIR / "node_modules" / "onnxruntime-web" / "dist"))
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
+
+# Admin login throttling (django-axes): after MUG_LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that username is refused from that address (even with the right password) for MUG_LOGIN_LOCKOUT_MINUTES;
+# a successful login resets the count. Unlock early with `manage.py axes_reset_username <name>` or in the admin.
+# The address is REMOTE_ADDR: behind a proxy, run Daphne with --proxy-headers so that it is the client's.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("MUG_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MUG_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True

@@ -13,8 +13,10 @@ import pytest
 from mugsite.settings import DEV_SECRET_KEY
 from tests.fixture_experiments import PATHS
 from tests.servers import DaphneProcess, free_port, production_env
+from tests.staffclient import StaffBrowser
 
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
+LOGIN_FAILURE_LIMIT = 5  # MUG_LOGIN_FAILURE_LIMIT's default
 
 
 def daphne_exit(env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -50,3 +52,18 @@ def test_manage_py_commands_work_without_a_key_in_development():
         [sys.executable, "manage.py", "check"], env={**env, "DEBUG": "1"}, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_admin_login_locks_a_username_out_after_repeated_wrong_passwords(prod_server, django_user_model):
+    django_user_model.objects.create_user("victim", password="pw-right-one-1", is_staff=True, is_superuser=True)
+    django_user_model.objects.create_user("bystander", password="pw-right-two-2", is_staff=True)
+    guesser = StaffBrowser(prod_server.url)
+    statuses = [guesser.login("victim", f"guess-{n}").status for n in range(LOGIN_FAILURE_LIMIT)]
+    assert statuses[:-1] == [200] * (LOGIN_FAILURE_LIMIT - 1)  # the form again, with its error
+    assert statuses[-1] == 429  # the last allowed failure locks the username out from this address
+    locked = guesser.login("victim", "pw-right-one-1")
+    assert locked.status == 429 and "locked" in locked.text.lower()  # even the right password is refused now
+    assert guesser.get("/admin/").status == 302  # not logged in: sent to the login page
+    fresh = StaffBrowser(prod_server.url)  # another browser from the same address, same username: still locked
+    assert fresh.login("victim", "pw-right-one-1").status == 429
+    assert fresh.login("bystander", "pw-right-two-2").status == 302  # other accounts are not affected
