@@ -67,6 +67,9 @@ class ExperimentAdmin(admin.ModelAdmin):
     readonly_fields = ["slug", "title", "description", "in_code", "entry_links", "outline", "synced_at"]
     actions = ["pause", "resume", "export_participants_csv", "export_participants_json", "export_everything_json"]
 
+    class Media:
+        js = ["frontend/js/entry_links.js"]
+
     def get_queryset(self, request):
         return selectors.experiment_list_with_counts()
 
@@ -102,9 +105,8 @@ class ExperimentAdmin(admin.ModelAdmin):
             '<div class="mug-links">{}</div>',
             format_html_join(
                 "",
-                '<p><strong>{}</strong><br><input type="text" readonly value="{}" size="90" onclick="this.select()">'
-                ' <button type="button" onclick="navigator.clipboard.writeText(this.previousElementSibling.value)">'
-                "Copy</button></p>",
+                '<p><strong>{}</strong><br><input type="text" readonly value="{}" size="90">'
+                ' <button type="button" class="mug-copy">Copy</button></p>',  # frontend/js/entry_links.js
                 links,
             ),
         )

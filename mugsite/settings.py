@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE, WASM_UNSAFE_EVAL
 
 from mugsite.env import env_bool, env_int, env_list, env_str
 
@@ -32,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
+    "csp",
     "experiments",
     "matchmaking",
     "netcode",
@@ -40,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policy too: a worker runs under its script's policy.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -208,3 +213,23 @@ AXES_FAILURE_LIMIT = env_int("MUG_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("MUG_LOGIN_LOCKOUT_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+
+# Content-Security-Policy (django-csp): scripts, workers, styles and connections from this site only, plus Pyodide's
+# origin when MUG_PYODIDE_URL is remote (the worker imports it and fetches its packages there). 'wasm-unsafe-eval'
+# lets Pyodide and onnxruntime-web compile WebAssembly; no other eval, no inline script. 'self' in connect-src
+# covers the site's own ws:/wss: sockets. Inline style attributes are allowed (progress bars, the admin).
+_pyodide = urlsplit(MUG_RUNTIME["PYODIDE_URL"])
+PYODIDE_ORIGIN = [f"{_pyodide.scheme}://{_pyodide.netloc}"] if _pyodide.scheme in ("http", "https") else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, WASM_UNSAFE_EVAL, *PYODIDE_ORIGIN],
+        "worker-src": [SELF],
+        "connect-src": [SELF, *PYODIDE_ORIGIN],
+        "img-src": [SELF, "data:", "blob:"],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}

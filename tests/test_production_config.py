@@ -12,7 +12,7 @@ import pytest
 
 from mugsite.settings import DEV_SECRET_KEY
 from tests.fixture_experiments import PATHS
-from tests.servers import DaphneProcess, free_port, production_env
+from tests.servers import DaphneProcess, free_port, production_daphne, production_env
 from tests.staffclient import StaffBrowser
 
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
@@ -67,3 +67,24 @@ def test_the_admin_login_locks_a_username_out_after_repeated_wrong_passwords(pro
     fresh = StaffBrowser(prod_server.url)  # another browser from the same address, same username: still locked
     assert fresh.login("victim", "pw-right-one-1").status == 429
     assert fresh.login("bystander", "pw-right-two-2").status == 302  # other accounts are not affected
+
+
+def policy(server, path: str) -> dict[str, list[str]]:
+    header = StaffBrowser(server.url).get(path).headers["Content-Security-Policy"]
+    return {name: values for name, *values in (part.split() for part in header.split(";"))}
+
+
+def test_pages_and_static_files_carry_the_content_security_policy(prod_server):
+    cdn = "https://cdn.jsdelivr.net"  # MUG_PYODIDE_URL's default: the worker imports Pyodide from there
+    for path in ("/", "/x/flow/", "/admin/login/", "/static/frontend/js/gym/worker.js"):
+        directives = policy(prod_server, path)
+        assert directives["default-src"] == ["'self'"], path
+        assert directives["script-src"] == ["'self'", "'wasm-unsafe-eval'", cdn], path  # no inline, no eval
+        assert directives["connect-src"] == ["'self'", cdn] and directives["worker-src"] == ["'self'"], path
+        assert directives["object-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"], path
+
+
+def test_a_self_hosted_pyodide_leaves_no_remote_origin_in_the_policy(tmp_path, transactional_db):
+    with production_daphne(tmp_path, PATHS, MUG_PYODIDE_URL="/static/pyodide/") as server:
+        directives = policy(server, "/")
+    assert directives["script-src"] == ["'self'", "'wasm-unsafe-eval'"] and directives["connect-src"] == ["'self'"]
