@@ -4,6 +4,7 @@ login locks out after repeated wrong passwords, and pages carry a Content-Securi
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from mugsite.settings import DEV_SECRET_KEY
 from tests.fixture_experiments import PATHS
-from tests.servers import DaphneProcess, free_port, production_daphne, production_env
+from tests.servers import DaphneProcess, database_env, free_port, production_daphne, production_env
 from tests.staffclient import StaffBrowser
 
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
@@ -88,3 +89,26 @@ def test_a_self_hosted_pyodide_leaves_no_remote_origin_in_the_policy(tmp_path, t
     with production_daphne(tmp_path, PATHS, MUG_PYODIDE_URL="/static/pyodide/") as server:
         directives = policy(server, "/")
     assert directives["script-src"] == ["'self'", "'wasm-unsafe-eval'"] and directives["connect-src"] == ["'self'"]
+
+
+def demo_admin(*args: str, password: str | None = None) -> str:
+    """`manage.py create_demo_admin` as bin/demo runs it, in its own process; returns what it printed."""
+    env = {k: v for k, v in os.environ.items() if k != "MUG_ADMIN_PASSWORD"}
+    env.update({"DEBUG": "1", **database_env(), **({"MUG_ADMIN_PASSWORD": password} if password else {})})
+    command = [sys.executable, "manage.py", "create_demo_admin", *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_restarting_the_demo_keeps_the_admin_password(prod_server):
+    first = demo_admin()
+    password = re.search(r"password '([^']+)'", first).group(1)
+    assert "created" in first
+    again = demo_admin(password="an-attempt-to-overwrite-1")  # every start of bin/demo; the variable is ignored
+    assert "password is unchanged" in again and "--reset-password" in again and password not in again
+    assert StaffBrowser(prod_server.url).login("admin", password).status == 302  # still the first password
+    reset = demo_admin("--reset-password", password="a-chosen-password-2")  # only when asked
+    assert "reset" in reset
+    assert StaffBrowser(prod_server.url).login("admin", "a-chosen-password-2").status == 302
+    assert StaffBrowser(prod_server.url).login("admin", password).status == 200  # the old one no longer works
