@@ -162,10 +162,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MUG data export API",
-    "DESCRIPTION": "Read-only, staff-only export of experiments, participants and their data.",
+    "DESCRIPTION": "Read-only export of experiments, participants and their data, for staff with view permissions.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    "SERVE_PERMISSIONS": ["experiments.apis.HasAnyApiPermission"],
 }
 
 # MUG's own knobs. EXPERIMENTS lists "module:attribute" paths of Experiment objects.
