@@ -37,7 +37,11 @@ def check_production_settings(app_configs, **kwargs) -> list[Warning]:
     warnings = []
     if settings.SECRET_KEY == DEV_SECRET_KEY:
         warnings.append(
-            Warning("SECRET_KEY is the public development default.", hint="Set SECRET_KEY.", id="mugsite.W001")
+            Warning(
+                "SECRET_KEY is the public development default: the ASGI server (Daphne, uvicorn) refuses to start.",
+                hint="Set SECRET_KEY.",
+                id="mugsite.W001",
+            )
         )
     if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
         warnings.append(
