@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -9,8 +11,10 @@ from django.test import Client
 from tests.fixture_experiments import PATHS
 
 # The test process runs with DEBUG off; its in-process ASGI application (mugsite.asgi) refuses the public development
-# key, so the tests sign with their own (settings were loaded before this file, hence not through the environment).
-settings.SECRET_KEY = "in-process-tests-" + "t" * 50
+# key, so the tests sign with their own (settings were loaded before this file, hence set here too), and the servers
+# they start inherit it through the environment: cookies signed here are valid there.
+TEST_SECRET_KEY = "in-process-tests-" + "t" * 50
+os.environ["SECRET_KEY"] = settings.SECRET_KEY = TEST_SECRET_KEY
 
 
 @pytest.fixture(scope="session", autouse=True)
