@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.fixture_experiments import PATHS
@@ -13,6 +14,12 @@ from tests.fixture_experiments import PATHS
 # no entry limit and loose recruitment ids. tests/test_abuse_http.py and tests/test_entry.py check the defaults.
 os.environ.setdefault("MUG_ENTRY_LIMIT", "0")
 os.environ.setdefault("MUG_STRICT_RECRUITMENT_IDS", "0")
+
+# The test process runs with DEBUG off; its in-process ASGI application (mugsite.asgi) refuses the public development
+# key, so the tests sign with their own (settings were loaded before this file, hence set here too), and the servers
+# they start inherit it through the environment: cookies signed here are valid there.
+TEST_SECRET_KEY = "in-process-tests-" + "t" * 50
+os.environ["SECRET_KEY"] = settings.SECRET_KEY = TEST_SECRET_KEY
 
 
 @pytest.fixture(scope="session", autouse=True)

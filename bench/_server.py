@@ -76,7 +76,7 @@ def django_on_fresh_database(experiments: str, redis: bool = False):
     asked; yields the environment for Daphne processes (DEBUG off, as in production)."""
     from tests.servers import redis_server
 
-    env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": "", "DEBUG": "0"}
+    env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": "", "DEBUG": "0", "SECRET_KEY": "bench-" + "b" * 50}
     with contextlib.ExitStack() as stack:
         if redis:
             env_extra["REDIS_URL"] = stack.enter_context(redis_server())

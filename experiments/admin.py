@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
 from django.http import HttpResponse, StreamingHttpResponse
@@ -36,6 +38,13 @@ def _download(name: str, columns: list[str], rows: list[dict], fmt: str) -> Http
     return response
 
 
+# Every action declares the permissions it needs (Django lists and runs only those the user holds, so a forged POST
+# of another action is refused too). Exports need the view permissions of every kind of row they carry.
+PARTICIPANT_ROWS = ["experiments.view_participant"]
+STEP_ROWS = [*PARTICIPANT_ROWS, "experiments.view_episode", "experiments.view_step"]
+EVERYTHING = [*STEP_ROWS, "experiments.view_surveyresponse", "experiments.view_scenevisit"]
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Data rows are written by the flow only; the admin reads and exports them."""
 
@@ -57,6 +66,9 @@ class ExperimentAdmin(admin.ModelAdmin):
     fields = ["slug", "title", "description", "is_active", "in_code", "entry_links", "outline", "synced_at"]
     readonly_fields = ["slug", "title", "description", "in_code", "entry_links", "outline", "synced_at"]
     actions = ["pause", "resume", "export_participants_csv", "export_participants_json", "export_everything_json"]
+
+    class Media:
+        js = ["frontend/js/entry_links.js"]
 
     def get_queryset(self, request):
         return selectors.experiment_list_with_counts()
@@ -93,9 +105,8 @@ class ExperimentAdmin(admin.ModelAdmin):
             '<div class="mug-links">{}</div>',
             format_html_join(
                 "",
-                '<p><strong>{}</strong><br><input type="text" readonly value="{}" size="90" onclick="this.select()">'
-                ' <button type="button" onclick="navigator.clipboard.writeText(this.previousElementSibling.value)">'
-                "Copy</button></p>",
+                '<p><strong>{}</strong><br><input type="text" readonly value="{}" size="90">'
+                ' <button type="button" class="mug-copy">Copy</button></p>',  # frontend/js/entry_links.js
                 links,
             ),
         )
@@ -109,21 +120,30 @@ class ExperimentAdmin(admin.ModelAdmin):
         self._request = request
         return super().get_form(request, obj, **kwargs)
 
-    @admin.action(description="Pause: accept no new participants")
+    def has_export_participants_permission(self, request) -> bool:
+        return request.user.has_perms(PARTICIPANT_ROWS)
+
+    def has_export_everything_permission(self, request) -> bool:
+        return request.user.has_perms(EVERYTHING)
+
+    @admin.action(description="Pause: accept no new participants", permissions=["change"])
     def pause(self, request, queryset):
         changed = services.experiment_set_active(experiments=Experiment.objects.filter(pk__in=queryset), active=False)
         self.message_user(request, f"{changed} experiment(s) paused.")
 
-    @admin.action(description="Resume: accept new participants")
+    @admin.action(description="Resume: accept new participants", permissions=["change"])
     def resume(self, request, queryset):
         changed = services.experiment_set_active(experiments=Experiment.objects.filter(pk__in=queryset), active=True)
         self.message_user(request, f"{changed} experiment(s) resumed.")
 
-    @admin.action(description="Export participants of selected experiments as CSV")
+    @admin.action(description="Export participants of selected experiments as CSV", permissions=["export_participants"])
     def export_participants_csv(self, request, queryset):
         return _download("participants", *exports.participant_rows(_participants_of(queryset)), "csv")
 
-    @admin.action(description="Export everything of one experiment as JSON (streamed: answers, episodes, steps)")
+    @admin.action(
+        description="Export everything of one experiment as JSON (streamed: answers, episodes, steps)",
+        permissions=["export_everything"],
+    )
     def export_everything_json(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one experiment.", level="warning")
@@ -131,7 +151,9 @@ class ExperimentAdmin(admin.ModelAdmin):
         experiment = queryset.get()
         return _stream(experiment.slug, experiment_document(experiment), "json", "application/json")
 
-    @admin.action(description="Export participants of selected experiments as JSON")
+    @admin.action(
+        description="Export participants of selected experiments as JSON", permissions=["export_participants"]
+    )
     def export_participants_json(self, request, queryset):
         return _download("participants", *exports.participant_rows(_participants_of(queryset)), "json")
 
@@ -171,11 +193,11 @@ class ExportActionsMixin:
     def export_rows(self, queryset):
         raise NotImplementedError
 
-    @admin.action(description="Export selected as CSV")
+    @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         return _download(self.export_name, *self.export_rows(queryset), "csv")
 
-    @admin.action(description="Export selected as JSON")
+    @admin.action(description="Export selected as JSON", permissions=["view"])
     def export_json(self, request, queryset):
         return _download(self.export_name, *self.export_rows(queryset), "json")
 
@@ -224,16 +246,29 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
         code = getattr(obj, "completion_code", None)
         return f"{code.code} ({code.outcome})" if code else "-"
 
-    @admin.action(description="Export the game steps of selected participants as CSV (streamed)")
+    def has_export_steps_permission(self, request) -> bool:
+        return request.user.has_perms(STEP_ROWS)
+
+    def has_end_session_permission(self, request) -> bool:
+        return request.user.has_perm("experiments.end_session")
+
+    def has_allow_rebind_permission(self, request) -> bool:
+        return request.user.has_perm("experiments.allow_rebind")
+
+    @admin.action(
+        description="Export the game steps of selected participants as CSV (streamed)", permissions=["export_steps"]
+    )
     def export_steps_csv(self, request, queryset):
         columns, rows = step_exports.step_rows(queryset)
         return _stream("steps", exports.csv_lines(columns, rows), "csv", "text/csv; charset=utf-8")
 
-    @admin.action(description="Export the game steps of selected participants as Parquet (streamed)")
+    @admin.action(
+        description="Export the game steps of selected participants as Parquet (streamed)", permissions=["export_steps"]
+    )
     def export_steps_parquet(self, request, queryset):
         return _stream("steps", step_exports.step_parquet(queryset), "parquet", "application/vnd.apache.parquet")
 
-    @admin.action(description="End the selected sessions with an outcome…")
+    @admin.action(description="End the selected sessions with an outcome…", permissions=["end_session"])
     def end_sessions(self, request, queryset):
         """Asks for the outcome first (an intermediate page), then ends each unfinished session with it."""
         form = EndSessionForm(request.POST if "apply" in request.POST else None)
@@ -252,7 +287,7 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
                    "participants": queryset, "title": "End sessions"}  # fmt: skip
         return TemplateResponse(request, "admin/experiments/participant/end_sessions.html", context)
 
-    @admin.action(description="Let the next visit with this id continue in a new browser")
+    @admin.action(description="Let the next visit with this id continue in a new browser", permissions=["allow_rebind"])
     def allow_rebind(self, request, queryset):
         changed = services.participant_allow_rebind(participants=Participant.objects.filter(pk__in=queryset))
         self.message_user(request, f"{changed} participant(s) may now resume in a new browser.")
@@ -286,3 +321,17 @@ class CompletionCodeAdmin(ReadOnlyAdmin):
     @admin.display(description="experiment", ordering="participant__experiment__slug")
     def experiment(self, obj) -> str:
         return obj.participant.experiment.slug
+
+
+# django-axes lists lockouts (unlock by deleting one) with a clean-up action that declares no permission; it deletes
+# rows, so here it needs "delete" like every other deleting action.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):
+    actions = ["cleanup_expired"]
+
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired(self, request, queryset):
+        return self.cleanup_expired_attempts(request, queryset)

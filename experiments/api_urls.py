@@ -1,4 +1,4 @@
-"""Data export API (read-only, staff only) and its OpenAPI schema."""
+"""Data export API (read-only, staff with view permissions) and its OpenAPI schema."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
@@ -12,5 +12,5 @@ urlpatterns = [
     path("v1/participants/", apis.ParticipantListApi.as_view(), name="participant-list"),
     path("v1/survey-responses/", apis.SurveyResponseListApi.as_view(), name="survey-response-list"),
     path("v1/scene-visits/", apis.SceneVisitListApi.as_view(), name="scene-visit-list"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[apis.HasAnyApiPermission]), name="schema"),
 ]

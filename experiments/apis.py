@@ -1,14 +1,33 @@
-"""Read-only, staff-only export API: experiments, participants, survey responses and scene visits."""
+"""Read-only export API for staff holding the view permissions: experiments, participants, answers, scene visits."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
-from rest_framework import generics, serializers
+from rest_framework import generics, permissions, serializers
 
 from experiments.models import Participant, SceneVisit, SurveyResponse
 from experiments.selectors import experiment_list_with_counts
 
 EXPERIMENT_FILTER = OpenApiParameter("experiment", str, description="Only rows of the experiment with this slug.")
+
+
+class HasViewPermissions(permissions.BasePermission):
+    """Active staff holding every one of the view's `view_permissions` (GET included, unlike DjangoModelPermissions,
+    which lets any authenticated user read)."""
+
+    message = "You do not have the view permissions this data needs."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_active and user.is_staff and user.has_perms(view.view_permissions))
+
+
+class HasAnyApiPermission(permissions.BasePermission):
+    """The schema: active staff who may read at least one endpoint."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_active and user.is_staff and any(user.has_perm(p) for p in API_PERMISSIONS))
 
 
 class ExperimentFilterMixin:
@@ -35,6 +54,8 @@ class ExperimentListApi(generics.ListAPIView):
         in_progress = serializers.IntegerField(source="n_active")
 
     serializer_class = OutputSerializer
+    permission_classes = [HasViewPermissions]
+    view_permissions = ["experiments.view_experiment"]
 
     def get_queryset(self):
         return experiment_list_with_counts().order_by("slug")
@@ -56,6 +77,8 @@ class ParticipantListApi(ExperimentFilterMixin, generics.ListAPIView):
             ]  # fmt: skip
 
     serializer_class = OutputSerializer
+    permission_classes = [HasViewPermissions]
+    view_permissions = ["experiments.view_participant"]
     queryset = Participant.objects.select_related("experiment", "completion_code").order_by("id")
 
     @extend_schema(parameters=[EXPERIMENT_FILTER])
@@ -74,6 +97,9 @@ class SurveyResponseListApi(ExperimentFilterMixin, generics.ListAPIView):
             fields = ["id", "participant", "external_id", "scene_key", "question_id", "value", "answered_at"]
 
     serializer_class = OutputSerializer
+    permission_classes = [HasViewPermissions]
+    # Each row names its participant (external id): reading answers needs reading participants too.
+    view_permissions = ["experiments.view_surveyresponse", "experiments.view_participant"]
     experiment_path = "participant__experiment__slug"
     queryset = SurveyResponse.objects.select_related("participant").order_by("id")
 
@@ -90,9 +116,17 @@ class SceneVisitListApi(ExperimentFilterMixin, generics.ListAPIView):
             fields = ["id", "participant", "position", "scene_key", "scene_kind", "entered_at", "completed_at", "loads"]
 
     serializer_class = OutputSerializer
+    permission_classes = [HasViewPermissions]
+    view_permissions = ["experiments.view_scenevisit", "experiments.view_participant"]
     experiment_path = "participant__experiment__slug"
     queryset = SceneVisit.objects.order_by("id")
 
     @extend_schema(parameters=[EXPERIMENT_FILTER])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+API_PERMISSIONS = sorted(
+    {p for api in (ExperimentListApi, ParticipantListApi, SurveyResponseListApi, SceneVisitListApi)
+     for p in api.view_permissions}
+)  # fmt: skip

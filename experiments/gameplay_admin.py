@@ -37,7 +37,10 @@ class EpisodeAdmin(ReadOnlyAdmin):
                 parts.append(f"{agent}: {policy['kind']} {detail}{digest}".strip())
         return "; ".join(parts) or "-"
 
-    @admin.action(description="Replay on the server and compare with the browser's data")
+    def has_run_replay_permission(self, request) -> bool:
+        return request.user.has_perm("experiments.run_replay")
+
+    @admin.action(description="Replay on the server and compare with the browser's data", permissions=["run_replay"])
     def replay(self, request, queryset):
         results = {"match": 0, "mismatch": 0, "error": 0}
         for episode in queryset.select_related("participant__experiment"):

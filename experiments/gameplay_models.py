@@ -59,6 +59,7 @@ class Episode(models.Model):
 
     class Meta:
         ordering = ["participant", "scene_key", "index"]
+        permissions = [("run_replay", "Can replay episodes on the server")]
         constraints = [
             models.UniqueConstraint(fields=["participant", "scene_key", "index"], name="one_episode_per_attempt")
         ]

@@ -8,8 +8,11 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user
 from django.db.models import Count, Max, Min
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from experiments.gameplay_models import OPEN, Episode, Step, StepChunk
 from experiments.models import ACTIVE, ClientError, Experiment, Participant
@@ -19,6 +22,28 @@ from netcode.selectors import seat_state
 
 BUCKET_MIN = 10
 HISTORY_H = 2
+# The monitor shows participants (ids, scenes, errors) and games: staff must be allowed to view both.
+LIVE_PERMISSIONS = ("experiments.view_participant", "netcode.view_game")
+
+
+def live_user_allowed(user) -> bool:
+    return bool(user and user.is_active and user.is_staff and user.has_perms(LIVE_PERMISSIONS))
+
+
+class _SessionRequest:
+    """What django.contrib.auth.get_user reads from a request: its session."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+
+def live_session_allowed(session_key: str | None) -> bool:
+    """Whether the session, as stored now, still belongs to a user allowed to watch: a logged-out or flushed
+    session, a changed password, a deactivated user or a lost permission all say no."""
+    if not session_key:
+        return False
+    store = import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=session_key)
+    return live_user_allowed(get_user(_SessionRequest(store)))
 
 
 def live_snapshot() -> dict[str, Any]:

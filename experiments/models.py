@@ -68,6 +68,11 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Staff actions that change a participant's run; "change" is never granted here (the flow writes rows).
+        permissions = [
+            ("end_session", "Can end participants' sessions"),
+            ("allow_rebind", "Can let a participant continue in a new browser"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["experiment", "external_id"],

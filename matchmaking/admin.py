@@ -70,7 +70,13 @@ class RoomAdmin(ReadOnlyAdmin):
     readonly_fields = ["experiment", "scene_key", "swept_at"]
     actions = ["release"]
 
-    @admin.action(description="Release: end every wait in the selected rooms now, with the room's timeout outcome")
+    def has_release_room_permission(self, request) -> bool:
+        return request.user.has_perm("matchmaking.release_room")
+
+    @admin.action(
+        description="Release: end every wait in the selected rooms now, with the room's timeout outcome",
+        permissions=["release_room"],
+    )
     def release(self, request, queryset):
         ended = sum(room_release_now(room_id=room.pk) for room in queryset)
         self.message_user(request, f"{ended} wait(s) ended; those participants moved on as the room's timeout says.")

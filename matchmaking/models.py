@@ -30,6 +30,7 @@ class Room(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["experiment", "scene_key"], name="one_room_per_scene")]
+        permissions = [("release_room", "Can release waiting rooms (end every wait now)")]
 
     def __str__(self) -> str:
         return f"{self.experiment.slug}/{self.scene_key}"

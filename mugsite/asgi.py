@@ -7,7 +7,11 @@ import os
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
+from mugsite.checks import refuse_public_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
+# Before anything serves: Daphne and uvicorn import this module, so a production server without its own key stops.
+refuse_public_secret_key()
 # Build the Django app first: it sets up the app registry that the consumers' imports need.
 django_asgi_app = get_asgi_application()
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE, WASM_UNSAFE_EVAL
 
 from mugsite.env import env_bool, env_int, env_list, env_str
 
@@ -30,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
+    "csp",
     "experiments",
     "matchmaking",
     "netcode",
@@ -38,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policy too: a worker runs under its script's policy.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its refusal page
 ]
 
 ROOT_URLCONF = "mugsite.urls"
@@ -154,10 +162,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MUG data export API",
-    "DESCRIPTION": "Read-only, staff-only export of experiments, participants and their data.",
+    "DESCRIPTION": "Read-only export of experiments, participants and their data, for staff with view permissions.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    "SERVE_PERMISSIONS": ["experiments.apis.HasAnyApiPermission"],
 }
 
 # MUG's own knobs. EXPERIMENTS lists "module:attribute" paths of Experiment objects.
@@ -224,3 +232,33 @@ MUG_VERIFY_WORKERS = env_int("MUG_VERIFY_WORKERS", 1)
 MUG_MAX_EPISODE_ROWS = env_int("MUG_MAX_EPISODE_ROWS", 100_000)
 MUG_MAX_ROW_BYTES = env_int("MUG_MAX_ROW_BYTES", 64_000)
 MUG_MAX_PARTICIPANT_BYTES = env_int("MUG_MAX_PARTICIPANT_BYTES", 50_000_000)
+
+# Admin login throttling (django-axes): after MUG_LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that username is refused from that address (even with the right password) for MUG_LOGIN_LOCKOUT_MINUTES;
+# a successful login resets the count. Unlock early with `manage.py axes_reset_username <name>` or in the admin.
+# The address is REMOTE_ADDR: behind a proxy, run Daphne with --proxy-headers so that it is the client's.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("MUG_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MUG_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
+# Content-Security-Policy (django-csp): scripts, workers, styles and connections from this site only, plus Pyodide's
+# origin when MUG_PYODIDE_URL is remote (the worker imports it and fetches its packages there). 'wasm-unsafe-eval'
+# lets Pyodide and onnxruntime-web compile WebAssembly; no other eval, no inline script. 'self' in connect-src
+# covers the site's own ws:/wss: sockets. Inline style attributes are allowed (progress bars, the admin).
+_pyodide = urlsplit(MUG_RUNTIME["PYODIDE_URL"])
+PYODIDE_ORIGIN = [f"{_pyodide.scheme}://{_pyodide.netloc}"] if _pyodide.scheme in ("http", "https") else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, WASM_UNSAFE_EVAL, *PYODIDE_ORIGIN],
+        "worker-src": [SELF],
+        "connect-src": [SELF, *PYODIDE_ORIGIN],
+        "img-src": [SELF, "data:", "blob:"],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}

@@ -1,8 +1,9 @@
-"""The export API: staff only, read only, correct rows, an OpenAPI schema."""
+"""The export API: staff with the view permissions only, read only, correct rows, an OpenAPI schema."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
@@ -27,6 +28,18 @@ def test_anonymous_and_non_staff_are_refused(url, outsider, data):
     client = Client()
     client.force_login(outsider)
     assert client.get(url).status_code == 403
+
+
+def test_staff_read_only_what_their_view_permissions_cover(django_user_model, data):
+    user = django_user_model.objects.create_user("assistant", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    assert [client.get(url).status_code for url in [*ENDPOINTS, "/api/schema/"]] == [403] * 5
+    user.user_permissions.add(Permission.objects.get(codename="view_surveyresponse"))
+    assert client.get("/api/v1/survey-responses/").status_code == 403  # the rows name participants: that too
+    user.user_permissions.add(Permission.objects.get(codename="view_participant"))
+    statuses = [client.get(url).status_code for url in [*ENDPOINTS, "/api/schema/"]]
+    assert statuses == [403, 200, 200, 403, 200]
 
 
 def test_staff_reads_participants_filtered_by_experiment(researcher_client, data):

@@ -28,14 +28,15 @@ def session_cookie(client: Client) -> str:
     return f"sessionid={client.cookies['sessionid'].value}"
 
 
-@pytest.mark.parametrize("who", ["anonymous", "participant", "outsider"])
-def test_the_socket_refuses_everyone_but_staff(who, outsider):
+@pytest.mark.parametrize("who", ["anonymous", "participant", "outsider", "staff_without_permissions"])
+def test_the_socket_refuses_everyone_but_staff_who_may_view_participants_and_games(who, outsider, django_user_model):
     cookie = None
     if who == "participant":
         cookie = f"mug_flow={participant_cookie('flow', 'p1')}"
-    elif who == "outsider":
+    elif who in ("outsider", "staff_without_permissions"):
         client = Client()
-        client.force_login(outsider)
+        user = outsider if who == "outsider" else django_user_model.objects.create_user("bare", is_staff=True)
+        client.force_login(user)
         cookie = session_cookie(client)
 
     async def scenario():

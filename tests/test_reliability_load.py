@@ -15,7 +15,7 @@ import pytest
 
 from bench.load_participants import check_records, run_load, summarize
 from tests.fixture_experiments import PATHS
-from tests.servers import DaphneProcess, database_env
+from tests.servers import PRODUCTION_SECRET_KEY, DaphneProcess, database_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 )
 def test_participants_at_once_all_finish_with_every_record_complete(tmp_path, participants, arrival_s, server_env):
     env = {**os.environ, "DEBUG": "0", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS), **database_env(),
-           **server_env}  # fmt: skip
+           "SECRET_KEY": PRODUCTION_SECRET_KEY, **server_env}  # fmt: skip
     daphne = DaphneProcess(env, tmp_path)
     try:
         outcomes = run_load(daphne.url, participants=participants, arrival_s=arrival_s, fps=30.0)

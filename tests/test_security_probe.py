@@ -35,8 +35,10 @@ from tests.gameclient import begin_episode
 pytestmark = pytest.mark.django_db
 
 # staff last: some tests let each role act in turn, and staff actions change rows
-ROLES = ["anonymous", "participant", "same_experiment", "other_experiment", "user", "inactive_staff", "staff"]
-STRANGERS = ["anonymous", "other_experiment", "user", "inactive_staff", "staff"]  # no participant in the experiment
+# bare_staff: an active staff account holding no permission (reads and does nothing but the admin's empty index)
+ROLES = ["anonymous", "participant", "same_experiment", "other_experiment", "user", "inactive_staff", "bare_staff",
+         "staff"]  # fmt: skip
+STRANGERS = ["anonymous", "other_experiment", "user", "inactive_staff", "bare_staff", "staff"]  # not in the experiment
 ROW = {"frame": 0, "t": 0.0, "actions": {"chaser": 1}, "rewards": {"chaser": 0.0, "runner": 0.0},
        "terminated": {"chaser": False, "runner": False}, "truncated": {"chaser": False, "runner": False},
        "infos": {}}  # fmt: skip
@@ -117,6 +119,7 @@ def visitors(slug: str, researcher, outsider) -> dict[str, Client]:
     former = type(researcher).objects.create_user("former", password="pw-former-1", is_staff=True, is_superuser=True)
     clients["inactive_staff"].force_login(former)
     type(researcher).objects.filter(pk=former.pk).update(is_active=False)  # deactivated after logging in
+    clients["bare_staff"].force_login(type(researcher).objects.create_user("bare", password="pw-bare-1", is_staff=True))
     clients["staff"].force_login(researcher)
     return clients
 
@@ -179,8 +182,10 @@ def test_staff_endpoints_serve_active_staff_only(route, researcher, outsider):
     clients = visitors("flow", researcher, outsider)
     for role in ROLES:
         response = clients[role].get(STAFF[route])
-        if role == "staff":
+        if role == "staff" or (role, route) == ("bare_staff", "admin/"):  # the index: "nothing you may view"
             assert response.status_code == 200
+        elif role == "bare_staff":
+            assert response.status_code == 403, route  # no view permission: no data
         elif route.startswith("admin/"):
             assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), role
         else:
@@ -194,11 +199,15 @@ def test_every_admin_page_and_action_is_behind_the_staff_login(researcher, outsi
     for role in ROLES:
         for model, model_admin in admin.site._registry.items():
             path = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
-            assert clients[role].get(path).status_code == (200 if role == "staff" else 302), (role, path)
+            expected = {"staff": 200, "bare_staff": 403}.get(role, 302)
+            assert clients[role].get(path).status_code == expected, (role, path)
             pks = list(model.objects.values_list("pk", flat=True))
             for action in [*(model_admin.actions or ()), "delete_selected"] if role != "staff" else []:
                 data = {"action": action, "_selected_action": pks, "apply": "1", "outcome": "excluded", "post": "yes"}
                 response = clients[role].post(path, data)
+                if role == "bare_staff":
+                    assert response.status_code == 403, action
+                    continue
                 assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), action
     pks = list(Participant.objects.values_list("pk", flat=True))
     for action in ("export_csv", "export_steps_parquet", "allow_rebind", "end_sessions"):  # what staff can do

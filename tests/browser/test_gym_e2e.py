@@ -47,7 +47,7 @@ def hold_right_and_up(page) -> None:
 
 def test_two_episodes_are_played_recorded_and_replay_exactly(game_page):
     game_page.click("#start-button")
-    game_page.wait_for_function("window.mugGame.frames > 0", timeout=30_000)
+    game_page.wait_for_function("() => window.mugGame.frames > 0", timeout=30_000)
     hold_right_and_up(game_page)
     game_page.wait_for_selector("#completion-code", timeout=120_000)
     participant = Participant.objects.get(external_id="browser1")
@@ -67,7 +67,7 @@ def test_two_episodes_are_played_recorded_and_replay_exactly(game_page):
 
 def test_a_reload_mid_episode_loses_nothing(game_page):
     game_page.click("#start-button")
-    game_page.wait_for_function("window.mugGame.frames >= 75", timeout=60_000)
+    game_page.wait_for_function("() => window.mugGame.frames >= 75", timeout=60_000)
     played = game_page.evaluate("window.mugGame.frames")
     game_page.reload()
     wait_until_loaded(game_page)

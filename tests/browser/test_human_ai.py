@@ -42,10 +42,12 @@ def test_human_ai_episodes_are_recorded_with_their_policies_and_replay_exactly(
     page.click("button[type=submit]")  # the rules
     wait_for_start(page, console_errors)
     page.click("#start-button")  # chase the Python runner
-    page.wait_for_function("window.mugGame.frames > 0", timeout=30_000)
+    page.wait_for_function("() => window.mugGame.frames > 0", timeout=30_000)
     page.keyboard.down("ArrowRight")
     # played, or already on the next scene (the page moves on as soon as the data is stored)
-    page.wait_for_function("window.mugGame?.played || !!document.querySelector('[data-scene=flee]')", timeout=60_000)
+    page.wait_for_function(
+        "() => window.mugGame?.played || !!document.querySelector('[data-scene=flee]')", timeout=60_000
+    )
     page.keyboard.up("ArrowRight")
     page.wait_for_selector(".scene-gym[data-scene=flee]", timeout=60_000)  # the next game scene
     wait_for_start(page, console_errors)  # the flee scene, models loaded

@@ -21,7 +21,7 @@ def test_a_hidden_tab_is_warned_then_excluded(server_url, chromium_context, sett
     start_in_page(page, f"{server_url}/x/watched/?PROLIFIC_PID=wanderer")
     page.wait_for_selector("#start-button:enabled", timeout=180_000)
     page.click("#start-button")
-    page.wait_for_function("window.mugGame.frames > 5", timeout=30_000)
+    page.wait_for_function("() => window.mugGame.frames > 5", timeout=30_000)
     page.keyboard.press("ArrowLeft")
     page.evaluate(HIDE, True)
     page.wait_for_timeout(1500)

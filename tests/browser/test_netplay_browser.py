@@ -118,7 +118,7 @@ def test_a_hidden_tab_is_shown_as_lagging_and_the_game_goes_on(
     try:
         first = join(chromium_context, proxy, "net-patient", "shown", seed=1)
         second = join(second_chromium_context, proxy, "net-patient", "hidden", seed=2)
-        second.wait_for_function("window.mugGame.net && window.mugGame.net.frames > 30", timeout=120_000)
+        second.wait_for_function("() => window.mugGame.net && window.mugGame.net.frames > 30", timeout=120_000)
         hide = "(hidden) => { Object.defineProperty(document, 'visibilityState', {value: hidden ? 'hidden' : "
         hide += "'visible', configurable: true}); document.dispatchEvent(new Event('visibilitychange')); }"
         second.evaluate(hide, True)
@@ -143,7 +143,7 @@ def test_a_closed_tab_ends_the_game_for_the_partner_with_the_dropout_outcome(
     try:
         stays = join(chromium_context, proxy, "net-pair", "stays", seed=3)
         leaves = join(second_chromium_context, proxy, "net-pair", "leaves", seed=4)
-        leaves.wait_for_function("window.mugGame.net && window.mugGame.net.frames > 20", timeout=120_000)
+        leaves.wait_for_function("() => window.mugGame.net && window.mugGame.net.frames > 20", timeout=120_000)
         leaves.close()
         stays.wait_for_selector("#net-status:not([hidden])", timeout=1_000)
         stays.wait_for_selector(".scene-end", timeout=30_000)  # after the 3 s dropout timeout
@@ -171,11 +171,12 @@ def test_a_reload_rejoins_the_running_game_mid_episode_from_the_log(
     try:
         stays = join(chromium_context, proxy, "net-patient", "stays", seed=5)
         reloads = join(second_chromium_context, proxy, "net-patient", "reloads", seed=6)
-        reloads.wait_for_function("window.mugGame.net && window.mugGame.net.frames > 90", timeout=120_000)
+        reloads.wait_for_function("() => window.mugGame.net && window.mugGame.net.frames > 90", timeout=120_000)
         reloads.reload()
         reloads.evaluate(RANDOM_KEYS, 8)
         rejoined = reloads.wait_for_function(
-            "window.mugGame.net && window.mugGame.net.episodes.length && window.mugGame.net.episodes[0]", timeout=60_000
+            "() => window.mugGame.net && window.mugGame.net.episodes.length && window.mugGame.net.episodes[0]",
+            timeout=60_000,
         ).json_value()
         assert rejoined["rejoined"] is True
         for page in (stays, reloads):

@@ -27,7 +27,7 @@ def stage(server_url, chromium_context):
     url = f"{server_url}/__test__/renderer.html"
     page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE))
     page.goto(url)
-    page.wait_for_function("window.renderer !== undefined", timeout=30_000)
+    page.wait_for_function("() => window.renderer !== undefined", timeout=30_000)
     return page
 
 
@@ -97,7 +97,7 @@ def test_depth_alpha_tween_and_unknown_types(stage):
     draw(stage, {"objects": [moved], "removed": [], "reset": False})
     midway = stage.evaluate("renderer.objectState('m').x")
     assert 10 <= midway < 190
-    stage.wait_for_function("renderer.objectState('m').x === 190", timeout=5_000)
+    stage.wait_for_function("() => renderer.objectState('m').x === 190", timeout=5_000)
     draw(stage, {"objects": [{"id": "z", "type": "hologram", "persistent": False}], "removed": [], "reset": False})
     assert stage.evaluate("renderer.objectCount()") == 1  # the unknown object is skipped, the circle stays
 
@@ -135,7 +135,7 @@ def test_images_and_atlas_frames_are_drawn(server_url, chromium_context):
     url = f"{server_url}/__test__/renderer.html"
     page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
     page.goto(url)
-    page.wait_for_function("window.renderer !== undefined", timeout=30_000)
+    page.wait_for_function("() => window.renderer !== undefined", timeout=30_000)
     s.image("sheet", 0, 0, 20, 20, frame="left")
     s.image("sheet", 30, 0, 20, 20, frame="right")
     s.image("whole", 60, 0, 40, 20)

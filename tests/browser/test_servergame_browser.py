@@ -22,7 +22,7 @@ def test_the_lander_is_played_on_the_server_end_to_end(asgi_server_url, chromium
     page.click("button[type=submit]")  # the instructions
     page.wait_for_selector("#start-button:enabled", timeout=30_000)
     page.click("#start-button")
-    page.wait_for_function("window.mugGame.frames > 5", timeout=30_000)
+    page.wait_for_function("() => window.mugGame.frames > 5", timeout=30_000)
     assert page.evaluate("document.querySelector('#game-canvas canvas') !== null")
     page.keyboard.down("ArrowUp")  # the main engine
     page.wait_for_timeout(600)

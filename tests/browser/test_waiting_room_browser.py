@@ -24,11 +24,11 @@ def open_pair_scene(context, base: str, pid: str, slug: str = "duo"):
 
 def test_two_browsers_are_matched_in_the_waiting_room(asgi_server_url, chromium_context, second_chromium_context):
     first = open_pair_scene(chromium_context, asgi_server_url, "left", slug="pairs")  # a patient room
-    first.wait_for_function("document.querySelector('#room-status').textContent.startsWith('Waiting for')")
+    first.wait_for_function("() => document.querySelector('#room-status').textContent.startsWith('Waiting for')")
     assert "Others waiting: 0" in first.inner_text("#room-status")
     second = open_pair_scene(second_chromium_context, asgi_server_url, "right", slug="pairs")
     for page, seat in ((first, "chaser"), (second, "runner")):
-        page.wait_for_function("window.mugRoom && window.mugRoom.matched", timeout=20_000)
+        page.wait_for_function("() => window.mugRoom && window.mugRoom.matched", timeout=20_000)
         assert page.inner_text("#room-status") == f"Your group is complete. You play {seat}."
     match = Match.objects.get()
     assert match.status == "confirmed"
