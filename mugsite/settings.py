@@ -195,3 +195,13 @@ if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
 if (BASE_DIR / "node_modules" / "onnxruntime-web" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/onnxruntime-web", BASE_DIR / "node_modules" / "onnxruntime-web" / "dist"))
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
+
+# Abuse limits of the participants' sockets (netcode/, servergame/, matchmaking/consumers.py). The socket caps count
+# the sockets of one Daphne process: behind a proxy with N processes, a participant or address gets up to N times.
+MUG_WS_IDENTIFY_S = env_int("MUG_WS_IDENTIFY_S", 5)  # a socket must say hello/join within this, or it is closed
+MUG_WS_IDLE_S = env_int("MUG_WS_IDLE_S", 120)  # a socket that sends nothing this long is closed (browsers ping)
+MUG_WS_PER_PARTICIPANT = env_int("MUG_WS_PER_PARTICIPANT", 4)  # open sockets per participant cookie
+MUG_WS_PER_ADDRESS = env_int("MUG_WS_PER_ADDRESS", 256)  # per client address (a lab or campus NAT shares one)
+MUG_REFEREE_PER_MINUTE = env_int("MUG_REFEREE_PER_MINUTE", 6)  # checksum desyncs recorded and refereed, per game
+MUG_PRESENCE_EVENTS_PER_MINUTE = env_int("MUG_PRESENCE_EVENTS_PER_MINUTE", 20)  # hidden/visible rows, per seat
+MUG_MAX_SERVER_GAMES = env_int("MUG_MAX_SERVER_GAMES", 0)  # game processes per host at once; 0: one per CPU
