@@ -76,8 +76,6 @@ def input_entry(seat_id: int, content: dict) -> InputEntry:
     checksums = content.get("checksums") or []
     if not _small_int(episode):
         raise InputRefused("input needs the episode number")
-    if frame is not None and not _small_int(frame):
-        raise InputRefused("frame must be the browser's frame number")
     if not isinstance(inputs, list) or len(inputs) > MAX_BATCH:
         raise InputRefused(f"inputs must be a list of at most {MAX_BATCH} [frame, action] pairs")
     for item in inputs:
@@ -90,6 +88,7 @@ def input_entry(seat_id: int, content: dict) -> InputEntry:
     for item in checksums:
         if not (isinstance(item, list) and len(item) == 2 and _small_int(item[0]) and isinstance(item[1], str)):
             raise InputRefused("each checksum must be [frame, hex]")
+    # `frame` (the browser's own frame, shown to staff) is kept only when it is a plausible number (_take).
     return InputEntry(seat_id=seat_id, episode=episode, frame=frame, inputs=inputs, checksums=checksums)
 
 
