@@ -18,7 +18,7 @@ from netcode import services as seats
 from netcode.inputlog import InputRefused
 from netcode.seatsocket import SeatSocket
 from servergame import protocol, services
-from servergame.host import host_ensure
+from servergame.host import HOSTS, host_ensure
 
 logger = logging.getLogger(__name__)
 MESSAGES_PER_S = 120  # a browser sends a few inputs per key change and a ping a second; more is a flood
@@ -80,8 +80,10 @@ class ServerGameConsumer(SeatSocket):
         self.watcher = asyncio.create_task(self.watch_host())
 
     async def find_host(self) -> None:
-        await host_ensure(self.seat["game_id"])
-        self.host = await db(services.server_host_of)(game_id=self.seat["game_id"])
+        game_id = self.seat["game_id"]
+        await host_ensure(game_id)
+        here = HOSTS.get(game_id)  # hosted by this process (maybe still starting its game process, not beating yet)
+        self.host = here.channel if here else await db(services.server_host_of)(game_id=game_id)
         if self.host:
             self.busy_since = None
         elif self.busy_since is None:  # no game process slot free on this machine: the page says so and waits
