@@ -130,7 +130,7 @@ def test_a_malformed_input_message_fails_only_its_sender_while_another_game_play
     game = Game.objects.get(seats__participant__external_id="ann")
     assert game.status == "finished" and not GameEvent.objects.filter(game=game, kind="desync").exists()
     errors = [r["message"] for r in replies if r["type"] == "error"]
-    assert sent > 100 and errors and set(errors) == {"each checksum must be [frame, hex]"}
+    assert sent >= 20 and len(errors) == sent and set(errors) == {"each checksum must be [frame, hex]"}
     assert GameSeat.objects.get(participant__external_id="eve").checks == {}  # nothing of the attacker's stored
 
 
