@@ -14,9 +14,12 @@ import websockets
 from asgiref.sync import async_to_sync
 
 from experiments import registry
+from netcode.inputstore import InputEntry
+from netcode.inputwriter import InputWriter
 from netcode.models import Game, GameEvent, GameSeat
 from tests.fixture_experiments import PATHS
 from tests.servers import production_daphne
+from tests.test_inputstore import entry, seats, stored
 from tests.wsclient import WsRoomClient
 from tests.wsgame import WsGamePlayer
 
@@ -276,3 +279,21 @@ def test_a_socket_from_a_page_on_another_port_is_refused(prod_server):
 
     elsewhere, no_port = async_to_sync(scenario)()
     assert refused(elsewhere) and refused(no_port)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_the_store_still_chokes_on_is_split_so_only_the_culprit_fails():
+    """Behind the shape checks: should a message still make the shared write raise, the writer stores each message
+    of that batch alone, so the others are stored and only the culprit gets the error (here a seat id no integer
+    column holds, made in-process since no socket can send one)."""
+    a, b = seats()
+
+    async def scenario():
+        writer = InputWriter()  # the three messages wait for the same write
+        culprit = InputEntry(seat_id=2**70, episode=0, frame=0, inputs=[], checksums=[])
+        return await asyncio.gather(writer.store(entry(a, [[2, 1]])), writer.store(culprit),
+                                    writer.store(entry(b, [[2, 2]])), return_exceptions=True)  # fmt: skip
+
+    first, culprit, last = async_to_sync(scenario)()
+    assert isinstance(culprit, Exception) and first.new == [(2, 1)] and last.new == [(2, 2)]
+    assert stored() == {("chaser", 2): 1, ("runner", 2): 2}
