@@ -153,11 +153,10 @@ async def paced(socket, message: dict) -> None:
     await asyncio.sleep(0.01)
 
 
-def test_checksum_spam_is_refereed_at_most_the_limit_and_presence_spam_writes_few_rows(prod_server):
-    """Two seats of one game report different checksums for hundreds of frames and toggle their tab's visibility
-    hundreds of times: each mismatch used to make the server replay the episode (and record events); now a desync
-    is refereed once per frame, not again while its resync is on the way, and at most MUG_REFEREE_PER_MINUTE (6)
-    a minute per game; presence rows are capped at MUG_PRESENCE_EVENTS_PER_MINUTE (20) a minute per seat."""
+def test_checksum_spam_is_refereed_at_most_the_limit(prod_server):
+    """Two seats of one game report different checksums for hundreds of frames, again and again: each mismatch used
+    to make the server replay the episode (and record events); now a desync is refereed once per frame, not again
+    while its resync is on the way, and at most MUG_REFEREE_PER_MINUTE (6) a minute per game."""
     _, attacker = two_games(prod_server)
 
     async def scenario():
@@ -165,7 +164,6 @@ def test_checksum_spam_is_refereed_at_most_the_limit_and_presence_spam_writes_fe
         for frame in range(0, 600, 8):  # both report each block of frames, differently
             await paced(first, checksums(frame, "aaaa"))
             await paced(second, checksums(frame, "bbbb"))
-            await paced(second, {"type": "presence", "hidden": frame % 16 == 0})
         for round_ in range(3):  # and the same frames again, changed back and forth
             for frame in range(0, 600, 8):
                 await paced(second, checksums(frame, "cccc" if round_ % 2 == 0 else "bbbb"))
@@ -181,7 +179,27 @@ def test_checksum_spam_is_refereed_at_most_the_limit_and_presence_spam_writes_fe
     assert 1 <= events.filter(kind="desync").count() <= 6
     assert 1 <= events.filter(kind__in=("resync", "desync_unresolved")).count() <= 6
     assert 1 <= len([r for r in replies if r["type"] == "desync"]) <= 6
-    assert 1 <= events.filter(kind__in=("hidden", "visible")).count() <= 20
+
+
+def test_presence_toggles_write_at_most_the_limit_of_event_rows(prod_server):
+    """A tab hidden and shown again 150 times: each toggle used to write an event row; now at most
+    MUG_PRESENCE_EVENTS_PER_MINUTE (20) a minute per seat (the partner is still told each time)."""
+    _, attacker = two_games(prod_server)
+
+    async def scenario():
+        first, second = await seated(prod_server, attacker[0]), await seated(prod_server, attacker[1])
+        for number in range(150):
+            await paced(first, {"type": "presence", "hidden": number % 2 == 0})
+        await drained(first)
+        told = [m for m in await drained(second) if m["type"] == "player" and m["state"] in ("hidden", "here")]
+        await first.close()
+        await second.close()
+        return told
+
+    told = async_to_sync(scenario)()
+    game = Game.objects.get(seats__participant__external_id="eve")
+    assert GameEvent.objects.filter(game=game, kind__in=("hidden", "visible")).count() == 20
+    assert len(told) >= 150  # each toggle still reached the partner
 
 
 def test_a_flood_of_invalid_json_is_closed_and_counts_toward_the_flood_limit(prod_server):
