@@ -112,6 +112,7 @@ def main() -> None:
     with redis_server() as redis_url:
         for layer, processes in SETUPS:
             env = {"MUG_EXPERIMENTS": EXPERIMENTS, "REDIS_URL": redis_url if layer == "redis" else ""}
+            env["MUG_WS_PER_ADDRESS"] = str(args.participants)  # every simulated browser comes from loopback
             with daphne_servers(env, count=processes) as bases:
                 for size in (2, 4):
                     tag = f"{layer[:2]}{processes}x{size}p"

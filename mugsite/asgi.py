@@ -17,7 +17,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import WebsocketDenier  # noqa: E402
+from django.http.request import split_domain_port, validate_host  # noqa: E402
 
 from experiments.verification_workers import StartsVerifiers  # noqa: E402
 from mugsite import bodies  # noqa: E402
@@ -34,9 +35,46 @@ http_app = HttpConcurrencyLimit(DjangoOnThreads(threads), threads) if threads > 
 # Episode verification runs in worker processes that this process starts with its first request (see the module).
 http_app = StartsVerifiers(http_app, settings.MUG_VERIFY_WORKERS)
 
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def origin_allowed(scope) -> bool:
+    """As Django's CSRF check does for HTTP: the Origin is one of CSRF_TRUSTED_ORIGINS, or has the very host and
+    port the socket was opened to (its Host header), a host in ALLOWED_HOSTS. A page on another port of the same
+    host is another origin. Without a Host header (in-process test clients) the host alone is checked."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    if not origin or origin == "null":
+        return False
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    scheme, _, netloc = origin.partition("://")
+    origin_host, origin_port = split_domain_port(netloc)
+    if scheme not in DEFAULT_PORTS or not origin_host or not validate_host(origin_host, settings.ALLOWED_HOSTS):
+        return False
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not host:
+        return True
+    request_host, request_port = split_domain_port(host)
+    default = DEFAULT_PORTS[scheme]
+    return (origin_host, origin_port or default) == (request_host, request_port or default)
+
+
+class SameOriginValidator:
+    """Refuses (HTTP 403) a WebSocket whose Origin is not this site's (origin_allowed)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not origin_allowed(scope):
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -262,3 +262,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Abuse limits of the participants' sockets (netcode/, servergame/, matchmaking/consumers.py). The socket caps count
+# the sockets of one Daphne process: behind a proxy with N processes, a participant or address gets up to N times.
+MUG_WS_IDENTIFY_S = env_int("MUG_WS_IDENTIFY_S", 5)  # a socket must say hello/join within this, or it is closed
+MUG_WS_IDLE_S = env_int("MUG_WS_IDLE_S", 120)  # a socket that sends nothing this long is closed (browsers ping)
+MUG_WS_PER_PARTICIPANT = env_int("MUG_WS_PER_PARTICIPANT", 4)  # open sockets per participant cookie
+MUG_WS_PER_ADDRESS = env_int("MUG_WS_PER_ADDRESS", 256)  # per client address (a lab or campus NAT shares one)
+MUG_REFEREE_PER_MINUTE = env_int("MUG_REFEREE_PER_MINUTE", 6)  # checksum desyncs recorded and refereed, per game
+MUG_PRESENCE_EVENTS_PER_MINUTE = env_int("MUG_PRESENCE_EVENTS_PER_MINUTE", 20)  # hidden/visible rows, per seat
+MUG_MAX_SERVER_GAMES = env_int("MUG_MAX_SERVER_GAMES", 0)  # game processes per host at once; 0: one per CPU
+MUG_SERVER_GAME_SLOTS_DIR = env_str("MUG_SERVER_GAME_SLOTS_DIR", "")  # lock files of those slots ("": a temp dir)
+MUG_SERVER_GAME_WAIT_S = env_int("MUG_SERVER_GAME_WAIT_S", 300)  # waited for a slot this long: the flow ends

@@ -11,7 +11,7 @@ from experiments.web import token_from_cookies
 from matchmaking.consumers import db
 from netcode import protocol, relay, services
 from netcode.inputlog import InputRefused
-from netcode.inputstore import InputEntry
+from netcode.inputstore import input_entry
 from netcode.inputwriter import input_writer
 from netcode.localgroups import PROCESS, local_deliver, local_join, local_leave
 from netcode.seatsocket import SeatSocket
@@ -81,8 +81,7 @@ class GameConsumer(SeatSocket):
             self.ticker = asyncio.create_task(self.sweep_forever())
 
     async def on_input(self, content: dict) -> None:
-        entry = InputEntry(seat_id=self.seat.seat_id, episode=content.get("episode"), frame=content.get("frame"),
-                           inputs=content.get("inputs"), checksums=content.get("checksums"))  # fmt: skip
+        entry = input_entry(self.seat.seat_id, content)  # a malformed message never joins the shared batch
         result = await input_writer().store(entry)
         if result.refused is not None:
             raise result.refused

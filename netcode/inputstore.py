@@ -8,9 +8,12 @@ Nothing is forwarded to a partner before it is stored, so what browsers play is 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -19,8 +22,12 @@ from netcode.models import ACTIVE, PLAYING, Game, GameEvent, GameInput, GameSeat
 from netcode.services import GameRefused
 
 MAX_BATCH = 64  # inputs in one message (a browser resends at most window + delay of them)
+MAX_CHECKSUMS = 64  # checksums in one message (a browser sends one per 10 confirmed frames, new ones only)
+FRAME_LIMIT = 2**31  # frames and episodes fit the integer columns on every database
 CHECKS_KEPT = 16
+RESYNC_HOLD = 90  # frames after a refereed desync whose mismatches are not refereed again (3 s at 30 fps)
 INSERT_ROWS = 500  # rows per INSERT statement (6 parameters each, well inside SQLite's limit)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,6 +66,34 @@ class SeatNow:
     pending: set = field(default_factory=set)
     local_frame: int | None = None
     touched: bool = False
+
+
+def input_entry(seat_id: int, content: dict) -> InputEntry:
+    """The message as an InputEntry, or InputRefused. Its shape is checked here, before it joins a batch that other
+    seats' messages share: a malformed message is refused to its sender alone (the batch then only checks it
+    against the seat's state). Plain type checks, no database."""
+    episode, frame, inputs = content.get("episode"), content.get("frame"), content.get("inputs")
+    checksums = content.get("checksums") or []
+    if not _small_int(episode):
+        raise InputRefused("input needs the episode number")
+    if not isinstance(inputs, list) or len(inputs) > MAX_BATCH:
+        raise InputRefused(f"inputs must be a list of at most {MAX_BATCH} [frame, action] pairs")
+    for item in inputs:
+        if not isinstance(item, list) or len(item) != 2:
+            raise InputRefused("each input must be [frame, action]")
+        if not _small_int(item[0]):
+            raise InputRefused(f"frame {item[0]!r} is not a frame of this game")
+    if not isinstance(checksums, list) or len(checksums) > MAX_CHECKSUMS:
+        raise InputRefused(f"checksums must be a list of at most {MAX_CHECKSUMS} [frame, hex] pairs")
+    for item in checksums:
+        if not (isinstance(item, list) and len(item) == 2 and _small_int(item[0]) and isinstance(item[1], str)):
+            raise InputRefused("each checksum must be [frame, hex]")
+    # `frame` (the browser's own frame, shown to staff) is kept only when it is a plausible number (_take).
+    return InputEntry(seat_id=seat_id, episode=episode, frame=frame, inputs=inputs, checksums=checksums)
+
+
+def _small_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < FRAME_LIMIT
 
 
 def game_inputs_store(entries: list[InputEntry]) -> list[InputResult]:
@@ -179,20 +214,47 @@ def _parse_inputs(inputs: Any, netcode: dict, acked: int) -> dict[int, Any]:
 
 
 def _record_checks(seat: SeatNow, checksums: Any) -> tuple[dict | None, list[int]]:
-    """The seat's recent checksums with these added (None: nothing new), and the frames where another seat's
-    checksum differs (each recorded once as a desync)."""
+    """The seat's recent checksums with this message's added (None: nothing new), and the new desyncs: frames of
+    this message where another seat's checksum differs (compared once, when the checksum arrives)."""
     if not isinstance(checksums, list) or not checksums:
         return None, []
-    checks = dict(seat.checks)
-    for item in checksums[:8]:
-        if isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], str):
-            checks[str(item[0])] = item[1][:32]
+    checks, new = dict(seat.checks), {}
+    for item in checksums[:MAX_CHECKSUMS]:
+        if isinstance(item, list) and len(item) == 2 and _small_int(item[0]) and isinstance(item[1], str):
+            frame, digest = str(item[0]), item[1][:32]
+            if checks.get(frame) != digest:
+                new[frame] = checks[frame] = digest
+    if not new:
+        return None, []  # a repeat: compared when it first came
     checks = {frame: checks[frame] for frame in sorted(checks, key=int)[-CHECKS_KEPT:]}
-    desynced = set()
+    differ = set()
     for other in GameSeat.objects.filter(game_id=seat.game_id).exclude(pk=seat.pk).only("checks"):
-        desynced |= {int(f) for f, digest in other.checks.items() if f in checks and checks[f] != digest}
-    for frame in sorted(desynced):
-        if not GameEvent.objects.filter(game_id=seat.game_id, kind="desync", frame=frame).exists():
-            GameEvent.objects.create(game_id=seat.game_id, episode=seat.episode, frame=frame, kind="desync",
-                                     agent=seat.agent, detail={"checksum": checks[str(frame)]})  # fmt: skip
-    return checks, sorted(desynced)
+        differ |= {int(f) for f, digest in other.checks.items() if f in new and new[f] != digest}
+    return checks, _desyncs_record(seat, new, sorted(differ))
+
+
+def _desyncs_record(seat: SeatNow, new: dict, frames: list[int]) -> list[int]:
+    """Record these mismatches as desyncs (each is refereed: a replay of the episode), skipping a frame already
+    recorded in this episode or within RESYNC_HOLD frames after one (its resync is on the way: the diverged browser
+    reports more mismatches until it lands), and beyond settings.MUG_REFEREE_PER_MINUTE per game; returns the
+    frames recorded."""
+    if not frames:
+        return []
+    events = GameEvent.objects.filter(game_id=seat.game_id, kind="desync")
+    held = set(events.filter(episode=seat.episode, frame__gt=frames[0] - RESYNC_HOLD, frame__lte=frames[-1])
+               .values_list("frame", flat=True))  # fmt: skip
+    budget = settings.MUG_REFEREE_PER_MINUTE - events.filter(at__gte=timezone.now() - timedelta(minutes=1)).count()
+    recorded = []
+    for frame in frames:
+        if any(frame - RESYNC_HOLD < done <= frame for done in held):
+            continue
+        if budget <= 0:
+            logger.warning("game %s: desync at frame %s not refereed (over %s a minute)", seat.game_id, frame,
+                           settings.MUG_REFEREE_PER_MINUTE)  # fmt: skip
+            break
+        GameEvent.objects.create(game_id=seat.game_id, episode=seat.episode, frame=frame, kind="desync",
+                                 agent=seat.agent, detail={"checksum": new[str(frame)]})  # fmt: skip
+        held.add(frame)
+        budget -= 1
+        recorded.append(frame)
+    return recorded

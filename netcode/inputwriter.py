@@ -5,12 +5,16 @@ one update per batch instead of per message)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
+
+from django.db import OperationalError
 
 from matchmaking.consumers import db
 from netcode.inputstore import InputEntry, InputResult, game_inputs_store
 
 MAX_BATCH_MESSAGES = 500  # a write never holds more (the rest wait for the next)
+logger = logging.getLogger(__name__)
 
 
 class InputWriter:
@@ -31,18 +35,30 @@ class InputWriter:
         try:
             while self.pending:
                 batch, self.pending = self.pending[:MAX_BATCH_MESSAGES], self.pending[MAX_BATCH_MESSAGES:]
-                try:
-                    results = await db(game_inputs_store)([entry for entry, _ in batch])
-                except Exception as error:  # noqa: BLE001 - each waiting message reports it (the client resends)
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-                    continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():  # its socket may have gone meanwhile
-                        future.set_result(result)
+                await self._write(batch)
         finally:
             self.writing = False
+
+    async def _write(self, batch: list[tuple[InputEntry, asyncio.Future]]) -> None:
+        try:
+            results = await db(game_inputs_store)([entry for entry, _ in batch])
+        except OperationalError as error:  # the database itself (locked, restarting): each client resends
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        except Exception as error:  # noqa: BLE001 - a message the checks let through and the store chokes on
+            if len(batch) == 1:
+                logger.warning("input of seat %s not stored: %r", batch[0][0].seat_id, error)
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(error)
+                return
+            for one in batch:  # each message alone: only the one that fails reports it, the others are stored
+                await self._write([one])
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():  # its socket may have gone meanwhile
+                future.set_result(result)
 
 
 _writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -47,9 +47,10 @@ class SeatSocket(StrictJsonConsumer):
     def seat_pk(self) -> int:
         raise NotImplementedError
 
+    def identified(self) -> bool:
+        return self.seat is not None
+
     async def receive_json(self, content, **kwargs) -> None:
-        if self.flooding():
-            return
         kind = message_type(content)
         handler = {PROBE: self.on_probe, **self.handlers()}.get(kind)
         if handler is None:
@@ -67,15 +68,6 @@ class SeatSocket(StrictJsonConsumer):
             except DatabaseError as error:  # e.g. a locked or restarting database: the client's resend repairs it
                 logger.warning("%s message not handled (%s): %s", type(self).__name__, kind, error)
                 await self.error("the server is busy; try again")
-
-    def flooding(self) -> bool:
-        now = time.monotonic()
-        if now - getattr(self, "window_start", 0.0) >= 1.0:
-            self.window_start, self.count = now, 0
-        self.count += 1
-        if self.count == self.messages_per_s + 1:
-            logger.info("%s flooded: over %s messages in a second (ignored)", type(self).__name__, self.messages_per_s)
-        return self.count > self.messages_per_s
 
     async def error(self, message: str) -> None:
         await self.send_json({"type": ERROR, "message": message})

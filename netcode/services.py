@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
@@ -161,7 +162,10 @@ def game_presence(*, seat_id: int, hidden: bool) -> dict:
         GameSeat.objects.filter(pk=seat_id, absent_since__isnull=True).update(absent_since=now)
     else:
         GameSeat.objects.filter(pk=seat_id).update(hidden_since=None, absent_since=None, last_seen=now)
-    _event(seat, "hidden" if hidden else "visible")
+    recent = GameEvent.objects.filter(game_id=seat.game_id, agent=seat.agent, kind__in=("hidden", "visible"),
+                                      at__gte=now - timedelta(minutes=1))  # fmt: skip
+    if recent.count() < settings.MUG_PRESENCE_EVENTS_PER_MINUTE:  # a tab toggled on and on writes no more rows
+        _event(seat, "hidden" if hidden else "visible")
     return {"type": protocol.PLAYER, "player": seat.agent, "state": "hidden" if hidden else "here"}
 
 

@@ -9,6 +9,7 @@ import logging
 import time
 
 from channels.exceptions import ChannelFull
+from django.conf import settings
 from django.db import DatabaseError
 
 from experiments.web import token_from_cookies
@@ -17,7 +18,7 @@ from netcode import services as seats
 from netcode.inputlog import InputRefused
 from netcode.seatsocket import SeatSocket
 from servergame import protocol, services
-from servergame.host import host_ensure
+from servergame.host import HOSTS, host_ensure
 
 logger = logging.getLogger(__name__)
 MESSAGES_PER_S = 120  # a browser sends a few inputs per key change and a ping a second; more is a flood
@@ -33,6 +34,7 @@ class ServerGameConsumer(SeatSocket):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.seat: dict | None = None
         self.host = ""
+        self.busy_since: float | None = None
         self.watcher: asyncio.Task | None = None
         self.seen_at = 0.0
         await self.accept()
@@ -78,11 +80,19 @@ class ServerGameConsumer(SeatSocket):
         self.watcher = asyncio.create_task(self.watch_host())
 
     async def find_host(self) -> None:
-        await host_ensure(self.seat["game_id"])
-        self.host = await db(services.server_host_of)(game_id=self.seat["game_id"])
+        game_id = self.seat["game_id"]
+        await host_ensure(game_id)
+        here = HOSTS.get(game_id)  # hosted by this process (maybe still starting its game process, not beating yet)
+        self.host = here.channel if here else await db(services.server_host_of)(game_id=game_id)
+        if self.host:
+            self.busy_since = None
+        elif self.busy_since is None:  # no game process slot free on this machine: the page says so and waits
+            self.busy_since = time.monotonic()
+            await self.send_json({"type": protocol.BUSY})
 
     async def watch_host(self) -> None:
-        """A host that stopped beating (its process died, or it left an empty game) is replaced from here."""
+        """A host that stopped beating (its process died, or it left an empty game) is replaced from here; a game
+        waiting for a free slot starts from here as soon as one frees, or ends after MUG_SERVER_GAME_WAIT_S."""
         for _ in range(10**9):
             await asyncio.sleep(HOST_CHECK_S)
             with contextlib.suppress(DatabaseError):
@@ -91,6 +101,10 @@ class ServerGameConsumer(SeatSocket):
                 if self.host and self.host != previous:
                     await self.to_host(protocol.HOST_JOIN, reply=self.channel_name)
                     await self.to_host(protocol.HOST_PRESENCE, state="here")
+                elif self.busy_since and time.monotonic() - self.busy_since > settings.MUG_SERVER_GAME_WAIT_S:
+                    messages = await db(services.server_busy_end)(game_id=self.seat["game_id"])
+                    for message in messages:
+                        await self.broadcast(message)
 
     async def on_input(self, content: dict) -> None:
         # The host's game process validates the keys and frame; the seat is this socket's, never the message's.

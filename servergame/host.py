@@ -18,6 +18,7 @@ from servergame import protocol, services
 from servergame.process import GameProcess
 from servergame.runner import Screen
 from servergame.selectors import game_scene_by_id, host_plan
+from servergame.slots import Slot, slot_take
 
 logger = logging.getLogger(__name__)
 FLUSH_EVERY = 30  # frames per database write (a second at 30 fps; a lost host restarts the episode anyway)
@@ -28,23 +29,33 @@ HOSTS: dict[int, GameHost] = {}  # the games this process hosts
 
 
 async def host_ensure(game_id: int) -> None:
-    """Host the game here unless a live host runs it (in this process or another)."""
+    """Host the game here unless a live host runs it (in this process or another), if this machine has a free
+    game-process slot (servergame/slots.py); without one nothing starts: the socket says busy and asks again."""
     if game_id in HOSTS:
         return
-    layer = get_channel_layer()
-    # The default prefix: channels_redis reads every process-local channel through one shared Redis list per
-    # process, named after the prefix; a channel with its own prefix would starve the consumers' channels.
-    channel = await layer.new_channel()
-    if not await db(services.server_game_claim)(game_id=game_id, host=channel):
+    slot = slot_take()
+    if slot is None:
         return
-    host = GameHost(game_id, channel, layer)
+    try:
+        layer = get_channel_layer()
+        # The default prefix: channels_redis reads every process-local channel through one shared Redis list per
+        # process, named after the prefix; a channel with its own prefix would starve the consumers' channels.
+        channel = await layer.new_channel()
+        claimed = await db(services.server_game_claim)(game_id=game_id, host=channel)
+    except BaseException:
+        slot.release()
+        raise
+    if not claimed:
+        slot.release()
+        return
+    host = GameHost(game_id, channel, layer, slot)
     HOSTS[game_id] = host
     host.task = asyncio.create_task(host.run())
 
 
 class GameHost:
-    def __init__(self, game_id: int, channel: str, layer) -> None:
-        self.game_id, self.channel, self.layer = game_id, channel, layer
+    def __init__(self, game_id: int, channel: str, layer, slot: Slot) -> None:
+        self.game_id, self.channel, self.layer, self.slot = game_id, channel, layer, slot
         self.group = protocol.group_name(game_id)
         self.screen, self.hud, self.assets = Screen(), "", []
         self.episode, self.frame, self.playing, self.paused = -1, -1, False, False
@@ -83,6 +94,7 @@ class GameHost:
                 with contextlib.suppress(Exception):
                     asyncio.get_running_loop().remove_reader(self.process.conn.fileno())
                 await asyncio.to_thread(self.process.stop)
+            self.slot.release()  # the process has stopped: another game may start
             HOSTS.pop(self.game_id, None)
 
     def stop(self) -> None:

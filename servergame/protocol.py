@@ -22,6 +22,8 @@ PAUSED = "paused"  # {"paused": bool, "waiting": [players]}: the game waits for 
 FINISHED = "finished"  # {"next"}: every episode was played and stored
 END = "end"  # {"reason", "next"}: the game ended early (a partner dropped out, the env crashed)
 PONG = "pong"
+BUSY = "busy"  # no game process slot is free on the server: the page says so; "welcome" or "started" follow by
+# themselves once one frees (or "end" with reason "timed_out" after MUG_SERVER_GAME_WAIT_S)
 # ERROR {"message"}: a refusal (the relay's name, sent by netcode/seatsocket.py)
 SUPERSEDED = "superseded"
 

@@ -11,15 +11,20 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from experiments import registry
 from experiments.gameplay_models import COMPLETE, INTERRUPTED, OPEN, VERIFIED, Episode, Step
 from experiments.models import Participant
+from experiments.outcomes import TIMED_OUT
 from experiments.queries import lock_rows
 from experiments.runtime_bundle import scene_bundle
+from experiments.services import participant_finish
 from netcode.config import SERVER, Netcode, WaitForReturn
 from netcode.models import ACTIVE, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.preflight import replacement_spec
+from netcode.protocol import END
 from netcode.services import GameRefused, confirmed_match, seat_drop, seat_take
 
 HOST_STALE_S = 5.0  # a host that has not beaten for this long is gone; another socket's process takes over
@@ -192,4 +197,25 @@ def server_join(*, slug: str, token: str | None, scene_key: str, channel_name: s
 
 
 def server_host_of(*, game_id: int) -> str:
-    return Game.objects.filter(pk=game_id).values_list("host", flat=True).first() or ""
+    """The channel of the game's live host ("" if none: never claimed, released, or stopped beating)."""
+    live = Game.objects.filter(pk=game_id, host_seen__gte=timezone.now() - timedelta(seconds=HOST_STALE_S))
+    return live.values_list("host", flat=True).first() or ""
+
+
+def server_busy_end(*, game_id: int) -> list[dict]:
+    """The game waited MUG_SERVER_GAME_WAIT_S for a free game-process slot and none freed: it ends unplayed (a
+    `busy_timeout` event), and each player's flow with the timed-out outcome; returns the END for the sockets."""
+    stale = timezone.now() - timedelta(seconds=HOST_STALE_S)
+    hostless = Q(host="") | Q(host_seen__isnull=True) | Q(host_seen__lt=stale)
+    with transaction.atomic():
+        if not Game.objects.filter(hostless, pk=game_id, status=PLAYING).update(status=ENDED, ended_at=timezone.now()):
+            return []  # a host started meanwhile, or another socket ended it
+        game = Game.objects.select_related("experiment").get(pk=game_id)
+        definition = registry.get_experiment(game.experiment.slug)
+        GameEvent.objects.create(game=game, episode=game.episode, frame=game.frame, kind="busy_timeout")
+        for seat in game.seats.filter(status=ACTIVE).select_related("participant"):
+            Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key, status=OPEN).update(
+                status=INTERRUPTED, ended_at=timezone.now()
+            )
+            participant_finish(participant=seat.participant, definition=definition, outcome=TIMED_OUT)
+    return [{"type": END, "reason": TIMED_OUT, "next": reverse("experiments:flow", kwargs={"slug": definition.slug})}]

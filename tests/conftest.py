@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.fixture_experiments import PATHS
@@ -14,3 +16,10 @@ def prod_server(tmp_path, transactional_db):
     DaphneProcess (`.url`, `.port`). Talk to it only with plain HTTP/WebSocket clients."""
     with production_daphne(tmp_path, PATHS) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def own_game_slots(settings, tmp_path_factory):
+    """Each test has the machine's server-game slots to itself (servergame/slots.py): a host an earlier test left
+    running in this process does not make a later one's game wait. The cap itself: test_server_game_limits.py."""
+    settings.MUG_SERVER_GAME_SLOTS_DIR = str(tmp_path_factory.getbasetemp() / f"slots-{uuid.uuid4().hex}")

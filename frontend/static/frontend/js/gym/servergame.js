@@ -7,6 +7,7 @@ import { keysOf, trackKeys } from "./input.js";
 
 const $ = (id) => document.getElementById(id);
 const PING_EVERY_MS = 1000;
+const BUSY_TEXT = "The server is busy; please wait — you will start as soon as a place frees up.";
 
 function socketUrl(path) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -90,12 +91,19 @@ export function playServerGame({ config, countdown }) {
       }
     };
     const handle = async (m) => {
-      if (m.type === "welcome") {
+      if (m.type === "busy") {
+        state.busy = true; // no game process is free yet: the server starts this game by itself when one frees
+        showBanner(BUSY_TEXT);
+      } else if (m.type === "welcome") {
+        if (state.busy) showBanner("");
+        state.busy = false;
         state.seat = m.seat;
         [shownEpisode, lastFrame] = [m.episode, m.frame]; // the whole screen as of this frame
         await draw(m);
         if (m.paused) showBanner("The game is paused until everyone is back…");
       } else if (m.type === "started") {
+        if (state.busy) showBanner("");
+        state.busy = false;
         [shownEpisode, lastFrame] = [m.episode, -1];
         await draw(m);
         state.episodes.push({ episode: m.episode, seed: m.seed });
