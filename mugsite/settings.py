@@ -271,6 +271,6 @@ MUG_WS_PER_PARTICIPANT = env_int("MUG_WS_PER_PARTICIPANT", 4)  # open sockets pe
 MUG_WS_PER_ADDRESS = env_int("MUG_WS_PER_ADDRESS", 256)  # per client address (a lab or campus NAT shares one)
 MUG_REFEREE_PER_MINUTE = env_int("MUG_REFEREE_PER_MINUTE", 6)  # checksum desyncs recorded and refereed, per game
 MUG_PRESENCE_EVENTS_PER_MINUTE = env_int("MUG_PRESENCE_EVENTS_PER_MINUTE", 20)  # hidden/visible rows, per seat
-MUG_MAX_SERVER_GAMES = env_int("MUG_MAX_SERVER_GAMES", 0)  # game processes per host at once; 0: one per CPU
+MUG_MAX_SERVER_GAMES = env_int("MUG_MAX_SERVER_GAMES", 0)  # game processes per host at once; 0: two per CPU
 MUG_SERVER_GAME_SLOTS_DIR = env_str("MUG_SERVER_GAME_SLOTS_DIR", "")  # lock files of those slots ("": a temp dir)
 MUG_SERVER_GAME_WAIT_S = env_int("MUG_SERVER_GAME_WAIT_S", 300)  # waited for a slot this long: the flow ends
