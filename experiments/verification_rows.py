@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 
 from experiments.ingest import ChunkError
-from mug.adapters import make_adapter
+from mug.adapters import coerce_action, make_adapter
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,6 @@ def action_check(space):
         shape = tuple(space.shape)
         return lambda action: _array(action, shape, lambda v: _int_in(v, 0, 1))
     if kind == "MultiDiscrete":
-        import numpy as np
-
         low = np.asarray(space.start).reshape(-1).tolist()
         high = (np.asarray(space.start) + np.asarray(space.nvec) - 1).reshape(-1).tolist()
         shape = tuple(space.shape)
@@ -99,7 +98,6 @@ def action_check(space):
 
 
 def _box_check(space):
-    import numpy as np
 
     shape = tuple(space.shape)
     integer = np.issubdtype(space.dtype, np.integer)
@@ -124,7 +122,6 @@ def _box_check(space):
 
 def _generic_check(space):
     """Other spaces (Tuple, Dict, Text...): a small JSON value the space itself accepts."""
-    from mug.adapters import coerce_action
 
     def generic(action):
         if len(json.dumps(action)) > 10_000:
