@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from experiments.gameplay_models import INTERRUPTED, MISMATCH, OPEN, VERIFIED, Episode
+from experiments.gameplay_models import INTERRUPTED, OPEN, VERIFIED, Episode
 from experiments.models import Participant
 from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED
 from experiments.runtime_bundle import scene_bundle
@@ -140,12 +140,14 @@ def _episode_end(game: Game, active: list[GameSeat], scene) -> list[dict]:
 
 
 def _episodes_witness(game: Game, seats: list[GameSeat], agreed: bool, report: dict) -> None:
-    """The relay stamped the episode's end: it counts for the seats that agreed on it (a desync does not count and
-    is shown to staff). Only this, never a browser's final chunk, makes a group episode count."""
+    """The relay stamped the episode's end from its own log: the episode counts for every seat. Only this, never a
+    browser's final chunk, makes a group episode count. Browsers whose final checksums differ (a nondeterministic env)
+    still played the witnessed inputs, which the log replays; the report and the `desync` event show it to staff
+    rather than stranding the players on a scene they can never leave."""
     now = timezone.now()
     Episode.objects.filter(
         participant_id__in=[seat.participant_id for seat in seats], scene_key=game.scene_key, index=game.episode
-    ).update(verification=VERIFIED if agreed else MISMATCH, verification_report=report, verified_at=now)
+    ).update(verification=VERIFIED, verification_report={**report, "agreed": agreed}, verified_at=now)
 
 
 def game_seen(*, seat_id: int, channel_name: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from experiments import registry
-from experiments.gameplay_models import Episode
+from experiments.gameplay_models import VERIFIED, Episode
 from matchmaking.models import MatchMember
 from netcode.models import Game, GameEvent, GameInput, GameSeat
 from tests.gameclient_ws import GameClient, matched
@@ -215,6 +215,11 @@ def test_different_final_checksums_are_recorded_as_a_desync():
     assert run(scenario)["frame"] == 11
     event = GameEvent.objects.get(kind="desync")
     assert event.detail["ends"] == {"chaser": [12, "aa"], "runner": [12, "bb"]}
+    # The relay witnessed the inputs and the end: the episode counts for both (the players are not stranded), and the
+    # disagreement is on the record for staff.
+    ended = Episode.objects.filter(index=0)
+    assert ended.count() == 2
+    assert all(e.verification == VERIFIED and e.verification_report["agreed"] is False for e in ended)
 
 
 def test_exchanged_checksums_that_differ_are_a_desync():
