@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from django.db.models import Q
 
-from experiments.gameplay_models import COMPLETE, Episode
+from experiments.gameplay_models import COMPLETE, VERIFIED, Episode
 from experiments.gym_scene import GymScene
 from mug.adapters import make_adapter
 
@@ -75,9 +75,10 @@ def _scene(definition, scene_id: str) -> GymScene:
 
 
 def _human_episodes(slug: str, scene_id: str, agent: str):
-    """Complete episodes of the scene (repeats included) in which a person played the agent."""
+    """Complete episodes of the scene (repeats included) in which a person played the agent, and that count: witnessed
+    by the server or verified by its replay (a forged or mismatched episode stays out of the dataset)."""
     keys = Q(scene_key=scene_id) | Q(scene_key__startswith=f"{scene_id}@")
-    episodes = Episode.objects.filter(keys, participant__experiment__slug=slug, status=COMPLETE)
+    episodes = Episode.objects.filter(keys, participant__experiment__slug=slug, status=COMPLETE, verification=VERIFIED)
     for episode in episodes.order_by("participant_id", "scene_key", "index"):
         if episode.policies.get(agent) == "human":
             yield episode

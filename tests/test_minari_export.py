@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import CommandError, call_command
 
-from experiments.gameplay_models import Episode
+from experiments.gameplay_models import MISMATCH, Episode
 from tests.roomclient import participant_cookie
 from tests.test_servergame_ws import PlayClient, hosts_done
 
@@ -63,3 +63,17 @@ def test_an_unusable_request_is_refused_with_the_reason(tmp_path):
     with pytest.raises(CommandError, match="not a human agent"):
         call_command("export_minari", "server-solo", "play", "--agent", "nobody", "--output", str(tmp_path))
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_only_episodes_that_count_go_into_the_dataset(tmp_path):
+    import minari
+
+    play_solo_game()
+    Episode.objects.filter(index=0).update(verification=MISMATCH)  # as the verifier marks one that differs
+    call_command("export_minari", "server-solo", "play", "--output", str(tmp_path))
+    os.environ["MINARI_DATASETS_PATH"] = str(tmp_path)
+    try:
+        dataset = minari.load_dataset("mug/server-solo/play-player-0-v0")
+    finally:
+        os.environ.pop("MINARI_DATASETS_PATH")
+    assert dataset.total_episodes == 1 and dataset.total_steps == 45
