@@ -242,6 +242,7 @@ AXES_FAILURE_LIMIT = env_int("MUG_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("MUG_LOGIN_LOCKOUT_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every start; lockouts are still logged
 
 # Content-Security-Policy (django-csp): scripts, workers, styles and connections from this site only, plus Pyodide's
 # origin when MUG_PYODIDE_URL is remote (the worker imports it and fetches its packages there). 'wasm-unsafe-eval'
