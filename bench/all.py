@@ -18,6 +18,7 @@ OUT = ROOT / "var" / "bench"
 BENCHES = {
     "rollback": (["--frames", "900"], ["--frames", "300", "--repeat", "300"], 20),
     "ingest": (["--chunks", "200"], ["--chunks", "50"], 20),
+    "verify": (["--episodes", "200"], ["--episodes", "20"], 20),
     "relay_load": ([], ["--quick"], 60),
     "matchmaking": (["--participants", "500"], ["--participants", "100", "--seconds", "5"], 30),
     "servergame": ([], ["--max", "16", "--seconds", "4"], 30),
