@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.models import Participant
+from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,6 +64,7 @@ def test_the_listener_sees_a_violation(asgi_server_url, csp_page):
 def test_pyodide_runs_a_game_under_the_policy(asgi_server_url, csp_page):
     response = csp_page.goto(f"{asgi_server_url}/x/game/?PROLIFIC_PID=csp-game")
     assert "content-security-policy" in response.headers
+    start_in_page(csp_page, f"{asgi_server_url}/x/game/?PROLIFIC_PID=csp-game")  # the landing page's Start
     wait_for_start(csp_page, "csp-game")
     csp_page.click("#start-button")
     csp_page.wait_for_function("() => window.mugGame.frames > 30", timeout=60_000)
@@ -70,7 +72,7 @@ def test_pyodide_runs_a_game_under_the_policy(asgi_server_url, csp_page):
 
 
 def test_onnxruntime_web_runs_under_the_policy(asgi_server_url, csp_page):
-    csp_page.goto(f"{asgi_server_url}/x/tagai/?PROLIFIC_PID=csp-ai")
+    start_in_page(csp_page, f"{asgi_server_url}/x/tagai/?PROLIFIC_PID=csp-ai")
     csp_page.check("input[name=consent]")
     csp_page.click("button[value=agree]")
     csp_page.wait_for_selector(".scene-instructions")
