@@ -5,9 +5,7 @@ too many sockets per participant or address, and an Origin on another port. Each
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import json
-import urllib.request
 
 import pytest
 import websockets
@@ -18,6 +16,7 @@ from netcode.inputstore import InputEntry
 from netcode.inputwriter import InputWriter
 from netcode.models import Game, GameEvent, GameSeat
 from tests.fixture_experiments import PATHS
+from tests.plainhttp import Browser
 from tests.servers import production_daphne
 from tests.test_inputstore import entry, seats, stored
 from tests.wsclient import WsRoomClient
@@ -29,10 +28,9 @@ WAIT_S = 60  # a generous deadline for anything the server should do soon (never
 
 def cookie_for(server, pid: str, slug: str = SLUG) -> str:
     """Enter the study over HTTP as a participant from Prolific; the participant cookie the server set."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(f"{server.url}/x/{slug}/?PROLIFIC_PID={pid}", timeout=30).read()
-    return next(c.value for c in jar if c.name == f"mug_{slug}")
+    browser = Browser(server.url)
+    browser.enter(slug, PROLIFIC_PID=pid)  # the landing page's Start, as a participant presses it
+    return next(c.value for c in browser.jar if c.name == f"mug_{slug}")
 
 
 async def match_pair(server, cookies: list[str]) -> None:

@@ -19,6 +19,9 @@ from tests.fixture_experiments import PATHS
 from tests.servers import production_daphne
 from tests.test_abuse_sockets import WAIT_S, closed_by_server, cookie_for
 
+# The server's only spawned children are then its game processes (verifier workers are spawned children too).
+NO_VERIFIERS = {"MUG_VERIFY_WORKERS": "0"}
+
 
 def game_processes(server) -> int:
     """The server's child processes that are games (multiprocessing's spawned children; not its resource tracker)."""
@@ -39,14 +42,14 @@ def game_processes(server) -> int:
 @pytest.fixture
 def one_slot(tmp_path, transactional_db):
     """A production-like Daphne on a machine that allows one game process (its own slot directory)."""
-    limits = {"MUG_MAX_SERVER_GAMES": "1", "MUG_SERVER_GAME_SLOTS_DIR": str(tmp_path / "slots")}
+    limits = {"MUG_MAX_SERVER_GAMES": "1", "MUG_SERVER_GAME_SLOTS_DIR": str(tmp_path / "slots"), **NO_VERIFIERS}
     with production_daphne(tmp_path, PATHS, MUG_SERVER_GAME_WAIT_S="600", **limits) as server:
         yield server
 
 
 @pytest.fixture
 def one_slot_short_wait(tmp_path, transactional_db):
-    limits = {"MUG_MAX_SERVER_GAMES": "1", "MUG_SERVER_GAME_SLOTS_DIR": str(tmp_path / "slots")}
+    limits = {"MUG_MAX_SERVER_GAMES": "1", "MUG_SERVER_GAME_SLOTS_DIR": str(tmp_path / "slots"), **NO_VERIFIERS}
     with production_daphne(tmp_path, PATHS, MUG_SERVER_GAME_WAIT_S="1", **limits) as server:
         yield server
 
