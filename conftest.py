@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from channels.layers import channel_layers
 from django.conf import settings
 from django.test import Client
 
@@ -30,6 +31,15 @@ def demo_model():
     if not DEFAULT_PATH.is_file():
         build(DEFAULT_PATH)
     return DEFAULT_PATH
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets its own in-memory channel layer: a consumer or game host an earlier test left behind keeps
+    sending into the old one, never to a socket of this test (database ids, and so group names, repeat across tests)."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
