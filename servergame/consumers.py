@@ -81,12 +81,12 @@ class ServerGameConsumer(SeatSocket):
 
     async def find_host(self) -> None:
         game_id = self.seat["game_id"]
-        await host_ensure(game_id)
+        slot_free = await host_ensure(game_id)
         here = HOSTS.get(game_id)  # hosted by this process (maybe still starting its game process, not beating yet)
         self.host = here.channel if here else await db(services.server_host_of)(game_id=game_id)
         if self.host:
             self.busy_since = None
-        elif self.busy_since is None:  # no game process slot free on this machine: the page says so and waits
+        elif not slot_free and self.busy_since is None:  # no game process slot on this machine: the page says so
             self.busy_since = time.monotonic()
             await self.send_json({"type": protocol.BUSY})
 

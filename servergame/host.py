@@ -28,14 +28,15 @@ ALONE_EXIT_S = 120.0  # nobody connected for this long: stop the process; the ne
 HOSTS: dict[int, GameHost] = {}  # the games this process hosts
 
 
-async def host_ensure(game_id: int) -> None:
+async def host_ensure(game_id: int) -> bool:
     """Host the game here unless a live host runs it (in this process or another), if this machine has a free
-    game-process slot (servergame/slots.py); without one nothing starts: the socket says busy and asks again."""
+    game-process slot (servergame/slots.py). False only when no slot was free (the socket says busy and asks again);
+    a host that is still deemed alive elsewhere, or a claim lost to another process, is not "busy"."""
     if game_id in HOSTS:
-        return
+        return True
     slot = slot_take()
     if slot is None:
-        return
+        return False
     try:
         layer = get_channel_layer()
         # The default prefix: channels_redis reads every process-local channel through one shared Redis list per
@@ -47,10 +48,11 @@ async def host_ensure(game_id: int) -> None:
         raise
     if not claimed:
         slot.release()
-        return
+        return True
     host = GameHost(game_id, channel, layer, slot)
     HOSTS[game_id] = host
     host.task = asyncio.create_task(host.run())
+    return True
 
 
 class GameHost:
