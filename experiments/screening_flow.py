@@ -10,10 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from experiments import selectors
-from experiments.models import Experiment, Participant, ScreeningResult
+from experiments.models import Participant, ScreeningResult
 from experiments.outcomes import SCREENED_OUT
-from experiments.queries import lock_rows
-from experiments.quotas import slot_open
 from experiments.screening import browser_of, device_of
 
 PING_SALT = "mug.screening.ping"
@@ -77,7 +75,7 @@ def screening_submit(*, participant: Participant, definition, reported: Any, use
     with transaction.atomic():
         # Passing the screening takes a quota slot (experiments/quotas.py), under the experiment's row lock as at
         # entry and consent, so simultaneous passes never overfill the study.
-        if not reasons and not _slot_free(participant, definition):
+        if not reasons and not selectors.quota_slot_free(participant=participant, definition=definition):
             reasons = [STUDY_FULL_REASON]
         updated = ScreeningResult.objects.filter(pk=result.pk, passed__isnull=True).update(
             passed=not reasons, reasons=reasons, measurements=measurements, finished_at=timezone.now()
@@ -86,19 +84,6 @@ def screening_submit(*, participant: Participant, definition, reported: Any, use
     if updated and reasons:
         participant_finish(participant=participant, definition=definition, outcome=SCREENED_OUT)
     return result
-
-
-def _slot_free(participant: Participant, definition) -> bool:
-    if definition.quota is None:
-        return True
-    lock_rows(Experiment.objects.filter(pk=participant.experiment_id))
-    slots = selectors.quota_slots(
-        experiment=participant.experiment,
-        hold_minutes=definition.hold_minutes(),
-        committed_only=True,
-        excluding=participant.pk,
-    )
-    return slot_open(participant.conditions or {}, slots, definition.quota)
 
 
 def _number(value: Any) -> float | None:

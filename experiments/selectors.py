@@ -19,8 +19,8 @@ from experiments.models import (
     SurveyResponse,
 )
 from experiments.outcomes import COMPLETED
-from experiments.queries import one_or_none
-from experiments.quotas import Slots
+from experiments.queries import lock_rows, one_or_none
+from experiments.quotas import Slots, slot_open
 
 
 def participant_by_token(*, experiment: Experiment, token: str | None) -> Participant | None:
@@ -77,3 +77,18 @@ def quota_slots(
         for condition, arm in (conditions or {}).items():
             by_arm[condition, arm] += 1
     return Slots(total=total, by_arm=dict(by_arm))
+
+
+def quota_slot_free(*, participant: Participant, definition) -> bool:
+    """Whether the participant, about to commit (consent, a passed screening), fits beside the slots others hold.
+    Locks the experiment's row for the rest of the transaction, as entry does: simultaneous commits never overfill."""
+    if definition.quota is None:
+        return True
+    lock_rows(Experiment.objects.filter(pk=participant.experiment_id))
+    slots = quota_slots(
+        experiment=participant.experiment,
+        hold_minutes=definition.hold_minutes(),
+        committed_only=True,
+        excluding=participant.pk,
+    )
+    return slot_open(participant.conditions or {}, slots, definition.quota)

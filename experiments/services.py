@@ -20,7 +20,7 @@ from experiments.models import ACTIVE, CompletionCode, Experiment, Participant, 
 from experiments.outcomes import COMPLETED, OUTCOMES, TIMED_OUT, earns_unique_code
 from experiments.platforms import EntryParams
 from experiments.queries import lock_rows
-from experiments.quotas import choose_arms, holds_need_commitment, slot_open
+from experiments.quotas import choose_arms, holds_need_commitment
 from experiments.scenes import ConsentScene, EndScene, Scene, SubmissionError
 from experiments.stager import base_id, expand, is_branch_key, resolve_branch
 
@@ -214,17 +214,10 @@ def participant_submit(*, participant: Participant, definition: Definition, scen
 
 def _claim_slot(participant: Participant, definition: Definition) -> None:
     """A quota slot is held from consent on (experiments/quotas.py): consenting takes one, or is refused (nothing
-    stored; the participant may try again once a slot reopens). Under the experiment's row lock, as at entry."""
-    if definition.quota is None or not holds_need_commitment(definition):
+    stored; the participant may try again once a slot reopens)."""
+    if not holds_need_commitment(definition):
         return
-    lock_rows(Experiment.objects.filter(pk=participant.experiment_id))
-    slots = selectors.quota_slots(
-        experiment=participant.experiment,
-        hold_minutes=definition.hold_minutes(),
-        committed_only=True,
-        excluding=participant.pk,
-    )
-    if not slot_open(participant.conditions or {}, slots, definition.quota):
+    if not selectors.quota_slot_free(participant=participant, definition=definition):
         raise SubmissionError({"consent": FULL_AT_CONSENT_MESSAGE})
 
 
