@@ -136,3 +136,12 @@ def production_daphne(log_dir, experiments: list[str], **extra: str) -> Iterator
         yield server
     finally:
         server.stop()
+
+
+def poll_until(condition, timeout: float = 90.0):
+    """Poll `condition` until it returns something truthy (returned); a generous deadline, never a measured time."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+    return result

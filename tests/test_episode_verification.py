@@ -5,7 +5,6 @@ over plain HTTP on production-like Daphne processes."""
 from __future__ import annotations
 
 import copy
-import time
 from io import StringIO
 
 import pytest
@@ -16,18 +15,10 @@ from experiments.models import ACTIVE, CompletionCode, Participant
 from experiments.outcomes import COMPLETED, EXCLUDED
 from tests.fixture_experiments import PATHS
 from tests.gameclient import begin_episode, episode_chunks, post_chunk
-from tests.servers import production_daphne
+from tests.servers import poll_until, production_daphne
 from tests.test_witnessed_completion import Attacker, at_game, submit_scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def until(condition, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
 
 
 def upload(browser: Attacker, slug: str, chunks: list[dict]) -> None:
@@ -43,7 +34,7 @@ def honest_episode(browser: Attacker, config: dict, slug: str = "game") -> list[
 
 
 def verdict(pid: str, index: int) -> str:
-    return until(lambda: Episode.objects.filter(participant__external_id=pid, index=index).exclude(
+    return poll_until(lambda: Episode.objects.filter(participant__external_id=pid, index=index).exclude(
         verification=PENDING).values_list("verification", flat=True).first())  # fmt: skip
 
 
@@ -52,7 +43,7 @@ def test_honest_episodes_are_verified_by_a_worker_and_the_page_waits_for_them(pr
     for _ in range(2):
         upload(browser, "game", honest_episode(browser, config))
     # The page asks until nothing is being checked any more ("Checking your game data…"), then posts the scene.
-    progress = until(lambda: (p := begin_episode(browser, "game", "play"))["checking"] == 0 and p)
+    progress = poll_until(lambda: (p := begin_episode(browser, "game", "play"))["checking"] == 0 and p)
     assert progress == {"done": True, "verified": 2, "checking": 0}
     assert submit_scene(browser, "game", "play").status_code == 302
     assert "completion-code" in browser.get("/x/game/flow/").text
@@ -69,7 +60,7 @@ def test_a_forged_reward_of_1e9_is_caught_by_the_replay_and_earns_no_code(prod_s
     assert verdict("forger", 0) == MISMATCH
     report = Episode.objects.get(participant__external_id="forger").verification_report
     assert report["mismatch"]["frame"] == 65 and report["mismatch"]["field"] == "rewards"
-    until(lambda: Participant.objects.get(external_id="forger").status != ACTIVE)
+    poll_until(lambda: Participant.objects.get(external_id="forger").status != ACTIVE)
     assert Participant.objects.get(external_id="forger").status == EXCLUDED  # the default policy
     submit_scene(browser, "game", "play")
     assert "completion-code" not in browser.get("/x/game/flow/").text
@@ -147,7 +138,7 @@ def test_the_replay_policy_has_the_round_played_again(tmp_path):
         assert again == {"done": False, "episode": 1, "seed": 11}  # the same round, again
         upload(browser, "game-replay", episode_chunks(config, 1, 11))
         upload(browser, "game-replay", honest_episode(browser, config, "game-replay"))
-        until(lambda: begin_episode(browser, "game-replay", "play")["checking"] == 0)
+        poll_until(lambda: begin_episode(browser, "game-replay", "play")["checking"] == 0)
         assert begin_episode(browser, "game-replay", "play") == {"done": True, "verified": 2, "checking": 0}
         assert submit_scene(browser, "game-replay", "play").status_code == 302
         counted = Episode.objects.filter(verification=VERIFIED).values_list("index", "seed")
@@ -177,7 +168,7 @@ def test_two_servers_with_two_workers_each_never_verify_an_episode_twice(tmp_pat
     ):
         Attacker(one.url).get("/")
         Attacker(two.url).get("/")
-        until(lambda: not Episode.objects.filter(verification=PENDING).exists())
+        poll_until(lambda: not Episode.objects.filter(verification=PENDING).exists())
     assert list(Episode.objects.values_list("verify_runs", flat=True)) == [1] * 10
     assert set(Episode.objects.values_list("verification", flat=True)) == {VERIFIED}
     workers = {e.verification_report["worker"] for e in Episode.objects.all()}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from urllib.parse import urlencode
 
 import pytest
@@ -18,6 +17,7 @@ from experiments.gameplay_models import COMPLETE, VERIFIED, Episode
 from experiments.models import ACTIVE, CompletionCode, Participant
 from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED
 from tests.flowhelpers import enter
+from tests.servers import poll_until
 from tests.wsclient import WsRoomClient
 from tests.wsgame import WsGamePlayer
 
@@ -115,13 +115,6 @@ def _pair(server, slug: str) -> list[tuple[Attacker, dict, str]]:
     return pair
 
 
-def _until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 def test_an_episodes_call_mid_game_neither_collides_nor_freezes_the_partner(prod_server):
     """Before: /episodes/ created the participant's next Episode row, the relay's own for episode 1 then hit the
     unique constraint and the honest partner waited forever. Now it is refused and both play to the end, each
@@ -174,7 +167,7 @@ def test_leaving_a_running_game_at_frame_0_ends_as_dropped_out_never_completed(p
     async_to_sync(scenario)()
     forged = Episode.objects.get(participant__external_id="forger", index=0)
     assert forged.status == COMPLETE and forged.verification != VERIFIED  # stored, but it does not count
-    _until(lambda: Participant.objects.get(external_id="forger").status != ACTIVE)
+    poll_until(lambda: Participant.objects.get(external_id="forger").status != ACTIVE)
     assert Participant.objects.get(external_id="forger").status == DROPPED_OUT
     assert Participant.objects.get(external_id="honest").status == PARTNER_DROPPED
     assert not CompletionCode.objects.filter(participant__external_id="forger", outcome="completed").exists()
