@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +37,18 @@ def monitor_report(*, participant: Participant, definition, event: Any) -> dict[
         raise MonitorRefused("monitoring runs during games")
     if event not in EVENTS:
         raise MonitorRefused(f"event must be one of {EVENTS}")
+    with transaction.atomic():  # reports arrive concurrently: each reads and writes the state alone
+        level, reason = _judge(participant, monitoring, key, event)
+    if level == EXCLUDE and participant_end(participant=participant, definition=definition, outcome=EXCLUDED):
+        return {
+            "excluded": True,
+            "reason": reason,
+            "next": reverse("experiments:flow", kwargs={"slug": definition.slug}),
+        }
+    return {"warning": reason} if level == WARN else {"ok": True}
+
+
+def _judge(participant: Participant, monitoring, key: str, event: str) -> tuple[str, str]:
     now = timezone.now()
     state = _state(participant, key, now)
     hidden_for = seconds_since(state.hidden_since, now)
@@ -58,17 +71,11 @@ def monitor_report(*, participant: Participant, definition, event: Any) -> dict[
     if level == EXCLUDE:
         state.excluded_for = reason
     state.save()
-    if level == EXCLUDE and participant_end(participant=participant, definition=definition, outcome=EXCLUDED):
-        return {
-            "excluded": True,
-            "reason": reason,
-            "next": reverse("experiments:flow", kwargs={"slug": definition.slug}),
-        }
-    return {"warning": reason} if level == WARN else {"ok": True}
+    return level, reason
 
 
 def _state(participant: Participant, key: str, now) -> MonitorState:
-    state, created = MonitorState.objects.get_or_create(
+    state, created = MonitorState.objects.select_for_update().get_or_create(
         participant=participant, defaults={"scene_key": key, "last_input_at": now}
     )
     if not created and state.scene_key != key:  # a new game scene: the clocks start again

@@ -372,6 +372,19 @@ watched = Experiment(
 )  # fmt: skip
 PATHS.append("tests.fixture_experiments:watched")
 
+watched_hidden = Experiment(
+    slug="watched-hidden",
+    title="Monitored for a hidden tab only",
+    monitoring=Monitoring(hidden_warn_s=1, hidden_exclude_s=3),
+    stager=[
+        GymScene(scene_id="game", env="examples.gather.env:make", env_kwargs={"players": 1},
+                 agents={"player_0": "human"}, keys=ARROWS, max_steps=900, countdown_seconds=0,
+                 packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"]),
+        EndScene(scene_id="end"),
+    ],
+)  # fmt: skip
+PATHS.append("tests.fixture_experiments:watched_hidden")
+
 watched_far = Experiment(
     slug="watched-far",
     title="A server-side game that excludes a connection slow for 3 s",
