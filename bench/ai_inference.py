@@ -54,8 +54,8 @@ def native_infer_ms(count: int) -> float:
     import django
 
     django.setup()
-    from experiments.model_runtime import ServerModels
-    from experiments.registry import get_experiment
+    from experiments.definition.model_runtime import ServerModels
+    from experiments.definition.registry import get_experiment
     from mug.loop import GameLoop, LoopConfig
 
     flee = get_experiment("tagai").scene("flee")  # loaded and checked like the server does

@@ -35,7 +35,7 @@ def main() -> None:
     from django.test import Client
 
     call_command("migrate", verbosity=0)
-    from experiments.gameplay_models import Episode, Step
+    from experiments.gamedata.models import Episode, Step
     from tests.flowhelpers import enter
     from tests.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
 
@@ -64,10 +64,10 @@ def main() -> None:
 
 def _exports(steps: int) -> dict:
     """Steps per second through each step export (every byte produced; a row per agent) vs reading them bare."""
-    from experiments import exports, step_exports
-    from experiments.document_export import experiment_document
-    from experiments.gameplay_models import Step
-    from experiments.models import Experiment, Participant
+    from experiments.control import exports, step_exports
+    from experiments.control.document_export import experiment_document
+    from experiments.flow.models import Experiment, Participant
+    from experiments.gamedata.models import Step
 
     participants = Participant.objects.filter(experiment__slug="game")
     bare = _once(lambda: sum(1 for _ in Step.objects.values_list("actions", "observations").iterator(2000)))

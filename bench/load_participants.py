@@ -283,8 +283,8 @@ def check_records(outcomes: list[Outcome], slug: str = SLUG, episodes: int = 2) 
     its steps once and as many as were acknowledged, the survey answered, one code each, the code that was shown)."""
     from django.db.models import Count, Max
 
-    from experiments.gameplay_models import COMPLETE, VERIFIED, Episode
-    from experiments.models import CompletionCode, Participant, SurveyResponse
+    from experiments.flow.models import CompletionCode, Participant, SurveyResponse
+    from experiments.gamedata.models import COMPLETE, VERIFIED, Episode
 
     problems = []
     people = {p.external_id: p for p in Participant.objects.filter(experiment__slug=slug)}
@@ -359,7 +359,7 @@ def measure(env: dict, args, label: str, extra_env: dict[str, str], tag: str) ->
 
 def verification_delay(slug: str = SLUG) -> dict:
     """How long single-player episodes waited for their check: from the final chunk stored to the verdict stored."""
-    from experiments.gameplay_models import Episode
+    from experiments.gamedata.models import Episode
 
     times = Episode.objects.filter(participant__experiment__slug=slug, verified_at__isnull=False)
     pairs = times.values_list("verify_queued_at", "verified_at")

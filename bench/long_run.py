@@ -101,7 +101,7 @@ def check_log(views: list[dict]) -> dict:
     """Every player's inputs in the relay's log once, gapless and as played; confirmed rows equal the replay."""
     from django.db.models import Count, Max, Min
 
-    from experiments import registry
+    from experiments.definition import registry
     from mug.rollback import shared_fields
     from netcode.models import Game, GameInput
     from netcode.replay import game_replay, log_inputs, scene_of

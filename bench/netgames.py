@@ -3,10 +3,7 @@ extra 0.5 ms of work per step."""
 
 from __future__ import annotations
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.scenes import EndScene
-from matchmaking.rooms import WaitingRoom
+from experiments.study import EndScene, Experiment, GymScene, WaitingRoom
 
 ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.scenes import EndScene
-from matchmaking.rooms import WaitingRoom
-from netcode.config import Netcode
+from experiments.study import EndScene, Experiment, GymScene, Netcode, WaitingRoom
 
 ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
 SLUG = "relay-bench"

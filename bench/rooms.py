@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.scenes import EndScene
-from matchmaking.rooms import WaitingRoom
+from experiments.study import EndScene, Experiment, GymScene, WaitingRoom
 
 
 def crowd(size: int) -> Experiment:

@@ -1,8 +1,6 @@
 """The benchmark's server-side game: Gather alone, 30 s at 30 fps, no countdown."""
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.scenes import EndScene
+from experiments.study import EndScene, Experiment, GymScene
 
 experiment = Experiment(
     slug="sg-bench",

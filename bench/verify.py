@@ -39,9 +39,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from bench.long_run import cpu_seconds
-    from experiments.gameplay_models import PENDING, VERIFIED, Episode
-    from experiments.verification import verification_drain
-    from experiments.verification_workers import workers_spawn
+    from experiments.gamedata.models import PENDING, VERIFIED, Episode
+    from experiments.gamedata.verification import verification_drain
+    from experiments.gamedata.verification_workers import workers_spawn
 
     play_s = upload_batch(args.episodes, "a")
     began, cpu = time.perf_counter(), time.process_time()

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from experiments import gym_views, page_apis, views
+from experiments.flow import report_views as page_apis
+from experiments.flow import views
+from experiments.gamedata import views as gym_views
 
 app_name = "experiments"
 

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from experiments import registry, selectors
-from experiments.gym_scene import GymScene, gym_scene_of
-from experiments.models import Experiment
-from experiments.outcomes import NO_PARTNER
-from experiments.services import participant_finish, participant_skip_to
+from experiments.definition import registry
+from experiments.definition.gym_scene import GymScene, gym_scene_of
+from experiments.definition.outcomes import NO_PARTNER
+from experiments.definition.rooms import ContinueTo, EndWithNoPartner
+from experiments.flow import selectors
+from experiments.flow.models import Experiment
+from experiments.flow.services import participant_finish, participant_skip_to
 from matchmaking import services
 from matchmaking.models import Room, WaitingEntry
 from matchmaking.protocol import CONFIRM
-from matchmaking.rooms import ContinueTo, EndWithNoPartner
 from matchmaking.selectors import entry_state, matched_message
 from matchmaking.services import MatchmakingError
 

@@ -17,8 +17,3 @@ SUPERSEDED = "superseded"  # the participant opened the room in another tab; thi
 # channel-layer events (handled by the consumer serving an entry)
 REFRESH_EVENT = "room.refresh"  # state changed in the database: re-read it and tell the client
 SUPERSEDE_EVENT = "room.supersede"
-
-
-def ws_path(slug: str) -> str:
-    """Under /x/<slug>/ so the browser sends the participant cookie with the upgrade request."""
-    return f"/x/{slug}/ws/room/"

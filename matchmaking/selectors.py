@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from experiments.definition.rooms import WaitingRoom
 from matchmaking.models import LEFT, MATCHED, PROPOSED, TIMED_OUT, WAITING, MatchMember, WaitingEntry
 from matchmaking.protocol import CONFIRM, MATCHED_MESSAGE, TIMEOUT, WAITING_MESSAGE
-from matchmaking.rooms import WaitingRoom
 
 
 def entry_state(*, entry: WaitingEntry, waiting_room: WaitingRoom) -> dict:

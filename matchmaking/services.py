@@ -12,8 +12,9 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from experiments.models import ACTIVE, Participant
-from matchmaking.matchers import Candidate
+from experiments.definition.matchers import Candidate
+from experiments.definition.rooms import WaitingRoom
+from experiments.flow.models import ACTIVE, Participant
 from matchmaking.models import (
     CANCELLED,
     CONFIRMED,
@@ -27,7 +28,6 @@ from matchmaking.models import (
     Room,
     WaitingEntry,
 )
-from matchmaking.rooms import WaitingRoom
 
 SWEEP_INTERVAL = timedelta(milliseconds=500)
 
@@ -237,3 +237,8 @@ def match_cancel(*, match: Match) -> None:
         entries = WaitingEntry.objects.filter(match=match, status=PROPOSED)
         entries.filter(participant_id__in=acked).update(status=WAITING, match=None)
         entries.exclude(participant_id__in=acked).update(status=WAITING, match=None, connected=False)
+
+
+def waits_end_with_session(*, participant: Participant, definition, outcome: str) -> None:
+    """The flow's session-end hook (matchmaking/apps.py)."""
+    waiting_end(participant=participant)

@@ -12,6 +12,7 @@ from typing import Any
 
 from mug.loop import GameLoop, LoopConfig
 from mug.rollback import REPEAT_LAST, RollbackSession
+from mug.statecodec import decode
 
 CATCH_UP_PER_TICK = 600  # confirmed frames a rejoining browser may fast-forward in one call
 REPLAY_BUDGET_MS = 20.0  # of a 33 ms frame: what a rollback may spend re-simulating (render and JS need the rest)
@@ -110,7 +111,6 @@ class NetSession:
 
     def _resync(self, checkpoint: dict[str, Any]) -> None:
         """The server found this browser's state diverged at a confirmed frame and sent the right one."""
-        from mug.statecodec import decode
 
         frame = checkpoint["frame"]
         extras = {"scores": decode(checkpoint["scores"]), "observations": decode(checkpoint["observations"]),

@@ -12,6 +12,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mug.adapters import load_callable
+
 HUMAN = "human"
 RANDOM = "random"
 
@@ -104,7 +106,6 @@ class AgentPolicy:
 class CallablePolicy(AgentPolicy):
     def __init__(self, spec: dict[str, Any], action_space) -> None:
         super().__init__(spec, action_space)
-        from mug.adapters import load_callable
 
         target = load_callable(spec["path"])
         self.function = target(action_space) if isinstance(target, type) else target

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from mug.loop import GameLoop
+from mug.policies import make_policy
 from mug.snapshots import Snapshotter
 
 REPEAT_LAST = "repeat"
@@ -119,7 +120,6 @@ class RollbackSession:
 
     def _start_replacements(self, frame: int) -> None:
         """A replaced player's agent joins the AI agents at its first replaced frame, seeded like any AI agent."""
-        from mug.policies import make_policy
 
         for player, (first, policy) in self.replaced.items():
             if frame >= first and policy["kind"] != IDLE and player not in self.loop.policies:

@@ -20,11 +20,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.http.request import split_domain_port, validate_host  # noqa: E402
 
-from experiments.verification_workers import StartsVerifiers  # noqa: E402
+from experiments.gamedata.verification_workers import StartsVerifiers  # noqa: E402
 from mugsite import bodies  # noqa: E402
 from mugsite.httpbridge import DjangoOnThreads  # noqa: E402
 from mugsite.limits import HttpConcurrencyLimit  # noqa: E402
-from netcode.routing import websocket_urlpatterns  # noqa: E402
+from mugsite.routing import websocket_urlpatterns  # noqa: E402
 
 bodies.install()  # Daphne refuses oversized and slow request bodies before buffering them, for either app below
 

@@ -165,7 +165,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Read-only export of experiments, participants and their data, for staff with view permissions.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["experiments.apis.HasAnyApiPermission"],
+    "SERVE_PERMISSIONS": ["experiments.control.api.HasAnyApiPermission"],
 }
 
 # MUG's own knobs. EXPERIMENTS lists "module:attribute" paths of Experiment objects.
@@ -205,13 +205,14 @@ if (BASE_DIR / "node_modules" / "onnxruntime-web" / "dist").is_dir():
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
 
 # Request bodies (mugsite/bodies.py), refused inside Daphne before they are buffered: at most MUG_MAX_BODY_BYTES
-# (pages, forms, JSON, the admin) or MUG_MAX_UPLOAD_BYTES (step chunk uploads; experiments/ingest.py takes chunks of
-# up to 2 MB) with a 413, and the request line, headers and body must all arrive within MUG_BODY_TIMEOUT_S (408).
+# (pages, forms, JSON, the admin) or MUG_MAX_UPLOAD_BYTES (step chunk uploads; experiments/gamedata/ingest.py takes
+# chunks of up to 2 MB) with a 413, and the request line, headers and body must all arrive within MUG_BODY_TIMEOUT_S
+# (408).
 MUG_MAX_BODY_BYTES = env_int("MUG_MAX_BODY_BYTES", 1_000_000)
 MUG_MAX_UPLOAD_BYTES = env_int("MUG_MAX_UPLOAD_BYTES", 2_000_000)
 MUG_BODY_TIMEOUT_S = env_int("MUG_BODY_TIMEOUT_S", 30)
 
-# Entry (experiments/entry.py): a participant is created only by the landing page's Start (a POST), at most
+# Entry (experiments/flow/entry.py): a participant is created only by the landing page's Start (a POST), at most
 # MUG_ENTRY_LIMIT starts per client address per MUG_ENTRY_WINDOW_S seconds (0: no limit), counted in the cache
 # (Redis with REDIS_URL, so all processes share the count). The client address is REMOTE_ADDR, or the last address
 # in MUG_PROXY_ADDRESS_HEADER (e.g. X-Forwarded-For) when a trusted proxy sets it; never set it without one.
@@ -264,7 +265,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Abuse limits of the participants' sockets (netcode/, servergame/, matchmaking/consumers.py). The socket caps count
+# Abuse limits of the participants' sockets (netcode/, matchmaking/). The socket caps count
 # the sockets of one Daphne process: behind a proxy with N processes, a participant or address gets up to N times.
 MUG_WS_IDENTIFY_S = env_int("MUG_WS_IDENTIFY_S", 5)  # a socket must say hello/join within this, or it is closed
 MUG_WS_IDLE_S = env_int("MUG_WS_IDLE_S", 120)  # a socket that sends nothing this long is closed (browsers ping)

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from experiments.live_views import live_monitor
+from experiments.control.live_views import live_monitor
 
 admin.site.site_header = "MUG control room"
 admin.site.site_title = "MUG"
@@ -13,7 +13,7 @@ admin.site.index_template = "admin/mug_index.html"  # the admin's index with a l
 urlpatterns = [
     path("admin/live/", live_monitor, name="live-monitor"),
     path("admin/", admin.site.urls),
-    path("api/", include("experiments.api_urls")),
-    path("runtime/", include("experiments.runtime_urls")),
+    path("api/", include("experiments.control.api_urls")),
+    path("runtime/", include("experiments.gamedata.runtime_urls")),
     path("", include("experiments.urls")),
 ]

@@ -1,1 +1,1 @@
-"""The rollback input relay and the server-side runner; the only app that touches Channels."""
+"""Games: the rollback relay (inputs, seats, presence, the event log) and server-side games (netcode.server)."""

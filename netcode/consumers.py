@@ -7,8 +7,8 @@ import contextlib
 import logging
 import time
 
-from experiments.web import token_from_cookies
-from matchmaking.consumers import db
+from experiments.flow.sockets import db
+from experiments.flow.web import token_from_cookies
 from netcode import protocol, relay, services
 from netcode.inputlog import InputRefused
 from netcode.inputstore import input_entry

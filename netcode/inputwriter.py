@@ -10,7 +10,7 @@ import weakref
 
 from django.db import OperationalError
 
-from matchmaking.consumers import db
+from experiments.flow.sockets import db
 from netcode.inputstore import InputEntry, InputResult, game_inputs_store
 
 MAX_BATCH_MESSAGES = 500  # a write never holds more (the rest wait for the next)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from netcode.config import BROWSER, SERVER
+from experiments.definition.netplay import BROWSER, SERVER
 
 PLAYING = "playing"
 FINISHED = "finished"

@@ -7,10 +7,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
+from experiments.definition.netplay import SERVER
 from netcode import protocol as relay_protocol
-from netcode.config import SERVER
 from netcode.models import GameSeat
-from servergame import protocol as server_protocol
+from netcode.server import protocol as server_protocol
+from netcode.services import game_seats_release
 
 
 def announce_released_seats(released: list[tuple[GameSeat, list[dict]]], slug: str, reason: str) -> None:
@@ -33,3 +34,10 @@ def announce_released_seats(released: list[tuple[GameSeat, list[dict]]], slug: s
                 message = {**message, "next": next_url}
             group = relay_protocol.group_name(game.pk)
             async_to_sync(layer.group_send)(group, {"type": relay_protocol.GROUP_EVENT, "message": message})
+
+
+def seats_release_with_session(*, participant, definition, outcome: str) -> None:
+    """The flow's session-end hook (netcode/apps.py): the participant's seat in a running game drops (the game's
+    dropout policy applies to the others), and every socket concerned is told."""
+    released = game_seats_release(participant=participant, definition=definition)
+    announce_released_seats(released, participant.experiment.slug, outcome)

@@ -33,7 +33,3 @@ SUPERSEDE_EVENT = "game.supersede"
 
 def group_name(game_id: int) -> str:
     return f"game-{game_id}"
-
-
-def ws_path(slug: str) -> str:
-    return f"/x/{slug}/ws/game/"

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from experiments import registry, selectors
-from experiments.gym_scene import GymScene, gym_scene_of
-from experiments.models import Experiment
+from experiments.definition import registry
+from experiments.definition.gym_scene import GymScene, gym_scene_of
+from experiments.flow import selectors
+from experiments.flow.models import Experiment
 from netcode import services
 from netcode.models import Game, GameSeat
 from netcode.selectors import welcome_message

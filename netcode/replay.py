@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from experiments.stager import base_id
+from experiments.definition.stager import base_id
 from mug.loop import GameLoop, LoopConfig
 from mug.rollback import RollbackSession, shared_fields
+from mug.snapshots import Snapshotter
+from mug.statecodec import encode
 from netcode.models import Game, GameInput
 from netcode.selectors import replaced_seats
 
@@ -66,8 +68,6 @@ def replay_checkpoint(config: dict, seed: int, episode: int, inputs: dict[str, d
                       frame: int) -> dict | None:  # fmt: skip
     """The referee's state after `frame` (by replaying the log), as data a browser can load; None if the env has
     no get_state() (its state cannot be sent)."""
-    from mug.snapshots import Snapshotter
-    from mug.statecodec import encode
 
     loop, session = replayer(config, seed, episode, inputs, replaced, delay)
     while session.frame <= frame and not loop.over:

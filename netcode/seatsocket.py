@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from channels.consumer import get_handler_name
 from django.db import DatabaseError
 
-from experiments.jsonbody import message_type
-from matchmaking.consumers import StrictJsonConsumer, db
+from experiments.flow.jsonbody import message_type
+from experiments.flow.sockets import StrictJsonConsumer, db
 from netcode.inputlog import InputRefused
 from netcode.measure import game_seat_measure
 from netcode.protocol import ERROR, HELLO, PING, PROBE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from experiments.gameplay_models import Episode
+from experiments.gamedata.models import Episode
 from netcode import protocol
 from netcode.models import ACTIVE, DROPPED, PLAYING, GameEvent, GameInput, GameSeat
 

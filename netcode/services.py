@@ -14,17 +14,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from experiments.gameplay_models import INTERRUPTED, OPEN, VERIFIED, Episode
-from experiments.models import Participant
-from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED
-from experiments.runtime_bundle import scene_bundle
+from experiments.definition.netplay import SERVER
+from experiments.definition.outcomes import DROPPED_OUT, PARTNER_DROPPED
+from experiments.definition.preflight import replacement_spec
+from experiments.definition.runtime_bundle import scene_bundle
+from experiments.flow.models import Participant
+from experiments.flow.services import participant_finish
+from experiments.gamedata.models import INTERRUPTED, OPEN, VERIFIED, Episode
 from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
-from netcode.config import SERVER
 from netcode.inputlog import InputRefused
 from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
-from netcode.preflight import replacement_spec
+from netcode.replay import game_checkpoint
 
 
 class GameRefused(ValueError):
@@ -231,7 +233,6 @@ def game_seats_release(*, participant: Participant, definition) -> list[tuple[Ga
 def seat_drop(game: Game, seat: GameSeat, definition, first: int | None = None) -> list[dict]:
     """Apply the dropout policy to an absent seat from frame `first` (by default the first frame the relay has no
     input of theirs for); returns the messages for the others."""
-    from experiments.services import participant_finish
 
     with transaction.atomic():
         first = seat.acked + 1 if first is None else first
@@ -250,7 +251,6 @@ def seat_drop(game: Game, seat: GameSeat, definition, first: int | None = None) 
 
 
 def _end(game: Game, others: list[GameSeat], definition, frame: int) -> list[dict]:
-    from experiments.services import participant_finish
 
     if not Game.objects.filter(pk=game.pk, status=PLAYING).update(status=ENDED, ended_at=timezone.now()):
         return []
@@ -272,7 +272,6 @@ def _interrupt(game: Game, participant_ids: list[int]) -> None:
 def game_referee(*, game_id: int, frame: int, scene) -> list[dict]:
     """Checksums disagree at a confirmed frame: replay the log to it (the referee), and send the seats that
     differ from the referee its state. Recorded as a `resync` event per seat, or `desync_unresolved`."""
-    from netcode.replay import game_checkpoint
 
     game = Game.objects.get(pk=game_id)
     checkpoint = game_checkpoint(game=game, episode=game.episode, frame=frame, scene=scene)

@@ -20,6 +20,6 @@ def prod_server(tmp_path, transactional_db):
 
 @pytest.fixture(autouse=True)
 def own_game_slots(settings, tmp_path_factory):
-    """Each test has the machine's server-game slots to itself (servergame/slots.py): a host an earlier test left
+    """Each test has the machine's server-game slots to itself (netcode/server/slots.py): a host an earlier test left
     running in this process does not make a later one's game wait. The cap itself: test_server_game_limits.py."""
     settings.MUG_SERVER_GAME_SLOTS_DIR = str(tmp_path_factory.getbasetemp() / f"slots-{uuid.uuid4().hex}")

@@ -2,18 +2,36 @@
 
 import dataclasses
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.monitoring import Monitoring
-from experiments.outcomes import COMPLETED, DECLINED_CONSENT, Outcome
-from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
-from experiments.quotas import Quota
-from experiments.scenes import ConsentScene, EndScene, InstructionsScene, StaticScene, SurveyScene
-from experiments.screening import Screening
-from experiments.stager import Branch, Conditions, RandomizeOrder, Repeat
-from matchmaking.matchers import GroupReunion
-from matchmaking.rooms import ContinueTo, PlayWithAI, WaitingRoom
-from netcode.config import EndForAll, Netcode, ReplaceWithAI, WaitForReturn
+from experiments.study import (
+    COMPLETED,
+    DECLINED_CONSENT,
+    Branch,
+    ChoiceQuestion,
+    Conditions,
+    ConsentScene,
+    ContinueTo,
+    EndForAll,
+    EndScene,
+    Experiment,
+    GroupReunion,
+    GymScene,
+    InstructionsScene,
+    Monitoring,
+    Netcode,
+    Outcome,
+    PlayWithAI,
+    Quota,
+    RandomizeOrder,
+    Repeat,
+    ReplaceWithAI,
+    ScaleQuestion,
+    Screening,
+    StaticScene,
+    SurveyScene,
+    TextQuestion,
+    WaitForReturn,
+    WaitingRoom,
+)
 
 
 def by_group(answers) -> str:

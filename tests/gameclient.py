@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.db import connection
 
-from experiments.model_runtime import ServerModels
-from experiments.verification import verification_drain, verification_run_one
+from experiments.definition.model_runtime import ServerModels
+from experiments.gamedata.verification import verification_drain, verification_run_one
 from mug.loop import GameLoop, LoopConfig
 
 RUNTIME_RE = re.compile(r'<script id="mug-runtime" type="application/json">(.*?)</script>', re.S)

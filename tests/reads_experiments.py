@@ -4,10 +4,7 @@ model), a server-side game and a branch, so a participant's plan holds some game
 import dataclasses
 
 from examples.tagai.experiment import FLEE
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.scenes import EndScene, StaticScene
-from experiments.stager import Branch, Conditions
+from experiments.study import Branch, Conditions, EndScene, Experiment, GymScene, StaticScene
 from tests.fixture_experiments import server_gather
 
 POLE = GymScene(scene_id="pole", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1}, max_steps=40)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bench.load_participants import Browser, scene_of
-from experiments.models import Participant, SurveyResponse
+from experiments.flow.models import Participant, SurveyResponse
 from tests.fixture_experiments import PATHS
 from tests.servers import production_daphne
 from tests.test_fuzz import CHUNK, ROW

@@ -11,7 +11,7 @@ import pytest
 import websockets
 from asgiref.sync import async_to_sync
 
-from experiments import registry
+from experiments.definition import registry
 from netcode.inputstore import InputEntry
 from netcode.inputwriter import InputWriter
 from netcode.models import Game, GameEvent, GameSeat

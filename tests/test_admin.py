@@ -9,7 +9,7 @@ import json
 import pytest
 from django.test import Client
 
-from experiments.models import Experiment, Participant
+from experiments.flow.models import Experiment, Participant
 from tests.flowhelpers import VALID_SURVEY, enter, walk_to_end
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.models import CompletionCode, Participant
+from experiments.flow.models import CompletionCode, Participant
 from tests.plainhttp import Browser
 
 PROLIFIC = {"PROLIFIC_PID": "forger", "STUDY_ID": "study1", "SESSION_ID": "sess1"}

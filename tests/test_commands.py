@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from experiments.models import Experiment
+from experiments.flow.models import Experiment
 from tests.flowhelpers import enter, walk_to_end
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_sync_creates_rows_keeps_pause_and_marks_removed(settings):
 
 def test_sync_reports_a_broken_definition(settings):
     settings.MUG = {**settings.MUG, "EXPERIMENTS": ["tests.fixture_experiments:nothing_here"]}
-    with pytest.raises(CommandError, match="is not an experiments.definition.Experiment"):
+    with pytest.raises(CommandError, match="is not an experiments.definition.experiment.Experiment"):
         call_command("sync_experiments", stdout=io.StringIO())
 
 

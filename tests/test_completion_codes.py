@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from experiments import registry, services
-from experiments.models import CompletionCode, Experiment, Participant
-from experiments.platforms import EntryParams
+from experiments.definition import registry
+from experiments.flow import services
+from experiments.flow.models import CompletionCode, Experiment, Participant
+from experiments.flow.platforms import EntryParams
+from experiments.study import Outcome
 from tests.flowhelpers import enter, page, submit
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +70,7 @@ def test_fixed_codes_per_outcome_for_prolific_studies():
 
 
 def test_outcome_without_code_shows_none(settings):
-    from experiments.outcomes import Outcome
+    from experiments.study import Outcome
 
     definition = registry.get_experiment("timed")
     definition.outcomes = {"excluded": Outcome(message="Bye", issue_code=False)}
@@ -89,7 +91,7 @@ def test_no_code_exists_in_any_page_before_the_end():
 
 
 def test_only_a_runtime_error_the_server_witnessed_earns_a_unique_code():
-    from experiments.gameplay import participant_runtime_error
+    from experiments.gamedata.episodes import participant_runtime_error
 
     definition = registry.get_experiment("game")
     reported, witnessed = new_participant("game"), new_participant("game")
@@ -102,7 +104,6 @@ def test_only_a_runtime_error_the_server_witnessed_earns_a_unique_code():
 
 
 def test_claimable_endings_never_earn_a_unique_code_even_when_a_study_rewords_them():
-    from experiments.outcomes import Outcome
 
     definition = registry.get_experiment("timed")
     definition.outcomes = {name: Outcome(message="Reworded") for name in ("declined_consent", "screened_out")}
@@ -120,7 +121,7 @@ def test_claimable_endings_never_earn_a_unique_code_even_when_a_study_rewords_th
 
 
 def test_without_a_code_there_is_no_way_back_to_submit():
-    from experiments.platforms import return_path
+    from experiments.flow.platforms import return_path
 
     ids = {"assignment_id": "3ASSIGN", "turk_submit_to": "https://workersandbox.mturk.com", "custom_url": None}
     assert return_path(source="prolific", code="", **ids) is None
@@ -134,7 +135,6 @@ def test_without_a_code_there_is_no_way_back_to_submit():
 
 
 def test_a_study_completed_without_a_code_neither_links_to_complete_nor_asks_for_a_return():
-    from experiments.outcomes import Outcome
 
     definition = registry.get_experiment("timed")
     definition.outcomes = {"completed": Outcome(message="All done, nothing to submit", issue_code=False)}

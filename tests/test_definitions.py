@@ -7,12 +7,18 @@ import random
 import pytest
 from django.core import checks
 
-from experiments import registry
-from experiments.definition import Experiment
-from experiments.errors import DefinitionError
-from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
-from experiments.scenes import EndScene, StaticScene, SurveyScene
-from experiments.stager import Branch, RandomizeOrder, Repeat, expand, resolve_branch
+from experiments.definition import registry
+from experiments.definition.stager import Branch, RandomizeOrder, Repeat, expand, resolve_branch
+from experiments.study import (
+    ChoiceQuestion,
+    DefinitionError,
+    EndScene,
+    Experiment,
+    ScaleQuestion,
+    StaticScene,
+    SurveyScene,
+    TextQuestion,
+)
 
 END = EndScene(scene_id="end")
 

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.scenes import EndScene
+from experiments.study import EndScene, Experiment, GymScene
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPET = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -10,7 +10,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from experiments.models import Experiment
+from experiments.flow.models import Experiment
 from tests.flowhelpers import enter
 from tests.test_minari_export import play_solo_game
 
@@ -52,6 +52,6 @@ def test_the_admin_streams_the_document_and_the_step_csv(researcher_client, brow
 
 
 def _participants(slug: str) -> list[int]:
-    from experiments.models import Participant
+    from experiments.flow.models import Participant
 
     return list(Participant.objects.filter(experiment__slug=slug).values_list("pk", flat=True))

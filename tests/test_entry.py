@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from experiments.models import Experiment, Participant
+from experiments.flow.models import Experiment, Participant
 from tests.flowhelpers import answer_for, enter, only_participant, page, scene_key, submit, walk_to_end
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from experiments.gameplay_models import MISMATCH, PENDING, VERIFIED, Episode, Step
-from experiments.models import ACTIVE, CompletionCode, Participant
-from experiments.outcomes import COMPLETED, EXCLUDED
+from experiments.flow.models import ACTIVE, CompletionCode, Participant
+from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, Episode, Step
+from experiments.study import COMPLETED, EXCLUDED
 from tests.fixture_experiments import PATHS
 from tests.gameclient import begin_episode, episode_chunks, post_chunk
 from tests.servers import poll_until, production_daphne

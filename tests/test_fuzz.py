@@ -10,11 +10,11 @@ import random
 import pytest
 from django.test import Client
 
-from experiments.client_errors import KINDS
-from experiments.gameplay_models import Episode, Step
-from experiments.models import ClientError, MonitorState, Participant, ScreeningResult, SurveyResponse
-from experiments.monitor_flow import EVENTS
-from experiments.outcomes import OUTCOMES
+from experiments.definition.outcomes import OUTCOMES
+from experiments.flow.client_errors import KINDS
+from experiments.flow.models import ClientError, MonitorState, Participant, ScreeningResult, SurveyResponse
+from experiments.flow.monitoring import EVENTS
+from experiments.gamedata.models import Episode, Step
 from tests.flowhelpers import VALID_SURVEY, enter, submit
 from tests.fuzzing import TEXTS, frames, is_finite_json, mutate, random_json, specials
 from tests.gameclient import begin_episode, play_scene

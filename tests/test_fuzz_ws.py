@@ -15,13 +15,13 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from experiments.gameplay_models import Step
+from experiments.gamedata.models import Step
 from matchmaking.models import WaitingEntry
 from mugsite.asgi import application
 from netcode.consumers import GameConsumer
 from netcode.models import GameInput, GameSeat
-from servergame.consumers import ServerGameConsumer
-from servergame.host import HOSTS
+from netcode.server.consumers import ServerGameConsumer
+from netcode.server.host import HOSTS
 from tests.fuzzing import frames, nested, specials
 from tests.gameclient_ws import GameClient, matched
 from tests.roomclient import RoomClient, participant_cookie

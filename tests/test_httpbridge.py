@@ -17,7 +17,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 from django.urls import path
 
-from experiments.models import Participant
+from experiments.flow.models import Participant
 from mugsite.httpbridge import DjangoOnThreads
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.test import Client
 
-from experiments.gameplay_models import Episode, Step, StepChunk
-from experiments.models import CompletionCode, Participant
+from experiments.flow.models import CompletionCode, Participant
+from experiments.gamedata.models import Episode, Step, StepChunk
 from tests.flowhelpers import enter, page, scene_key, submit
 from tests.gameclient import begin_episode, episode_chunks, play_scene, post_chunk, runtime_config
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync
 
-from experiments.web import token_from_cookies
+from experiments.flow.web import token_from_cookies
 from netcode.inputlog import InputRefused
 from netcode.inputstore import InputEntry, game_inputs_store
 from netcode.models import GameEvent, GameInput, GameSeat

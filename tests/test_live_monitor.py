@@ -100,8 +100,8 @@ def test_page_errors_are_kept_up_to_a_share_per_participant_and_shown(researcher
     for bad in ({"kind": "shout", "message": "x"}, {"kind": "error"}, ["error"]):
         assert send(bad) == 400
     assert Client().post(url, {"kind": "error", "message": "x"}, content_type="application/json").status_code == 400
-    from experiments.live import live_snapshot
-    from experiments.models import ClientError
+    from experiments.control.live import live_snapshot
+    from experiments.flow.models import ClientError
 
     assert ClientError.objects.count() == 20
     errors = live_snapshot()["page_errors"]
@@ -109,7 +109,7 @@ def test_page_errors_are_kept_up_to_a_share_per_participant_and_shown(researcher
 
 
 def test_each_players_round_trip_frame_rate_and_rollbacks_are_shown(researcher_client):
-    from experiments.live import live_snapshot
+    from experiments.control.live import live_snapshot
     from tests.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
 
     cookies = {pid: participant_cookie("net-relay", pid) for pid in ("ann", "ben")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matchmaking.matchers import FIFO, Candidate, GroupReunion, LatencyAware, Matcher
+from experiments.definition.matchers import FIFO, Candidate, GroupReunion, LatencyAware, Matcher
 
 
 def people(*rtts, waited=None, partners=None) -> list[Candidate]:

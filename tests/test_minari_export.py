@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import CommandError, call_command
 
-from experiments.gameplay_models import MISMATCH, Episode
+from experiments.gamedata.models import MISMATCH, Episode
 from tests.roomclient import participant_cookie
 from tests.test_servergame_ws import PlayClient, hosts_done
 

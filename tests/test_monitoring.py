@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from experiments.models import MonitorState, Participant
-from experiments.monitoring import Monitoring
+from experiments.flow.models import MonitorState, Participant
+from experiments.study import Monitoring
 from tests.flowhelpers import enter
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,7 +75,7 @@ def test_reports_that_cannot_be_taken_store_nothing():
 
 
 def test_thresholds_are_checked_when_the_experiment_loads():
-    from experiments.errors import DefinitionError
+    from experiments.study import DefinitionError
 
     with pytest.raises(DefinitionError, match="0 < hidden_warn_s < hidden_exclude_s"):
         Monitoring(hidden_warn_s=10, hidden_exclude_s=5).prepare("x")
@@ -85,8 +85,8 @@ def test_thresholds_are_checked_when_the_experiment_loads():
 
 def far_player() -> tuple[Client, int]:
     """A participant in a server-side game, seated through the socket's own service (no game process needed)."""
-    from experiments.web import token_from_cookies
-    from servergame.services import server_join
+    from experiments.flow.web import token_from_cookies
+    from netcode.server.services import server_join
 
     client = Client()
     enter(client, "watched-far", PROLIFIC_PID="far")

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from experiments.study import DefinitionError, Netcode, OnnxPolicy
 from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
 from mug.rollback import shared_fields
@@ -139,7 +140,7 @@ def test_the_peer_ahead_slows_its_clock_and_the_one_behind_does_not():
 
 
 def _group_scene(**changes):
-    from experiments.gym_scene import GymScene
+    from experiments.study import GymScene
 
     fields = {"scene_id": "pair", "env": "examples.tag.env:make", "agents": {"chaser": "human", "runner": "human"},
               "keys": ARROWS, "packages": ["gymnasium==1.4.0", "pettingzoo==1.25.0"]}  # fmt: skip
@@ -147,7 +148,6 @@ def _group_scene(**changes):
 
 
 def test_a_group_scene_whose_env_cannot_roll_back_is_refused_at_load(tmp_path):
-    from experiments.errors import DefinitionError
 
     with pytest.raises(DefinitionError, match="not ready for rollback .*not deterministic.*check_rollback"):
         _group_scene(env="tests.envs.clocked:make").prepare(tmp_path)
@@ -155,9 +155,6 @@ def test_a_group_scene_whose_env_cannot_roll_back_is_refused_at_load(tmp_path):
 
 
 def test_onnx_agents_and_bad_netcode_settings_are_refused_in_group_scenes(tmp_path):
-    from experiments.errors import DefinitionError
-    from mug.policies import OnnxPolicy
-    from netcode.config import Netcode
 
     agents = {"player_0": "human", "player_1": "human", "player_2": OnnxPolicy(model="x.onnx")}
     gather3 = {"env": "examples.gather.env:make", "env_kwargs": {"players": 3}, "agents": agents}

@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from experiments import registry
-from experiments.models import Participant
+from experiments.definition import registry
+from experiments.flow.models import Participant
 from tests.fixture_experiments import PATHS
 from tests.plainhttp import Browser
 

@@ -9,17 +9,13 @@ import pytest
 from django.test import Client
 
 from examples.tagai.model import export, train
-from experiments.definition import Experiment
-from experiments.errors import DefinitionError
-from experiments.gameplay_models import Episode, Step
-from experiments.gym_scene import GymScene
-from experiments.model_runtime import ServerModels
-from experiments.models import Participant
-from experiments.registry import get_experiment
-from experiments.replay import episode_replay
-from experiments.scenes import EndScene
+from experiments.definition.model_runtime import ServerModels
+from experiments.definition.registry import get_experiment
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode, Step
+from experiments.gamedata.replay import episode_replay
+from experiments.study import DefinitionError, EndScene, Experiment, GymScene, OnnxPolicy, PythonPolicy
 from mug.loop import GameLoop, LoopConfig
-from mug.policies import OnnxPolicy, PythonPolicy
 from tests.flowhelpers import enter, submit
 from tests.gameclient import play_scene
 
@@ -211,7 +207,7 @@ def test_model_outputs_become_actions():
 
 
 def test_the_solo_games_model_is_served_too(tmp_path, weights):
-    from matchmaking.rooms import PlayWithAI, WaitingRoom
+    from experiments.study import PlayWithAI, WaitingRoom
 
     path = export(weights, tmp_path / "fallback.onnx")
     scene = GymScene(

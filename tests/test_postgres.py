@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, connections
 from django.test import Client
 
-from experiments.models import Participant, SurveyResponse
+from experiments.flow.models import Participant, SurveyResponse
 from tests.flowhelpers import enter, submit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

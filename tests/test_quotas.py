@@ -12,13 +12,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from experiments import registry
-from experiments.errors import DefinitionError
-from experiments.exports import participant_rows
-from experiments.models import Participant
-from experiments.quotas import Quota, Slots, choose_arms
-from experiments.scenes import StaticScene
-from experiments.stager import Conditions, RandomizeOrder, validate_tree
+from experiments.control.exports import participant_rows
+from experiments.definition import registry
+from experiments.definition.quotas import Quota, Slots, choose_arms
+from experiments.definition.stager import Conditions, RandomizeOrder, validate_tree
+from experiments.flow.models import Participant
+from experiments.study import DefinitionError, StaticScene
 from tests.flowhelpers import enter
 
 DIFFICULTY = Conditions("difficulty", {"easy": [StaticScene(scene_id="e")], "hard": [StaticScene(scene_id="h")]})
@@ -82,7 +81,7 @@ def test_arrivals_are_balanced_until_the_quota_and_the_next_one_sees_the_study_i
 
 @pytestmark_db
 def test_slots_of_people_who_left_reopen_and_only_valid_completions_count():
-    from experiments.services import participant_finish
+    from experiments.flow.services import participant_finish
 
     definition = registry.get_experiment("quota")
     for i in range(4):

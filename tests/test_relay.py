@@ -9,8 +9,8 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync
 
-from experiments import registry
-from experiments.gameplay_models import VERIFIED, Episode
+from experiments.definition import registry
+from experiments.gamedata.models import VERIFIED, Episode
 from matchmaking.models import MatchMember
 from netcode.models import Game, GameEvent, GameInput, GameSeat
 from tests.gameclient_ws import GameClient, matched

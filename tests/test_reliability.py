@@ -304,9 +304,9 @@ def assert_nothing_lost(members: list[Member]) -> None:
     holds one code, the same on a second visit."""
     from django.db.models import Count
 
-    from experiments import registry
-    from experiments.gameplay_models import Episode
-    from experiments.models import CompletionCode, Participant
+    from experiments.definition import registry
+    from experiments.flow.models import CompletionCode, Participant
+    from experiments.gamedata.models import Episode
     from netcode.models import Game, GameEvent
     from netcode.replay import game_replay, log_inputs, scene_of, stored_rows
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from experiments.gameplay_models import Episode, Step
-from experiments.replay import episode_replay
+from experiments.gamedata.models import Episode, Step
+from experiments.gamedata.replay import episode_replay
 from tests.flowhelpers import enter
 from tests.gameclient import play_scene
 

@@ -15,9 +15,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from experiments import wheelhouse
-from experiments.gym_scene import MUG_PACKAGE_DIR
-from experiments.import_closure import ClosureError, import_closure
+from experiments.definition.gym_scene import MUG_PACKAGE_DIR
+from experiments.definition.import_closure import ClosureError, import_closure
+from experiments.gamedata import wheelhouse
 from experiments.management.commands import fetch_pyodide, fetch_wheels
 
 
@@ -301,7 +301,7 @@ def study(tmp_path, monkeypatch) -> Path:
         "lab/late.py": "",
         "lab/levels/first.py": "LEVEL = [1, 2]\n",  # a namespace package (no __init__.py)
         "lab/codes.py": "PROLIFIC = 'C1SECRET'\n",
-        "lab/experiment.py": "from experiments.definition import Experiment\n",
+        "lab/experiment.py": "from experiments.definition.experiment import Experiment\n",
     })  # fmt: skip
     yield tmp_path
     for name in [name for name in sys.modules if name == "lab" or name.startswith("lab.")]:

@@ -124,7 +124,7 @@ def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(c
     """Two headless players (the browser's NetSession over real WebSockets), each on its own Daphne process,
     relayed through Redis: both episodes end on the same frame with the same state, and each player's
     confirmed rows equal the server's replay of the stored input log."""
-    from experiments import registry
+    from experiments.definition import registry
     from netcode.models import Game, GameEvent
     from netcode.replay import game_replay, scene_of
     from tests.wsgame import WsGamePlayer
@@ -201,7 +201,7 @@ def test_a_server_game_survives_the_death_of_the_process_hosting_it(cluster, tmp
     """Two players of one server-side game on two Daphne processes (Redis between them). The process hosting the
     game is killed mid-episode: the other process's socket takes over the game, the episode starts again, both
     players finish; what was stored before the loss stays, and both participants' rows are the same frames."""
-    from experiments.gameplay_models import Episode
+    from experiments.gamedata.models import Episode
     from netcode.models import Game, GameEvent
 
     doomed, survivor = cluster

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.test import Client
 
-from experiments.models import Participant, ScreeningResult, SurveyResponse
-from experiments.screening import Screening, browser_of, device_of
+from experiments.definition.screening import Screening, browser_of, device_of
+from experiments.flow.models import Participant, ScreeningResult, SurveyResponse
 from tests.flowhelpers import enter, page
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from experiments.live import live_snapshot
-from experiments.models import ClientError, CompletionCode, Participant, SurveyResponse
+from experiments.control.live import live_snapshot
+from experiments.flow.models import ClientError, CompletionCode, Participant, SurveyResponse
 from tests.flowhelpers import VALID_SURVEY, enter, page, submit
 from tests.gameclient import begin_episode, post_chunk
 from tests.test_security_probe import PARTICIPANT, ROW, send, totals

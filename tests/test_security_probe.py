@@ -13,9 +13,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
-from experiments import registry
-from experiments.gameplay_models import Episode, Step, StepChunk
-from experiments.models import (
+from experiments.definition import registry
+from experiments.flow.models import (
     ClientError,
     CompletionCode,
     Experiment,
@@ -25,10 +24,11 @@ from experiments.models import (
     ScreeningResult,
     SurveyResponse,
 )
+from experiments.gamedata.models import Episode, Step, StepChunk
 from matchmaking.models import WaitingEntry
 from mugsite.asgi import application
+from mugsite.routing import websocket_urlpatterns
 from netcode.models import Game, GameSeat
-from netcode.routing import websocket_urlpatterns
 from tests.flowhelpers import enter, submit
 from tests.gameclient import begin_episode
 

@@ -13,7 +13,7 @@ import pytest
 import websockets
 from asgiref.sync import async_to_sync
 
-from experiments.models import Participant
+from experiments.flow.models import Participant
 from netcode.models import Game, GameEvent
 from tests.fixture_experiments import PATHS
 from tests.servers import production_daphne

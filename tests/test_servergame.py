@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from servergame.process import GameProcess
-from servergame.runner import ServerRunner
+from netcode.server.process import GameProcess
+from netcode.server.runner import ServerRunner
 
 ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
 
@@ -99,7 +99,7 @@ def test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process():
 
 
 def test_the_screen_repaints_what_a_canvas_shows_after_any_number_of_deltas():
-    from servergame.runner import Screen
+    from netcode.server.runner import Screen
 
     def obj(object_id, x, persistent=True):
         return {"id": object_id, "type": "rect", "persistent": persistent, "x": x}
@@ -114,9 +114,7 @@ def test_the_screen_repaints_what_a_canvas_shows_after_any_number_of_deltas():
 
 
 def test_server_scenes_need_no_rollback_but_refuse_onnx_agents_and_unknown_modes(tmp_path):
-    from experiments.errors import DefinitionError
-    from experiments.gym_scene import GymScene
-    from mug.policies import OnnxPolicy
+    from experiments.study import DefinitionError, GymScene, OnnxPolicy
 
     def scene(**fields):
         return GymScene(**{"scene_id": "s", "env": "tests.envs.clocked:make", "keys": {"a": 1}, "runs_on": "server",

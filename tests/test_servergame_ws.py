@@ -12,15 +12,15 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from experiments.gameplay_models import COMPLETE, INTERRUPTED, Episode, Step
-from experiments.models import Participant
-from experiments.step_exports import step_rows
+from experiments.control.step_exports import step_rows
+from experiments.flow.models import Participant
+from experiments.gamedata.models import COMPLETE, INTERRUPTED, Episode, Step
 from matchmaking.models import MatchMember
 from mugsite.asgi import application
 from netcode.models import ENDED, FINISHED, Game, GameEvent
-from servergame.consumers import HOST_CHECK_S
-from servergame.host import HOSTS
-from servergame.services import HOST_STALE_S
+from netcode.server.consumers import HOST_CHECK_S
+from netcode.server.host import HOSTS
+from netcode.server.services import HOST_STALE_S
 from tests.flowhelpers import enter, page
 from tests.gameclient_ws import matched
 from tests.roomclient import RoomClient, participant_cookie

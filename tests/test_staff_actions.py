@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
-from experiments.gameplay_models import Episode
-from experiments.models import Participant
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode
 from matchmaking.models import MatchMember, WaitingEntry
 from netcode.models import ENDED, Game, GameEvent
 from tests.gameclient_ws import GameClient, matched

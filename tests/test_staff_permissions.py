@@ -16,8 +16,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from experiments.gameplay_models import Episode
-from experiments.models import Experiment, Participant
+from experiments.flow.models import Experiment, Participant
+from experiments.gamedata.models import Episode
 from matchmaking.models import WAITING, Room, WaitingEntry
 from tests.roomclient import participant_cookie
 from tests.staffclient import StaffBrowser

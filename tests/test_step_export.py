@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from experiments.gameplay_models import Episode, Step
-from experiments.models import Participant
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode, Step
 from tests.flowhelpers import enter, submit
 from tests.gameclient import play_scene
 
@@ -58,7 +58,7 @@ def test_step_parquet_round_trips(tmp_path, played):
 
 
 def test_the_admin_streams_parquet_a_row_group_at_a_time_with_the_csvs_values(researcher_client, played, monkeypatch):
-    from experiments import step_exports
+    from experiments.control import step_exports
 
     monkeypatch.setattr(step_exports, "ROWS_PER_GROUP", 7)
     selected = {"_selected_action": [played.pk]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.models import SurveyResponse
+from experiments.flow.models import SurveyResponse
 from tests.flowhelpers import VALID_SURVEY, enter, only_participant, scene_key, submit
 
 pytestmark = pytest.mark.django_db

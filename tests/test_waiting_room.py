@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import Client
 
-from experiments.models import Participant
+from experiments.flow.models import Participant
 from matchmaking.models import Match, MatchMember, WaitingEntry
 from tests.roomclient import RoomClient, participant_cookie
 

@@ -13,9 +13,9 @@ import websockets
 from asgiref.sync import async_to_sync
 
 from bench.load_participants import Browser, runtime_of, scene_of
-from experiments.gameplay_models import COMPLETE, VERIFIED, Episode
-from experiments.models import ACTIVE, CompletionCode, Participant
-from experiments.outcomes import DROPPED_OUT, PARTNER_DROPPED
+from experiments.flow.models import ACTIVE, CompletionCode, Participant
+from experiments.gamedata.models import COMPLETE, VERIFIED, Episode
+from experiments.study import DROPPED_OUT, PARTNER_DROPPED
 from tests.flowhelpers import enter
 from tests.servers import poll_until
 from tests.wsclient import WsRoomClient

@@ -1,9 +1,15 @@
 """Single-player CartPole in the browser, from consent to completion code."""
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.questions import ScaleQuestion, TextQuestion
-from experiments.scenes import ConsentScene, EndScene, InstructionsScene, SurveyScene
+from experiments.study import (
+    ConsentScene,
+    EndScene,
+    Experiment,
+    GymScene,
+    InstructionsScene,
+    ScaleQuestion,
+    SurveyScene,
+    TextQuestion,
+)
 
 CARTPOLE = GymScene(
     scene_id="cartpole",

@@ -1,11 +1,22 @@
 """The demo experiment: every scene type, randomized between-subjects assignment, a repeat and a branch."""
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.outcomes import DECLINED_CONSENT, Outcome
-from experiments.questions import ChoiceQuestion, ScaleQuestion, TextQuestion
-from experiments.scenes import ConsentScene, EndScene, InstructionsScene, StaticScene, SurveyScene
-from experiments.stager import Branch, RandomizeOrder, Repeat
+from experiments.study import (
+    DECLINED_CONSENT,
+    Branch,
+    ChoiceQuestion,
+    ConsentScene,
+    EndScene,
+    Experiment,
+    GymScene,
+    InstructionsScene,
+    Outcome,
+    RandomizeOrder,
+    Repeat,
+    ScaleQuestion,
+    StaticScene,
+    SurveyScene,
+    TextQuestion,
+)
 
 
 def pick_followup(answers) -> str:

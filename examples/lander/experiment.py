@@ -1,9 +1,14 @@
 """Land on the pad: Gymnasium's LunarLander (Box2D) stepped on the server, played in the browser."""
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.questions import ScaleQuestion
-from experiments.scenes import ConsentScene, EndScene, InstructionsScene, SurveyScene
+from experiments.study import (
+    ConsentScene,
+    EndScene,
+    Experiment,
+    GymScene,
+    InstructionsScene,
+    ScaleQuestion,
+    SurveyScene,
+)
 
 LANDER = GymScene(
     scene_id="lander",

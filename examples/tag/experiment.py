@@ -1,9 +1,6 @@
 """One human chases a randomly moving runner in our own two-agent PettingZoo ParallelEnv."""
 
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.questions import ChoiceQuestion
-from experiments.scenes import ConsentScene, EndScene, SurveyScene
+from experiments.study import ChoiceQuestion, ConsentScene, EndScene, Experiment, GymScene, SurveyScene
 
 # What every Tag scene of the demos shares: the env, arrow keys, pace and canvas.
 TAG_SETTINGS = dict(

@@ -2,11 +2,17 @@
 
 from examples.tag.experiment import TAG_SETTINGS
 from examples.tagai.model import DEFAULT_PATH
-from experiments.definition import Experiment
-from experiments.gym_scene import GymScene
-from experiments.questions import ScaleQuestion
-from experiments.scenes import ConsentScene, EndScene, InstructionsScene, SurveyScene
-from mug.policies import OnnxPolicy, PythonPolicy
+from experiments.study import (
+    ConsentScene,
+    EndScene,
+    Experiment,
+    GymScene,
+    InstructionsScene,
+    OnnxPolicy,
+    PythonPolicy,
+    ScaleQuestion,
+    SurveyScene,
+)
 
 CHASE = GymScene(
     scene_id="chase",

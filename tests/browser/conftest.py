@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from experiments.wheelhouse import projects
+from experiments.gamedata.wheelhouse import projects
 from tests.servers import require_binary
 
 FLAGS = [

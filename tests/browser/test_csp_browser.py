@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.models import Participant
+from experiments.flow.models import Participant
 from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

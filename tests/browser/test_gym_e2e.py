@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.gameplay_models import Episode, Step, StepChunk
-from experiments.models import Participant
-from experiments.replay import episode_replay
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode, Step, StepChunk
+from experiments.gamedata.replay import episode_replay
 from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,9 +11,9 @@ import hashlib
 import pytest
 
 from examples.tagai.model import DEFAULT_PATH
-from experiments.gameplay_models import Episode, Step
-from experiments.models import Participant
-from experiments.replay import episode_replay
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode, Step
+from experiments.gamedata.replay import episode_replay
 from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

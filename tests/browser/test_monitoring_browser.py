@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from experiments.models import MonitorState, Participant
+from experiments.flow.models import MonitorState, Participant
 from tests.flowhelpers import start_in_page
 from tests.servers import poll_until
 

@@ -9,9 +9,9 @@ from contextlib import ExitStack
 
 import pytest
 
-from experiments import registry
-from experiments.gameplay_models import Episode
-from experiments.models import Participant
+from experiments.definition import registry
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode
 from netcode.models import Game, GameEvent, GameSeat
 from netcode.replay import game_replay, scene_of, stored_rows
 from tests.browser.conftest import guarded_context

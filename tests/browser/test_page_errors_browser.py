@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from experiments.models import ClientError
+from experiments.flow.models import ClientError
 from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.gameplay_models import Episode
-from experiments.models import Participant
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode
 from tests.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.models import Participant, ScreeningResult
+from experiments.flow.models import Participant, ScreeningResult
 from tests.flowhelpers import start_in_page
 from tests.netproxy import DelayProxy
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.gameplay_models import Episode, Step
-from experiments.models import Participant
-from experiments.replay import episode_replay
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode, Step
+from experiments.gamedata.replay import episode_replay
 from netcode.models import FINISHED, Game
 from tests.flowhelpers import start_in_page
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.gameplay_models import Episode
-from experiments.replay import episode_replay
+from experiments.gamedata.models import Episode
+from experiments.gamedata.replay import episode_replay
 from matchmaking.models import Match, MatchMember
 from tests.flowhelpers import start_in_page
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from experiments.gym_scene import GymScene
-from experiments.registry import get_experiment
+from experiments.definition.gym_scene import GymScene
+from experiments.definition.registry import get_experiment
 from mug.synctest import check_rollback
 
 

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from experiments import exports, step_exports
-from experiments.document_export import experiment_document
-from experiments.models import Experiment, Participant, SceneVisit, SurveyResponse
+from experiments.control import exports, step_exports
+from experiments.control.document_export import experiment_document
+from experiments.flow.models import Experiment, Participant, SceneVisit, SurveyResponse
 
 TABLES = {
     "participants": lambda slug: exports.participant_rows(

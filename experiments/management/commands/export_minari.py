@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from experiments import registry
-from experiments.minari_export import MinariExportError, minari_export
+from experiments.control.minari_export import MinariExportError, minari_export
+from experiments.definition import registry
 
 
 class Command(BaseCommand):

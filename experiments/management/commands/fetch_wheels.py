@@ -15,10 +15,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from packaging.requirements import InvalidRequirement, Requirement
 
-from experiments import registry
-from experiments.scenes import Scene
-from experiments.stager import iter_nodes
-from experiments.wheelhouse import normalize, projects
+from experiments.definition import registry
+from experiments.definition.scenes import Scene
+from experiments.definition.stager import iter_nodes
+from experiments.gamedata.wheelhouse import normalize, projects
 
 # What Pyodide 0.27.7 (CPython 3.12.7 on Emscripten) looks like to a wheel's environment markers.
 PYODIDE_MARKERS = {

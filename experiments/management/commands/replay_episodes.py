@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from experiments.gameplay_models import COMPLETE, Episode
-from experiments.replay import episode_replay
+from experiments.gamedata.models import COMPLETE, Episode
+from experiments.gamedata.replay import episode_replay
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from experiments.errors import DefinitionError
-from experiments.services import experiment_sync_all
+from experiments.definition.errors import DefinitionError
+from experiments.flow.services import experiment_sync_all
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from experiments.verification import verification_drain
-from experiments.verification_workers import workers_spawn
+from experiments.gamedata.verification import verification_drain
+from experiments.gamedata.verification_workers import workers_spawn
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The control room: the admin, the live monitor, the REST API and the exports."""

@@ -1,0 +1,155 @@
+"""The live monitor's snapshot (a read): participants by experiment, scene and status, waiting rooms, running
+games with each seat's state (tab, round trip, frame rate, rollbacks), single-player games in browsers with their
+frame rate from the uploaded steps, recent errors from browsers and server games, and endings over time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from experiments.flow.models import ACTIVE, ClientError, Experiment, Participant
+from experiments.gamedata.models import OPEN, Episode, Step, StepChunk
+from matchmaking.models import WAITING, Room
+from netcode.models import PLAYING, Game
+from netcode.selectors import seat_state
+
+BUCKET_MIN = 10
+HISTORY_H = 2
+# The monitor shows participants (ids, scenes, errors) and games: staff must be allowed to view both.
+LIVE_PERMISSIONS = ("experiments.view_participant", "netcode.view_game")
+
+
+def live_user_allowed(user) -> bool:
+    return bool(user and user.is_active and user.is_staff and user.has_perms(LIVE_PERMISSIONS))
+
+
+class _SessionRequest:
+    """What django.contrib.auth.get_user reads from a request: its session."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+
+def live_session_allowed(session_key: str | None) -> bool:
+    """Whether the session, as stored now, still belongs to a user allowed to watch: a logged-out or flushed
+    session, a changed password, a deactivated user or a lost permission all say no."""
+    if not session_key:
+        return False
+    store = import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=session_key)
+    return live_user_allowed(get_user(_SessionRequest(store)))
+
+
+def live_snapshot() -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "at": now.isoformat(),
+        "experiments": [_experiment(e) for e in Experiment.objects.filter(in_code=True).order_by("slug")],
+        "rooms": _rooms(),
+        "games": _games(),
+        "solo": _solo_games(now),
+        "errors": _errors(),
+        "page_errors": _page_errors(),
+        "endings": _endings(now),
+    }
+
+
+def _experiment(experiment: Experiment) -> dict[str, Any]:
+    participants = Participant.objects.filter(experiment=experiment)
+    statuses = Counter(participants.values_list("status", flat=True))
+    scenes = Counter(
+        plan[position] if position < len(plan) else "-"
+        for plan, position in participants.filter(status=ACTIVE).values_list("plan", "position")
+    )
+    return {"slug": experiment.slug, "accepting": experiment.is_active, "statuses": dict(statuses),
+            "in_progress_by_scene": dict(scenes)}  # fmt: skip
+
+
+def _rooms() -> list[dict[str, Any]]:
+    rooms = Room.objects.select_related("experiment").order_by("experiment__slug", "scene_key")
+    return [{"experiment": room.experiment.slug, "scene_key": room.scene_key,
+             "waiting": room.entries.filter(status=WAITING).count(),
+             "present": room.entries.filter(status=WAITING, connected=True).count()} for room in rooms]  # fmt: skip
+
+
+def _games() -> list[dict[str, Any]]:
+    games = Game.objects.filter(status=PLAYING).select_related("experiment").prefetch_related("seats__participant")
+    return [
+        {"id": game.pk, "experiment": game.experiment.slug if game.experiment else "", "scene_key": game.scene_key,
+         "runs_on": game.runs_on, "episode": game.episode, "frame": game.frame, "stats": game.stats,
+         "seats": [_seat(seat) for seat in game.seats.all()]}
+        for game in games.order_by("-created_at")[:100]
+    ]  # fmt: skip
+
+
+def _seat(seat) -> dict[str, Any]:
+    participant = seat.participant.external_id or seat.participant_id
+    played = seat.client_stats or {}
+    return {"agent": seat.agent, "participant": participant, "state": seat_state(seat), "rtt_ms": seat.rtt_ms,
+            "frame": seat.acked, "fps": played.get("fps"), "rollbacks": played.get("rollbacks")}  # fmt: skip
+
+
+def _solo_games(now) -> list[dict[str, Any]]:
+    """Episodes being played alone in a browser (no game on the server): the frame rate of the last upload."""
+    episodes = (
+        Episode.objects.filter(status=OPEN, started_at__gte=now - timedelta(hours=HISTORY_H),
+                               participant__status=ACTIVE)
+        .exclude(participant__seats__game__status=PLAYING)
+        .select_related("participant__experiment")
+        .order_by("-started_at")[:50]
+    )  # fmt: skip
+    return [_solo(episode, now) for episode in episodes]
+
+
+def _solo(episode: Episode, now) -> dict[str, Any]:
+    chunk = StepChunk.objects.filter(episode=episode).order_by("-number").first()
+    fps, focused, upload_age = None, None, None
+    if chunk is not None:
+        last = Step.objects.filter(episode=episode, frame__gte=chunk.first_frame)
+        span = last.aggregate(first=Min("client_time"), end=Max("client_time"), n=Count("pk"))
+        if span["n"] > 1 and span["end"] > span["first"]:
+            fps = round((span["n"] - 1) * 1000 / (span["end"] - span["first"]), 1)
+        focused = last.order_by("-frame").values_list("focused", flat=True).first()
+        upload_age = round((now - chunk.received_at).total_seconds(), 1)
+    participant = episode.participant
+    return {"experiment": participant.experiment.slug, "participant": participant.external_id or participant.pk,
+            "scene_key": episode.scene_key, "episode": episode.index, "steps": episode.n_steps, "fps": fps,
+            "focused": focused, "last_upload_s": upload_age}  # fmt: skip
+
+
+def _page_errors() -> list[dict[str, Any]]:
+    """Errors participants' pages caught (console errors, uncaught exceptions), newest first."""
+    recent = ClientError.objects.select_related("participant__experiment")[:30]
+    return [{"experiment": e.participant.experiment.slug, "participant": e.participant.external_id or
+             e.participant_id, "scene": e.scene_key, "stage": e.kind, "message": e.message[-300:],
+             "at": e.at.isoformat()} for e in recent]  # fmt: skip
+
+
+def _errors() -> list[dict[str, Any]]:
+    recent = (
+        Participant.objects.exclude(runtime_errors=[]).select_related("experiment").order_by("-last_seen_at", "-pk")
+    )
+    errors = []
+    for participant in recent[:20]:
+        for error in participant.runtime_errors[-3:]:
+            errors.append({"experiment": participant.experiment.slug, "participant": participant.external_id or
+                           participant.pk, "scene": error.get("scene"), "stage": error.get("stage"),
+                           "message": str(error.get("message", ""))[-300:]})  # fmt: skip
+    return errors[:30]
+
+
+def _endings(now) -> list[dict[str, Any]]:
+    """Completions and exclusions (and other endings) per 10-minute bucket over the last two hours."""
+    since = now - timedelta(hours=HISTORY_H)
+    buckets: dict[str, Counter] = {}
+    for status, finished_at in Participant.objects.filter(finished_at__gte=since).values_list("status", "finished_at"):
+        minutes = int((finished_at - since).total_seconds() // 60) // BUCKET_MIN * BUCKET_MIN
+        start = (since + timedelta(minutes=minutes)).strftime("%H:%M")
+        buckets.setdefault(start, Counter())[status] += 1
+    return [{"from": start, **counts} for start, counts in sorted(buckets.items())]

@@ -1,0 +1,42 @@
+"""System checks for the researcher's experiment definitions."""
+
+from __future__ import annotations
+
+from django.core.checks import Error, register
+
+from experiments.definition import registry
+from experiments.definition.errors import DefinitionError
+from experiments.definition.gym_scene import GymScene
+from experiments.definition.runtime_bundle import ClosureError, scene_bundle
+
+
+@register()
+def check_experiment_definitions(app_configs, **kwargs) -> list[Error]:
+    """experiments.E001: every configured experiment imports and validates."""
+    try:
+        registry.all_experiments()
+    except DefinitionError as error:
+        return [Error(str(error), hint="Fix the experiment definition or MUG_EXPERIMENTS.", id="experiments.E001")]
+    return []
+
+
+@register()
+def check_shipped_code(app_configs, **kwargs) -> list[Error]:
+    """experiments.E002: every game's code (the import closure of its env and policies) resolves, and what runs in
+    the browser imports nothing server-only."""
+    try:
+        definitions = registry.all_experiments()
+    except DefinitionError:
+        return []  # E001 says why
+    errors = []
+    for definition in definitions.values():
+        for scene in definition.scenes():
+            variants = (scene, scene.solo_variant()) if isinstance(scene, GymScene) else ()
+            for variant in filter(None, variants):
+                try:
+                    scene_bundle(variant)
+                except ClosureError as error:
+                    errors.append(Error(f"experiment {definition.slug!r}, scene {scene.scene_id!r}: {error}",
+                                        hint="Everything shipped is readable by participants; see runtime_bundle.",
+                                        id="experiments.E002"))  # fmt: skip
+    return errors

@@ -1,0 +1,244 @@
+"""The environment scene: how to build the env, who plays which agent, keys, timing, display and data options."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from experiments.definition.errors import DefinitionError
+from experiments.definition.netplay import BROWSER, SERVER, Netcode, ReplaceWithAI
+from experiments.definition.policy_checks import PolicyError, as_space_type, check_policy, model_path
+from experiments.definition.preflight import check_group_agents, check_netcode
+from experiments.definition.rooms import PlayWithAI, WaitingRoom
+from experiments.definition.scenes import Scene
+from experiments.definition.stager import base_id
+from mug.adapters import EnvConfigError, make_adapter
+from mug.keys import combo_name
+from mug.loop import HUMAN, LoopConfig
+from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
+from mug.policies import describe as describe_policy
+
+DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
+MUG_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "mug"
+
+
+@dataclass(kw_only=True)
+class GymScene(Scene):
+    """Play `env` ("package.module:factory", called with `env_kwargs` and `render_mode`) in the browser.
+
+    `agents` maps agent ids to "human", "random", a PythonPolicy or an OnnxPolicy (mug.policies); a
+    single-agent Gymnasium env has one agent, "agent". Model paths are relative to the experiment's module.
+    `keys` maps a key (KeyboardEvent.key) or a tuple of keys held together to an action. `seed`: None draws
+    a random seed per participant, an int gives episode i the seed `seed + i`, a list gives seeds in order.
+    """
+
+    env: str
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    agents: dict[str, Any] = field(default_factory=lambda: {"agent": HUMAN})
+    keys: dict[str | tuple[str, ...], Any] = field(default_factory=dict)
+    default_action: Any = 0
+    input_mode: str = "held"
+    fps: int = 30
+    num_episodes: int = 1
+    max_steps: int | None = 1000
+    seed: int | list[int] | None = None
+    width: int = 600
+    height: int = 400
+    background: str = "#ffffff"
+    hud: bool = True
+    render_mode: str = "mug"
+    record_observations: bool = True
+    packages: list[str] = field(default_factory=lambda: list(DEFAULT_PACKAGES))
+    ship: list[str] | None = None  # modules the browser imports that no static import names (loaded by name)
+    in_game_body: str = ""
+    after_body: str = "<p>Well done! Your game data is saved.</p>"
+    countdown_seconds: int = 3
+    button_label: str = "Start"
+    waiting_room: WaitingRoom | None = None  # scenes with two or more humans get the default WaitingRoom()
+    netcode: Netcode | None = None  # rollback and dropout settings of multi-human scenes (default Netcode())
+    runs_on: str = "browser"  # or "server": the env steps on the server, the browser only draws and sends keys
+    kind: ClassVar[str] = "gym"
+    template_name: ClassVar[str] = "frontend/scenes/gym.html"
+
+    def prepare(self, base_dir: Path) -> None:
+        super().prepare(base_dir)
+        self._check_numbers()
+        if self.input_mode not in ("held", "press"):
+            raise DefinitionError(f"gym scene {self.scene_id!r}: input_mode must be 'held' or 'press'")
+        if HUMAN not in self.agents.values():
+            raise DefinitionError(f"gym scene {self.scene_id!r}: agents need at least one 'human'")
+        if not self.keys:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: map at least one key to an action")
+        if self.runs_on not in (BROWSER, SERVER):
+            raise DefinitionError(f"gym scene {self.scene_id!r}: runs_on must be {BROWSER!r} or {SERVER!r}")
+        if len(self.human_agents()) >= 2 or self.on_server:
+            check_group_agents(self)
+        self._preflight(base_dir)
+        self._prepare_waiting_room(base_dir)
+
+    @property
+    def on_server(self) -> bool:
+        """The env steps on the server (netcode/server/); the browser draws its frames and sends keys."""
+        return self.runs_on == SERVER
+
+    def human_agents(self) -> list[str]:
+        """The seats people take, in the order groups fill them."""
+        return [agent for agent, policy in self.agents.items() if policy == HUMAN]
+
+    def _prepare_waiting_room(self, base_dir: Path) -> None:
+        if len(self.human_agents()) < 2:
+            if self.waiting_room is not None or self.netcode is not None:
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: a waiting room and netcode need two or more human agents"
+                )
+            return
+        self.waiting_room = self.waiting_room or WaitingRoom()
+        self.netcode = check_netcode(self, base_dir, rollback=not self.on_server)
+        self._solo = None
+        fallback = self.waiting_room.on_timeout
+        if isinstance(fallback, PlayWithAI):
+            others = set(self.human_agents()[1:])
+            if set(fallback.policies) != others:
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: PlayWithAI must give policies for {sorted(others)}"
+                )
+            # The solo game is checked now like any scene (its policies included), not when someone times out.
+            solo = dataclasses.replace(
+                self, agents={**self.agents, **fallback.policies}, waiting_room=None, netcode=None
+            )
+            solo.prepare(base_dir)
+            self._solo = solo
+
+    def solo_variant(self) -> GymScene | None:
+        """The game played alone after a waiting-room timeout with PlayWithAI, if configured."""
+        return getattr(self, "_solo", None)
+
+    def _check_numbers(self) -> None:
+        if not 1 <= self.fps <= 120 or self.num_episodes < 1 or (self.max_steps is not None and self.max_steps < 1):
+            raise DefinitionError(
+                f"gym scene {self.scene_id!r}: need 1 <= fps <= 120, num_episodes >= 1, max_steps >= 1"
+            )
+        if isinstance(self.seed, list) and len(self.seed) < self.num_episodes:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: give at least num_episodes seeds")
+
+    def _preflight(self, base_dir: Path) -> None:
+        """Build the env and try the AI policies once on the server: an unusable env or model fails at load
+        time, not mid-study."""
+        try:
+            adapter = make_adapter(self.env, self.env_kwargs, self.render_mode)
+        except (EnvConfigError, TypeError, ValueError, ImportError) as error:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: {error}") from error
+        try:
+            unknown = set(self.agents) - set(adapter.possible_agents)
+            if unknown:
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: agents {sorted(unknown)} are not in the env's "
+                    f"{adapter.possible_agents}"
+                )
+            for agent in self.agents:
+                if not adapter.action_space(agent).contains(
+                    as_space_type(adapter.action_space(agent), self.default_action)
+                ):
+                    raise DefinitionError(f"gym scene {self.scene_id!r}: default_action is not in {agent}'s space")
+            self._check_policies(adapter, base_dir)
+        finally:
+            adapter.close()
+
+    def _check_policies(self, adapter, base_dir: Path) -> None:
+        observations, _ = adapter.reset(0)
+        checked = {}
+        try:
+            for agent, policy in self.agents.items():
+                checked[agent] = check_policy(policy, agent, adapter, observations.get(agent), base_dir)
+        except PolicyError as error:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: {error}") from error
+        self._checked_agents = checked
+        self._model_files = {
+            policy.sha256: model_path(policy, base_dir) for policy in checked.values() if isinstance(policy, OnnxPolicy)
+        }
+
+    def agent_specs(self) -> dict[str, Any]:
+        """Each agent's policy as the runtime's JSON ("human" or a spec with the model's hash and tensors)."""
+        agents = getattr(self, "_checked_agents", self.agents)
+        specs = {agent: policy if policy == HUMAN else policy_spec(policy) for agent, policy in agents.items()}
+        for spec in specs.values():
+            if isinstance(spec, dict) and spec["kind"] == "onnx":
+                spec["model"] = Path(spec["model"]).name  # the browser fetches by hash; no server paths
+        return specs
+
+    def model_files(self) -> dict[str, Path]:
+        """The ONNX files the browser downloads, by sha256 (the solo variant's included)."""
+        solo = self.solo_variant()
+        return {**getattr(self, "_model_files", {}), **(solo.model_files() if solo else {})}
+
+    def loop_config(self) -> dict[str, Any]:
+        """The runtime's configuration, as JSON for the browser."""
+        config = LoopConfig(
+            env=self.env,
+            env_kwargs=self.env_kwargs,
+            agents=self.agent_specs(),
+            keys={combo_name(key): action for key, action in self.keys.items()},
+            default_action=self.default_action,
+            input_mode=self.input_mode,
+            fps=self.fps,
+            num_episodes=self.num_episodes,
+            max_steps=self.max_steps,
+            render_mode=self.render_mode,
+            record_observations=self.record_observations,
+            width=self.width,
+            height=self.height,
+            background=self.background,
+            hud=self.hud,
+        )
+        return asdict(config)
+
+    def seeds(self, base_seed: int) -> list[int]:
+        """The seed of each episode; `base_seed` is the participant's server-drawn seed."""
+        if isinstance(self.seed, list):
+            return list(self.seed[: self.num_episodes])
+        start = base_seed if self.seed is None else self.seed
+        return [(start + index) % 2**31 for index in range(self.num_episodes)]
+
+    def shipped_modules(self) -> list[str]:
+        """The modules the browser imports by name: the env's, its Python policies' and `ship`'s. The
+        bundle (experiments.definition.runtime_bundle) adds the project modules they import, and nothing else of their
+        package."""
+        policies = list(self.agents.values())
+        if self.netcode is not None and isinstance(self.netcode.on_dropout, ReplaceWithAI):
+            policies.append(self.netcode.on_dropout.policy)  # the browsers run the replacement too
+        paths = [self.env, *(policy.path for policy in policies if isinstance(policy, PythonPolicy))]
+        paths += self.ship or []
+        return sorted({path.partition(":")[0] for path in paths})
+
+    def agent_descriptions(self) -> dict[str, Any]:
+        """Who chooses each agent's actions, as stored with the definition and with every episode."""
+        return {agent: spec if spec == HUMAN else describe_policy(spec) for agent, spec in self.agent_specs().items()}
+
+    def describe(self) -> dict[str, Any]:
+        agents = self.agent_descriptions()
+        room = self.waiting_room.describe() if self.waiting_room else None
+        netcode = self.netcode.describe() if self.netcode else None
+        described = {"env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room, "netcode": netcode,
+                     "runs_on": self.runs_on}  # fmt: skip
+        return {**super().describe(), **described}
+
+
+def code_hash(files: dict[str, str]) -> str:
+    """A hash of the shipped source files (path and content), identical wherever they run."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def gym_scene_of(definition, scene_key: str) -> GymScene | None:
+    """The game scene behind a scene key of a participant's plan (repeats included), or None."""
+
+    try:
+        scene = definition.scene(base_id(scene_key))
+    except KeyError:
+        return None
+    return scene if isinstance(scene, GymScene) else None

@@ -1,0 +1,83 @@
+"""Writes of monitoring during play: each report from the game page updates what the server knows (hidden since,
+last input, since when the game socket's round trips have been too slow) and gets the verdict: nothing, a
+warning, or the exclusion (which ends the session like a staff action: the seat in a group game drops with its
+dropout policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from experiments.definition.gym_scene import GymScene
+from experiments.definition.monitoring import EXCLUDE, WARN, seconds_since
+from experiments.definition.outcomes import EXCLUDED
+from experiments.definition.stager import base_id
+from experiments.flow import hooks
+from experiments.flow.models import MonitorState, Participant
+from experiments.flow.services import participant_end
+
+EVENTS = ("start", "hidden", "visible", "input", "alive")
+EVENTS_KEPT = 200
+
+
+class MonitorRefused(ValueError):
+    """A report that cannot be taken (no monitoring, not playing a game, unknown event); nothing is stored."""
+
+
+def monitor_report(*, participant: Participant, definition, event: Any) -> dict[str, Any]:
+
+    monitoring = definition.monitoring
+    key = participant.current_key
+    if monitoring is None or participant.is_finished or key is None:
+        raise MonitorRefused("nothing is monitored for this browser")
+    if not isinstance(definition.scene(base_id(key)), GymScene):
+        raise MonitorRefused("monitoring runs during games")
+    if event not in EVENTS:
+        raise MonitorRefused(f"event must be one of {EVENTS}")
+    with transaction.atomic():  # reports arrive concurrently: each reads and writes the state alone
+        level, reason = _judge(participant, monitoring, key, event)
+    if level == EXCLUDE and participant_end(participant=participant, definition=definition, outcome=EXCLUDED):
+        return {
+            "excluded": True,
+            "reason": reason,
+            "next": reverse("experiments:flow", kwargs={"slug": definition.slug}),
+        }
+    return {"warning": reason} if level == WARN else {"ok": True}
+
+
+def _judge(participant: Participant, monitoring, key: str, event: str) -> tuple[str, str]:
+    now = timezone.now()
+    state = _state(participant, key, now)
+    hidden_for = seconds_since(state.hidden_since, now)
+    if event == "hidden":
+        state.hidden_since = state.hidden_since or now
+    elif event == "visible":
+        state.hidden_since = None
+    elif event in ("input", "start"):
+        state.last_input_at = now
+    inactive_for = 0.0 if hidden_for is not None else seconds_since(state.last_input_at, now)
+    rtt_ms = hooks.latency_now(participant, key, now)
+    if rtt_ms is not None:  # no reading (no socket game, or none lately) leaves the slow clock as it was
+        state.slow_since = (state.slow_since or now) if monitoring.is_slow(rtt_ms) else None
+    level, reason = monitoring.verdict(hidden_for=hidden_for, inactive_for=inactive_for,
+                                       state={"event": event, "hidden_for": hidden_for, "inactive_for": inactive_for,
+                                              "warnings": state.warnings, "rtt_ms": rtt_ms,
+                                              "slow_for": seconds_since(state.slow_since, now)})  # fmt: skip
+    state.warnings += level == WARN
+    state.events = [*state.events[-(EVENTS_KEPT - 1) :], [now.isoformat(), event, level]]
+    if level == EXCLUDE:
+        state.excluded_for = reason
+    state.save()
+    return level, reason
+
+
+def _state(participant: Participant, key: str, now) -> MonitorState:
+    state, created = MonitorState.objects.select_for_update().get_or_create(
+        participant=participant, defaults={"scene_key": key, "last_input_at": now}
+    )
+    if not created and state.scene_key != key:  # a new game scene: the clocks start again
+        state.scene_key, state.hidden_since, state.last_input_at, state.slow_since = key, None, now, None
+    return state

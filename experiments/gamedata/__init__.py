@@ -1,0 +1,1 @@
+"""Game data and runtime files: episodes and their steps, uploads, verification, replay, the game page's files."""

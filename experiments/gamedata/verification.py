@@ -1,0 +1,109 @@
+"""The verification queue: single-player browser episodes wait in the database (pending) until a worker claims one,
+replays it on the server and stores the verdict; a mismatch is handled by the experiment's policy.
+
+The queue is the Episode table itself, so it survives restarts; a claim is a conditional update, so any number of
+workers in any number of processes never check the same episode twice (a claim older than CLAIM_STALE_S belonged
+to a worker that died and is taken over).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from experiments.definition import registry
+from experiments.definition.outcomes import EXCLUDED
+from experiments.definition.stager import base_id
+from experiments.flow.models import ACTIVE, Participant
+from experiments.flow.services import participant_finish
+from experiments.gamedata.episodes import MAX_ATTEMPTS_PER_EPISODE
+from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, VERIFY_ERROR, Episode
+from experiments.gamedata.replay import episode_replay
+
+logger = logging.getLogger(__name__)
+BATCH = 8  # episodes claimed at once by a worker
+CLAIM_STALE_S = 120.0  # far above one episode's replay (CartPole, 500 steps: ~0.1 s); only dead workers' claims age
+
+
+def episode_check(*, episode: Episode) -> tuple[str, dict[str, Any]]:
+    """The verifier, behind one function (a later verifier runs Pyodide under Node.js): replay the episode from its
+    seed and actions; 'verified', 'mismatch' (the report names the first difference) or 'error'."""
+    try:
+        report = episode_replay(episode=episode, whole=True, store=False)
+    except Exception as error:  # noqa: BLE001 (an env that cannot replay the upload is reported, never crashes us)
+        logger.warning("verification of episode %s failed: %r", episode.pk, error)
+        return VERIFY_ERROR, {"error": f"{type(error).__name__}: {error}"[:2000]}
+    return (VERIFIED if report["status"] == "match" else MISMATCH), report
+
+
+def verification_claim(*, worker: str, limit: int = 1) -> tuple[str, list[Episode]]:
+    """Claim up to `limit` of the oldest pending episodes for `worker`: (the claim's token, the episodes won)."""
+    token = f"{worker[:60]}/{uuid.uuid4().hex[:8]}"
+    stale = timezone.now() - timedelta(seconds=CLAIM_STALE_S)
+    free = Q(verify_claimed_at__isnull=True) | Q(verify_claimed_at__lt=stale)
+    waiting = Episode.objects.filter(free, verification=PENDING).order_by("verify_queued_at", "pk")
+    pks = list(waiting.values_list("pk", flat=True)[:limit])
+    if not pks:
+        return token, []
+    # One conditional update: a row another worker claimed meanwhile no longer matches `free` and is not taken.
+    Episode.objects.filter(free, pk__in=pks, verification=PENDING).update(
+        verify_claimed_by=token, verify_claimed_at=timezone.now(), verify_runs=F("verify_runs") + 1
+    )
+    won = Episode.objects.filter(verify_claimed_by=token, verification=PENDING).order_by("verify_queued_at", "pk")
+    return token, list(won.select_related("participant__experiment"))
+
+
+def verification_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
+    """Claim up to `batch` pending episodes, check them and store the verdicts; the episodes (empty: none waits).
+    Claims and verdicts are one write each per batch: under load the database's write lock is the scarce thing."""
+    token, episodes = verification_claim(worker=worker, limit=batch)
+    verdicts = [(episode, *episode_check(episode=episode)) for episode in episodes]
+    if verdicts:
+        with transaction.atomic():
+            for episode, status, report in verdicts:
+                episode_verdict_store(episode=episode, worker=token, status=status, report=report)
+    return episodes
+
+
+def verification_drain(*, worker: str = "inline") -> int:
+    """Check every pending episode in this process (tests and the management command's --once); how many."""
+    count = 0
+    while checked := verification_run_one(worker=worker):
+        count += len(checked)
+    return count
+
+
+def episode_verdict_store(*, episode: Episode, worker: str, status: str, report: dict[str, Any]) -> bool:
+    """Store the verdict if the claim is still this worker's; a mismatch or failed check applies the policy."""
+    with transaction.atomic():
+        stored = Episode.objects.filter(pk=episode.pk, verification=PENDING, verify_claimed_by=worker).update(
+            verification=status,
+            verification_report={**report, "worker": worker},
+            verified_at=timezone.now(),
+            replay_status=report.get("status", "error"),
+            replay_report=report,
+        )
+        if stored and status != VERIFIED:
+            _mismatch_policy(episode)
+    return bool(stored)
+
+
+def _mismatch_policy(episode: Episode) -> None:
+    """`exclude`: the flow ends as excluded. `replay`: the round is played again (episode_begin gives the same seed
+    to the next attempt), unless the participant has used up the attempts, which excludes them too."""
+    participant = Participant.objects.get(pk=episode.participant_id)
+    definition = registry.get_experiment(participant.experiment.slug)
+    if definition is None or participant.status != ACTIVE or participant.current_key != episode.scene_key:
+        return
+    scene = definition.scene(base_id(episode.scene_key))
+    attempts = Episode.objects.filter(participant=participant, scene_key=episode.scene_key).count()
+    if definition.verification == "replay" and attempts < scene.num_episodes * MAX_ATTEMPTS_PER_EPISODE:
+        return
+    logger.warning("participant %s excluded: episode %s did not verify", participant.pk, episode.pk)
+    participant_finish(participant=participant, definition=definition, outcome=EXCLUDED)

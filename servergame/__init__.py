@@ -1,1 +1,0 @@
-"""Server-side games: envs that cannot run in the browser, stepped on the server at a fixed rate (issue 7)."""
