@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -109,12 +108,14 @@ class WaitingRoomConsumer(StrictJsonConsumer):
             self.pings = {k: v for k, v in self.pings.items() if k > number - 10}
             self.pings[number] = time.monotonic()
             await self.send_json({"type": protocol.PING, "id": number})
-            with contextlib.suppress(Exception):  # a failed tick (e.g. database busy) is retried on the next
+            try:
                 if time.monotonic() - _last_sweep.get(self.room_id, 0.0) >= SWEEP_EVERY_S:
                     _last_sweep[self.room_id] = time.monotonic()
                     await self.step(match_now=False)
                 elif number % STATE_EVERY == 0:
                     await self.refresh()
+            except Exception:  # e.g. the database busy: logged, and the next tick tries again
+                logger.exception("waiting room %s: tick failed", self.room_id)
             if self.last_state and self.last_state["type"] in FINAL:
                 return
 

@@ -127,8 +127,10 @@ class GameConsumer(SeatSocket):
             if time.monotonic() - _last_sweep.get(game_id, 0.0) < SWEEP_EVERY_S:
                 continue
             _last_sweep[game_id] = time.monotonic()
-            with contextlib.suppress(Exception):  # a failed sweep (e.g. database busy) is retried on the next
+            try:
                 await self.broadcast(await db(relay.relay_sweep)(game_id=game_id))
+            except Exception:  # e.g. the database busy: logged, and the next tick sweeps again
+                logger.exception("game %s: sweep failed", game_id)
 
     async def broadcast(self, messages: list[dict]) -> None:
         """To every seat's socket: this process's directly, the others' over the layer (only if there are any)."""

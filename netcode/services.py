@@ -14,13 +14,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.definition.netplay import SERVER
 from experiments.definition.outcomes import DROPPED_OUT, PARTNER_DROPPED
 from experiments.definition.preflight import replacement_spec
-from experiments.definition.runtime_bundle import scene_bundle
 from experiments.flow.models import Participant
 from experiments.flow.services import participant_finish
-from experiments.gamedata.models import INTERRUPTED, OPEN, VERIFIED, Episode
+from experiments.gamedata.episodes import episode_open, episodes_interrupt, episodes_witness
 from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
@@ -29,8 +29,10 @@ from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, Game
 from netcode.replay import game_checkpoint
 
 
-class GameRefused(ValueError):
+class GameRefused(ApplicationError):
     """The participant has no place in a game here, or the game is over for them; the message says which."""
+
+    status = 409
 
 
 def game_join(*, participant: Participant, scene, scene_key: str, channel_name: str) -> tuple[GameSeat, str]:
@@ -88,12 +90,9 @@ def _game_for(match, scene, scene_key: str) -> Game:
 
 def _episodes_create(game: Game, scene) -> None:
     """Every seat's record of the episode now starting (each browser uploads its confirmed rows into it)."""
-    code_hash, policies = scene_bundle(scene).code_hash, scene.agent_descriptions()
-    Episode.objects.bulk_create(
-        Episode(participant_id=seat.participant_id, scene_key=game.scene_key, index=game.episode,
-                seed=game.seeds[game.episode], env=scene.env, code_hash=code_hash, policies=policies)
-        for seat in game.seats.all()
-    )  # fmt: skip
+    for seat in game.seats.all():
+        episode_open(participant_id=seat.participant_id, scene=scene, scene_key=game.scene_key, index=game.episode,
+                     seed=game.seeds[game.episode])  # fmt: skip
 
 
 def _confirmed(game: Game) -> int:
@@ -146,10 +145,8 @@ def _episodes_witness(game: Game, seats: list[GameSeat], agreed: bool, report: d
     browser's final chunk, makes a group episode count. Browsers whose final checksums differ (a nondeterministic env)
     still played the witnessed inputs, which the log replays; the report and the `desync` event show it to staff
     rather than stranding the players on a scene they can never leave."""
-    now = timezone.now()
-    Episode.objects.filter(
-        participant_id__in=[seat.participant_id for seat in seats], scene_key=game.scene_key, index=game.episode
-    ).update(verification=VERIFIED, verification_report={**report, "agreed": agreed}, verified_at=now)
+    episodes_witness(participant_ids=[seat.participant_id for seat in seats], scene_key=game.scene_key,
+                     index=game.episode, report={**report, "agreed": agreed})  # fmt: skip
 
 
 def game_seen(*, seat_id: int, channel_name: str) -> None:
@@ -224,9 +221,7 @@ def game_seats_release(*, participant: Participant, definition) -> list[tuple[Ga
         game = seat.game
         first = game.frame + 1 if game.runs_on == SERVER else None  # a server game: the last frame it stored
         released.append((seat, seat_drop(game, seat, definition, first=first)))
-        Episode.objects.filter(participant=participant, scene_key=game.scene_key, status=OPEN).update(
-            status=INTERRUPTED, ended_at=timezone.now()
-        )
+        episodes_interrupt(participant_ids=[participant.pk], scene_key=game.scene_key)
     return released
 
 
@@ -263,10 +258,8 @@ def _end(game: Game, others: list[GameSeat], definition, frame: int) -> list[dic
 
 
 def _interrupt(game: Game, participant_ids: list[int]) -> None:
-    """The current episode will not end for these participants; their rows up to now stay (and may still arrive)."""
-    Episode.objects.filter(
-        participant_id__in=participant_ids, scene_key=game.scene_key, index=game.episode, status=OPEN
-    ).update(status=INTERRUPTED, ended_at=timezone.now())
+    """The current episode will not end for these participants."""
+    episodes_interrupt(participant_ids=participant_ids, scene_key=game.scene_key, index=game.episode)
 
 
 def game_referee(*, game_id: int, frame: int, scene) -> list[dict]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.flow.models import ClientError, Participant
 
 KINDS = ("error", "rejection", "console")
@@ -15,8 +16,8 @@ PER_WINDOW = 20  # errors kept per participant per window; the rest are counted 
 WINDOW = timedelta(minutes=10)
 
 
-class ClientErrorRefused(ValueError):
-    pass
+class ClientErrorRefused(ApplicationError):
+    """A report the page may not store (malformed, or no participant)."""
 
 
 def client_error_record(*, participant: Participant, report: Any) -> bool:

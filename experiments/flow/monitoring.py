@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.monitoring import EXCLUDE, WARN, seconds_since
 from experiments.definition.outcomes import EXCLUDED
@@ -23,8 +24,10 @@ EVENTS = ("start", "hidden", "visible", "input", "alive")
 EVENTS_KEPT = 200
 
 
-class MonitorRefused(ValueError):
+class MonitorRefused(ApplicationError):
     """A report that cannot be taken (no monitoring, not playing a game, unknown event); nothing is stored."""
+
+    status = 409
 
 
 def monitor_report(*, participant: Participant, definition, event: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.definition.outcomes import SCREENED_OUT
 from experiments.definition.screening import browser_of, device_of
 from experiments.flow import selectors
@@ -21,8 +22,10 @@ PING_MAX_AGE_S = 10  # a timestamp older than this is not a round trip worth cou
 STUDY_FULL_REASON = "the study filled up while you were being screened"
 
 
-class ScreeningRefused(ValueError):
+class ScreeningRefused(ApplicationError):
     """A malformed or out-of-place screening request; nothing is stored."""
+
+    status = 409
 
 
 def needs_screening(participant: Participant, definition) -> bool:

@@ -115,7 +115,7 @@ def _enter_existing(existing: Participant) -> EntryResult:
     return EntryResult(participant=existing, new_token=True)
 
 
-class StudyFull(Exception):
+class StudyFull(ApplicationError):
     """The quota is reached (slots of participants in progress included)."""
 
 

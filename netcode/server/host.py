@@ -93,7 +93,7 @@ class GameHost:
             for task in helpers:
                 task.cancel()
             if hasattr(self, "process"):
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(OSError, ValueError):  # the pipe already closed: nothing to stop reading
                     asyncio.get_running_loop().remove_reader(self.process.conn.fileno())
                 await asyncio.to_thread(self.process.stop)
             self.slot.release()  # the process has stopped: another game may start

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,12 +19,17 @@ from experiments.definition.gym_scene import gym_scene_of
 from experiments.definition.netplay import SERVER, Netcode, WaitForReturn
 from experiments.definition.outcomes import TIMED_OUT
 from experiments.definition.preflight import replacement_spec
-from experiments.definition.runtime_bundle import scene_bundle
 from experiments.flow.models import Participant
 from experiments.flow.queries import lock_rows
 from experiments.flow.services import participant_finish
-from experiments.gamedata.episodes import participant_runtime_error, scene_as_played
-from experiments.gamedata.models import COMPLETE, INTERRUPTED, OPEN, VERIFIED, Episode, Step
+from experiments.gamedata.episodes import (
+    episode_open,
+    episodes_add_rows,
+    episodes_interrupt,
+    participant_runtime_error,
+    scene_as_played,
+)
+from experiments.gamedata.models import Episode, Step
 from netcode.models import ACTIVE, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.protocol import END
 from netcode.relay import participant_at
@@ -100,16 +105,14 @@ def server_episode_start(*, game_id: int, episode: int, scene, reset: dict | Non
     stopped mid-episode becomes interrupted, its rows kept); returns the record's id by seat."""
     game = Game.objects.get(pk=game_id)
     Game.objects.filter(pk=game_id).update(episode=episode, frame=0)
-    hash_, policies = scene_bundle(scene).code_hash, scene.agent_descriptions()
     records = {}
     for seat in game.seats.filter(status=ACTIVE):
         with transaction.atomic():
-            episodes = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key)
-            episodes.filter(status=OPEN).update(status=INTERRUPTED, ended_at=timezone.now())
-            records[seat.agent] = Episode.objects.create(
-                participant_id=seat.participant_id, scene_key=game.scene_key, index=episodes.count(),
-                seed=game.seeds[episode], env=scene.env, code_hash=hash_, policies=policies,
-                runtime={"runs_on": SERVER}, reset_data=reset or {},
+            episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
+            index = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key).count()
+            records[seat.agent] = episode_open(
+                participant_id=seat.participant_id, scene=scene, scene_key=game.scene_key, index=index,
+                seed=game.seeds[episode], runtime={"runs_on": SERVER}, reset_data=reset,
             ).pk  # fmt: skip
     GameEvent.objects.create(game=game, episode=episode, frame=0, kind="episode_start")
     return records
@@ -123,12 +126,9 @@ def server_rows_store(*, game_id: int, records: dict[str, int], rows: list[dict]
         _step(record, row, row["frame"] not in set(hidden.get(agent, ()))) for agent, record in records.items()
         for row in rows
     )  # fmt: skip
-    changes = {"n_steps": F("n_steps") + len(rows)}
-    if final:  # the host stepped every frame itself: witnessed, so it counts at once
-        now = timezone.now()
-        changes.update(status=COMPLETE, ended_at=now, verification=VERIFIED, verified_at=now,
-                       verification_report={"by": "server game host"})  # fmt: skip
-    Episode.objects.filter(pk__in=records.values(), status=OPEN).update(**changes)
+    episodes_add_rows(
+        episode_ids=list(records.values()), rows=len(rows), final_by="server game host" if final else None
+    )
     last = rows[-1]["frame"] if rows else 0
     if rows:
         Game.objects.filter(pk=game_id).update(frame=last)
@@ -159,9 +159,7 @@ def server_game_crash(*, game_id: int, message: str, definition) -> None:
     GameEvent.objects.create(game=game, episode=game.episode, frame=game.frame, kind="error",
                              detail={"message": message[-2000:]})  # fmt: skip
     for seat in game.seats.filter(status=ACTIVE).select_related("participant"):
-        Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key, status=OPEN).update(
-            status=INTERRUPTED, ended_at=timezone.now()
-        )
+        episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
         participant_runtime_error(participant=seat.participant, definition=definition, scene_key=game.scene_key,
                                   stage="server", message=message, witnessed=True)  # fmt: skip
 
@@ -176,9 +174,7 @@ def server_seat_drop(*, game_id: int, agent: str, frame: int, definition) -> lis
     game.refresh_from_db()
     ended = game.status != PLAYING
     finished = list(game.seats.values_list("participant_id", flat=True)) if ended else [seat.participant_id]
-    Episode.objects.filter(participant_id__in=finished, scene_key=game.scene_key, status=OPEN).update(
-        status=INTERRUPTED, ended_at=timezone.now()
-    )  # an episode cut short keeps the rows stored until then
+    episodes_interrupt(participant_ids=finished, scene_key=game.scene_key)
     return messages
 
 
@@ -213,8 +209,6 @@ def server_busy_end(*, game_id: int) -> list[dict]:
         definition = registry.get_experiment(game.experiment.slug)
         GameEvent.objects.create(game=game, episode=game.episode, frame=game.frame, kind="busy_timeout")
         for seat in game.seats.filter(status=ACTIVE).select_related("participant"):
-            Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key, status=OPEN).update(
-                status=INTERRUPTED, ended_at=timezone.now()
-            )
+            episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
             participant_finish(participant=seat.participant, definition=definition, outcome=TIMED_OUT)
     return [{"type": END, "reason": TIMED_OUT, "next": reverse("experiments:flow", kwargs={"slug": definition.slug})}]
