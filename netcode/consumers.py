@@ -86,8 +86,14 @@ class GameConsumer(SeatSocket):
         if result.refused is not None:
             raise result.refused
         if result.new:  # the others get them at once; this socket reads its ack from the same message
-            message = {"type": protocol.INPUTS, "player": self.seat.agent, "frame": content.get("frame"),
-                       "episode": content.get("episode"), "inputs": result.new, "ack": result.ack}  # fmt: skip
+            message = {
+                "type": protocol.INPUTS,
+                "player": self.seat.agent,
+                "frame": content.get("frame"),
+                "episode": content.get("episode"),
+                "inputs": result.new,
+                "ack": result.ack,
+            }
             await self.broadcast([message])
         else:
             await self.send_json({"type": protocol.ACK, "ack": result.ack, "episode": content.get("episode")})
@@ -97,9 +103,11 @@ class GameConsumer(SeatSocket):
 
     async def on_done(self, content: dict) -> None:
         messages = await db(relay.relay_done)(
-            seat_id=self.seat.seat_id, episode=content.get("episode"), frames=content.get("frames"),
+            seat_id=self.seat.seat_id,
+            episode=content.get("episode"),
+            frames=content.get("frames"),
             checksum=content.get("checksum"),
-        )  # fmt: skip
+        )
         await self.broadcast(messages)
 
     async def on_sync(self, content: dict) -> None:

@@ -241,19 +241,32 @@ def _desyncs_record(seat: SeatNow, new: dict, frames: list[int]) -> list[int]:
     if not frames:
         return []
     events = GameEvent.objects.filter(game_id=seat.game_id, kind="desync")
-    held = set(events.filter(episode=seat.episode, frame__gt=frames[0] - RESYNC_HOLD, frame__lte=frames[-1])
-               .values_list("frame", flat=True))  # fmt: skip
+    held = set(
+        events.filter(episode=seat.episode, frame__gt=frames[0] - RESYNC_HOLD, frame__lte=frames[-1]).values_list(
+            "frame", flat=True
+        )
+    )
     budget = settings.MUG_REFEREE_PER_MINUTE - events.filter(at__gte=timezone.now() - timedelta(minutes=1)).count()
     recorded = []
     for frame in frames:
         if any(frame - RESYNC_HOLD < done <= frame for done in held):
             continue
         if budget <= 0:
-            logger.warning("game %s: desync at frame %s not refereed (over %s a minute)", seat.game_id, frame,
-                           settings.MUG_REFEREE_PER_MINUTE)  # fmt: skip
+            logger.warning(
+                "game %s: desync at frame %s not refereed (over %s a minute)",
+                seat.game_id,
+                frame,
+                settings.MUG_REFEREE_PER_MINUTE,
+            )
             break
-        GameEvent.objects.create(game_id=seat.game_id, episode=seat.episode, frame=frame, kind="desync",
-                                 agent=seat.agent, detail={"checksum": new[str(frame)]})  # fmt: skip
+        GameEvent.objects.create(
+            game_id=seat.game_id,
+            episode=seat.episode,
+            frame=frame,
+            kind="desync",
+            agent=seat.agent,
+            detail={"checksum": new[str(frame)]},
+        )
         held.add(frame)
         budget -= 1
         recorded.append(frame)

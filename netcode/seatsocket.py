@@ -86,8 +86,12 @@ class SeatSocket(StrictJsonConsumer):
         if sent is None or self.seat is None:
             return  # a stale, repeated or forged answer times nothing
         self.rtt_samples = [*self.rtt_samples[-(SAMPLES_KEPT - 1) :], (time.monotonic() - sent) * 1000]
-        await db(game_seat_measure)(seat_id=self.seat_pk(), channel_name=self.channel_name,
-                                    rtt_samples=self.rtt_samples, stats=content.get("stats"))  # fmt: skip
+        await db(game_seat_measure)(
+            seat_id=self.seat_pk(),
+            channel_name=self.channel_name,
+            rtt_samples=self.rtt_samples,
+            stats=content.get("stats"),
+        )
 
     async def websocket_disconnect(self, message) -> None:
         if self.prober:

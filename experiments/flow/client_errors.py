@@ -27,6 +27,10 @@ def client_error_record(*, participant: Participant, report: Any) -> bool:
     recent = ClientError.objects.filter(participant=participant, at__gte=timezone.now() - WINDOW).count()
     if recent >= PER_WINDOW:
         return False
-    ClientError.objects.create(participant=participant, kind=report["kind"], message=report["message"][:2000],
-                               scene_key=(participant.current_key or "")[:200])  # fmt: skip
+    ClientError.objects.create(
+        participant=participant,
+        kind=report["kind"],
+        message=report["message"][:2000],
+        scene_key=(participant.current_key or "")[:200],
+    )
     return True

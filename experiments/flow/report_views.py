@@ -41,8 +41,9 @@ def ping(request: HttpRequest, slug: str) -> JsonResponse:
 @require_POST
 def submit(request: HttpRequest, slug: str) -> JsonResponse:
     definition, participant, body = _screened_participant(request, slug)
-    result = screening_submit(participant=participant, definition=definition, reported=body,
-                              user_agent=request.headers.get("User-Agent", ""))  # fmt: skip
+    result = screening_submit(
+        participant=participant, definition=definition, reported=body, user_agent=request.headers.get("User-Agent", "")
+    )
     return JsonResponse({"passed": result.passed, "next": reverse("experiments:flow", kwargs={"slug": slug})})
 
 

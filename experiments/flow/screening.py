@@ -103,5 +103,9 @@ def _runtime_report(runtime: Any) -> dict[str, Any] | None:
     times = sorted(t for t in times[:1000] if _number(t) is not None) if isinstance(times, list) else []
     if runtime.get("loaded") is not True or not times:
         return {"loaded": False, "error": str(runtime.get("error") or "no frames were stepped")[:300]}
-    return {"loaded": True, "frames": len(times), "step_ms_p50": round(times[len(times) // 2], 3),
-            "step_ms_p95": round(times[int(0.95 * (len(times) - 1))], 3)}  # fmt: skip
+    return {
+        "loaded": True,
+        "frames": len(times),
+        "step_ms_p50": round(times[len(times) // 2], 3),
+        "step_ms_p95": round(times[int(0.95 * (len(times) - 1))], 3),
+    }

@@ -65,8 +65,16 @@ def witnessed_only(scene: GymScene) -> bool:
     return scene.netcode is not None or scene.on_server
 
 
-def episode_open(*, participant_id: int, scene: GymScene, scene_key: str, index: int, seed: int,
-                 runtime: dict | None = None, reset_data: dict | None = None) -> Episode:  # fmt: skip
+def episode_open(
+    *,
+    participant_id: int,
+    scene: GymScene,
+    scene_key: str,
+    index: int,
+    seed: int,
+    runtime: dict | None = None,
+    reset_data: dict | None = None,
+) -> Episode:
     """A new record of an episode now starting, with what the scene ships (code hash, agents). Every episode is
     created here: by a browser's begin, for each seat of a group game, by a server game's host."""
     return Episode.objects.create(
@@ -105,8 +113,9 @@ def episodes_add_rows(*, episode_ids: list[int], rows: int, final_by: str | None
     changes: dict[str, Any] = {"n_steps": F("n_steps") + rows}
     if final_by is not None:
         now = timezone.now()
-        changes.update(status=COMPLETE, ended_at=now, verification=VERIFIED, verified_at=now,
-                       verification_report={"by": final_by})  # fmt: skip
+        changes.update(
+            status=COMPLETE, ended_at=now, verification=VERIFIED, verified_at=now, verification_report={"by": final_by}
+        )
     return Episode.objects.filter(pk__in=episode_ids, status=OPEN).update(**changes)
 
 
@@ -127,8 +136,13 @@ def episode_begin(*, participant: Participant, definition, scene_key: str) -> Ep
         if done >= scene.num_episodes or attempts >= scene.num_episodes * MAX_ATTEMPTS_PER_EPISODE:
             return None
         episodes_interrupt(participant_ids=[participant.pk], scene_key=scene_key)
-        return episode_open(participant_id=participant.pk, scene=scene, scene_key=scene_key, index=attempts,
-                            seed=scene.seeds(participant.seed)[done])  # fmt: skip
+        return episode_open(
+            participant_id=participant.pk,
+            scene=scene,
+            scene_key=scene_key,
+            index=attempts,
+            seed=scene.seeds(participant.seed)[done],
+        )
 
 
 def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[str, Any]:
@@ -158,8 +172,10 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
             expected = episode.n_steps
             raise ChunkError(f"chunk {chunk.number} starts at frame {chunk.first_frame}; expected {expected}", 409)
         if chunk.final and not _episode_over(_last_row(episode, chunk), scene):
-            raise ChunkError(f"chunk {chunk.number} is marked final, but its last row does not end episode "
-                             f"{chunk.episode} (every agent terminated or truncated, or the last step)")  # fmt: skip
+            raise ChunkError(
+                f"chunk {chunk.number} is marked final, but its last row does not end episode "
+                f"{chunk.episode} (every agent terminated or truncated, or the last step)"
+            )
         size = sum(sizes) + (len(json.dumps(chunk.meta)) if chunk.number == 0 else 0)
         _check_quota(participant, size)
         # Never more episodes waiting or verified than the scene has (an old attempt finished late is kept, unchecked).
@@ -269,8 +285,9 @@ def runtime_error_record(*, participant: Participant, definition, scene_key: str
         _current_gym_scene(participant, definition, scene_key)
     except ChunkError:
         return False
-    participant_runtime_error(participant=participant, definition=definition, scene_key=scene_key, stage=stage,
-                              message=message)  # fmt: skip
+    participant_runtime_error(
+        participant=participant, definition=definition, scene_key=scene_key, stage=stage, message=message
+    )
     return True
 
 
@@ -281,7 +298,9 @@ def participant_runtime_error(
     witnessed (`witnessed=True`: a server game's env raising) may carry a unique code; a browser's report never."""
 
     logger.warning("runtime error for participant %s at %s (%s): %s", participant.pk, scene_key, stage, message[-800:])
-    participant.runtime_errors = [*participant.runtime_errors, {"scene": scene_key, "stage": stage[:40],
-                                                                 "message": message[-2000:]}]  # fmt: skip
+    participant.runtime_errors = [
+        *participant.runtime_errors,
+        {"scene": scene_key, "stage": stage[:40], "message": message[-2000:]},
+    ]
     Participant.objects.filter(pk=participant.pk).update(runtime_errors=participant.runtime_errors)
     participant_finish(participant=participant, definition=definition, outcome=RUNTIME_ERROR, witnessed=witnessed)

@@ -55,9 +55,12 @@ class Episode(models.Model):
     replay_status = models.CharField(max_length=16, choices=ReplayStatus.choices, default=ReplayStatus.UNCHECKED)
     replay_report = models.JSONField(default=dict, blank=True)
     verification = models.CharField(
-        max_length=16, choices=Verification.choices, default=UNSUBMITTED, blank=True,
+        max_length=16,
+        choices=Verification.choices,
+        default=UNSUBMITTED,
+        blank=True,
         help_text="Only verified episodes count towards completing the scene.",
-    )  # fmt: skip
+    )
     verification_report = models.JSONField(default=dict, blank=True)
     verify_queued_at = models.DateTimeField(null=True, blank=True)
     verify_claimed_by = models.CharField(max_length=80, blank=True, help_text="The worker checking it now.")

@@ -62,12 +62,22 @@ def _game(scene, scene_key: str, experiment_id: int, seeds: list[int], members, 
     if existing is not None:
         return existing
     netcode = scene.netcode or Netcode(on_dropout=WaitForReturn())  # alone: the game waits for its player
-    settings = {**netcode.describe(), "replacement": replacement_spec(netcode), "fps": scene.fps,
-                "countdown_s": scene.countdown_seconds}  # fmt: skip
+    settings = {
+        **netcode.describe(),
+        "replacement": replacement_spec(netcode),
+        "fps": scene.fps,
+        "countdown_s": scene.countdown_seconds,
+    }
     try:
         with transaction.atomic():
-            game = Game.objects.create(match=match, scene_key=scene_key, runs_on=SERVER, experiment_id=experiment_id,
-                                       seeds=seeds, netcode=settings)  # fmt: skip
+            game = Game.objects.create(
+                match=match,
+                scene_key=scene_key,
+                runs_on=SERVER,
+                experiment_id=experiment_id,
+                seeds=seeds,
+                netcode=settings,
+            )
             GameSeat.objects.bulk_create(GameSeat(game=game, participant_id=p, agent=agent) for p, agent in members)
     except IntegrityError:  # another member's socket made it first
         game = Game.objects.get(match=match)
@@ -82,8 +92,13 @@ def server_game_claim(*, game_id: int, host: str) -> bool:
     if not Game.objects.filter(free, pk=game_id, status=PLAYING).update(host=host, host_seen=timezone.now()):
         return False
     if before and before["host"]:  # the last host stopped beating (its process died): the episode starts again
-        GameEvent.objects.create(game_id=game_id, episode=before["episode"], frame=before["frame"],
-                                 kind="host_lost", detail={"host": before["host"]})  # fmt: skip
+        GameEvent.objects.create(
+            game_id=game_id,
+            episode=before["episode"],
+            frame=before["frame"],
+            kind="host_lost",
+            detail={"host": before["host"]},
+        )
     return True
 
 
@@ -111,21 +126,28 @@ def server_episode_start(*, game_id: int, episode: int, scene, reset: dict | Non
             episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
             index = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key).count()
             records[seat.agent] = episode_open(
-                participant_id=seat.participant_id, scene=scene, scene_key=game.scene_key, index=index,
-                seed=game.seeds[episode], runtime={"runs_on": SERVER}, reset_data=reset,
-            ).pk  # fmt: skip
+                participant_id=seat.participant_id,
+                scene=scene,
+                scene_key=game.scene_key,
+                index=index,
+                seed=game.seeds[episode],
+                runtime={"runs_on": SERVER},
+                reset_data=reset,
+            ).pk
     GameEvent.objects.create(game=game, episode=episode, frame=0, kind="episode_start")
     return records
 
 
-def server_rows_store(*, game_id: int, records: dict[str, int], rows: list[dict], hidden: dict[str, list[int]],
-                      final: bool) -> None:  # fmt: skip
+def server_rows_store(
+    *, game_id: int, records: dict[str, int], rows: list[dict], hidden: dict[str, list[int]], final: bool
+) -> None:
     """Store the frames the host stepped as each seat's rows (`records`: the seat's Episode id; `hidden`: frames
     its tab was hidden on), in one insert; `final` completes the episode. No reads: the hot path of a host."""
     Step.objects.bulk_create(
-        _step(record, row, row["frame"] not in set(hidden.get(agent, ()))) for agent, record in records.items()
+        _step(record, row, row["frame"] not in set(hidden.get(agent, ())))
+        for agent, record in records.items()
         for row in rows
-    )  # fmt: skip
+    )
     episodes_add_rows(
         episode_ids=list(records.values()), rows=len(rows), final_by="server game host" if final else None
     )
@@ -139,9 +161,19 @@ def server_rows_store(*, game_id: int, records: dict[str, int], rows: list[dict]
 
 
 def _step(record: int, row: dict, focused: bool) -> Step:
-    return Step(episode_id=record, frame=row["frame"], client_time=row["t"], focused=focused, late_ms=row["late_ms"],
-                actions=row["actions"], rewards=row["rewards"], terminated=row["terminated"],
-                truncated=row["truncated"], infos=row["infos"], observations=row.get("obs"))  # fmt: skip
+    return Step(
+        episode_id=record,
+        frame=row["frame"],
+        client_time=row["t"],
+        focused=focused,
+        late_ms=row["late_ms"],
+        actions=row["actions"],
+        rewards=row["rewards"],
+        terminated=row["terminated"],
+        truncated=row["truncated"],
+        infos=row["infos"],
+        observations=row.get("obs"),
+    )
 
 
 def server_game_finish(*, game_id: int) -> None:
@@ -156,12 +188,19 @@ def server_game_crash(*, game_id: int, message: str, definition) -> None:
     ):
         return
     game = Game.objects.get(pk=game_id)
-    GameEvent.objects.create(game=game, episode=game.episode, frame=game.frame, kind="error",
-                             detail={"message": message[-2000:]})  # fmt: skip
+    GameEvent.objects.create(
+        game=game, episode=game.episode, frame=game.frame, kind="error", detail={"message": message[-2000:]}
+    )
     for seat in game.seats.filter(status=ACTIVE).select_related("participant"):
         episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
-        participant_runtime_error(participant=seat.participant, definition=definition, scene_key=game.scene_key,
-                                  stage="server", message=message, witnessed=True)  # fmt: skip
+        participant_runtime_error(
+            participant=seat.participant,
+            definition=definition,
+            scene_key=game.scene_key,
+            stage="server",
+            message=message,
+            witnessed=True,
+        )
 
 
 def server_seat_drop(*, game_id: int, agent: str, frame: int, definition) -> list[dict]:
@@ -186,8 +225,9 @@ def server_join(*, slug: str, token: str | None, scene_key: str, channel_name: s
     if scene is None or not scene.on_server:
         raise GameRefused("this scene is not a server-side game")
     scene = scene_as_played(participant, scene_key, scene)
-    seat, previous = server_game_join(participant=participant, scene=scene, scene_key=scene_key,
-                                      channel_name=channel_name)  # fmt: skip
+    seat, previous = server_game_join(
+        participant=participant, scene=scene, scene_key=scene_key, channel_name=channel_name
+    )
     return {"seat_id": seat.pk, "game_id": seat.game_id, "agent": seat.agent, "previous": previous}
 
 
