@@ -24,7 +24,7 @@ from experiments.gamedata.episodes import episode_open, episodes_interrupt, epis
 from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
-from netcode.inputlog import InputRefused
+from netcode.input_rules import InputRefused
 from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.replay import game_checkpoint
 

@@ -16,7 +16,7 @@ from typing import Any
 from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
 from mug.rollback import shared_fields
-from netcode.inputlog import InputLog
+from netcode.input_rules import InputLog
 
 
 @dataclass

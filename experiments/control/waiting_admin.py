@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from experiments.control.admin import ReadOnlyAdmin, ReadOnlyInline
-from matchmaking.lobby import room_release_now
+from matchmaking.handlers import room_release_now
 from matchmaking.models import WAITING, Match, MatchMember, Room, WaitingEntry
 
 

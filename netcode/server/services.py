@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from experiments.definition import registry
-from experiments.definition.gym_scene import gym_scene_of
 from experiments.definition.netplay import SERVER, Netcode, WaitForReturn
 from experiments.definition.outcomes import TIMED_OUT
 from experiments.definition.preflight import replacement_spec
@@ -27,13 +26,11 @@ from experiments.gamedata.episodes import (
     episodes_add_rows,
     episodes_interrupt,
     participant_runtime_error,
-    scene_as_played,
 )
 from experiments.gamedata.models import Episode, Step
 from netcode.models import ACTIVE, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.protocol import END
-from netcode.relay import participant_at
-from netcode.services import GameRefused, confirmed_match, seat_drop, seat_take
+from netcode.services import confirmed_match, seat_drop, seat_take
 
 HOST_STALE_S = 5.0  # a host that has not beaten for this long is gone; another socket's process takes over
 
@@ -215,20 +212,6 @@ def server_seat_drop(*, game_id: int, agent: str, frame: int, definition) -> lis
     finished = list(game.seats.values_list("participant_id", flat=True)) if ended else [seat.participant_id]
     episodes_interrupt(participant_ids=finished, scene_key=game.scene_key)
     return messages
-
-
-def server_join(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> dict[str, Any]:
-    """The socket's participant (from the signed cookie) takes their seat; what the consumer needs to serve it."""
-
-    definition, participant = participant_at(slug=slug, token=token, scene_key=scene_key)
-    scene = gym_scene_of(definition, scene_key)
-    if scene is None or not scene.on_server:
-        raise GameRefused("this scene is not a server-side game")
-    scene = scene_as_played(participant, scene_key, scene)
-    seat, previous = server_game_join(
-        participant=participant, scene=scene, scene_key=scene_key, channel_name=channel_name
-    )
-    return {"seat_id": seat.pk, "game_id": seat.game_id, "agent": seat.agent, "previous": previous}
 
 
 def server_host_of(*, game_id: int) -> str:

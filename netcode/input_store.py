@@ -1,7 +1,7 @@
 """The relay's hot path as one database write per batch: the inputs of every seat that arrived while the last
 write ran are checked, stored (first write wins) and acknowledged together (group commit).
 
-Plain synchronous Python; netcode/inputwriter.py gathers the batches, the consumer sends what comes back.
+Plain synchronous Python; netcode/input_commit.py gathers the batches, the consumer sends what comes back.
 Nothing is forwarded to a partner before it is stored, so what browsers play is what the log holds.
 """
 
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from netcode.inputlog import MAX_AHEAD, InputRefused, check_frame, contiguous
+from netcode.input_rules import MAX_AHEAD, InputRefused, check_frame, contiguous
 from netcode.models import ACTIVE, PLAYING, Game, GameEvent, GameInput, GameSeat
 from netcode.services import GameRefused
 
