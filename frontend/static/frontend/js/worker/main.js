@@ -10,14 +10,7 @@ import { startClock } from "./clock.js";
 import { netGo, netJoin, netPresence } from "./netloop.js";
 import { loadModels, runQueries } from "./policies.js";
 
-/**
- * What the group game (netloop.js) uses of this worker.
- * @typedef {object} WorkerContext
- * @property {any} py the Pyodide instance
- * @property {typeof post} post
- * @property {{held: string[], presses: string[], focused: boolean}} input
- * @property {any} config the scene's runtime configuration
- */
+/** @typedef {import("./netloop.js").WorkerContext} WorkerContext */
 
 /** @type {any} */
 let py = null;

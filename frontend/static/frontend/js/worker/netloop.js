@@ -9,7 +9,14 @@ import * as work from "../shared/protocol/worker.js";
 import { startClock } from "./clock.js";
 import { NetClient } from "./netclient.js";
 
-/** @typedef {import("./main.js").WorkerContext} WorkerContext */
+/**
+ * What the group game uses of the worker (main.js).
+ * @typedef {object} WorkerContext
+ * @property {any} py the Pyodide instance
+ * @property {(type: string, data?: object) => void} post sends a message to the page
+ * @property {{held: string[], presses: string[], focused: boolean}} input the keys, as the page reports them
+ * @property {any} config the scene's runtime configuration
+ */
 
 /** @type {any} the Python module mug.netplay */
 let net = null;
