@@ -32,12 +32,21 @@ export default [
       ],
     },
   },
-  { files: [`${JS}/page/**/*.js`], languageOptions: { globals: globals.browser } },
-  { files: [`${JS}/worker/**/*.js`], languageOptions: { globals: globals.worker } },
+  {
+    files: [`${JS}/page/**/*.js`],
+    languageOptions: { globals: globals.browser },
+    rules: { "no-restricted-imports": ["error", { patterns: ["**/worker/*"] }] },
+  },
+  {
+    files: [`${JS}/worker/**/*.js`],
+    languageOptions: { globals: globals.worker },
+    rules: { "no-restricted-imports": ["error", { patterns: ["**/page/*"] }] },
+  },
   {
     // Both: only what pages and workers share (no document, no window).
     files: [`${JS}/shared/**/*.js`],
     languageOptions: { globals: { ...globals["shared-node-browser"], location: "readonly", WebSocket: "readonly" } },
+    rules: { "no-restricted-imports": ["error", { patterns: ["**/page/*", "**/worker/*"] }] },
   },
   // Render packets' objects have a `type` too: the kind of shape (mug/rendering.py), drawn by these two.
   { files: [`${JS}/page/renderer.js`, `${JS}/page/shapes.js`], rules: { "no-restricted-syntax": "off" } },
