@@ -131,10 +131,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# With DEBUG off, `manage.py collectstatic` writes every file also under a content-hashed name and rewrites the ES
+# modules' imports to them (mugsite/staticstorage.py), so a browser never mixes modules of two deploys.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if DEBUG
+        else "mugsite.staticstorage.HashedStaticStorage"
+    },
 }
 # Serve straight from the apps' static folders so `runserver` works without collectstatic.
 WHITENOISE_USE_FINDERS = True
