@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import mug
 from experiments.definition.errors import DefinitionError
 from experiments.definition.netplay import BROWSER, SERVER, Netcode, ReplaceWithAI
 from experiments.definition.policy_checks import PolicyError, as_space_type, check_policy, model_path
@@ -22,7 +23,7 @@ from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
 from mug.policies import describe as describe_policy
 
 DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
-MUG_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "mug"
+MUG_PACKAGE_DIR = Path(mug.__file__).resolve().parent  # the browser package, shipped with every game
 
 
 @dataclass(kw_only=True)
