@@ -9,10 +9,11 @@ from channels.layers import channel_layers
 from django.conf import settings
 from django.test import Client
 
-from tests.fixture_experiments import PATHS
+from testkit.fixture_experiments import PATHS
 
 # Every test client comes from 127.0.0.1 and most name their participants ("alice"): servers the tests start inherit
-# no entry limit and loose recruitment ids. tests/test_abuse_http.py and tests/test_entry.py check the defaults.
+# no entry limit and loose recruitment ids. tests/security/test_abuse_http.py and tests/flow/test_entry.py check the
+# defaults.
 os.environ.setdefault("MUG_ENTRY_LIMIT", "0")
 os.environ.setdefault("MUG_STRICT_RECRUITMENT_IDS", "0")
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SLUG = "load-study"
-EXPERIMENT = "tests.fixture_experiments:load_study"
+EXPERIMENT = "testkit.fixture_experiments:load_study"
 SURVEY = {"fun": "4", "device": "Laptop", "notes": ""}
 ARROWS = ["ArrowUp", "ArrowRight", "ArrowDown", "ArrowLeft"]
 SCENE_RE = re.compile(r'data-scene="([^"]+)"')
@@ -210,7 +210,7 @@ class Participant:
 
     def play(self, config: dict) -> None:
         """Begin each episode, play it in CPython and upload its chunks as the game's frames come, in order."""
-        from tests.gameclient import episode_chunks
+        from testkit.gameclient import episode_chunks
 
         begin = {"scene_key": config["scene_key"]}
         config = {**config, "loop": {**config["loop"], "render_mode": None}}  # the same rows, nothing drawn

@@ -125,7 +125,7 @@ crash = Experiment(
     slug="crash",
     title="A game that crashes",
     stager=[
-        GymScene(scene_id="play", env="tests.envs.crash:make", keys={"a": 1}, max_steps=100, ship=["tests.envs"]),
+        GymScene(scene_id="play", env="testkit.envs.crash:make", keys={"a": 1}, max_steps=100, ship=["testkit.envs"]),
         EndScene(scene_id="end"),
     ],
 )
@@ -136,21 +136,21 @@ PATHS = [
     "examples.tag.experiment:experiment",
     "examples.tagai.experiment:experiment",
     "examples.lander.experiment:experiment",
-    "tests.fixture_experiments:flow",
-    "tests.fixture_experiments:fixed_codes",
-    "tests.fixture_experiments:timed",
-    "tests.fixture_experiments:game",
-    "tests.fixture_experiments:crash",
-    "tests.fixture_experiments:duo",
-    "tests.fixture_experiments:duo_ai",
-    "tests.fixture_experiments:duo_end",
-    "tests.fixture_experiments:duo_skip",
-    "tests.fixture_experiments:pairs",
-    "tests.fixture_experiments:net_pair",
-    "tests.fixture_experiments:net_trio",
-    "tests.fixture_experiments:net_quad",
-    "tests.fixture_experiments:net_patient",
-    "tests.fixture_experiments:net_relay",
+    "testkit.fixture_experiments:flow",
+    "testkit.fixture_experiments:fixed_codes",
+    "testkit.fixture_experiments:timed",
+    "testkit.fixture_experiments:game",
+    "testkit.fixture_experiments:crash",
+    "testkit.fixture_experiments:duo",
+    "testkit.fixture_experiments:duo_ai",
+    "testkit.fixture_experiments:duo_end",
+    "testkit.fixture_experiments:duo_skip",
+    "testkit.fixture_experiments:pairs",
+    "testkit.fixture_experiments:net_pair",
+    "testkit.fixture_experiments:net_trio",
+    "testkit.fixture_experiments:net_quad",
+    "testkit.fixture_experiments:net_patient",
+    "testkit.fixture_experiments:net_relay",
 ]
 
 
@@ -296,7 +296,7 @@ server_crash = Experiment(
     slug="server-crash",
     title="A server-side game whose env raises on its 10th step",
     stager=[
-        GymScene(scene_id="play", env="tests.envs.crashing:make", agents={"chaser": "human", "runner": "random"},
+        GymScene(scene_id="play", env="testkit.envs.crashing:make", agents={"chaser": "human", "runner": "random"},
                  keys=ARROWS, max_steps=100, countdown_seconds=0, runs_on="server"),
         EndScene(scene_id="end"),
     ],
@@ -328,7 +328,7 @@ server_pair_wait = Experiment(
         EndScene(scene_id="end"),
     ],
 )  # fmt: skip
-PATHS += [f"tests.fixture_experiments:{name}" for name in
+PATHS += [f"testkit.fixture_experiments:{name}" for name in
           ("server_solo", "server_slow", "server_long", "server_crash", "server_pair", "server_pair_ai",
            "server_pair_wait")]  # fmt: skip
 
@@ -344,7 +344,7 @@ quota = Experiment(
         EndScene(scene_id="end"),
     ],
 )
-PATHS.append("tests.fixture_experiments:quota")
+PATHS.append("testkit.fixture_experiments:quota")
 
 
 def odd_width(measurements) -> str | None:
@@ -356,10 +356,10 @@ screen = Experiment(
     slug="screen",
     title="Screened before consent",
     screening=Screening(devices=["desktop"], browsers_block=["Firefox"], min_width=1000, min_height=600,
-                        max_rtt_ms=250, pings=5, check="tests.fixture_experiments:odd_width"),
+                        max_rtt_ms=250, pings=5, check="testkit.fixture_experiments:odd_width"),
     stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), EndScene(scene_id="end")],
 )  # fmt: skip
-PATHS.append("tests.fixture_experiments:screen")
+PATHS.append("testkit.fixture_experiments:screen")
 
 
 def runtime_screened(slug: str, max_step_ms: float) -> Experiment:
@@ -374,7 +374,7 @@ def runtime_screened(slug: str, max_step_ms: float) -> Experiment:
 
 screen_runtime = runtime_screened("screen-runtime", 50.0)
 screen_slow_game = runtime_screened("screen-slow-game", 0.001)
-PATHS += ["tests.fixture_experiments:screen_runtime", "tests.fixture_experiments:screen_slow_game"]
+PATHS += ["testkit.fixture_experiments:screen_runtime", "testkit.fixture_experiments:screen_slow_game"]
 
 
 watched = Experiment(
@@ -388,7 +388,7 @@ watched = Experiment(
         EndScene(scene_id="end"),
     ],
 )  # fmt: skip
-PATHS.append("tests.fixture_experiments:watched")
+PATHS.append("testkit.fixture_experiments:watched")
 
 watched_hidden = Experiment(
     slug="watched-hidden",
@@ -401,7 +401,7 @@ watched_hidden = Experiment(
         EndScene(scene_id="end"),
     ],
 )  # fmt: skip
-PATHS.append("tests.fixture_experiments:watched_hidden")
+PATHS.append("testkit.fixture_experiments:watched_hidden")
 
 watched_far = Experiment(
     slug="watched-far",
@@ -410,10 +410,11 @@ watched_far = Experiment(
                           latency_for_s=3),
     stager=[server_gather(steps=900, episodes=1), EndScene(scene_id="end")],
 )  # fmt: skip
-PATHS.append("tests.fixture_experiments:watched_far")
+PATHS.append("testkit.fixture_experiments:watched_far")
 
 
-# Reliability tests and benchmarks (tests/test_reliability*.py, bench/long_run.py, bench/load_participants.py).
+# Reliability tests and benchmarks (tests/reliability/test_reliability*.py, bench/long_run.py,
+# bench/load_participants.py).
 def gather_pair(steps: int, episodes: int, dropout_s: float) -> GymScene:
     """Gather for two over the relay, with a patient room (a busy machine must not dissolve a confirmed group)."""
     return GymScene(
@@ -450,18 +451,19 @@ load_study = Experiment(
         EndScene(scene_id="end"),
     ],
 )  # fmt: skip
-PATHS += [f"tests.fixture_experiments:{name}" for name in ("net_reliable", "net_marathon", "load_study")]
+PATHS += [f"testkit.fixture_experiments:{name}" for name in ("net_reliable", "net_marathon", "load_study")]
 
 
-# Endings a browser can claim (tests/test_claimable_endings.py): the game scene with a fixed runtime-error code.
+# Endings a browser can claim (tests/security/test_claimable_endings.py): the game scene with a fixed runtime-error
+# code.
 fixed_error = Experiment(
     slug="fixed-error",
     title="A game whose runtime errors carry the researcher's fixed code",
     outcomes={"runtime_error": Outcome(message="The game stopped.", code="C1BROKEN")},
     stager=[dataclasses.replace(game.stager[0]), EndScene(scene_id="end")],
 )
-PATHS.append("tests.fixture_experiments:fixed_error")
-PATHS.append("tests.reads_experiments:arms")  # tests/test_participant_reads.py
+PATHS.append("testkit.fixture_experiments:fixed_error")
+PATHS.append("testkit.reads_experiments:arms")  # tests/security/test_participant_reads.py
 
 consent_quota = Experiment(
     slug="consent-quota",
@@ -470,7 +472,7 @@ consent_quota = Experiment(
     quota=Quota(completed=2),
     stager=[ConsentScene(scene_id="consent"), StaticScene(scene_id="intro"), EndScene(scene_id="end")],
 )
-PATHS.append("tests.fixture_experiments:consent_quota")
+PATHS.append("testkit.fixture_experiments:consent_quota")
 
 
 # Verification (issue 17): the `game` scene with the replay policy, and CartPole for the verifier benchmark.
@@ -497,10 +499,10 @@ cartpole_long = Experiment(
         EndScene(scene_id="end"),
     ],
 )  # fmt: skip
-PATHS += [f"tests.fixture_experiments:{name}" for name in ("game_replay", "cartpole_long")]
+PATHS += [f"testkit.fixture_experiments:{name}" for name in ("game_replay", "cartpole_long")]
 
 # A screened study with one place and no consent scene: passing the screening takes the place
-# (tests/test_abuse_http.py::test_a_screening_pass_takes_a_quota_slot_and_the_next_pass_finds_it_full).
+# (tests/security/test_abuse_http.py::test_a_screening_pass_takes_a_quota_slot_and_the_next_pass_finds_it_full).
 screen_quota = Experiment(
     slug="screen-quota",
     title="One place, held from a passed screening on",
@@ -508,4 +510,4 @@ screen_quota = Experiment(
     screening=Screening(),
     stager=[StaticScene(scene_id="intro", body="<p>In.</p>"), EndScene(scene_id="end")],
 )
-PATHS.append("tests.fixture_experiments:screen_quota")
+PATHS.append("testkit.fixture_experiments:screen_quota")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from experiments.flow.models import Participant
-from tests.gameclient import play_scene
+from testkit.gameclient import play_scene
 
 GAME_KEYS = {"game", "game-cartpole", "game-tag", "play", "cartpole", "tag"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.roomclient import RoomClient
+from testkit.roomclient import RoomClient
 
 
 class GameClient(RoomClient):

@@ -10,7 +10,7 @@ import random
 import threading
 import time
 
-from tests.servers import free_port
+from testkit.servers import free_port
 
 # Presses a random arrow key every 120-300 ms (seeded per page), so that predictions are often wrong.
 RANDOM_KEYS = """(seed) => {

@@ -1,11 +1,11 @@
-"""Experiments for tests/test_participant_reads.py: two arms with their own in-browser games (one with an ONNX
+"""Experiments for tests/security/test_participant_reads.py: two arms with their own in-browser games (one with an ONNX
 model), a server-side game and a branch, so a participant's plan holds some game scenes and not others."""
 
 import dataclasses
 
 from examples.tagai.experiment import FLEE
 from experiments.study import Branch, Conditions, EndScene, Experiment, GymScene, StaticScene
-from tests.fixture_experiments import server_gather
+from testkit.fixture_experiments import server_gather
 
 POLE = GymScene(scene_id="pole", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1}, max_steps=40)
 
@@ -21,7 +21,7 @@ arms = Experiment(
             select=lambda answers: "none",
             branches={
                 "none": [StaticScene(scene_id="nothing")],
-                "crash": [GymScene(scene_id="crashy", env="tests.envs.crash:make", keys={"a": 1}, max_steps=100)],
+                "crash": [GymScene(scene_id="crashy", env="testkit.envs.crash:make", keys={"a": 1}, max_steps=100)],
             },
             default="none",
         ),
@@ -36,5 +36,5 @@ def broken(slug: str, env: str) -> Experiment:
     return Experiment(slug=slug, title="Unshippable", stager=stager)
 
 
-server_imports = broken("server-imports", "tests.envs.serverside:make")
-dangling_import = broken("dangling-import", "tests.envs.dangling:make")
+server_imports = broken("server-imports", "testkit.envs.serverside:make")
+dangling_import = broken("dangling-import", "testkit.envs.dangling:make")

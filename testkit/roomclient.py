@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from mugsite.asgi import application
-from tests.flowhelpers import enter, submit
+from testkit.flowhelpers import enter, submit
 
 
 def participant_cookie(slug: str, pid: str, walk: tuple[str, ...] = ()) -> str:

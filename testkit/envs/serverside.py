@@ -2,4 +2,4 @@
 
 from django.conf import settings  # noqa: F401  (the point: server-only code next to an env)
 
-from tests.envs.crash import make  # noqa: F401
+from testkit.envs.crash import make  # noqa: F401

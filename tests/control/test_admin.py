@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from experiments.flow.models import Experiment, Participant
-from tests.flowhelpers import VALID_SURVEY, enter, walk_to_end
+from testkit.flowhelpers import VALID_SURVEY, enter, walk_to_end
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from tests.flowhelpers import enter, walk_to_end
+from testkit.flowhelpers import enter, walk_to_end
 
 pytestmark = pytest.mark.django_db
 

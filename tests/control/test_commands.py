@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from experiments.flow.models import Experiment
-from tests.flowhelpers import enter, walk_to_end
+from testkit.flowhelpers import enter, walk_to_end
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_sync_creates_rows_keeps_pause_and_marks_removed(settings):
     call_command("sync_experiments", stdout=out)
     assert "synced flow" in out.getvalue()
     Experiment.objects.filter(slug="flow").update(is_active=False)
-    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["tests.fixture_experiments:timed"]}
+    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["testkit.fixture_experiments:timed"]}
     call_command("sync_experiments", stdout=io.StringIO())
     flow = Experiment.objects.get(slug="flow")
     assert not flow.in_code and not flow.is_active
@@ -29,7 +29,7 @@ def test_sync_creates_rows_keeps_pause_and_marks_removed(settings):
 
 
 def test_sync_reports_a_broken_definition(settings):
-    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["tests.fixture_experiments:nothing_here"]}
+    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["testkit.fixture_experiments:nothing_here"]}
     with pytest.raises(CommandError, match="is not an experiments.definition.experiment.Experiment"):
         call_command("sync_experiments", stdout=io.StringIO())
 

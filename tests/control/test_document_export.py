@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from experiments.flow.models import Experiment
-from tests.flowhelpers import enter
-from tests.test_minari_export import play_solo_game
+from testkit.flowhelpers import enter
+from tests.control.test_minari_export import play_solo_game
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,9 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from mugsite.asgi import application
-from tests.flowhelpers import enter
-from tests.gameclient_ws import GameClient, matched
-from tests.roomclient import participant_cookie
+from testkit.flowhelpers import enter
+from testkit.gameclient_ws import GameClient, matched
+from testkit.roomclient import participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,7 +110,7 @@ def test_page_errors_are_kept_up_to_a_share_per_participant_and_shown(researcher
 
 def test_each_players_round_trip_frame_rate_and_rollbacks_are_shown(researcher_client):
     from experiments.control.live import live_snapshot
-    from tests.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
+    from testkit.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
 
     cookies = {pid: participant_cookie("net-relay", pid) for pid in ("ann", "ben")}
     async_to_sync(matched)("net-relay", list(cookies.values()), "pair")

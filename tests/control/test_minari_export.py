@@ -11,8 +11,8 @@ from asgiref.sync import async_to_sync
 from django.core.management import CommandError, call_command
 
 from experiments.gamedata.models import MISMATCH, Episode
-from tests.roomclient import participant_cookie
-from tests.test_servergame_ws import PlayClient, hosts_done
+from testkit.roomclient import participant_cookie
+from tests.netcode.test_servergame_ws import PlayClient, hosts_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

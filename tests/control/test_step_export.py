@@ -13,8 +13,8 @@ from django.test import Client
 
 from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode, Step
-from tests.flowhelpers import enter, submit
-from tests.gameclient import play_scene
+from testkit.flowhelpers import enter, submit
+from testkit.gameclient import play_scene
 
 pytestmark = pytest.mark.django_db
 

@@ -66,7 +66,7 @@ def test_broken_experiment_path_is_a_system_check_error(settings):
 
 
 def test_registry_rejects_duplicate_slugs(settings):
-    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["tests.fixture_experiments:flow"] * 2}
+    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["testkit.fixture_experiments:flow"] * 2}
     with pytest.raises(DefinitionError, match="two experiments use the slug"):
         registry.all_experiments()
 

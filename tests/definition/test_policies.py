@@ -16,8 +16,8 @@ from experiments.gamedata.models import Episode, Step
 from experiments.gamedata.replay import episode_replay
 from experiments.study import DefinitionError, EndScene, Experiment, GymScene, OnnxPolicy, PythonPolicy
 from mug.loop import GameLoop, LoopConfig
-from tests.flowhelpers import enter, submit
-from tests.gameclient import play_scene
+from testkit.flowhelpers import enter, submit
+from testkit.gameclient import play_scene
 
 ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
 
@@ -71,9 +71,9 @@ def test_a_bad_model_fails_when_the_experiment_loads(tmp_path, weights, problem,
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("tests.envs.policies:broken", r"failed on a reset observation: ZeroDivisionError"),
-        ("tests.envs.policies:out_of_space", r"returned 99, not in Discrete\(5\)"),
-        ("tests.envs.policies:nothing", r"is not callable"),
+        ("testkit.envs.policies:broken", r"failed on a reset observation: ZeroDivisionError"),
+        ("testkit.envs.policies:out_of_space", r"returned 99, not in Discrete\(5\)"),
+        ("testkit.envs.policies:nothing", r"is not callable"),
     ],
 )
 def test_a_bad_python_policy_fails_when_the_experiment_loads(tmp_path, path, message):
@@ -179,7 +179,7 @@ def test_the_admin_lists_which_ai_played_each_episode(versus_ai, researcher_clie
 
 
 def test_a_policy_class_is_built_once_and_reset_each_episode(tmp_path):
-    experiment = tag_scene(PythonPolicy("tests.envs.policies:Memory"))
+    experiment = tag_scene(PythonPolicy("testkit.envs.policies:Memory"))
     experiment.prepare(tmp_path)
     config = LoopConfig.from_dict({**experiment.scene("versus").loop_config(), "render_mode": None})
     loop = GameLoop(config)

@@ -9,7 +9,7 @@ import pytest
 
 from experiments.study import EndScene, Experiment, GymScene
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SNIPPET = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

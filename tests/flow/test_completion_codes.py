@@ -10,7 +10,7 @@ from experiments.flow import services
 from experiments.flow.models import CompletionCode, Experiment, Participant
 from experiments.flow.platforms import EntryParams
 from experiments.study import Outcome
-from tests.flowhelpers import enter, page, submit
+from testkit.flowhelpers import enter, page, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from experiments.flow.models import Experiment, Participant
-from tests.flowhelpers import answer_for, enter, only_participant, page, scene_key, submit, walk_to_end
+from testkit.flowhelpers import answer_for, enter, only_participant, page, scene_key, submit, walk_to_end
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from experiments.flow.models import CompletionCode, Participant, SceneVisit, SurveyResponse
-from tests.flowhelpers import VALID_SURVEY, answer_for, enter, only_participant, page, scene_key, submit, walk_to_end
-from tests.gameclient import play_scene
+from testkit.flowhelpers import VALID_SURVEY, answer_for, enter, only_participant, page, scene_key, submit, walk_to_end
+from testkit.gameclient import play_scene
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from experiments.flow.models import MonitorState, Participant
 from experiments.study import Monitoring
-from tests.flowhelpers import enter
+from testkit.flowhelpers import enter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, connections
 from django.test import Client
 
 from experiments.flow.models import Participant, SurveyResponse
-from tests.flowhelpers import enter, submit
+from testkit.flowhelpers import enter, submit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

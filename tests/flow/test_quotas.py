@@ -18,7 +18,7 @@ from experiments.definition.quotas import Quota, Slots, choose_arms
 from experiments.definition.stager import Conditions, RandomizeOrder, validate_tree
 from experiments.flow.models import Participant
 from experiments.study import DefinitionError, StaticScene
-from tests.flowhelpers import enter
+from testkit.flowhelpers import enter
 
 DIFFICULTY = Conditions("difficulty", {"easy": [StaticScene(scene_id="e")], "hard": [StaticScene(scene_id="h")]})
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from experiments.definition.screening import Screening, browser_of, device_of
 from experiments.flow.models import Participant, ScreeningResult, SurveyResponse
-from tests.flowhelpers import enter, page
+from testkit.flowhelpers import enter, page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"

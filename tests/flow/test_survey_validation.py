@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.flow.models import SurveyResponse
-from tests.flowhelpers import VALID_SURVEY, enter, only_participant, scene_key, submit
+from testkit.flowhelpers import VALID_SURVEY, enter, only_participant, scene_key, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.test import Client
 
 from experiments.flow.models import CompletionCode, Participant
 from experiments.gamedata.models import Episode, Step, StepChunk
-from tests.flowhelpers import enter, page, scene_key, submit
-from tests.gameclient import begin_episode, episode_chunks, play_scene, post_chunk, runtime_config
+from testkit.flowhelpers import enter, page, scene_key, submit
+from testkit.gameclient import begin_episode, episode_chunks, play_scene, post_chunk, runtime_config
 
 pytestmark = pytest.mark.django_db
 

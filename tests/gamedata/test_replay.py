@@ -10,8 +10,8 @@ from django.test import Client
 
 from experiments.gamedata.models import Episode, Step
 from experiments.gamedata.replay import episode_replay
-from tests.flowhelpers import enter
-from tests.gameclient import play_scene
+from testkit.flowhelpers import enter
+from testkit.gameclient import play_scene
 
 pytestmark = pytest.mark.django_db
 

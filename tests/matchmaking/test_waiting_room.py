@@ -11,7 +11,7 @@ from django.test import Client
 
 from experiments.flow.models import Participant
 from matchmaking.models import Match, MatchMember, WaitingEntry
-from tests.roomclient import RoomClient, participant_cookie
+from testkit.roomclient import RoomClient, participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

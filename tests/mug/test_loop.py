@@ -53,7 +53,7 @@ def make_aec_env(**kwargs):
 
 
 def config(env: str, **extra) -> LoopConfig:
-    return LoopConfig(env=f"tests.test_loop:{env}", keys={"a": 1}, render_mode="rgb_array", **extra)
+    return LoopConfig(env=f"tests.mug.test_loop:{env}", keys={"a": 1}, render_mode="rgb_array", **extra)
 
 
 def test_most_specific_key_combination_wins():

@@ -150,7 +150,7 @@ def _group_scene(**changes):
 def test_a_group_scene_whose_env_cannot_roll_back_is_refused_at_load(tmp_path):
 
     with pytest.raises(DefinitionError, match="not ready for rollback .*not deterministic.*check_rollback"):
-        _group_scene(env="tests.envs.clocked:make").prepare(tmp_path)
+        _group_scene(env="testkit.envs.clocked:make").prepare(tmp_path)
     _group_scene().prepare(tmp_path)  # the same game with a deterministic env loads
 
 

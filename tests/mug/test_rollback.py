@@ -148,7 +148,7 @@ def test_check_rollback_command_passes_the_tag_pair_scene_and_refuses_single_pla
 def test_synctest_catches_an_env_whose_snapshot_misses_state():
     from mug.synctest import check_rollback
 
-    report = check_rollback({**TAG, "env": "tests.envs.leaky:make"}, frames=60)
+    report = check_rollback({**TAG, "env": "testkit.envs.leaky:make"}, frames=60)
     assert not report.ok and report.problems
 
 

@@ -1,7 +1,7 @@
 """The HTTP concurrency limit: at most N requests inside Django at once, the rest queue; bodies are read first."""
 
 # Plain ASGI with a real event loop: the app below records how many requests it holds at once. The whole stack
-# under load (30 and 200 participants, queueing included) is tests/test_reliability_load.py and
+# under load (30 and 200 participants, queueing included) is tests/reliability/test_reliability_load.py and
 # bench/load_participants.py.
 
 from __future__ import annotations

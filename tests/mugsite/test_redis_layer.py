@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from channels.layers import get_channel_layer
 
-from tests.servers import redis_server
+from testkit.servers import redis_server
 
 pytestmark = pytest.mark.redis
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from mugsite import env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PRINT_SETTINGS = """
 import json, django

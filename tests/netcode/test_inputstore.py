@@ -12,8 +12,8 @@ from netcode.inputlog import InputRefused
 from netcode.inputstore import InputEntry, game_inputs_store
 from netcode.models import GameEvent, GameInput, GameSeat
 from netcode.relay import relay_join
-from tests.gameclient_ws import matched
-from tests.roomclient import participant_cookie
+from testkit.gameclient_ws import matched
+from testkit.roomclient import participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from experiments.definition import registry
 from experiments.gamedata.models import VERIFIED, Episode
 from matchmaking.models import MatchMember
 from netcode.models import Game, GameEvent, GameInput, GameSeat
-from tests.gameclient_ws import GameClient, matched
-from tests.roomclient import participant_cookie
+from testkit.gameclient_ws import GameClient, matched
+from testkit.roomclient import participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

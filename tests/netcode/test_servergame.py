@@ -84,7 +84,7 @@ def test_a_slow_env_does_not_slow_another_game():
 
 
 def test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process():
-    config = {**gather(), "env": "tests.envs.crashing:make", "env_kwargs": {},
+    config = {**gather(), "env": "testkit.envs.crashing:make", "env_kwargs": {},
               "agents": {"chaser": "human", "runner": "human"}}  # fmt: skip
     game = GameProcess(config, ["chaser", "runner"], [1], fps=60)
     game.send({"type": "go"})
@@ -117,7 +117,7 @@ def test_server_scenes_need_no_rollback_but_refuse_onnx_agents_and_unknown_modes
     from experiments.study import DefinitionError, GymScene, OnnxPolicy
 
     def scene(**fields):
-        return GymScene(**{"scene_id": "s", "env": "tests.envs.clocked:make", "keys": {"a": 1}, "runs_on": "server",
+        return GymScene(**{"scene_id": "s", "env": "testkit.envs.clocked:make", "keys": {"a": 1}, "runs_on": "server",
                            "agents": {"chaser": "human", "runner": "human"}, **fields})  # fmt: skip
 
     scene().prepare(tmp_path)  # an env that cannot roll back is fine when the server steps it

@@ -21,9 +21,9 @@ from netcode.models import ENDED, FINISHED, Game, GameEvent
 from netcode.server.consumers import HOST_CHECK_S
 from netcode.server.host import HOSTS
 from netcode.server.services import HOST_STALE_S
-from tests.flowhelpers import enter, page
-from tests.gameclient_ws import matched
-from tests.roomclient import RoomClient, participant_cookie
+from testkit.flowhelpers import enter, page
+from testkit.gameclient_ws import matched
+from testkit.roomclient import RoomClient, participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUIET = ("player", "pong", "probe", "paused")

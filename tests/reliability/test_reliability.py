@@ -21,11 +21,11 @@ from asgiref.sync import async_to_sync
 from bench.load_participants import Browser, code_of, runtime_of, scene_of
 from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
-from tests.fixture_experiments import PATHS
-from tests.netproxy import DelayProxy
-from tests.servers import DaphneProcess, _wait_for_port, database_env
-from tests.wsclient import WsRoomClient
-from tests.wsgame import WsGamePlayer
+from testkit.fixture_experiments import PATHS
+from testkit.netproxy import DelayProxy
+from testkit.servers import DaphneProcess, _wait_for_port, database_env
+from testkit.wsclient import WsRoomClient
+from testkit.wsgame import WsGamePlayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,8 +14,8 @@ import os
 import pytest
 
 from bench.load_participants import check_records, run_load, summarize
-from tests.fixture_experiments import PATHS
-from tests.servers import PRODUCTION_SECRET_KEY, DaphneProcess, database_env
+from testkit.fixture_experiments import PATHS
+from testkit.servers import PRODUCTION_SECRET_KEY, DaphneProcess, database_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

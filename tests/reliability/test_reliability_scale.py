@@ -1,18 +1,19 @@
 """One of two Daphne workers sharing Redis is killed mid-episode: its participant's browser is sent to the other
 by the balancer, and nothing is lost (every input once, identical rows equal to the server replay, one code each)."""
 
-# The balancer is a TCP proxy per participant (tests/netproxy.py) whose target is switched to the surviving process
+# The balancer is a TCP proxy per participant (testkit/netproxy.py) whose target is switched to the surviving process
 # when the first one dies, as a load balancer's health check would. Participants are the headless browsers of
-# tests/test_reliability.py: pages, uploads and the relay over real sockets, the browser's NetSession at 30 fps.
+# tests/reliability/test_reliability.py: pages, uploads and the relay over real sockets, the browser's NetSession at
+# 30 fps.
 
 from __future__ import annotations
 
 import pytest
 
-from tests.fixture_experiments import PATHS
-from tests.netproxy import DelayProxy
-from tests.servers import daphne_cluster, redis_server
-from tests.test_reliability import Member, assert_nothing_lost, play_group, run, until
+from testkit.fixture_experiments import PATHS
+from testkit.netproxy import DelayProxy
+from testkit.servers import daphne_cluster, redis_server
+from tests.reliability.test_reliability import Member, assert_nothing_lost, play_group, run, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

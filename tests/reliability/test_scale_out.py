@@ -13,10 +13,10 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from matchmaking.models import Match, MatchMember, WaitingEntry
-from tests.fixture_experiments import PATHS
-from tests.roomclient import participant_cookie
-from tests.servers import daphne_cluster, redis_server
-from tests.wsclient import WsRoomClient
+from testkit.fixture_experiments import PATHS
+from testkit.roomclient import participant_cookie
+from testkit.servers import daphne_cluster, redis_server
+from testkit.wsclient import WsRoomClient
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -127,7 +127,7 @@ def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(c
     from experiments.definition import registry
     from netcode.models import Game, GameEvent
     from netcode.replay import game_replay, scene_of
-    from tests.wsgame import WsGamePlayer
+    from testkit.wsgame import WsGamePlayer
 
     first, second = cluster
     cookies = {pid: participant_cookie("net-relay", pid) for pid in ("eve", "fay")}

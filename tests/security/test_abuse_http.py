@@ -13,9 +13,9 @@ import pytest
 
 from bench.load_participants import Browser, scene_of
 from experiments.flow.models import Participant, SurveyResponse
-from tests.fixture_experiments import PATHS
-from tests.servers import production_daphne
-from tests.test_fuzz import CHUNK, ROW
+from testkit.fixture_experiments import PATHS
+from testkit.servers import production_daphne
+from tests.security.test_fuzz import CHUNK, ROW
 
 ANSWER_WAIT_S = 30  # generous: the server answers at once; without the fix it never does
 

@@ -15,12 +15,12 @@ from experiments.definition import registry
 from netcode.inputstore import InputEntry
 from netcode.inputwriter import InputWriter
 from netcode.models import Game, GameEvent, GameSeat
-from tests.fixture_experiments import PATHS
-from tests.plainhttp import Browser
-from tests.servers import production_daphne
-from tests.test_inputstore import entry, seats, stored
-from tests.wsclient import WsRoomClient
-from tests.wsgame import WsGamePlayer
+from testkit.fixture_experiments import PATHS
+from testkit.plainhttp import Browser
+from testkit.servers import production_daphne
+from testkit.wsclient import WsRoomClient
+from testkit.wsgame import WsGamePlayer
+from tests.netcode.test_inputstore import entry, seats, stored
 
 SLUG = "net-relay"
 WAIT_S = 60  # a generous deadline for anything the server should do soon (never a measured time)

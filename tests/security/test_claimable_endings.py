@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.flow.models import CompletionCode, Participant
-from tests.plainhttp import Browser
+from testkit.plainhttp import Browser
 
 PROLIFIC = {"PROLIFIC_PID": "forger", "STUDY_ID": "study1", "SESSION_ID": "sess1"}
 MTURK = {"workerId": "AFORGER", "assignmentId": "3ASSIGN", "hitId": "3HIT",

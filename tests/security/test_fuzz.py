@@ -15,9 +15,9 @@ from experiments.flow.client_errors import KINDS
 from experiments.flow.models import ClientError, MonitorState, Participant, ScreeningResult, SurveyResponse
 from experiments.flow.monitoring import EVENTS
 from experiments.gamedata.models import Episode, Step
-from tests.flowhelpers import VALID_SURVEY, enter, submit
-from tests.fuzzing import TEXTS, frames, is_finite_json, mutate, random_json, specials
-from tests.gameclient import begin_episode, play_scene
+from testkit.flowhelpers import VALID_SURVEY, enter, submit
+from testkit.fuzzing import TEXTS, frames, is_finite_json, mutate, random_json, specials
+from testkit.gameclient import begin_episode, play_scene
 
 pytestmark = pytest.mark.django_db
 COUNT = 200  # bodies per endpoint

@@ -22,9 +22,9 @@ from netcode.consumers import GameConsumer
 from netcode.models import GameInput, GameSeat
 from netcode.server.consumers import ServerGameConsumer
 from netcode.server.host import HOSTS
-from tests.fuzzing import frames, nested, specials
-from tests.gameclient_ws import GameClient, matched
-from tests.roomclient import RoomClient, participant_cookie
+from testkit.fuzzing import frames, nested, specials
+from testkit.gameclient_ws import GameClient, matched
+from testkit.roomclient import RoomClient, participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 COUNT = 300  # messages per socket

@@ -16,8 +16,8 @@ from django.core.management.base import SystemCheckError
 
 from experiments.definition import registry
 from experiments.flow.models import Participant
-from tests.fixture_experiments import PATHS
-from tests.plainhttp import Browser
+from testkit.fixture_experiments import PATHS
+from testkit.plainhttp import Browser
 
 JSON_SCRIPT = r'<script id="{}" type="application/json">(.*?)</script>'
 
@@ -98,9 +98,9 @@ def test_a_bundle_ships_the_import_closure_not_the_whole_package(prod_server):
     crash = Browser(prod_server.url)
     crash.enter("crash", PROLIFIC_PID="crash")
     reply = crash.get("/x/crash/bundle/play.json")
-    assert reply.status == 200 and "C1SECRETNEVERSHIPPED" not in reply.text  # tests/envs/codes.py stays home
+    assert reply.status == 200 and "C1SECRETNEVERSHIPPED" not in reply.text  # testkit/envs/codes.py stays home
     shipped = {path for path in reply.json()["files"] if not path.startswith("mug/")}
-    assert shipped == {"tests/__init__.py", "tests/envs/__init__.py", "tests/envs/crash.py"}
+    assert shipped == {"testkit/__init__.py", "testkit/envs/__init__.py", "testkit/envs/crash.py"}
     tag = Browser(prod_server.url)
     tag.enter("game", PROLIFIC_PID="tag")
     files = tag.get("/x/game/bundle/play.json").json()["files"]
@@ -130,8 +130,11 @@ def test_every_page_that_loads_a_game_can_still_fetch_its_bundle(prod_server):
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("tests.reads_experiments:server_imports", "tests/envs/serverside.py imports 'django.conf': server-only code"),
-        ("tests.reads_experiments:dangling_import", "cannot resolve module 'tests.envs.missing_helper'"),
+        (
+            "testkit.reads_experiments:server_imports",
+            "testkit/envs/serverside.py imports 'django.conf': server-only code",
+        ),
+        ("testkit.reads_experiments:dangling_import", "cannot resolve module 'testkit.envs.missing_helper'"),
     ],
 )
 def test_code_a_browser_could_not_import_is_refused_by_manage_py_check(settings, path, message):

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from mugsite.settings import DEV_SECRET_KEY
-from tests.fixture_experiments import PATHS
-from tests.servers import DaphneProcess, database_env, free_port, production_daphne, production_env
-from tests.staffclient import StaffBrowser
+from testkit.fixture_experiments import PATHS
+from testkit.servers import DaphneProcess, database_env, free_port, production_daphne, production_env
+from testkit.staffclient import StaffBrowser
 
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
 LOGIN_FAILURE_LIMIT = 5  # MUG_LOGIN_FAILURE_LIMIT's default

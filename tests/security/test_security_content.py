@@ -14,12 +14,12 @@ from django.test import Client
 
 from experiments.control.live import live_snapshot
 from experiments.flow.models import ClientError, CompletionCode, Participant, SurveyResponse
-from tests.flowhelpers import VALID_SURVEY, enter, page, submit
-from tests.gameclient import begin_episode, post_chunk
-from tests.test_security_probe import PARTICIPANT, ROW, send, totals
+from testkit.flowhelpers import VALID_SURVEY, enter, page, submit
+from testkit.gameclient import begin_episode, post_chunk
+from tests.security.test_security_probe import PARTICIPANT, ROW, send, totals
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 RAW = ["<script>alert(1)", "<img src=x onerror"]  # what must never reach an HTML page unescaped
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

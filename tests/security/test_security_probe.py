@@ -29,8 +29,8 @@ from matchmaking.models import WaitingEntry
 from mugsite.asgi import application
 from mugsite.routing import websocket_urlpatterns
 from netcode.models import Game, GameSeat
-from tests.flowhelpers import enter, submit
-from tests.gameclient import begin_episode
+from testkit.flowhelpers import enter, submit
+from testkit.gameclient import begin_episode
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from asgiref.sync import async_to_sync
 
 from experiments.flow.models import Participant
 from netcode.models import Game, GameEvent
-from tests.fixture_experiments import PATHS
-from tests.servers import production_daphne
-from tests.test_abuse_sockets import WAIT_S, closed_by_server, cookie_for
+from testkit.fixture_experiments import PATHS
+from testkit.servers import production_daphne
+from tests.security.test_abuse_sockets import WAIT_S, closed_by_server, cookie_for
 
 # The server's only spawned children are then its game processes (verifier workers are spawned children too).
 NO_VERIFIERS = {"MUG_VERIFY_WORKERS": "0"}

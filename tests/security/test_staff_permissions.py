@@ -19,8 +19,8 @@ from django.utils import timezone
 from experiments.flow.models import Experiment, Participant
 from experiments.gamedata.models import Episode
 from matchmaking.models import WAITING, Room, WaitingEntry
-from tests.roomclient import participant_cookie
-from tests.staffclient import StaffBrowser
+from testkit.roomclient import participant_cookie
+from testkit.staffclient import StaffBrowser
 
 API = ["/api/v1/experiments/", "/api/v1/participants/", "/api/v1/survey-responses/", "/api/v1/scene-visits/"]
 LIVE = ["experiments.view_participant", "netcode.view_game"]

@@ -16,10 +16,10 @@ from bench.load_participants import Browser, runtime_of, scene_of
 from experiments.flow.models import ACTIVE, CompletionCode, Participant
 from experiments.gamedata.models import COMPLETE, VERIFIED, Episode
 from experiments.study import DROPPED_OUT, PARTNER_DROPPED
-from tests.flowhelpers import enter
-from tests.servers import poll_until
-from tests.wsclient import WsRoomClient
-from tests.wsgame import WsGamePlayer
+from testkit.flowhelpers import enter
+from testkit.servers import poll_until
+from testkit.wsclient import WsRoomClient
+from testkit.wsgame import WsGamePlayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
