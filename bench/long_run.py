@@ -42,7 +42,7 @@ def cpu_seconds(pid: int) -> float:
 
 def enter(base: str, pid: str) -> tuple[str, dict]:
     """The participant's cookie and the game page's runtime config, from the entry link (as a browser)."""
-    from bench.load_participants import Browser, runtime_of
+    from testkit.participants import Browser, runtime_of
 
     browser = Browser(base)
     page = browser.enter(SLUG, {"PROLIFIC_PID": pid})

@@ -18,11 +18,11 @@ import pytest
 import websockets
 from asgiref.sync import async_to_sync
 
-from bench.load_participants import Browser, code_of, runtime_of, scene_of
 from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
 from testkit.fixture_experiments import PATHS
 from testkit.netproxy import DelayProxy
+from testkit.participants import Browser, code_of, runtime_of, scene_of
 from testkit.servers import DaphneProcess, _wait_for_port, database_env
 from testkit.wsclient import WsRoomClient
 from testkit.wsgame import WsGamePlayer

@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from bench.load_participants import check_records, run_load, summarize
 from testkit.fixture_experiments import PATHS
+from testkit.participants import check_records, run_load, summarize
 from testkit.servers import PRODUCTION_SECRET_KEY, DaphneProcess, database_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bench.load_participants import Browser, scene_of
 from experiments.flow.models import Participant, SurveyResponse
 from testkit.fixture_experiments import PATHS
+from testkit.participants import Browser, scene_of
 from testkit.servers import production_daphne
 from tests.security.test_fuzz import CHUNK, ROW
 

@@ -12,11 +12,11 @@ import pytest
 import websockets
 from asgiref.sync import async_to_sync
 
-from bench.load_participants import Browser, runtime_of, scene_of
 from experiments.flow.models import ACTIVE, CompletionCode, Participant
 from experiments.gamedata.models import COMPLETE, VERIFIED, Episode
 from experiments.study import DROPPED_OUT, PARTNER_DROPPED
 from testkit.flowhelpers import enter
+from testkit.participants import Browser, runtime_of, scene_of
 from testkit.servers import poll_until
 from testkit.wsclient import WsRoomClient
 from testkit.wsgame import WsGamePlayer
