@@ -101,7 +101,36 @@ DB_SEMANTICS = {
 }
 
 
+# Tests that start processes (Daphne, Redis, PostgreSQL, game or verifier processes) or run load and long reliability
+# scenarios are marked `system`, and real-browser tests `browser` (in their modules): the everyday loop
+# `pytest -m "not browser and not system"` leaves both out; a plain `pytest` (and bin/test) runs everything. A test is
+# `system` when it asks for one of SYSTEM_FIXTURES, when its module is named in SYSTEM, or when "module::test" is.
+SYSTEM_FIXTURES = {"prod_server", "asgi_server_url", "server_url", "live_server"}
+SYSTEM = {
+    "test_reliability",
+    "test_reliability_load",
+    "test_reliability_scale",
+    "test_scale_out",
+    "test_redis_layer",
+    "test_abuse_http",
+    "test_abuse_sockets",
+    "test_claimable_endings",
+    "test_witnessed_completion",
+    "test_server_game_limits",
+    "test_servergame_ws",
+}
+
+
+def module_name(item) -> str | None:
+    """A test module's last name (test_relay): the sets above name modules so, wherever under tests/ they live."""
+    return item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in DB_SEMANTICS:
+        module = module_name(item)
+        if module in DB_SEMANTICS:
             item.add_marker(pytest.mark.dbsemantics)
+        test = getattr(item, "originalname", item.name)
+        if module in SYSTEM or f"{module}::{test}" in SYSTEM or SYSTEM_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.system)
