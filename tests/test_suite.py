@@ -1,15 +1,28 @@
-"""The suite's own bookkeeping: every test module that conftest.py names by its last name still exists."""
+"""The suite's own bookkeeping: every test module conftest.py names still exists; benchmarks and testkit name no test
+module, not even by a dotted path in a string (import-linter sees only imports: `MUG_EXPERIMENTS` is a string)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import DB_SEMANTICS, SYSTEM
 
 TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 
 
 def test_every_module_conftest_names_exists():
     modules = {path.stem for path in TESTS.rglob("test_*.py")}
     named = {name.split("::", 1)[0] for name in DB_SEMANTICS | SYSTEM}
     assert named - modules == set()
+
+
+def test_benchmarks_and_testkit_name_no_test_module_and_tests_no_benchmark():
+    def naming(folders: list[str], pattern: str) -> list[str]:
+        found = re.compile(pattern)
+        paths = [path for folder in folders for path in sorted((ROOT / folder).rglob("*.py"))]
+        return [str(path.relative_to(ROOT)) for path in paths if found.search(path.read_text())]
+
+    assert naming(["bench", "testkit"], r"[\"'](tests)\.\w") == []
+    assert naming(["tests", "testkit"], r"[\"'](bench)\.\w") == []
