@@ -107,6 +107,7 @@ DB_SEMANTICS = {
 # `system` when it asks for one of SYSTEM_FIXTURES, when its module is named in SYSTEM, or when "module::test" is.
 SYSTEM_FIXTURES = {"prod_server", "asgi_server_url", "server_url", "live_server"}
 SYSTEM = {
+    # Daphne, Redis or several processes in every test
     "test_reliability",
     "test_reliability_load",
     "test_reliability_scale",
@@ -117,7 +118,26 @@ SYSTEM = {
     "test_claimable_endings",
     "test_witnessed_completion",
     "test_server_game_limits",
+    "test_episode_verification",
+    "test_production_config",
+    # server-side games: one OS process per game
     "test_servergame_ws",
+    "test_document_export",
+    "test_minari_export::test_human_episodes_become_a_minari_dataset_that_loads_back",
+    "test_minari_export::test_only_episodes_that_count_go_into_the_dataset",
+    "test_staff_actions::test_a_participant_ended_in_a_server_game_is_replaced_by_the_ai_and_the_game_goes_on",
+    "test_servergame::test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process",
+    "test_servergame::test_a_slow_env_does_not_slow_another_game",
+    "test_fuzz_ws::test_the_server_game_survives_fuzzing_and_every_game_still_plays_to_the_end",
+    # settings read by a fresh interpreter, manage.py check --deploy
+    "test_settings::test_a_pool_size_gives_postgresql_a_connection_pool_and_sqlite_none",
+    "test_settings::test_a_typo_in_debug_fails_loudly",
+    "test_settings::test_database_url_switches_to_postgresql",
+    "test_settings::test_defaults_are_sqlite_and_the_in_memory_layer",
+    "test_settings::test_production_defaults_raise_warnings_and_real_settings_silence_them",
+    "test_settings::test_redis_url_switches_to_channels_redis",
+    "test_security_content::test_the_deploy_check_flags_production_without_the_https_settings",
+    "test_security_content::test_the_deploy_check_is_clean_under_the_production_settings",
 }
 
 
