@@ -105,7 +105,7 @@ DB_SEMANTICS = {
 # scenarios are marked `system`, and real-browser tests `browser` (in their modules): the everyday loop
 # `pytest -m "not browser and not system"` leaves both out; a plain `pytest` (and bin/test) runs everything. A test is
 # `system` when it asks for one of SYSTEM_FIXTURES, when its module is named in SYSTEM, or when "module::test" is.
-SYSTEM_FIXTURES = {"prod_server", "asgi_server_url", "server_url", "live_server"}
+SYSTEM_FIXTURES = {"prod_server", "asgi_server_url"}  # each starts a Daphne process
 SYSTEM = {
     # Daphne, Redis or several processes in every test
     "test_reliability",
