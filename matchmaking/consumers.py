@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -11,7 +10,7 @@ from collections import deque
 from experiments.flow.jsonbody import message_type
 from experiments.flow.sockets import StrictJsonConsumer, db
 from experiments.flow.web import token_from_cookies
-from matchmaking import lobby, protocol
+from matchmaking import handlers, protocol
 from matchmaking.services import MatchmakingError
 
 JOIN_LIMIT = 5  # joins per connection within JOIN_WINDOW_S; more are refused (a flooding client)
@@ -48,7 +47,7 @@ class WaitingRoomConsumer(StrictJsonConsumer):
         if self.ticker:
             self.ticker.cancel()
         if self.entry_id is not None:
-            await db(lobby.room_leave)(entry_id=self.entry_id, channel_name=self.channel_name)
+            await db(handlers.room_leave)(entry_id=self.entry_id, channel_name=self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
         kind = message_type(content)
@@ -72,7 +71,7 @@ class WaitingRoomConsumer(StrictJsonConsumer):
             return
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
         try:
-            joined, state, notify = await db(lobby.room_enter)(
+            joined, state, notify = await db(handlers.room_enter)(
                 slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
             )
         except MatchmakingError as error:
@@ -92,14 +91,14 @@ class WaitingRoomConsumer(StrictJsonConsumer):
         if self.entry_id is None or sent is None:
             return  # a stale or forged pong measures nothing
         rtt = (time.monotonic() - sent) * 1000
-        await db(lobby.room_pong)(entry_id=self.entry_id, channel_name=self.channel_name, rtt_ms=rtt)
+        await db(handlers.room_pong)(entry_id=self.entry_id, channel_name=self.channel_name, rtt_ms=rtt)
 
     async def on_ack(self, content: dict) -> None:
         match = content.get("match")
         if self.entry_id is None or not isinstance(match, int) or isinstance(match, bool) or not 0 < match < 2**63:
             await self.error("ack needs the match id, after joining")
             return
-        notify, state = await db(lobby.room_ack)(entry_id=self.entry_id, match_id=content["match"])
+        notify, state = await db(handlers.room_ack)(entry_id=self.entry_id, match_id=content["match"])
         await self.notify(notify)
         await self.tell(state)
 
@@ -109,23 +108,25 @@ class WaitingRoomConsumer(StrictJsonConsumer):
             self.pings = {k: v for k, v in self.pings.items() if k > number - 10}
             self.pings[number] = time.monotonic()
             await self.send_json({"type": protocol.PING, "id": number})
-            with contextlib.suppress(Exception):  # a failed tick (e.g. database busy) is retried on the next
+            try:
                 if time.monotonic() - _last_sweep.get(self.room_id, 0.0) >= SWEEP_EVERY_S:
                     _last_sweep[self.room_id] = time.monotonic()
                     await self.step(match_now=False)
                 elif number % STATE_EVERY == 0:
                     await self.refresh()
+            except Exception:  # e.g. the database busy: logged, and the next tick tries again
+                logger.exception("waiting room %s: tick failed", self.room_id)
             if self.last_state and self.last_state["type"] in FINAL:
                 return
 
     async def step(self, match_now: bool) -> None:
         """Sweep and match (this process's turn for the room, or an arrival), then tell the client."""
-        state, notify = await db(lobby.room_step)(entry_id=self.entry_id, match_now=match_now)
+        state, notify = await db(handlers.room_step)(entry_id=self.entry_id, match_now=match_now)
         await self.notify(notify)
         await self.tell(state)
 
     async def refresh(self) -> None:
-        await self.tell(await db(lobby.room_state)(entry_id=self.entry_id))
+        await self.tell(await db(handlers.room_state)(entry_id=self.entry_id))
 
     async def tell(self, state: dict) -> None:
         if state != self.last_state or state["type"] == protocol.WAITING_MESSAGE:

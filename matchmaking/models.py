@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from django.db import models
 
-WAITING = "waiting"
-PROPOSED = "proposed"
-MATCHED = "matched"
-LEFT = "left"
-TIMED_OUT = "timed_out"
-ENTRY_STATUS = [
-    (WAITING, "Waiting"),
-    (PROPOSED, "Asked to confirm"),
-    (MATCHED, "Matched"),
-    (LEFT, "Left"),
-    (TIMED_OUT, "Timed out"),
-]
-CONFIRMED = "confirmed"
-CANCELLED = "cancelled"
-MATCH_STATUS = [(PROPOSED, "Awaiting confirmation"), (CONFIRMED, "Confirmed"), (CANCELLED, "Cancelled")]
+
+class EntryStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    PROPOSED = "proposed", "Asked to confirm"
+    MATCHED = "matched", "Matched"
+    LEFT = "left", "Left"
+    TIMED_OUT = "timed_out", "Timed out"
+
+
+class MatchStatus(models.TextChoices):
+    PROPOSED = "proposed", "Awaiting confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+WAITING, PROPOSED, MATCHED = EntryStatus.WAITING, EntryStatus.PROPOSED, EntryStatus.MATCHED
+LEFT, TIMED_OUT = EntryStatus.LEFT, EntryStatus.TIMED_OUT
+CONFIRMED, CANCELLED = MatchStatus.CONFIRMED, MatchStatus.CANCELLED
 
 
 class Room(models.Model):
@@ -40,7 +43,7 @@ class Match(models.Model):
     """A group: proposed, then confirmed once every member acknowledged (or cancelled)."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="matches")
-    status = models.CharField(max_length=16, choices=MATCH_STATUS, default=PROPOSED, db_index=True)
+    status = models.CharField(max_length=16, choices=MatchStatus.choices, default=MatchStatus.PROPOSED, db_index=True)
     matcher = models.JSONField(default=dict, help_text="The matcher and its settings.")
     seed = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -82,7 +85,7 @@ class WaitingEntry(models.Model):
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="entries")
     participant = models.ForeignKey("experiments.Participant", on_delete=models.CASCADE, related_name="waiting")
-    status = models.CharField(max_length=16, choices=ENTRY_STATUS, default=WAITING, db_index=True)
+    status = models.CharField(max_length=16, choices=EntryStatus.choices, default=WAITING, db_index=True)
     joined_at = models.DateTimeField()
     last_seen = models.DateTimeField()
     connected = models.BooleanField(default=True)

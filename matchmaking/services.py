@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.definition.matchers import Candidate
 from experiments.definition.rooms import WaitingRoom
 from experiments.flow.models import ACTIVE, Participant
@@ -32,7 +33,7 @@ from matchmaking.models import (
 SWEEP_INTERVAL = timedelta(milliseconds=500)
 
 
-class MatchmakingError(ValueError):
+class MatchmakingError(ApplicationError):
     """A request the room refuses; the message is shown to the participant."""
 
 

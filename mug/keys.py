@@ -22,10 +22,12 @@ class KeyMap:
         self.default_action = default_action
         # Most specific first: a held combination beats its single keys; ties keep the researcher's order.
         self._entries = sorted(
-            ((frozenset(name.split(COMBO_SEPARATOR)) if name != COMBO_SEPARATOR else frozenset([name]), action)
-             for name, action in mapping.items()),
+            (
+                (frozenset(name.split(COMBO_SEPARATOR)) if name != COMBO_SEPARATOR else frozenset([name]), action)
+                for name, action in mapping.items()
+            ),
             key=lambda entry: -len(entry[0]),
-        )  # fmt: skip
+        )
 
     def held(self, keys: Iterable[str]) -> Any:
         """The action for the set of keys held down now."""

@@ -23,8 +23,15 @@ MAX_SLOWDOWN = 0.1  # the frame leader lengthens its tick by at most 10 %
 class NetSession:
     """One participant's copy of a game: the episodes' rollback sessions, time sync and what to send."""
 
-    def __init__(self, loop: GameLoop, players: list[str], local: str, input_delay: int = 2, window: int = 8,
-                 predict: str = REPEAT_LAST) -> None:  # fmt: skip
+    def __init__(
+        self,
+        loop: GameLoop,
+        players: list[str],
+        local: str,
+        input_delay: int = 2,
+        window: int = 8,
+        predict: str = REPEAT_LAST,
+    ) -> None:
         self.loop, self.players, self.local = loop, players, local
         self.input_delay, self.window, self.predict = input_delay, window, predict
         self.session: RollbackSession | None = None
@@ -113,8 +120,11 @@ class NetSession:
         """The server found this browser's state diverged at a confirmed frame and sent the right one."""
 
         frame = checkpoint["frame"]
-        extras = {"scores": decode(checkpoint["scores"]), "observations": decode(checkpoint["observations"]),
-                  "over": checkpoint["over"]}  # fmt: skip
+        extras = {
+            "scores": decode(checkpoint["scores"]),
+            "observations": decode(checkpoint["observations"]),
+            "over": checkpoint["over"],
+        }
         self.session.resync(frame, decode(checkpoint["env"]), extras)
         # Rows and checksums after that frame are made again; the page keeps the rows it already stored.
         self.rows_out = len(self.session.confirmed_rows)

@@ -30,8 +30,15 @@ def shared_fields(row: dict) -> dict:
 
 
 class RollbackSession:
-    def __init__(self, loop: GameLoop, players: list[str], local: str, input_delay: int = 2, window: int = 8,
-                 predict: str = REPEAT_LAST) -> None:  # fmt: skip
+    def __init__(
+        self,
+        loop: GameLoop,
+        players: list[str],
+        local: str,
+        input_delay: int = 2,
+        window: int = 8,
+        predict: str = REPEAT_LAST,
+    ) -> None:
         if local not in players:
             raise ValueError(f"the local player {local!r} is not one of {players}")
         self.loop, self.players, self.local = loop, list(players), local

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "experiments.flow.errors.ApplicationErrorMiddleware",  # a refusal raised by any view: its JSON reply
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its refusal page
 ]
 

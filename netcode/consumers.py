@@ -9,10 +9,10 @@ import time
 
 from experiments.flow.sockets import db
 from experiments.flow.web import token_from_cookies
-from netcode import protocol, relay, services
-from netcode.inputlog import InputRefused
-from netcode.inputstore import input_entry
-from netcode.inputwriter import input_writer
+from netcode import handlers, protocol, services
+from netcode.input_commit import input_writer
+from netcode.input_rules import InputRefused
+from netcode.input_store import input_entry
 from netcode.localgroups import PROCESS, local_deliver, local_join, local_leave
 from netcode.seatsocket import SeatSocket
 from netcode.selectors import input_log_message
@@ -32,7 +32,7 @@ class GameConsumer(SeatSocket):
 
     async def connect(self) -> None:
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
-        self.seat: relay.Seat | None = None
+        self.seat: handlers.Seat | None = None
         self.ticker: asyncio.Task | None = None
         self.hellos, self.seen_at = 0, 0.0
         await self.accept()
@@ -67,7 +67,7 @@ class GameConsumer(SeatSocket):
         if self.hellos > HELLO_LIMIT or not isinstance(scene_key, str):
             raise InputRefused("hello needs a scene_key (once)")
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
-        seat, welcome = await db(relay.relay_join)(
+        seat, welcome = await db(handlers.relay_join)(
             slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
         )
         if seat.previous_channel and seat.previous_channel != self.channel_name:
@@ -86,20 +86,28 @@ class GameConsumer(SeatSocket):
         if result.refused is not None:
             raise result.refused
         if result.new:  # the others get them at once; this socket reads its ack from the same message
-            message = {"type": protocol.INPUTS, "player": self.seat.agent, "frame": content.get("frame"),
-                       "episode": content.get("episode"), "inputs": result.new, "ack": result.ack}  # fmt: skip
+            message = {
+                "type": protocol.INPUTS,
+                "player": self.seat.agent,
+                "frame": content.get("frame"),
+                "episode": content.get("episode"),
+                "inputs": result.new,
+                "ack": result.ack,
+            }
             await self.broadcast([message])
         else:
             await self.send_json({"type": protocol.ACK, "ack": result.ack, "episode": content.get("episode")})
         await self.broadcast([{"type": protocol.DESYNC, "frame": frame} for frame in result.desynced])
         if result.desynced:  # the referee replays the log and sends the seats that diverged its state
-            await self.broadcast(await db(relay.relay_referee)(seat_id=self.seat.seat_id, frame=result.desynced[0]))
+            await self.broadcast(await db(handlers.relay_referee)(seat_id=self.seat.seat_id, frame=result.desynced[0]))
 
     async def on_done(self, content: dict) -> None:
-        messages = await db(relay.relay_done)(
-            seat_id=self.seat.seat_id, episode=content.get("episode"), frames=content.get("frames"),
+        messages = await db(handlers.relay_done)(
+            seat_id=self.seat.seat_id,
+            episode=content.get("episode"),
+            frames=content.get("frames"),
             checksum=content.get("checksum"),
-        )  # fmt: skip
+        )
         await self.broadcast(messages)
 
     async def on_sync(self, content: dict) -> None:
@@ -127,8 +135,10 @@ class GameConsumer(SeatSocket):
             if time.monotonic() - _last_sweep.get(game_id, 0.0) < SWEEP_EVERY_S:
                 continue
             _last_sweep[game_id] = time.monotonic()
-            with contextlib.suppress(Exception):  # a failed sweep (e.g. database busy) is retried on the next
-                await self.broadcast(await db(relay.relay_sweep)(game_id=game_id))
+            try:
+                await self.broadcast(await db(handlers.relay_sweep)(game_id=game_id))
+            except Exception:  # e.g. the database busy: logged, and the next tick sweeps again
+                logger.exception("game %s: sweep failed", game_id)
 
     async def broadcast(self, messages: list[dict]) -> None:
         """To every seat's socket: this process's directly, the others' over the layer (only if there are any)."""

@@ -29,6 +29,8 @@ def clean_client_stats(stats: Any) -> dict[str, float]:
 def game_seat_measure(*, seat_id: int, channel_name: str, rtt_samples: list[float], stats: Any) -> None:
     """The median of the socket's recent round trips (timed by the server: a browser can only lengthen them)."""
     GameSeat.objects.filter(pk=seat_id, channel_name=channel_name).update(
-        rtt_ms=round(median(rtt_samples), 1), rtt_at=timezone.now(), client_stats=clean_client_stats(stats),
+        rtt_ms=round(median(rtt_samples), 1),
+        rtt_at=timezone.now(),
+        client_stats=clean_client_stats(stats),
         last_seen=timezone.now(),
-    )  # fmt: skip
+    )

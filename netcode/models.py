@@ -6,14 +6,25 @@ from django.db import models
 
 from experiments.definition.netplay import BROWSER, SERVER
 
-PLAYING = "playing"
-FINISHED = "finished"
-ENDED = "ended"
-GAME_STATUS = [(PLAYING, "Playing"), (FINISHED, "Finished"), (ENDED, "Ended early")]
-RUNS_ON = [(BROWSER, "Browsers (rollback)"), (SERVER, "Server")]
-ACTIVE = "active"
-DROPPED = "dropped"
-SEAT_STATUS = [(ACTIVE, "Playing"), (DROPPED, "Dropped out")]
+
+class GameStatus(models.TextChoices):
+    PLAYING = "playing", "Playing"
+    FINISHED = "finished", "Finished"
+    ENDED = "ended", "Ended early"
+
+
+class RunsOn(models.TextChoices):
+    BROWSER = BROWSER, "Browsers (rollback)"
+    SERVER = SERVER, "Server"
+
+
+class SeatStatus(models.TextChoices):
+    ACTIVE = "active", "Playing"
+    DROPPED = "dropped", "Dropped out"
+
+
+PLAYING, FINISHED, ENDED = GameStatus.PLAYING, GameStatus.FINISHED, GameStatus.ENDED
+ACTIVE, DROPPED = SeatStatus.ACTIVE, SeatStatus.DROPPED
 
 
 class Game(models.Model):
@@ -25,8 +36,8 @@ class Game(models.Model):
     )
     experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="games", null=True)
     scene_key = models.CharField(max_length=200)
-    runs_on = models.CharField(max_length=16, choices=RUNS_ON, default=BROWSER)
-    status = models.CharField(max_length=16, choices=GAME_STATUS, default=PLAYING, db_index=True)
+    runs_on = models.CharField(max_length=16, choices=RunsOn.choices, default=RunsOn.BROWSER)
+    status = models.CharField(max_length=16, choices=GameStatus.choices, default=PLAYING, db_index=True)
     episode = models.PositiveIntegerField(default=0, help_text="The episode being played, from 0.")
     seeds = models.JSONField(help_text="The seed of every episode, decided by the server.")
     netcode = models.JSONField(default=dict, help_text="Input delay, window, prediction and dropout policy.")
@@ -48,7 +59,7 @@ class GameSeat(models.Model):
     game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="seats")
     participant = models.ForeignKey("experiments.Participant", on_delete=models.CASCADE, related_name="seats")
     agent = models.CharField(max_length=100)
-    status = models.CharField(max_length=16, choices=SEAT_STATUS, default=ACTIVE)
+    status = models.CharField(max_length=16, choices=SeatStatus.choices, default=ACTIVE)
     acked = models.IntegerField(default=-1, help_text="Highest frame of this episode received with no gap.")
     local_frame = models.IntegerField(default=0, help_text="The frame the browser reported running.")
     connected = models.BooleanField(default=False)

@@ -16,11 +16,13 @@ def game_replay(*, game: Game, episode: int, scene) -> list[dict]:
     seats = list(game.seats.order_by("id"))
     replaced = replaced_seats(game=game, seats=seats, episode=episode)
     inputs = log_inputs(game, episode, seats)
-    loop, session = replayer(scene.loop_config(), game.seeds[episode], episode, inputs, replaced,
-                             game.netcode["input_delay"])  # fmt: skip
+    loop, session = replayer(
+        scene.loop_config(), game.seeds[episode], episode, inputs, replaced, game.netcode["input_delay"]
+    )
     players = list(inputs)
-    while not loop.over and all(session.frame in session.inputs[p] or session._is_replaced(p, session.frame)
-                                for p in players):  # fmt: skip
+    while not loop.over and all(
+        session.frame in session.inputs[p] or session._is_replaced(p, session.frame) for p in players
+    ):
         session.advance()
     session.advance()  # confirm the last frame
     return [shared_fields(row) for row in session.confirmed_rows]
@@ -52,8 +54,14 @@ def stored_rows(episode) -> list[dict]:
     """A participant's stored rows of one episode in the replay's shape."""
     rows = []
     for step in episode.steps.order_by("frame"):
-        row = {"frame": step.frame, "actions": step.actions, "rewards": step.rewards, "terminated": step.terminated,
-               "truncated": step.truncated, "infos": step.infos}  # fmt: skip
+        row = {
+            "frame": step.frame,
+            "actions": step.actions,
+            "rewards": step.rewards,
+            "terminated": step.terminated,
+            "truncated": step.truncated,
+            "infos": step.infos,
+        }
         if step.observations is not None:
             row["obs"] = step.observations
         rows.append(row)
@@ -64,8 +72,9 @@ def scene_of(game: Game, definition):
     return definition.scene(base_id(game.scene_key))
 
 
-def replay_checkpoint(config: dict, seed: int, episode: int, inputs: dict[str, dict], replaced: list, delay: int,
-                      frame: int) -> dict | None:  # fmt: skip
+def replay_checkpoint(
+    config: dict, seed: int, episode: int, inputs: dict[str, dict], replaced: list, delay: int, frame: int
+) -> dict | None:
     """The referee's state after `frame` (by replaying the log), as data a browser can load; None if the env has
     no get_state() (its state cannot be sent)."""
 
@@ -76,8 +85,14 @@ def replay_checkpoint(config: dict, seed: int, episode: int, inputs: dict[str, d
     if not snapshotter.explicit or session.frame != frame + 1:
         return None
     state = getattr(loop.adapter.env, "unwrapped", loop.adapter.env).get_state()
-    return {"frame": frame, "checksum": snapshotter.checksum(), "env": encode(state), "over": loop.over,
-            "scores": encode(dict(loop.scores)), "observations": encode(loop.observations)}  # fmt: skip
+    return {
+        "frame": frame,
+        "checksum": snapshotter.checksum(),
+        "env": encode(state),
+        "over": loop.over,
+        "scores": encode(dict(loop.scores)),
+        "observations": encode(loop.observations),
+    }
 
 
 def game_checkpoint(*, game: Game, episode: int, frame: int, scene) -> dict | None:

@@ -12,12 +12,11 @@ from collections.abc import Awaitable, Callable
 from channels.consumer import get_handler_name
 from django.db import DatabaseError
 
+from experiments.definition.errors import ApplicationError
 from experiments.flow.jsonbody import message_type
 from experiments.flow.sockets import StrictJsonConsumer, db
-from netcode.inputlog import InputRefused
 from netcode.measure import game_seat_measure
 from netcode.protocol import ERROR, HELLO, PING, PROBE
-from netcode.services import GameRefused
 
 logger = logging.getLogger(__name__)
 PROBE_EVERY_S = 2.0
@@ -62,7 +61,7 @@ class SeatSocket(StrictJsonConsumer):
                 await handler(content)
                 if self.seat is not None and self.prober is None:
                     self.prober = asyncio.create_task(self.probe_forever())
-            except (InputRefused, GameRefused) as error:
+            except ApplicationError as error:
                 logger.info("%s message refused (%s): %s", type(self).__name__, kind, error)
                 await self.error(str(error))
             except DatabaseError as error:  # e.g. a locked or restarting database: the client's resend repairs it
@@ -87,8 +86,12 @@ class SeatSocket(StrictJsonConsumer):
         if sent is None or self.seat is None:
             return  # a stale, repeated or forged answer times nothing
         self.rtt_samples = [*self.rtt_samples[-(SAMPLES_KEPT - 1) :], (time.monotonic() - sent) * 1000]
-        await db(game_seat_measure)(seat_id=self.seat_pk(), channel_name=self.channel_name,
-                                    rtt_samples=self.rtt_samples, stats=content.get("stats"))  # fmt: skip
+        await db(game_seat_measure)(
+            seat_id=self.seat_pk(),
+            channel_name=self.channel_name,
+            rtt_samples=self.rtt_samples,
+            stats=content.get("stats"),
+        )
 
     async def websocket_disconnect(self, message) -> None:
         if self.prober:

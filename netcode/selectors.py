@@ -79,9 +79,14 @@ def seat_state(seat: GameSeat) -> str:
 def seat_rtt_now(participant, scene_key: str, now: datetime) -> float | None:
     """The round trip the server timed lately on the participant's socket in this scene's running game, if any."""
     reading = (
-        GameSeat.objects.filter(participant=participant, status=ACTIVE, game__status=PLAYING,
-                                game__scene_key=scene_key, rtt_at__gte=now - timedelta(seconds=RTT_FRESH_S))
+        GameSeat.objects.filter(
+            participant=participant,
+            status=ACTIVE,
+            game__status=PLAYING,
+            game__scene_key=scene_key,
+            rtt_at__gte=now - timedelta(seconds=RTT_FRESH_S),
+        )
         .values_list("rtt_ms", flat=True)
         .first()
-    )  # fmt: skip
+    )
     return reading

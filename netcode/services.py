@@ -14,23 +14,25 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.definition.netplay import SERVER
 from experiments.definition.outcomes import DROPPED_OUT, PARTNER_DROPPED
 from experiments.definition.preflight import replacement_spec
-from experiments.definition.runtime_bundle import scene_bundle
 from experiments.flow.models import Participant
 from experiments.flow.services import participant_finish
-from experiments.gamedata.models import INTERRUPTED, OPEN, VERIFIED, Episode
+from experiments.gamedata.episodes import episode_open, episodes_interrupt, episodes_witness
 from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
-from netcode.inputlog import InputRefused
+from netcode.input_rules import InputRefused
 from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.replay import game_checkpoint
 
 
-class GameRefused(ValueError):
+class GameRefused(ApplicationError):
     """The participant has no place in a game here, or the game is over for them; the message says which."""
+
+    status = 409
 
 
 def game_join(*, participant: Participant, scene, scene_key: str, channel_name: str) -> tuple[GameSeat, str]:
@@ -68,13 +70,21 @@ def _game_for(match, scene, scene_key: str) -> Game:
     game = Game.objects.filter(match=match).first()
     if game is not None:
         return game
-    netcode = {**scene.netcode.describe(), "replacement": replacement_spec(scene.netcode),
-               "actions": sorted({repr(a): a for a in [scene.default_action, *scene.keys.values()]}.values(), key=repr),
-               "fps": scene.fps}  # fmt: skip
+    netcode = {
+        **scene.netcode.describe(),
+        "replacement": replacement_spec(scene.netcode),
+        "actions": sorted({repr(a): a for a in [scene.default_action, *scene.keys.values()]}.values(), key=repr),
+        "fps": scene.fps,
+    }
     try:
         with transaction.atomic():
-            game = Game.objects.create(match=match, experiment_id=match.room.experiment_id, scene_key=scene_key,
-                                       seeds=scene.seeds(match.seed), netcode=netcode)  # fmt: skip
+            game = Game.objects.create(
+                match=match,
+                experiment_id=match.room.experiment_id,
+                scene_key=scene_key,
+                seeds=scene.seeds(match.seed),
+                netcode=netcode,
+            )
             first = scene.netcode.input_delay - 1  # frames inside the input delay are the default for everyone
             GameSeat.objects.bulk_create(
                 GameSeat(game=game, participant_id=m.participant_id, agent=m.agent, acked=first)
@@ -88,12 +98,14 @@ def _game_for(match, scene, scene_key: str) -> Game:
 
 def _episodes_create(game: Game, scene) -> None:
     """Every seat's record of the episode now starting (each browser uploads its confirmed rows into it)."""
-    code_hash, policies = scene_bundle(scene).code_hash, scene.agent_descriptions()
-    Episode.objects.bulk_create(
-        Episode(participant_id=seat.participant_id, scene_key=game.scene_key, index=game.episode,
-                seed=game.seeds[game.episode], env=scene.env, code_hash=code_hash, policies=policies)
-        for seat in game.seats.all()
-    )  # fmt: skip
+    for seat in game.seats.all():
+        episode_open(
+            participant_id=seat.participant_id,
+            scene=scene,
+            scene_key=game.scene_key,
+            index=game.episode,
+            seed=game.seeds[game.episode],
+        )
 
 
 def _confirmed(game: Game) -> int:
@@ -126,8 +138,9 @@ def _episode_end(game: Game, active: list[GameSeat], scene) -> list[dict]:
     ends = {s.agent: [s.done_frames, s.done_checksum] for s in active}
     agreed = len({tuple(end) for end in ends.values()}) == 1
     frame = min(s.done_frames for s in active) - 1
-    GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="episode_end" if agreed else "desync",
-                             detail={"ends": ends})  # fmt: skip
+    GameEvent.objects.create(
+        game=game, episode=game.episode, frame=frame, kind="episode_end" if agreed else "desync", detail={"ends": ends}
+    )
     _episodes_witness(game, active, agreed, {"by": "relay", "frames": frame + 1, "ends": ends})
     messages = [] if agreed else [{"type": protocol.DESYNC, "episode": game.episode, "frame": frame}]
     if game.episode + 1 >= len(game.seeds):
@@ -146,10 +159,12 @@ def _episodes_witness(game: Game, seats: list[GameSeat], agreed: bool, report: d
     browser's final chunk, makes a group episode count. Browsers whose final checksums differ (a nondeterministic env)
     still played the witnessed inputs, which the log replays; the report and the `desync` event show it to staff
     rather than stranding the players on a scene they can never leave."""
-    now = timezone.now()
-    Episode.objects.filter(
-        participant_id__in=[seat.participant_id for seat in seats], scene_key=game.scene_key, index=game.episode
-    ).update(verification=VERIFIED, verification_report={**report, "agreed": agreed}, verified_at=now)
+    episodes_witness(
+        participant_ids=[seat.participant_id for seat in seats],
+        scene_key=game.scene_key,
+        index=game.episode,
+        report={**report, "agreed": agreed},
+    )
 
 
 def game_seen(*, seat_id: int, channel_name: str) -> None:
@@ -166,8 +181,9 @@ def game_presence(*, seat_id: int, hidden: bool) -> dict:
         GameSeat.objects.filter(pk=seat_id, absent_since__isnull=True).update(absent_since=now)
     else:
         GameSeat.objects.filter(pk=seat_id).update(hidden_since=None, absent_since=None, last_seen=now)
-    recent = GameEvent.objects.filter(game_id=seat.game_id, agent=seat.agent, kind__in=("hidden", "visible"),
-                                      at__gte=now - timedelta(minutes=1))  # fmt: skip
+    recent = GameEvent.objects.filter(
+        game_id=seat.game_id, agent=seat.agent, kind__in=("hidden", "visible"), at__gte=now - timedelta(minutes=1)
+    )
     if recent.count() < settings.MUG_PRESENCE_EVENTS_PER_MINUTE:  # a tab toggled on and on writes no more rows
         _event(seat, "hidden" if hidden else "visible")
     return {"type": protocol.PLAYER, "player": seat.agent, "state": "hidden" if hidden else "here"}
@@ -224,9 +240,7 @@ def game_seats_release(*, participant: Participant, definition) -> list[tuple[Ga
         game = seat.game
         first = game.frame + 1 if game.runs_on == SERVER else None  # a server game: the last frame it stored
         released.append((seat, seat_drop(game, seat, definition, first=first)))
-        Episode.objects.filter(participant=participant, scene_key=game.scene_key, status=OPEN).update(
-            status=INTERRUPTED, ended_at=timezone.now()
-        )
+        episodes_interrupt(participant_ids=[participant.pk], scene_key=game.scene_key)
     return released
 
 
@@ -239,8 +253,9 @@ def seat_drop(game: Game, seat: GameSeat, definition, first: int | None = None) 
         if not GameSeat.objects.filter(pk=seat.pk, status=ACTIVE).update(status=DROPPED, replaced_from=first):
             return []  # another process applied it first
         policy = game.netcode["on_dropout"]
-        GameEvent.objects.create(game=game, episode=game.episode, frame=first, kind="dropout", agent=seat.agent,
-                                 detail={"policy": policy})  # fmt: skip
+        GameEvent.objects.create(
+            game=game, episode=game.episode, frame=first, kind="dropout", agent=seat.agent, detail={"policy": policy}
+        )
         participant_finish(participant=seat.participant, definition=definition, outcome=DROPPED_OUT)
         _interrupt(game, [seat.participant_id])
         others = list(game.seats.filter(status=ACTIVE).select_related("participant"))
@@ -254,8 +269,9 @@ def _end(game: Game, others: list[GameSeat], definition, frame: int) -> list[dic
 
     if not Game.objects.filter(pk=game.pk, status=PLAYING).update(status=ENDED, ended_at=timezone.now()):
         return []
-    GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="game_end",
-                             detail={"reason": "partner_dropped"})  # fmt: skip
+    GameEvent.objects.create(
+        game=game, episode=game.episode, frame=frame, kind="game_end", detail={"reason": "partner_dropped"}
+    )
     for seat in others:
         participant_finish(participant=seat.participant, definition=definition, outcome=PARTNER_DROPPED)
     _interrupt(game, [seat.participant_id for seat in others])
@@ -263,10 +279,8 @@ def _end(game: Game, others: list[GameSeat], definition, frame: int) -> list[dic
 
 
 def _interrupt(game: Game, participant_ids: list[int]) -> None:
-    """The current episode will not end for these participants; their rows up to now stay (and may still arrive)."""
-    Episode.objects.filter(
-        participant_id__in=participant_ids, scene_key=game.scene_key, index=game.episode, status=OPEN
-    ).update(status=INTERRUPTED, ended_at=timezone.now())
+    """The current episode will not end for these participants."""
+    episodes_interrupt(participant_ids=participant_ids, scene_key=game.scene_key, index=game.episode)
 
 
 def game_referee(*, game_id: int, frame: int, scene) -> list[dict]:
@@ -279,13 +293,24 @@ def game_referee(*, game_id: int, frame: int, scene) -> list[dict]:
     reported = {seat.agent: seat.checks.get(str(frame)) for seat in seats}
     if checkpoint is None or checkpoint["checksum"] not in reported.values():
         reason = "the env has no get_state()" if checkpoint is None else "no seat matches the referee"
-        GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="desync_unresolved",
-                                 detail={"checksums": reported, "reason": reason})  # fmt: skip
+        GameEvent.objects.create(
+            game=game,
+            episode=game.episode,
+            frame=frame,
+            kind="desync_unresolved",
+            detail={"checksums": reported, "reason": reason},
+        )
         return []
     messages = []
     for agent, digest in reported.items():
         if digest is not None and digest != checkpoint["checksum"]:
-            GameEvent.objects.create(game=game, episode=game.episode, frame=frame, kind="resync", agent=agent,
-                                     detail={"had": digest, "referee": checkpoint["checksum"]})  # fmt: skip
+            GameEvent.objects.create(
+                game=game,
+                episode=game.episode,
+                frame=frame,
+                kind="resync",
+                agent=agent,
+                detail={"had": digest, "referee": checkpoint["checksum"]},
+            )
             messages.append({"type": protocol.RESYNC, "player": agent, "episode": game.episode, **checkpoint})
     return messages

@@ -16,7 +16,7 @@ from typing import Any
 from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
 from mug.rollback import shared_fields
-from netcode.inputlog import InputLog
+from netcode.input_rules import InputLog
 
 
 @dataclass
@@ -76,8 +76,9 @@ class Result:
         )
 
 
-def simulate(config: dict, seed: int, conditions: Conditions, input_delay: int = 2, window: int = 8,
-             max_ticks: int = 5000) -> Result:  # fmt: skip
+def simulate(
+    config: dict, seed: int, conditions: Conditions, input_delay: int = 2, window: int = 8, max_ticks: int = 5000
+) -> Result:
     """Play one episode to its confirmed end on every peer (or until max_ticks)."""
     players = [agent for agent, policy in config["agents"].items() if policy == "human"]
     keys = sorted(config["keys"])

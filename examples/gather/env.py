@@ -21,8 +21,9 @@ class GatherEnv(ParallelEnv):
 
     metadata = {"name": "mug_gather_v0", "render_modes": ["mug"]}
 
-    def __init__(self, players: int = 2, size: int = 9, coins: int = 3, render_mode: str | None = None,
-                 step_cost_ms: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self, players: int = 2, size: int = 9, coins: int = 3, render_mode: str | None = None, step_cost_ms: float = 0.0
+    ) -> None:
         if not 1 <= players <= len(COLORS):
             raise ValueError(f"players must be 1..{len(COLORS)}")
         self.size, self.n_coins, self.render_mode = size, coins, render_mode
@@ -85,11 +86,25 @@ class GatherEnv(ParallelEnv):
             surface.line([(i * CELL, 0), (i * CELL, self.size * CELL)], color="#e0e0e0", id=f"v{i}", persistent=True)
             surface.line([(0, i * CELL), (self.size * CELL, i * CELL)], color="#e0e0e0", id=f"h{i}", persistent=True)
         for coin, (x, y) in enumerate(self.coins):
-            surface.circle(float(x * CELL + CELL / 2), float(y * CELL + CELL / 2), CELL * 0.2, fill="#f2c200",
-                           id=f"coin{coin}", persistent=True)  # fmt: skip
+            surface.circle(
+                float(x * CELL + CELL / 2),
+                float(y * CELL + CELL / 2),
+                CELL * 0.2,
+                fill="#f2c200",
+                id=f"coin{coin}",
+                persistent=True,
+            )
         for index, (x, y) in enumerate(self.positions):
-            surface.rect(float(x * CELL + 6), float(y * CELL + 6), CELL - 12, CELL - 12, fill=COLORS[index],
-                         id=self.possible_agents[index], persistent=True, radius=6)  # fmt: skip
+            surface.rect(
+                float(x * CELL + 6),
+                float(y * CELL + 6),
+                CELL - 12,
+                CELL - 12,
+                fill=COLORS[index],
+                id=self.possible_agents[index],
+                persistent=True,
+                radius=6,
+            )
         return surface.commit()
 
 

@@ -222,10 +222,25 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
     search_help_text = "Search by Prolific/MTurk id, study, session, assignment or completion code."
     list_select_related = ["experiment", "completion_code"]
     readonly_fields = [
-        "experiment", "source", "external_id", "study_id", "session_id", "assignment_id", "hit_id", "turk_submit_to",
-        "status", "code", "progress", "current_scene", "plan", "rebind_allowed", "user_agent", "created_at",
-        "last_seen_at", "finished_at",
-    ]  # fmt: skip
+        "experiment",
+        "source",
+        "external_id",
+        "study_id",
+        "session_id",
+        "assignment_id",
+        "hit_id",
+        "turk_submit_to",
+        "status",
+        "code",
+        "progress",
+        "current_scene",
+        "plan",
+        "rebind_allowed",
+        "user_agent",
+        "created_at",
+        "last_seen_at",
+        "finished_at",
+    ]
     exclude = ["token", "position"]
     inlines = [SceneVisitInline, SurveyResponseInline]
     actions = ["export_csv", "export_json", "export_steps_csv", "export_steps_parquet", "allow_rebind", "end_sessions"]
@@ -277,16 +292,24 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
         if form.is_bound and form.is_valid():
             outcome = form.cleaned_data["outcome"]
             ended = sum(
-                services.participant_end(participant=participant, outcome=outcome,
-                                         definition=registry.get_experiment(participant.experiment.slug))
+                services.participant_end(
+                    participant=participant,
+                    outcome=outcome,
+                    definition=registry.get_experiment(participant.experiment.slug),
+                )
                 for participant in queryset.select_related("experiment")
-            )  # fmt: skip
+            )
             self.message_user(
                 request, f"{ended} session(s) ended as {outcome!r}; finished ones were left as they were."
             )
             return None
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "participants": queryset, "title": "End sessions"}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "participants": queryset,
+            "title": "End sessions",
+        }
         return TemplateResponse(request, "admin/experiments/participant/end_sessions.html", context)
 
     @admin.action(description="Let the next visit with this id continue in a new browser", permissions=["allow_rebind"])

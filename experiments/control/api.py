@@ -71,10 +71,23 @@ class ParticipantListApi(ExperimentFilterMixin, generics.ListAPIView):
         class Meta:
             model = Participant
             fields = [
-                "id", "experiment", "source", "external_id", "study_id", "session_id", "assignment_id", "hit_id",
-                "status", "plan", "position", "completion_code", "completion_outcome", "created_at", "last_seen_at",
+                "id",
+                "experiment",
+                "source",
+                "external_id",
+                "study_id",
+                "session_id",
+                "assignment_id",
+                "hit_id",
+                "status",
+                "plan",
+                "position",
+                "completion_code",
+                "completion_outcome",
+                "created_at",
+                "last_seen_at",
                 "finished_at",
-            ]  # fmt: skip
+            ]
 
     serializer_class = OutputSerializer
     permission_classes = [HasViewPermissions]
@@ -127,6 +140,9 @@ class SceneVisitListApi(ExperimentFilterMixin, generics.ListAPIView):
 
 
 API_PERMISSIONS = sorted(
-    {p for api in (ExperimentListApi, ParticipantListApi, SurveyResponseListApi, SceneVisitListApi)
-     for p in api.view_permissions}
-)  # fmt: skip
+    {
+        p
+        for api in (ExperimentListApi, ParticipantListApi, SurveyResponseListApi, SceneVisitListApi)
+        for p in api.view_permissions
+    }
+)

@@ -15,19 +15,49 @@ from experiments.control.exports import participant_fields
 from experiments.flow.models import Experiment, Participant
 from experiments.gamedata.models import Episode
 
-STEP_FIELDS = ["frame", "client_time", "focused", "late_ms", "predicted", "rollback_depth", "actions", "rewards",
-               "terminated", "truncated", "infos", "observations"]  # fmt: skip
-EPISODE_FIELDS = ["index", "scene_key", "status", "seed", "env", "code_hash", "policies", "runtime", "reset_data",
-                  "n_steps", "started_at", "ended_at", "replay_status"]  # fmt: skip
+STEP_FIELDS = [
+    "frame",
+    "client_time",
+    "focused",
+    "late_ms",
+    "predicted",
+    "rollback_depth",
+    "actions",
+    "rewards",
+    "terminated",
+    "truncated",
+    "infos",
+    "observations",
+]
+EPISODE_FIELDS = [
+    "index",
+    "scene_key",
+    "status",
+    "seed",
+    "env",
+    "code_hash",
+    "policies",
+    "runtime",
+    "reset_data",
+    "n_steps",
+    "started_at",
+    "ended_at",
+    "replay_status",
+]
 
 
 def experiment_document(experiment: Experiment, progress: Callable[[int, int], None] | None = None) -> Iterator[str]:
     """JSON text in pieces; `progress(done, total)` is called after each participant."""
     participants = Participant.objects.filter(experiment=experiment).select_related("experiment", "completion_code")
     total = participants.count()
-    head = {"slug": experiment.slug, "title": experiment.title, "outline": experiment.outline,
-            "definition_hash": experiment.definition_hash, "exported_at": timezone.now(),
-            "participants": total}  # fmt: skip
+    head = {
+        "slug": experiment.slug,
+        "title": experiment.title,
+        "outline": experiment.outline,
+        "definition_hash": experiment.definition_hash,
+        "exported_at": timezone.now(),
+        "participants": total,
+    }
     yield '{"experiment": ' + _dumps(head) + ', "participants": ['
     for done, participant in enumerate(participants.order_by("pk").iterator(chunk_size=200), start=1):
         yield ("" if done == 1 else ", ") + _participant_json(participant)
@@ -42,8 +72,11 @@ def _participant_json(participant: Participant) -> str:
     for response in participant.responses.order_by("answered_at", "id"):
         answers.setdefault(response.scene_key, {})[response.question_id] = response.value
     record["answers"] = answers
-    record["visits"] = list(participant.visits.order_by("position").values(
-        "scene_key", "scene_kind", "position", "entered_at", "completed_at", "loads"))  # fmt: skip
+    record["visits"] = list(
+        participant.visits.order_by("position").values(
+            "scene_key", "scene_kind", "position", "entered_at", "completed_at", "loads"
+        )
+    )
     text = _dumps(record)
     episodes = list(Episode.objects.filter(participant=participant).order_by("scene_key", "index"))
     return text[:-1] + ', "episodes": [' + ", ".join(_episode_json(e) for e in episodes) + "]}"

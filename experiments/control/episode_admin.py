@@ -12,17 +12,44 @@ from experiments.gamedata.replay import episode_replay
 @admin.register(Episode)
 class EpisodeAdmin(ReadOnlyAdmin):
     list_display = [
-        "__str__", "scene_key", "index", "seed", "ai_agents", "status", "verification", "n_steps", "replay_status",
+        "__str__",
+        "scene_key",
+        "index",
+        "seed",
+        "ai_agents",
+        "status",
+        "verification",
+        "n_steps",
+        "replay_status",
         "started_at",
-    ]  # fmt: skip
+    ]
     list_filter = ["participant__experiment", "status", "verification", "replay_status", "scene_key"]
     search_fields = ["participant__external_id", "scene_key", "code_hash"]
     list_select_related = ["participant", "participant__experiment"]
     readonly_fields = [
-        "participant", "scene_key", "index", "seed", "env", "code_hash", "policies", "runtime", "reset_data", "status",
-        "n_steps", "n_bytes", "started_at", "ended_at", "verification", "verification_report", "verify_queued_at",
-        "verified_at", "verify_claimed_by", "verify_runs", "replay_status", "replay_report",
-    ]  # fmt: skip
+        "participant",
+        "scene_key",
+        "index",
+        "seed",
+        "env",
+        "code_hash",
+        "policies",
+        "runtime",
+        "reset_data",
+        "status",
+        "n_steps",
+        "n_bytes",
+        "started_at",
+        "ended_at",
+        "verification",
+        "verification_report",
+        "verify_queued_at",
+        "verified_at",
+        "verify_claimed_by",
+        "verify_runs",
+        "replay_status",
+        "replay_report",
+    ]
     actions = ["replay"]
     show_full_result_count = False
 

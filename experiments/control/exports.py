@@ -13,15 +13,36 @@ from django.core.serializers.json import DjangoJSONEncoder
 from experiments.flow.models import Participant, SceneVisit, SurveyResponse
 
 PARTICIPANT_COLUMNS = [
-    "experiment", "participant", "source", "external_id", "study_id", "session_id", "assignment_id", "hit_id",
-    "status", "completion_code", "current_scene", "position", "plan", "created_at", "last_seen_at", "finished_at",
-]  # fmt: skip
+    "experiment",
+    "participant",
+    "source",
+    "external_id",
+    "study_id",
+    "session_id",
+    "assignment_id",
+    "hit_id",
+    "status",
+    "completion_code",
+    "current_scene",
+    "position",
+    "plan",
+    "created_at",
+    "last_seen_at",
+    "finished_at",
+]
 CONDITION_PREFIX = "condition:"
 RESPONSE_COLUMNS = ["experiment", "participant", "external_id", "scene_key", "question_id", "value", "answered_at"]
 VISIT_COLUMNS = [
-    "experiment", "participant", "external_id", "position", "scene_key", "scene_kind", "entered_at",
-    "completed_at", "loads",
-]  # fmt: skip
+    "experiment",
+    "participant",
+    "external_id",
+    "position",
+    "scene_key",
+    "scene_kind",
+    "entered_at",
+    "completed_at",
+    "loads",
+]
 # Cells a spreadsheet would run as a formula: participants' text must not execute on a researcher's machine.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

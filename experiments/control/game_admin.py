@@ -11,8 +11,18 @@ from netcode.selectors import seat_state
 
 class SeatInline(ReadOnlyInline):
     model = GameSeat
-    fields = ["participant", "agent", "status", "acked", "local_frame", "rtt_ms", "connected", "hidden_since",
-              "replaced_from", "last_seen"]  # fmt: skip
+    fields = [
+        "participant",
+        "agent",
+        "status",
+        "acked",
+        "local_frame",
+        "rtt_ms",
+        "connected",
+        "hidden_since",
+        "replaced_from",
+        "last_seen",
+    ]
 
 
 class EventInline(ReadOnlyInline):
@@ -22,12 +32,36 @@ class EventInline(ReadOnlyInline):
 
 @admin.register(Game)
 class GameAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "scene_key", "runs_on", "status", "episode", "seats_now", "desyncs", "created_at",
-                    "ended_at"]  # fmt: skip
+    list_display = [
+        "__str__",
+        "scene_key",
+        "runs_on",
+        "status",
+        "episode",
+        "seats_now",
+        "desyncs",
+        "created_at",
+        "ended_at",
+    ]
     list_filter = ["status", "runs_on", "experiment", "scene_key"]
     search_fields = ["seats__participant__external_id"]
-    readonly_fields = ["experiment", "match", "scene_key", "runs_on", "status", "episode", "seeds", "netcode", "frame",
-                       "stats", "error", "host", "host_seen", "created_at", "ended_at"]  # fmt: skip
+    readonly_fields = [
+        "experiment",
+        "match",
+        "scene_key",
+        "runs_on",
+        "status",
+        "episode",
+        "seeds",
+        "netcode",
+        "frame",
+        "stats",
+        "error",
+        "host",
+        "host_seen",
+        "created_at",
+        "ended_at",
+    ]
     inlines = [SeatInline, EventInline]
 
     def get_queryset(self, request):

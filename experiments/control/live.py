@@ -67,43 +67,68 @@ def _experiment(experiment: Experiment) -> dict[str, Any]:
         plan[position] if position < len(plan) else "-"
         for plan, position in participants.filter(status=ACTIVE).values_list("plan", "position")
     )
-    return {"slug": experiment.slug, "accepting": experiment.is_active, "statuses": dict(statuses),
-            "in_progress_by_scene": dict(scenes)}  # fmt: skip
+    return {
+        "slug": experiment.slug,
+        "accepting": experiment.is_active,
+        "statuses": dict(statuses),
+        "in_progress_by_scene": dict(scenes),
+    }
 
 
 def _rooms() -> list[dict[str, Any]]:
     rooms = Room.objects.select_related("experiment").order_by("experiment__slug", "scene_key")
-    return [{"experiment": room.experiment.slug, "scene_key": room.scene_key,
-             "waiting": room.entries.filter(status=WAITING).count(),
-             "present": room.entries.filter(status=WAITING, connected=True).count()} for room in rooms]  # fmt: skip
+    return [
+        {
+            "experiment": room.experiment.slug,
+            "scene_key": room.scene_key,
+            "waiting": room.entries.filter(status=WAITING).count(),
+            "present": room.entries.filter(status=WAITING, connected=True).count(),
+        }
+        for room in rooms
+    ]
 
 
 def _games() -> list[dict[str, Any]]:
     games = Game.objects.filter(status=PLAYING).select_related("experiment").prefetch_related("seats__participant")
     return [
-        {"id": game.pk, "experiment": game.experiment.slug if game.experiment else "", "scene_key": game.scene_key,
-         "runs_on": game.runs_on, "episode": game.episode, "frame": game.frame, "stats": game.stats,
-         "seats": [_seat(seat) for seat in game.seats.all()]}
+        {
+            "id": game.pk,
+            "experiment": game.experiment.slug if game.experiment else "",
+            "scene_key": game.scene_key,
+            "runs_on": game.runs_on,
+            "episode": game.episode,
+            "frame": game.frame,
+            "stats": game.stats,
+            "seats": [_seat(seat) for seat in game.seats.all()],
+        }
         for game in games.order_by("-created_at")[:100]
-    ]  # fmt: skip
+    ]
 
 
 def _seat(seat) -> dict[str, Any]:
     participant = seat.participant.external_id or seat.participant_id
     played = seat.client_stats or {}
-    return {"agent": seat.agent, "participant": participant, "state": seat_state(seat), "rtt_ms": seat.rtt_ms,
-            "frame": seat.acked, "fps": played.get("fps"), "rollbacks": played.get("rollbacks")}  # fmt: skip
+    return {
+        "agent": seat.agent,
+        "participant": participant,
+        "state": seat_state(seat),
+        "rtt_ms": seat.rtt_ms,
+        "frame": seat.acked,
+        "fps": played.get("fps"),
+        "rollbacks": played.get("rollbacks"),
+    }
 
 
 def _solo_games(now) -> list[dict[str, Any]]:
     """Episodes being played alone in a browser (no game on the server): the frame rate of the last upload."""
     episodes = (
-        Episode.objects.filter(status=OPEN, started_at__gte=now - timedelta(hours=HISTORY_H),
-                               participant__status=ACTIVE)
+        Episode.objects.filter(
+            status=OPEN, started_at__gte=now - timedelta(hours=HISTORY_H), participant__status=ACTIVE
+        )
         .exclude(participant__seats__game__status=PLAYING)
         .select_related("participant__experiment")
         .order_by("-started_at")[:50]
-    )  # fmt: skip
+    )
     return [_solo(episode, now) for episode in episodes]
 
 
@@ -118,17 +143,32 @@ def _solo(episode: Episode, now) -> dict[str, Any]:
         focused = last.order_by("-frame").values_list("focused", flat=True).first()
         upload_age = round((now - chunk.received_at).total_seconds(), 1)
     participant = episode.participant
-    return {"experiment": participant.experiment.slug, "participant": participant.external_id or participant.pk,
-            "scene_key": episode.scene_key, "episode": episode.index, "steps": episode.n_steps, "fps": fps,
-            "focused": focused, "last_upload_s": upload_age}  # fmt: skip
+    return {
+        "experiment": participant.experiment.slug,
+        "participant": participant.external_id or participant.pk,
+        "scene_key": episode.scene_key,
+        "episode": episode.index,
+        "steps": episode.n_steps,
+        "fps": fps,
+        "focused": focused,
+        "last_upload_s": upload_age,
+    }
 
 
 def _page_errors() -> list[dict[str, Any]]:
     """Errors participants' pages caught (console errors, uncaught exceptions), newest first."""
     recent = ClientError.objects.select_related("participant__experiment")[:30]
-    return [{"experiment": e.participant.experiment.slug, "participant": e.participant.external_id or
-             e.participant_id, "scene": e.scene_key, "stage": e.kind, "message": e.message[-300:],
-             "at": e.at.isoformat()} for e in recent]  # fmt: skip
+    return [
+        {
+            "experiment": e.participant.experiment.slug,
+            "participant": e.participant.external_id or e.participant_id,
+            "scene": e.scene_key,
+            "stage": e.kind,
+            "message": e.message[-300:],
+            "at": e.at.isoformat(),
+        }
+        for e in recent
+    ]
 
 
 def _errors() -> list[dict[str, Any]]:
@@ -138,9 +178,15 @@ def _errors() -> list[dict[str, Any]]:
     errors = []
     for participant in recent[:20]:
         for error in participant.runtime_errors[-3:]:
-            errors.append({"experiment": participant.experiment.slug, "participant": participant.external_id or
-                           participant.pk, "scene": error.get("scene"), "stage": error.get("stage"),
-                           "message": str(error.get("message", ""))[-300:]})  # fmt: skip
+            errors.append(
+                {
+                    "experiment": participant.experiment.slug,
+                    "participant": participant.external_id or participant.pk,
+                    "scene": error.get("scene"),
+                    "stage": error.get("stage"),
+                    "message": str(error.get("message", ""))[-300:],
+                }
+            )
     return errors[:30]
 
 

@@ -23,8 +23,9 @@ class MinariExportError(ValueError):
     """The scene's data cannot become a Minari dataset; the message says why."""
 
 
-def minari_export(*, definition, scene_id: str, directory: Path, agent: str | None = None,
-                  dataset_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+def minari_export(
+    *, definition, scene_id: str, directory: Path, agent: str | None = None, dataset_id: str | None = None
+) -> dict[str, Any]:
     """Write the dataset under `directory` (Minari's datasets folder); returns its id, episode and step counts."""
     import minari
     from minari.data_collector import EpisodeBuffer
@@ -41,7 +42,7 @@ def minari_export(*, definition, scene_id: str, directory: Path, agent: str | No
     buffers = [
         EpisodeBuffer(
             id=index, seed=episode.seed, infos={}, **_trajectory(episode, agent, observation_space, action_space)
-        )  # fmt: skip
+        )
         for index, episode in enumerate(_human_episodes(definition.slug, scene_id, agent))
     ]
     if not buffers:
@@ -53,10 +54,15 @@ def minari_export(*, definition, scene_id: str, directory: Path, agent: str | No
         os.environ["MINARI_DATASETS_PATH"] = str(directory)
         try:
             minari.create_dataset_from_buffers(
-                dataset_id, buffers, action_space=action_space, observation_space=observation_space,
-                algorithm_name="human participants (MUG)", author=definition.title, data_format="arrow",
+                dataset_id,
+                buffers,
+                action_space=action_space,
+                observation_space=observation_space,
+                algorithm_name="human participants (MUG)",
+                author=definition.title,
+                data_format="arrow",
                 description=f"{definition.title}: scene {scene_id}, agent {agent}, env {scene.env}",
-            )  # fmt: skip
+            )
         finally:
             _restore("MINARI_DATASETS_PATH", previous)
     return {"dataset_id": dataset_id, "episodes": len(buffers), "steps": sum(len(b.rewards) for b in buffers)}
@@ -106,8 +112,13 @@ def _trajectory(episode: Episode, agent: str, observation_space, action_space) -
         truncations.append(bool(truncated.get(agent, False)))
     if truncations and not (terminations[-1] or truncations[-1]):
         truncations[-1] = True  # the scene's max_steps ended it: a time limit, i.e. a truncation
-    return {"observations": np.stack(observations), "actions": np.stack(actions), "rewards": rewards,
-            "terminations": terminations, "truncations": truncations}  # fmt: skip
+    return {
+        "observations": np.stack(observations),
+        "actions": np.stack(actions),
+        "rewards": rewards,
+        "terminations": terminations,
+        "truncations": truncations,
+    }
 
 
 def _decode(space, value: Any) -> np.ndarray:

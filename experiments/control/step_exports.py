@@ -13,21 +13,57 @@ from experiments.flow.models import Participant
 from experiments.gamedata.models import Step
 
 STEP_COLUMNS = [
-    "experiment", "participant", "external_id", "status", "scene_key", "episode", "episode_status", "seed",
-    "code_hash", "frame", "agent", "policy", "model_sha256", "action", "reward", "terminated", "truncated",
-    "focused", "client_time", "late_ms", "predicted", "rollback_depth", "infos", "observation",
-]  # fmt: skip
+    "experiment",
+    "participant",
+    "external_id",
+    "status",
+    "scene_key",
+    "episode",
+    "episode_status",
+    "seed",
+    "code_hash",
+    "frame",
+    "agent",
+    "policy",
+    "model_sha256",
+    "action",
+    "reward",
+    "terminated",
+    "truncated",
+    "focused",
+    "client_time",
+    "late_ms",
+    "predicted",
+    "rollback_depth",
+    "infos",
+    "observation",
+]
 
 
 JSON_COLUMNS = {"action", "infos", "observation"}
 # Parquet column types, fixed before the first row group (every group must match): nested values become JSON text
 STEP_TYPES = {
-    **dict.fromkeys(["experiment", "external_id", "status", "scene_key", "episode_status", "code_hash", "agent",
-                     "policy", "model_sha256", "action", "infos", "observation"], "string"),
+    **dict.fromkeys(
+        [
+            "experiment",
+            "external_id",
+            "status",
+            "scene_key",
+            "episode_status",
+            "code_hash",
+            "agent",
+            "policy",
+            "model_sha256",
+            "action",
+            "infos",
+            "observation",
+        ],
+        "string",
+    ),
     **dict.fromkeys(["participant", "episode", "seed", "frame", "rollback_depth"], "int64"),
     **dict.fromkeys(["reward", "client_time", "late_ms"], "float64"),
     **dict.fromkeys(["terminated", "truncated", "focused", "predicted"], "bool"),
-}  # fmt: skip
+}
 ROWS_PER_GROUP = 10_000
 
 

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from experiments.control.admin import ReadOnlyAdmin, ReadOnlyInline
-from matchmaking.lobby import room_release_now
+from matchmaking.handlers import room_release_now
 from matchmaking.models import WAITING, Match, MatchMember, Room, WaitingEntry
 
 
@@ -46,8 +46,16 @@ class WaitingEntryAdmin(ReadOnlyAdmin):
     list_filter = ["status", "connected", "room__experiment", "room__scene_key"]
     search_fields = ["participant__external_id"]
     readonly_fields = [
-        "room", "participant", "status", "joined_at", "last_seen", "connected", "rtt_ms", "match", "ended_at",
-    ]  # fmt: skip
+        "room",
+        "participant",
+        "status",
+        "joined_at",
+        "last_seen",
+        "connected",
+        "rtt_ms",
+        "match",
+        "ended_at",
+    ]
     list_select_related = ["participant", "room__experiment", "match"]
 
     @admin.display(boolean=True, description="Present")

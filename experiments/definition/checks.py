@@ -36,7 +36,11 @@ def check_shipped_code(app_configs, **kwargs) -> list[Error]:
                 try:
                     scene_bundle(variant)
                 except ClosureError as error:
-                    errors.append(Error(f"experiment {definition.slug!r}, scene {scene.scene_id!r}: {error}",
-                                        hint="Everything shipped is readable by participants; see runtime_bundle.",
-                                        id="experiments.E002"))  # fmt: skip
+                    errors.append(
+                        Error(
+                            f"experiment {definition.slug!r}, scene {scene.scene_id!r}: {error}",
+                            hint="Everything shipped is readable by participants; see runtime_bundle.",
+                            id="experiments.E002",
+                        )
+                    )
     return errors

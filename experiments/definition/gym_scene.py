@@ -221,8 +221,14 @@ class GymScene(Scene):
         agents = self.agent_descriptions()
         room = self.waiting_room.describe() if self.waiting_room else None
         netcode = self.netcode.describe() if self.netcode else None
-        described = {"env": self.env, "agents": agents, "fps": self.fps, "waiting_room": room, "netcode": netcode,
-                     "runs_on": self.runs_on}  # fmt: skip
+        described = {
+            "env": self.env,
+            "agents": agents,
+            "fps": self.fps,
+            "waiting_room": room,
+            "netcode": netcode,
+            "runs_on": self.runs_on,
+        }
         return {**super().describe(), **described}
 
 

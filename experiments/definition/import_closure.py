@@ -50,8 +50,10 @@ def import_closure(entries: list[str], root: Path, exclude: Path, browser: bool 
             continue  # `from package import name`: name may be an attribute; the package itself is checked
         if browser and top in SERVER_PACKAGES:
             where = f"{importer} imports {module!r}" if importer else f"{module!r} is"
-            raise ClosureError(f"{where}: server-only code (Django or MUG's server apps) that the browser cannot "
-                               "run. Keep the env and its policies free of server imports.")  # fmt: skip
+            raise ClosureError(
+                f"{where}: server-only code (Django or MUG's server apps) that the browser cannot "
+                "run. Keep the env and its policies free of server imports."
+            )
         seen.add(module)
         if located is None:
             if importer is None and importlib.util.find_spec(top) is None:

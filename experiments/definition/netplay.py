@@ -72,8 +72,12 @@ class Netcode:
 
     def client(self) -> dict[str, Any]:
         """What the browser needs (the dropout policy itself is applied by the server)."""
-        return {"input_delay": self.input_delay, "window": self.window, "predict": self.predict,
-                "lagging_s": self.lagging_s}  # fmt: skip
+        return {
+            "input_delay": self.input_delay,
+            "window": self.window,
+            "predict": self.predict,
+            "lagging_s": self.lagging_s,
+        }
 
     def describe(self) -> dict[str, Any]:
         return {**self.client(), "dropout_s": self.dropout_s, "on_dropout": self.on_dropout.kind}

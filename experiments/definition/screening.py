@@ -140,6 +140,11 @@ def device_of(user_agent: str, touch_points: Any = 0) -> str:
 def browser_of(user_agent: str) -> str:
     """The browser family from the User-Agent ("other" when none is recognised)."""
     agent = user_agent or ""
-    patterns = {"Edge": r"Edg/|Edge/", "Opera": r"OPR/|Opera", "Firefox": r"Firefox/|FxiOS",
-                "Chrome": r"Chrome/|CriOS|Chromium/", "Safari": r"Safari/"}  # fmt: skip
+    patterns = {
+        "Edge": r"Edg/|Edge/",
+        "Opera": r"OPR/|Opera",
+        "Firefox": r"Firefox/|FxiOS",
+        "Chrome": r"Chrome/|CriOS|Chromium/",
+        "Safari": r"Safari/",
+    }
     return next((name for name in BROWSERS if re.search(patterns[name], agent)), "other")

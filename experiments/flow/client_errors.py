@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.flow.models import ClientError, Participant
 
 KINDS = ("error", "rejection", "console")
@@ -15,8 +16,8 @@ PER_WINDOW = 20  # errors kept per participant per window; the rest are counted 
 WINDOW = timedelta(minutes=10)
 
 
-class ClientErrorRefused(ValueError):
-    pass
+class ClientErrorRefused(ApplicationError):
+    """A report the page may not store (malformed, or no participant)."""
 
 
 def client_error_record(*, participant: Participant, report: Any) -> bool:
@@ -26,6 +27,10 @@ def client_error_record(*, participant: Participant, report: Any) -> bool:
     recent = ClientError.objects.filter(participant=participant, at__gte=timezone.now() - WINDOW).count()
     if recent >= PER_WINDOW:
         return False
-    ClientError.objects.create(participant=participant, kind=report["kind"], message=report["message"][:2000],
-                               scene_key=(participant.current_key or "")[:200])  # fmt: skip
+    ClientError.objects.create(
+        participant=participant,
+        kind=report["kind"],
+        message=report["message"][:2000],
+        scene_key=(participant.current_key or "")[:200],
+    )
     return True

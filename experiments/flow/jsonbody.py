@@ -11,6 +11,8 @@ import re
 import sys
 from typing import Any
 
+from experiments.definition.errors import ApplicationError
+
 MAX_INT = int(sys.float_info.max)  # the largest integer a browser can send (as a double)
 MAX_DEPTH = 64  # nested lists and objects; a step row's observations are a few levels deep
 # Only JSON escapes can put these in a string (the raw characters are invalid JSON or invalid UTF-8).
@@ -18,7 +20,7 @@ UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # after parsing, a surrogate left over is a lone one
 
 
-class BadJson(ValueError):
+class BadJson(ApplicationError):
     """Not JSON this server takes; the message says why."""
 
 

@@ -9,13 +9,23 @@ from django.db.models import Q
 
 from experiments.definition.outcomes import OUTCOME_CHOICES
 
-ACTIVE = "active"
-STATUS_CHOICES = [(ACTIVE, "In progress"), *OUTCOME_CHOICES]
+# A participant is in progress, or has ended with one of the outcomes (experiments/definition/outcomes.py).
+ParticipantStatus = models.TextChoices(
+    "ParticipantStatus",
+    [("ACTIVE", ("active", "In progress")), *((v.upper(), (v, label)) for v, label in OUTCOME_CHOICES)],
+)
+Outcomes = models.TextChoices("Outcomes", [(v.upper(), (v, label)) for v, label in OUTCOME_CHOICES])
+STATUS_CHOICES = ParticipantStatus.choices
+ACTIVE = ParticipantStatus.ACTIVE
 
-PROLIFIC = "prolific"
-MTURK = "mturk"
-PLAIN = "plain"
-SOURCE_CHOICES = [(PROLIFIC, "Prolific"), (MTURK, "MTurk"), (PLAIN, "Plain link")]
+
+class Source(models.TextChoices):
+    PROLIFIC = "prolific", "Prolific"
+    MTURK = "mturk", "MTurk"
+    PLAIN = "plain", "Plain link"
+
+
+PROLIFIC, MTURK, PLAIN = Source.PROLIFIC, Source.MTURK, Source.PLAIN
 
 
 def _new_seed() -> int:
@@ -47,14 +57,16 @@ class Participant(models.Model):
 
     experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="participants")
     token = models.CharField(max_length=64, unique=True, editable=False)
-    source = models.CharField(max_length=16, choices=SOURCE_CHOICES, default=PLAIN)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.PLAIN)
     external_id = models.CharField(max_length=128, blank=True, db_index=True, help_text="PROLIFIC_PID or workerId.")
     study_id = models.CharField(max_length=128, blank=True)
     session_id = models.CharField(max_length=128, blank=True)
     assignment_id = models.CharField(max_length=128, blank=True)
     hit_id = models.CharField(max_length=128, blank=True)
     turk_submit_to = models.URLField(blank=True)
-    status = models.CharField(max_length=24, choices=STATUS_CHOICES, default=ACTIVE, db_index=True)
+    status = models.CharField(
+        max_length=24, choices=ParticipantStatus.choices, default=ParticipantStatus.ACTIVE, db_index=True
+    )
     plan = models.JSONField(default=list, help_text="Scene keys in this participant's order, drawn once.")
     conditions = models.JSONField(default=dict, blank=True, help_text="The arm of each Conditions node, assigned once.")
     position = models.PositiveIntegerField(default=0)
@@ -136,7 +148,7 @@ class CompletionCode(models.Model):
     """The code a participant receives when their flow ends; issued once, by the server."""
 
     participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="completion_code")
-    outcome = models.CharField(max_length=24, choices=OUTCOME_CHOICES)
+    outcome = models.CharField(max_length=24, choices=Outcomes.choices)
     code = models.CharField(max_length=64)
     is_fixed = models.BooleanField(default=False, help_text="A code shared by all with this outcome (e.g. Prolific's).")
     issued_at = models.DateTimeField(auto_now_add=True)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.monitoring import EXCLUDE, WARN, seconds_since
 from experiments.definition.outcomes import EXCLUDED
@@ -23,8 +24,10 @@ EVENTS = ("start", "hidden", "visible", "input", "alive")
 EVENTS_KEPT = 200
 
 
-class MonitorRefused(ValueError):
+class MonitorRefused(ApplicationError):
     """A report that cannot be taken (no monitoring, not playing a game, unknown event); nothing is stored."""
+
+    status = 409
 
 
 def monitor_report(*, participant: Participant, definition, event: Any) -> dict[str, Any]:
@@ -62,10 +65,18 @@ def _judge(participant: Participant, monitoring, key: str, event: str) -> tuple[
     rtt_ms = hooks.latency_now(participant, key, now)
     if rtt_ms is not None:  # no reading (no socket game, or none lately) leaves the slow clock as it was
         state.slow_since = (state.slow_since or now) if monitoring.is_slow(rtt_ms) else None
-    level, reason = monitoring.verdict(hidden_for=hidden_for, inactive_for=inactive_for,
-                                       state={"event": event, "hidden_for": hidden_for, "inactive_for": inactive_for,
-                                              "warnings": state.warnings, "rtt_ms": rtt_ms,
-                                              "slow_for": seconds_since(state.slow_since, now)})  # fmt: skip
+    level, reason = monitoring.verdict(
+        hidden_for=hidden_for,
+        inactive_for=inactive_for,
+        state={
+            "event": event,
+            "hidden_for": hidden_for,
+            "inactive_for": inactive_for,
+            "warnings": state.warnings,
+            "rtt_ms": rtt_ms,
+            "slow_for": seconds_since(state.slow_since, now),
+        },
+    )
     state.warnings += level == WARN
     state.events = [*state.events[-(EVENTS_KEPT - 1) :], [now.isoformat(), event, level]]
     if level == EXCLUDE:

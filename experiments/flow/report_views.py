@@ -1,5 +1,6 @@
 """Small JSON endpoints of participant pages: the screening (a server-timed ping, the measurements for the
-verdict), monitoring reports during play, and errors the pages caught."""
+verdict), monitoring reports during play, and errors the pages caught. Refusals are ApplicationErrors, answered by
+experiments/flow/errors.py."""
 
 from __future__ import annotations
 
@@ -33,45 +34,37 @@ def _screened_participant(request: HttpRequest, slug: str):
 
 @require_POST
 def ping(request: HttpRequest, slug: str) -> JsonResponse:
-    try:
-        _, participant, body = _screened_participant(request, slug)
-        return JsonResponse({"nonce": screening_ping(participant=participant, nonce=body.get("nonce"))})
-    except ScreeningRefused as error:
-        return JsonResponse({"error": str(error)}, status=409)
+    _, participant, body = _screened_participant(request, slug)
+    return JsonResponse({"nonce": screening_ping(participant=participant, nonce=body.get("nonce"))})
 
 
 @require_POST
 def submit(request: HttpRequest, slug: str) -> JsonResponse:
-    try:
-        definition, participant, body = _screened_participant(request, slug)
-        result = screening_submit(participant=participant, definition=definition, reported=body,
-                                  user_agent=request.headers.get("User-Agent", ""))  # fmt: skip
-    except ScreeningRefused as error:
-        return JsonResponse({"error": str(error)}, status=409)
+    definition, participant, body = _screened_participant(request, slug)
+    result = screening_submit(
+        participant=participant, definition=definition, reported=body, user_agent=request.headers.get("User-Agent", "")
+    )
     return JsonResponse({"passed": result.passed, "next": reverse("experiments:flow", kwargs={"slug": slug})})
 
 
 @require_POST
 def monitor(request: HttpRequest, slug: str) -> JsonResponse:
     _, definition, participant = participant_for(request, slug)
+    if participant is None or len(request.body) > MAX_BODY:
+        raise MonitorRefused("no monitoring for this browser")
     try:
-        if participant is None or len(request.body) > MAX_BODY:
-            raise MonitorRefused("no monitoring for this browser")
         body = parse_json(request.body or b"{}")
-        event = body.get("event") if isinstance(body, dict) else None
-        return JsonResponse(monitor_report(participant=participant, definition=definition, event=event))
-    except (MonitorRefused, ValueError) as error:
-        return JsonResponse({"error": str(error)}, status=409)
+    except BadJson as error:
+        raise MonitorRefused(str(error)) from None
+    event = body.get("event") if isinstance(body, dict) else None
+    return JsonResponse(monitor_report(participant=participant, definition=definition, event=event))
 
 
 @require_POST
 def client_error(request: HttpRequest, slug: str) -> JsonResponse:
     """An error the page caught; stored (up to a share per participant) for the live monitor."""
     _, _, participant = participant_for(request, slug)
-    try:
-        if participant is None or len(request.body) > MAX_BODY:
-            raise ClientErrorRefused("no participant, or too large")
-        stored = client_error_record(participant=participant, report=parse_json(request.body or b"{}"))
-    except (ClientErrorRefused, ValueError) as error:
-        return JsonResponse({"error": str(error)}, status=400)
+    if participant is None or len(request.body) > MAX_BODY:
+        raise ClientErrorRefused("no participant, or too large")
+    stored = client_error_record(participant=participant, report=parse_json(request.body or b"{}"))
     return JsonResponse({"stored": stored}, status=200 if stored else 429)

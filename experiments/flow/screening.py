@@ -9,6 +9,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from experiments.definition.errors import ApplicationError
 from experiments.definition.outcomes import SCREENED_OUT
 from experiments.definition.screening import browser_of, device_of
 from experiments.flow import selectors
@@ -21,8 +22,10 @@ PING_MAX_AGE_S = 10  # a timestamp older than this is not a round trip worth cou
 STUDY_FULL_REASON = "the study filled up while you were being screened"
 
 
-class ScreeningRefused(ValueError):
+class ScreeningRefused(ApplicationError):
     """A malformed or out-of-place screening request; nothing is stored."""
+
+    status = 409
 
 
 def needs_screening(participant: Participant, definition) -> bool:
@@ -100,5 +103,9 @@ def _runtime_report(runtime: Any) -> dict[str, Any] | None:
     times = sorted(t for t in times[:1000] if _number(t) is not None) if isinstance(times, list) else []
     if runtime.get("loaded") is not True or not times:
         return {"loaded": False, "error": str(runtime.get("error") or "no frames were stepped")[:300]}
-    return {"loaded": True, "frames": len(times), "step_ms_p50": round(times[len(times) // 2], 3),
-            "step_ms_p95": round(times[int(0.95 * (len(times) - 1))], 3)}  # fmt: skip
+    return {
+        "loaded": True,
+        "frames": len(times),
+        "step_ms_p50": round(times[len(times) // 2], 3),
+        "step_ms_p95": round(times[int(0.95 * (len(times) - 1))], 3),
+    }

@@ -115,7 +115,7 @@ def _enter_existing(existing: Participant) -> EntryResult:
     return EntryResult(participant=existing, new_token=True)
 
 
-class StudyFull(Exception):
+class StudyFull(ApplicationError):
     """The quota is reached (slots of participants in progress included)."""
 
 
@@ -151,7 +151,7 @@ def _assign_conditions(experiment: Experiment, definition: Definition) -> dict[s
     )
     arms = choose_arms(definition.conditions(), slots, definition.quota, _system_random)
     if arms is None:
-        raise StudyFull
+        raise StudyFull(FULL_MESSAGE)
     return arms
 
 

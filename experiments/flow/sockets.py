@@ -15,7 +15,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from experiments.flow.jsonbody import parse_json
+from experiments.flow.errors import socket_reply
+from experiments.flow.jsonbody import BadJson, parse_json
 from experiments.flow.web import token_from_cookies
 
 ROOM_ROUTE = "x/<slug:slug>/ws/room/"  # waiting rooms (matchmaking)
@@ -128,7 +129,7 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data) if text_data is not None else None
-        except ValueError:  # not JSON (BadJson is a ValueError)
+        except BadJson:
             content = None
         if content is None:  # binary, or not JSON: said, and the socket goes on (unless it floods with them)
             if self.invalid_flooding():
@@ -139,8 +140,8 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await self.receive_json(content)
-        except ValueError:
-            await self.error("messages must be JSON objects")
+        except Exception as error:  # a refusal is the client's to read; anything else is a bug, logged there
+            await self.error(socket_reply(error))
 
     def flooding(self) -> bool:
         if self.messages_per_s is None:

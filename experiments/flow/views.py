@@ -121,10 +121,12 @@ def _render_scene(request, experiment, definition, participant, key, scene, erro
 
 
 def _screening(request, experiment, definition, participant) -> HttpResponse:
-    config = {**definition.screening.client(),
-              "ping_url": reverse("experiments:screening-ping", kwargs={"slug": experiment.slug}),
-              "submit_url": reverse("experiments:screening-submit", kwargs={"slug": experiment.slug}),
-              "runtime": _preflight_config(request, experiment, definition, participant)}  # fmt: skip
+    config = {
+        **definition.screening.client(),
+        "ping_url": reverse("experiments:screening-ping", kwargs={"slug": experiment.slug}),
+        "submit_url": reverse("experiments:screening-submit", kwargs={"slug": experiment.slug}),
+        "runtime": _preflight_config(request, experiment, definition, participant),
+    }
     context = {"experiment": experiment, "screening": config, "progress": 0}
     return render(request, "frontend/scenes/screening.html", context)
 

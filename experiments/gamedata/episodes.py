@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from experiments.definition.gym_scene import GymScene
@@ -65,6 +65,60 @@ def witnessed_only(scene: GymScene) -> bool:
     return scene.netcode is not None or scene.on_server
 
 
+def episode_open(
+    *,
+    participant_id: int,
+    scene: GymScene,
+    scene_key: str,
+    index: int,
+    seed: int,
+    runtime: dict | None = None,
+    reset_data: dict | None = None,
+) -> Episode:
+    """A new record of an episode now starting, with what the scene ships (code hash, agents). Every episode is
+    created here: by a browser's begin, for each seat of a group game, by a server game's host."""
+    return Episode.objects.create(
+        participant_id=participant_id,
+        scene_key=scene_key,
+        index=index,
+        seed=seed,
+        env=scene.env,
+        code_hash=scene_bundle(scene).code_hash,
+        policies=scene.agent_descriptions(),
+        runtime=runtime or {},
+        reset_data=reset_data or {},
+    )
+
+
+def episodes_interrupt(*, participant_ids: list[int], scene_key: str, index: int | None = None) -> int:
+    """The open episodes of these participants in this scene will not end (a reload, a dropout, a crash, a game
+    ended early): they become interrupted, their rows up to now kept (rows still on their way are accepted)."""
+    episodes = Episode.objects.filter(participant_id__in=participant_ids, scene_key=scene_key, status=OPEN)
+    if index is not None:
+        episodes = episodes.filter(index=index)
+    return episodes.update(status=INTERRUPTED, ended_at=timezone.now())
+
+
+def episodes_witness(*, participant_ids: list[int], scene_key: str, index: int, report: dict) -> int:
+    """The server witnessed these episodes end (the relay from its log, a server game's host by stepping them):
+    they count. Only this, never a browser's word, makes a group or server episode count."""
+    return Episode.objects.filter(participant_id__in=participant_ids, scene_key=scene_key, index=index).update(
+        verification=VERIFIED, verification_report=report, verified_at=timezone.now()
+    )
+
+
+def episodes_add_rows(*, episode_ids: list[int], rows: int, final_by: str | None) -> int:
+    """Rows the server stored itself (a server game's host): counted; `final_by` names the witness of the episode's
+    end, which then counts at once (the server stepped every frame)."""
+    changes: dict[str, Any] = {"n_steps": F("n_steps") + rows}
+    if final_by is not None:
+        now = timezone.now()
+        changes.update(
+            status=COMPLETE, ended_at=now, verification=VERIFIED, verified_at=now, verification_report={"by": final_by}
+        )
+    return Episode.objects.filter(pk__in=episode_ids, status=OPEN).update(**changes)
+
+
 def episode_begin(*, participant: Participant, definition, scene_key: str) -> Episode | None:
     """Start the next episode attempt with the server's index and seed; None once every episode is done.
 
@@ -81,15 +135,13 @@ def episode_begin(*, participant: Participant, definition, scene_key: str) -> Ep
         attempts = episodes.count()
         if done >= scene.num_episodes or attempts >= scene.num_episodes * MAX_ATTEMPTS_PER_EPISODE:
             return None
-        episodes.filter(status=OPEN).update(status=INTERRUPTED, ended_at=timezone.now())
-        return Episode.objects.create(
-            participant=participant,
+        episodes_interrupt(participant_ids=[participant.pk], scene_key=scene_key)
+        return episode_open(
+            participant_id=participant.pk,
+            scene=scene,
             scene_key=scene_key,
             index=attempts,
             seed=scene.seeds(participant.seed)[done],
-            env=scene.env,
-            code_hash=scene_bundle(scene).code_hash,
-            policies=scene.agent_descriptions(),
         )
 
 
@@ -120,8 +172,10 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
             expected = episode.n_steps
             raise ChunkError(f"chunk {chunk.number} starts at frame {chunk.first_frame}; expected {expected}", 409)
         if chunk.final and not _episode_over(_last_row(episode, chunk), scene):
-            raise ChunkError(f"chunk {chunk.number} is marked final, but its last row does not end episode "
-                             f"{chunk.episode} (every agent terminated or truncated, or the last step)")  # fmt: skip
+            raise ChunkError(
+                f"chunk {chunk.number} is marked final, but its last row does not end episode "
+                f"{chunk.episode} (every agent terminated or truncated, or the last step)"
+            )
         size = sum(sizes) + (len(json.dumps(chunk.meta)) if chunk.number == 0 else 0)
         _check_quota(participant, size)
         # Never more episodes waiting or verified than the scene has (an old attempt finished late is kept, unchecked).
@@ -231,8 +285,9 @@ def runtime_error_record(*, participant: Participant, definition, scene_key: str
         _current_gym_scene(participant, definition, scene_key)
     except ChunkError:
         return False
-    participant_runtime_error(participant=participant, definition=definition, scene_key=scene_key, stage=stage,
-                              message=message)  # fmt: skip
+    participant_runtime_error(
+        participant=participant, definition=definition, scene_key=scene_key, stage=stage, message=message
+    )
     return True
 
 
@@ -243,7 +298,9 @@ def participant_runtime_error(
     witnessed (`witnessed=True`: a server game's env raising) may carry a unique code; a browser's report never."""
 
     logger.warning("runtime error for participant %s at %s (%s): %s", participant.pk, scene_key, stage, message[-800:])
-    participant.runtime_errors = [*participant.runtime_errors, {"scene": scene_key, "stage": stage[:40],
-                                                                 "message": message[-2000:]}]  # fmt: skip
+    participant.runtime_errors = [
+        *participant.runtime_errors,
+        {"scene": scene_key, "stage": stage[:40], "message": message[-2000:]},
+    ]
     Participant.objects.filter(pk=participant.pk).update(runtime_errors=participant.runtime_errors)
     participant_finish(participant=participant, definition=definition, outcome=RUNTIME_ERROR, witnessed=witnessed)

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from experiments.definition.errors import ApplicationError
 from experiments.flow.jsonbody import BadJson, parse_json
 
 MAX_CHUNK_BYTES = 2_000_000
@@ -16,12 +17,8 @@ MAX_CHUNKS = 100_000
 MAX_KEY_LENGTH = 64
 
 
-class ChunkError(ValueError):
-    """A refused chunk; `status` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+class ChunkError(ApplicationError):
+    """A refused chunk or episode request; nothing is stored."""
 
 
 @dataclass(frozen=True)

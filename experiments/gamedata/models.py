@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from django.db import models
 
-OPEN = "open"
-COMPLETE = "complete"
-INTERRUPTED = "interrupted"
-EPISODE_STATUS = [(OPEN, "In progress"), (COMPLETE, "Complete"), (INTERRUPTED, "Interrupted")]
-REPLAY_STATUS = [("unchecked", "Not checked"), ("match", "Matches"), ("mismatch", "Differs"), ("error", "Error")]
-# Whether the server saw the episode happen: the relay or the server game host witnessed its end (verified at once),
-# or a worker replayed a single-player browser episode from its seed and actions (pending until then).
-UNSUBMITTED = ""
-PENDING = "pending"
-VERIFIED = "verified"
-MISMATCH = "mismatch"
-VERIFY_ERROR = "error"
-VERIFICATION = [
-    (UNSUBMITTED, "Not yet ended"),
-    (PENDING, "Waiting for the check"),
-    (VERIFIED, "Verified"),
-    (MISMATCH, "Differs from the replay"),
-    (VERIFY_ERROR, "Check failed"),
-]
+
+class EpisodeStatus(models.TextChoices):
+    OPEN = "open", "In progress"
+    COMPLETE = "complete", "Complete"
+    INTERRUPTED = "interrupted", "Interrupted"
+
+
+class ReplayStatus(models.TextChoices):
+    UNCHECKED = "unchecked", "Not checked"
+    MATCH = "match", "Matches"
+    MISMATCH = "mismatch", "Differs"
+    ERROR = "error", "Error"
+
+
+class Verification(models.TextChoices):
+    """Whether the server saw the episode happen: the relay or the server game host witnessed its end (verified at
+    once), or a worker replayed a single-player browser episode from its seed and actions (pending until then)."""
+
+    UNSUBMITTED = "", "Not yet ended"
+    PENDING = "pending", "Waiting for the check"
+    VERIFIED = "verified", "Verified"
+    MISMATCH = "mismatch", "Differs from the replay"
+    ERROR = "error", "Check failed"
+
+
+OPEN, COMPLETE, INTERRUPTED = EpisodeStatus.OPEN, EpisodeStatus.COMPLETE, EpisodeStatus.INTERRUPTED
+UNSUBMITTED, PENDING, VERIFIED = Verification.UNSUBMITTED, Verification.PENDING, Verification.VERIFIED
+MISMATCH, VERIFY_ERROR = Verification.MISMATCH, Verification.ERROR
 
 
 class Episode(models.Model):
@@ -39,16 +48,19 @@ class Episode(models.Model):
     )
     runtime = models.JSONField(default=dict, help_text="What the browser reported: Python and package versions.")
     reset_data = models.JSONField(default=dict, help_text="Observations and infos returned by reset().")
-    status = models.CharField(max_length=16, choices=EPISODE_STATUS, default=OPEN)
+    status = models.CharField(max_length=16, choices=EpisodeStatus.choices, default=OPEN)
     n_steps = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    replay_status = models.CharField(max_length=16, choices=REPLAY_STATUS, default="unchecked")
+    replay_status = models.CharField(max_length=16, choices=ReplayStatus.choices, default=ReplayStatus.UNCHECKED)
     replay_report = models.JSONField(default=dict, blank=True)
     verification = models.CharField(
-        max_length=16, choices=VERIFICATION, default=UNSUBMITTED, blank=True,
+        max_length=16,
+        choices=Verification.choices,
+        default=UNSUBMITTED,
+        blank=True,
         help_text="Only verified episodes count towards completing the scene.",
-    )  # fmt: skip
+    )
     verification_report = models.JSONField(default=dict, blank=True)
     verify_queued_at = models.DateTimeField(null=True, blank=True)
     verify_claimed_by = models.CharField(max_length=80, blank=True, help_text="The worker checking it now.")

@@ -13,8 +13,21 @@ from django.db import connection
 
 from experiments.gamedata.models import Step
 
-COLUMNS = ("episode_id", "frame", "client_time", "focused", "late_ms", "predicted", "rollback_depth",
-           "actions", "rewards", "terminated", "truncated", "infos", "observations")  # fmt: skip
+COLUMNS = (
+    "episode_id",
+    "frame",
+    "client_time",
+    "focused",
+    "late_ms",
+    "predicted",
+    "rollback_depth",
+    "actions",
+    "rewards",
+    "terminated",
+    "truncated",
+    "infos",
+    "observations",
+)
 ROWS_PER_STATEMENT = 999 // len(COLUMNS)  # inside SQLite's oldest parameter limit
 
 
@@ -30,10 +43,23 @@ def steps_insert(episode_id: int, rows: list[dict[str, Any]]) -> None:
             part = rows[start : start + ROWS_PER_STATEMENT]
             params: list[Any] = []
             for row in part:
-                values = (row["actions"], row["rewards"], row["terminated"], row["truncated"], row["infos"],
-                          row.get("obs"))  # fmt: skip
-                params += [episode_id, row["frame"], row.get("t", 0), row.get("focused", True), row.get("late_ms", 0),
-                           row.get("predicted", False), row.get("rollback_depth", 0)]  # fmt: skip
+                values = (
+                    row["actions"],
+                    row["rewards"],
+                    row["terminated"],
+                    row["truncated"],
+                    row["infos"],
+                    row.get("obs"),
+                )
+                params += [
+                    episode_id,
+                    row["frame"],
+                    row.get("t", 0),
+                    row.get("focused", True),
+                    row.get("late_ms", 0),
+                    row.get("predicted", False),
+                    row.get("rollback_depth", 0),
+                ]
                 params += [None if value is None else adapt(value, None) for value in values]
             values_sql = ", ".join([one] * len(part))
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values_sql}", params)  # noqa: S608

@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from experiments.definition import registry
+from experiments.definition.errors import ApplicationError
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.runtime_bundle import scene_bundle
 from experiments.definition.stager import base_id, is_branch_key
 from experiments.flow import participant_reads
-from experiments.flow.jsonbody import parse_json
+from experiments.flow.jsonbody import BadJson, parse_json
 from experiments.flow.sockets import GAME_ROUTE, ROOM_ROUTE, SERVER_GAME_ROUTE, socket_path
 from experiments.flow.web import participant_for
 from experiments.gamedata import episodes as gameplay
@@ -156,15 +157,13 @@ def gym_model(request: HttpRequest, slug: str, sha256: str) -> FileResponse:
 @require_POST
 def gym_data(request: HttpRequest, slug: str) -> JsonResponse:
     """Receive one chunk of step rows; answers with an acknowledgement or a clear error."""
-    _, definition, participant = participant_for(request, slug)
-    if participant is None:
-        return JsonResponse({"error": "no participant session"}, status=403)
+    participant, definition = _playing(request, slug)
     try:
         chunk = parse_chunk(request.body)
         ack = gameplay.chunk_ingest(participant=participant, definition=definition, chunk=chunk)
     except ChunkError as error:
         logger.warning("chunk refused for participant %s: %s", participant.pk, error)
-        return JsonResponse({"error": str(error)}, status=error.status)
+        raise
     return JsonResponse(ack)
 
 
@@ -172,17 +171,9 @@ def gym_data(request: HttpRequest, slug: str) -> JsonResponse:
 def gym_episode(request: HttpRequest, slug: str) -> JsonResponse:
     """Begin the next episode of a single-player browser game: the server picks its index and seed; once every
     episode is played, says how many are verified and still being checked. Group and server games: 409."""
-    _, definition, participant = participant_for(request, slug)
-    if participant is None:
-        return JsonResponse({"error": "no participant session"}, status=403)
-    try:
-        scene_key = str(parse_json(request.body)["scene_key"])
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": "send the scene_key"}, status=400)
-    try:
-        episode = gameplay.episode_begin(participant=participant, definition=definition, scene_key=scene_key)
-    except ChunkError as error:
-        return JsonResponse({"error": str(error)}, status=error.status)
+    participant, definition = _playing(request, slug)
+    scene_key = str(_fields(request.body, "scene_key")["scene_key"])
+    episode = gameplay.episode_begin(participant=participant, definition=definition, scene_key=scene_key)
     if episode is None:  # "checking": episodes still waiting for the server's check; the page waits for them
         return JsonResponse({"done": True, **gameplay.episodes_progress(participant=participant, scene_key=scene_key)})
     return JsonResponse({"done": False, "episode": episode.index, "seed": episode.seed})
@@ -191,17 +182,30 @@ def gym_episode(request: HttpRequest, slug: str) -> JsonResponse:
 @require_POST
 def gym_error(request: HttpRequest, slug: str) -> JsonResponse:
     """The browser could not load or run the game: record it and end the flow with the error outcome."""
-    _, definition, participant = participant_for(request, slug)
-    if participant is None:
-        return JsonResponse({"error": "no participant session"}, status=403)
-    try:
-        report = parse_json(request.body[:20_000])
-        scene_key, stage, message = str(report["scene_key"]), str(report["stage"]), str(report["message"])
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse({"error": "send scene_key, stage and message"}, status=400)
+    participant, definition = _playing(request, slug)
+    report = _fields(request.body[:20_000], "scene_key", "stage", "message")
+    scene_key, stage, message = str(report["scene_key"]), str(report["stage"]), str(report["message"])
     recorded = gameplay.runtime_error_record(
         participant=participant, definition=definition, scene_key=scene_key, stage=stage, message=message
     )
     if not recorded:
-        return JsonResponse({"error": "the participant is not in this game"}, status=409)
+        raise ApplicationError("the participant is not in this game", status=409)
     return JsonResponse({"next": reverse("experiments:flow", kwargs={"slug": slug})})
+
+
+def _playing(request: HttpRequest, slug: str):
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        raise ApplicationError("no participant session", status=403)
+    return participant, definition
+
+
+def _fields(body: bytes, *names: str) -> dict:
+    """A JSON object holding these fields, or an ApplicationError saying which to send."""
+    try:
+        data = parse_json(body)
+    except BadJson:
+        data = None
+    if not isinstance(data, dict) or any(name not in data for name in names):
+        raise ApplicationError(f"send {', '.join(names)}")
+    return data

@@ -15,9 +15,9 @@ from django.db import DatabaseError
 from experiments.flow.sockets import db
 from experiments.flow.web import token_from_cookies
 from netcode import services as seats
-from netcode.inputlog import InputRefused
+from netcode.input_rules import InputRefused
 from netcode.seatsocket import SeatSocket
-from netcode.server import protocol, services
+from netcode.server import handlers, protocol, services
 from netcode.server.host import HOSTS, host_ensure
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class ServerGameConsumer(SeatSocket):
         if self.seat is not None or not isinstance(scene_key, str):
             raise InputRefused("hello needs a scene_key (once)")
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
-        seat = await db(services.server_join)(
+        seat = await db(handlers.server_join)(
             slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
         )
         if seat["previous"] and seat["previous"] != self.channel_name:

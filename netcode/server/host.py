@@ -77,9 +77,15 @@ class GameHost:
         try:
             self.plan = await db(host_plan)(game_id=self.game_id)
             plan = self.plan  # starting (and later stopping) a process blocks: done off the event loop
-            self.process = await asyncio.to_thread(GameProcess, plan["config"], plan["seats"], plan["seeds"],
-                                                   plan["fps"], first_episode=plan["first_episode"],
-                                                   countdown_s=plan["netcode"]["countdown_s"])  # fmt: skip
+            self.process = await asyncio.to_thread(
+                GameProcess,
+                plan["config"],
+                plan["seats"],
+                plan["seeds"],
+                plan["fps"],
+                first_episode=plan["first_episode"],
+                countdown_s=plan["netcode"]["countdown_s"],
+            )
             for agent, policy in self.plan["replaced"].items():
                 self.process.send({"type": "replace", "seat": agent, "policy": policy})
             self.absent = {agent: time.monotonic() for agent in self.plan["seats"]}  # until their sockets say hello
@@ -93,7 +99,7 @@ class GameHost:
             for task in helpers:
                 task.cancel()
             if hasattr(self, "process"):
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(OSError, ValueError):  # the pipe already closed: nothing to stop reading
                     asyncio.get_running_loop().remove_reader(self.process.conn.fileno())
                 await asyncio.to_thread(self.process.stop)
             self.slot.release()  # the process has stopped: another game may start
@@ -131,9 +137,17 @@ class GameHost:
         self.screen.apply(message["render"])
         self.hud = message["hud"]
         await self.writes.put(("start", self.episode, message["reset"]))
-        await self.broadcast({"type": protocol.STARTED, "episode": self.episode, "seed": message["seed"],
-                              "countdown_s": self.plan["netcode"]["countdown_s"], "render": self.screen.full(),
-                              "hud": self.hud, "assets": self.assets})  # fmt: skip
+        await self.broadcast(
+            {
+                "type": protocol.STARTED,
+                "episode": self.episode,
+                "seed": message["seed"],
+                "countdown_s": self.plan["netcode"]["countdown_s"],
+                "render": self.screen.full(),
+                "hud": self.hud,
+                "assets": self.assets,
+            }
+        )
 
     async def on_frame(self, message: dict) -> None:
         row = message["row"]
@@ -162,8 +176,9 @@ class GameHost:
                 if job[0] == "start":
                     self.records = await db(_episode_start)(game_id=self.game_id, episode=job[1], reset=job[2])
                 else:
-                    await db(services.server_rows_store)(game_id=self.game_id, records=dict(self.records),
-                                                         rows=job[1], hidden=job[2], final=job[3])  # fmt: skip
+                    await db(services.server_rows_store)(
+                        game_id=self.game_id, records=dict(self.records), rows=job[1], hidden=job[2], final=job[3]
+                    )
             except Exception:
                 logger.exception("server game %s: could not store %s", self.game_id, job[0])
             finally:
@@ -191,9 +206,17 @@ class GameHost:
                 await self.apply_drop(event["agent"], event["messages"])  # its record was closed by staff
 
     def welcome(self, event: dict) -> dict:
-        return {"type": protocol.WELCOME, "seat": event["agent"], "players": self.plan["players"],
-                "episode": self.episode, "frame": self.frame, "render": self.screen.full(), "hud": self.hud,
-                "assets": self.assets, "paused": self.paused}  # fmt: skip
+        return {
+            "type": protocol.WELCOME,
+            "seat": event["agent"],
+            "players": self.plan["players"],
+            "episode": self.episode,
+            "frame": self.frame,
+            "render": self.screen.full(),
+            "hud": self.hud,
+            "assets": self.assets,
+            "paused": self.paused,
+        }
 
     async def on_presence(self, agent: str, state: str) -> None:
         if state == "here":

@@ -56,8 +56,15 @@ def _play(conn, runner, control: Control, episode: int, period: float) -> None:
         over = out["over"]
         out["row"].update(t=round((time.perf_counter() - started) * 1000, 3), late_ms=round(late_ms, 3))
         # The browsers' message is encoded here, once, in this game's own process (the web process only relays it).
-        shown = {"type": protocol.FRAME, "episode": episode, "frame": out["row"]["frame"], "render": out["render"],
-                 "hud": out["hud"], "over": out["over"], "seen": out["seen"]}  # fmt: skip
+        shown = {
+            "type": protocol.FRAME,
+            "episode": episode,
+            "frame": out["row"]["frame"],
+            "render": out["render"],
+            "hud": out["hud"],
+            "over": out["over"],
+            "seen": out["seen"],
+        }
         text = json.dumps(shown, separators=(",", ":"), allow_nan=False)
         at = time.monotonic()
         conn.send({"type": "frame", "episode": episode, "late_ms": late_ms, "at": at, "text": text, **out})

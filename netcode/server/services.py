@@ -10,25 +10,27 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from experiments.definition import registry
-from experiments.definition.gym_scene import gym_scene_of
 from experiments.definition.netplay import SERVER, Netcode, WaitForReturn
 from experiments.definition.outcomes import TIMED_OUT
 from experiments.definition.preflight import replacement_spec
-from experiments.definition.runtime_bundle import scene_bundle
 from experiments.flow.models import Participant
 from experiments.flow.queries import lock_rows
 from experiments.flow.services import participant_finish
-from experiments.gamedata.episodes import participant_runtime_error, scene_as_played
-from experiments.gamedata.models import COMPLETE, INTERRUPTED, OPEN, VERIFIED, Episode, Step
+from experiments.gamedata.episodes import (
+    episode_open,
+    episodes_add_rows,
+    episodes_interrupt,
+    participant_runtime_error,
+)
+from experiments.gamedata.models import Episode, Step
 from netcode.models import ACTIVE, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.protocol import END
-from netcode.relay import participant_at
-from netcode.services import GameRefused, confirmed_match, seat_drop, seat_take
+from netcode.services import confirmed_match, seat_drop, seat_take
 
 HOST_STALE_S = 5.0  # a host that has not beaten for this long is gone; another socket's process takes over
 
@@ -57,12 +59,22 @@ def _game(scene, scene_key: str, experiment_id: int, seeds: list[int], members, 
     if existing is not None:
         return existing
     netcode = scene.netcode or Netcode(on_dropout=WaitForReturn())  # alone: the game waits for its player
-    settings = {**netcode.describe(), "replacement": replacement_spec(netcode), "fps": scene.fps,
-                "countdown_s": scene.countdown_seconds}  # fmt: skip
+    settings = {
+        **netcode.describe(),
+        "replacement": replacement_spec(netcode),
+        "fps": scene.fps,
+        "countdown_s": scene.countdown_seconds,
+    }
     try:
         with transaction.atomic():
-            game = Game.objects.create(match=match, scene_key=scene_key, runs_on=SERVER, experiment_id=experiment_id,
-                                       seeds=seeds, netcode=settings)  # fmt: skip
+            game = Game.objects.create(
+                match=match,
+                scene_key=scene_key,
+                runs_on=SERVER,
+                experiment_id=experiment_id,
+                seeds=seeds,
+                netcode=settings,
+            )
             GameSeat.objects.bulk_create(GameSeat(game=game, participant_id=p, agent=agent) for p, agent in members)
     except IntegrityError:  # another member's socket made it first
         game = Game.objects.get(match=match)
@@ -77,8 +89,13 @@ def server_game_claim(*, game_id: int, host: str) -> bool:
     if not Game.objects.filter(free, pk=game_id, status=PLAYING).update(host=host, host_seen=timezone.now()):
         return False
     if before and before["host"]:  # the last host stopped beating (its process died): the episode starts again
-        GameEvent.objects.create(game_id=game_id, episode=before["episode"], frame=before["frame"],
-                                 kind="host_lost", detail={"host": before["host"]})  # fmt: skip
+        GameEvent.objects.create(
+            game_id=game_id,
+            episode=before["episode"],
+            frame=before["frame"],
+            kind="host_lost",
+            detail={"host": before["host"]},
+        )
     return True
 
 
@@ -100,35 +117,37 @@ def server_episode_start(*, game_id: int, episode: int, scene, reset: dict | Non
     stopped mid-episode becomes interrupted, its rows kept); returns the record's id by seat."""
     game = Game.objects.get(pk=game_id)
     Game.objects.filter(pk=game_id).update(episode=episode, frame=0)
-    hash_, policies = scene_bundle(scene).code_hash, scene.agent_descriptions()
     records = {}
     for seat in game.seats.filter(status=ACTIVE):
         with transaction.atomic():
-            episodes = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key)
-            episodes.filter(status=OPEN).update(status=INTERRUPTED, ended_at=timezone.now())
-            records[seat.agent] = Episode.objects.create(
-                participant_id=seat.participant_id, scene_key=game.scene_key, index=episodes.count(),
-                seed=game.seeds[episode], env=scene.env, code_hash=hash_, policies=policies,
-                runtime={"runs_on": SERVER}, reset_data=reset or {},
-            ).pk  # fmt: skip
+            episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
+            index = Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key).count()
+            records[seat.agent] = episode_open(
+                participant_id=seat.participant_id,
+                scene=scene,
+                scene_key=game.scene_key,
+                index=index,
+                seed=game.seeds[episode],
+                runtime={"runs_on": SERVER},
+                reset_data=reset,
+            ).pk
     GameEvent.objects.create(game=game, episode=episode, frame=0, kind="episode_start")
     return records
 
 
-def server_rows_store(*, game_id: int, records: dict[str, int], rows: list[dict], hidden: dict[str, list[int]],
-                      final: bool) -> None:  # fmt: skip
+def server_rows_store(
+    *, game_id: int, records: dict[str, int], rows: list[dict], hidden: dict[str, list[int]], final: bool
+) -> None:
     """Store the frames the host stepped as each seat's rows (`records`: the seat's Episode id; `hidden`: frames
     its tab was hidden on), in one insert; `final` completes the episode. No reads: the hot path of a host."""
     Step.objects.bulk_create(
-        _step(record, row, row["frame"] not in set(hidden.get(agent, ()))) for agent, record in records.items()
+        _step(record, row, row["frame"] not in set(hidden.get(agent, ())))
+        for agent, record in records.items()
         for row in rows
-    )  # fmt: skip
-    changes = {"n_steps": F("n_steps") + len(rows)}
-    if final:  # the host stepped every frame itself: witnessed, so it counts at once
-        now = timezone.now()
-        changes.update(status=COMPLETE, ended_at=now, verification=VERIFIED, verified_at=now,
-                       verification_report={"by": "server game host"})  # fmt: skip
-    Episode.objects.filter(pk__in=records.values(), status=OPEN).update(**changes)
+    )
+    episodes_add_rows(
+        episode_ids=list(records.values()), rows=len(rows), final_by="server game host" if final else None
+    )
     last = rows[-1]["frame"] if rows else 0
     if rows:
         Game.objects.filter(pk=game_id).update(frame=last)
@@ -139,9 +158,19 @@ def server_rows_store(*, game_id: int, records: dict[str, int], rows: list[dict]
 
 
 def _step(record: int, row: dict, focused: bool) -> Step:
-    return Step(episode_id=record, frame=row["frame"], client_time=row["t"], focused=focused, late_ms=row["late_ms"],
-                actions=row["actions"], rewards=row["rewards"], terminated=row["terminated"],
-                truncated=row["truncated"], infos=row["infos"], observations=row.get("obs"))  # fmt: skip
+    return Step(
+        episode_id=record,
+        frame=row["frame"],
+        client_time=row["t"],
+        focused=focused,
+        late_ms=row["late_ms"],
+        actions=row["actions"],
+        rewards=row["rewards"],
+        terminated=row["terminated"],
+        truncated=row["truncated"],
+        infos=row["infos"],
+        observations=row.get("obs"),
+    )
 
 
 def server_game_finish(*, game_id: int) -> None:
@@ -156,14 +185,19 @@ def server_game_crash(*, game_id: int, message: str, definition) -> None:
     ):
         return
     game = Game.objects.get(pk=game_id)
-    GameEvent.objects.create(game=game, episode=game.episode, frame=game.frame, kind="error",
-                             detail={"message": message[-2000:]})  # fmt: skip
+    GameEvent.objects.create(
+        game=game, episode=game.episode, frame=game.frame, kind="error", detail={"message": message[-2000:]}
+    )
     for seat in game.seats.filter(status=ACTIVE).select_related("participant"):
-        Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key, status=OPEN).update(
-            status=INTERRUPTED, ended_at=timezone.now()
+        episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
+        participant_runtime_error(
+            participant=seat.participant,
+            definition=definition,
+            scene_key=game.scene_key,
+            stage="server",
+            message=message,
+            witnessed=True,
         )
-        participant_runtime_error(participant=seat.participant, definition=definition, scene_key=game.scene_key,
-                                  stage="server", message=message, witnessed=True)  # fmt: skip
 
 
 def server_seat_drop(*, game_id: int, agent: str, frame: int, definition) -> list[dict]:
@@ -176,23 +210,8 @@ def server_seat_drop(*, game_id: int, agent: str, frame: int, definition) -> lis
     game.refresh_from_db()
     ended = game.status != PLAYING
     finished = list(game.seats.values_list("participant_id", flat=True)) if ended else [seat.participant_id]
-    Episode.objects.filter(participant_id__in=finished, scene_key=game.scene_key, status=OPEN).update(
-        status=INTERRUPTED, ended_at=timezone.now()
-    )  # an episode cut short keeps the rows stored until then
+    episodes_interrupt(participant_ids=finished, scene_key=game.scene_key)
     return messages
-
-
-def server_join(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> dict[str, Any]:
-    """The socket's participant (from the signed cookie) takes their seat; what the consumer needs to serve it."""
-
-    definition, participant = participant_at(slug=slug, token=token, scene_key=scene_key)
-    scene = gym_scene_of(definition, scene_key)
-    if scene is None or not scene.on_server:
-        raise GameRefused("this scene is not a server-side game")
-    scene = scene_as_played(participant, scene_key, scene)
-    seat, previous = server_game_join(participant=participant, scene=scene, scene_key=scene_key,
-                                      channel_name=channel_name)  # fmt: skip
-    return {"seat_id": seat.pk, "game_id": seat.game_id, "agent": seat.agent, "previous": previous}
 
 
 def server_host_of(*, game_id: int) -> str:
@@ -213,8 +232,6 @@ def server_busy_end(*, game_id: int) -> list[dict]:
         definition = registry.get_experiment(game.experiment.slug)
         GameEvent.objects.create(game=game, episode=game.episode, frame=game.frame, kind="busy_timeout")
         for seat in game.seats.filter(status=ACTIVE).select_related("participant"):
-            Episode.objects.filter(participant_id=seat.participant_id, scene_key=game.scene_key, status=OPEN).update(
-                status=INTERRUPTED, ended_at=timezone.now()
-            )
+            episodes_interrupt(participant_ids=[seat.participant_id], scene_key=game.scene_key)
             participant_finish(participant=seat.participant, definition=definition, outcome=TIMED_OUT)
     return [{"type": END, "reason": TIMED_OUT, "next": reverse("experiments:flow", kwargs={"slug": definition.slug})}]

@@ -180,7 +180,7 @@ def test_two_humans_and_an_ai_agent_agree_and_the_ai_is_recomputed_in_replays():
 def test_a_diverged_peer_is_brought_back_by_the_referee_checkpoint():
     """Peer B's env is corrupted mid-game (as a wrong float or a bug would). The exchanged checksums differ; the
     referee replays the relay's log to that frame and B loads its state: from then on both agree again."""
-    from netcode.inputlog import InputLog
+    from netcode.input_rules import InputLog
     from netcode.replay import replay_checkpoint
 
     config = gather(2, 150)

@@ -155,7 +155,7 @@ def test_synctest_catches_an_env_whose_snapshot_misses_state():
 def test_peers_through_the_relay_log_match_a_server_replay_of_that_log():
     """Inputs go through the relay's log (first write wins) over lossy links; both peers' confirmed rows equal a
     straight server-side replay of the log's confirmed frames."""
-    from netcode.inputlog import InputLog
+    from netcode.input_rules import InputLog
 
     delay = 2
     relay = InputLog(PLAYERS, first_frame=delay)

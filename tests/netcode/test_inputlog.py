@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netcode.inputlog import InputLog, InputRefused
+from netcode.input_rules import InputLog, InputRefused
 
 
 def test_a_frame_is_confirmed_once_every_player_sent_it_and_everything_before():

@@ -8,10 +8,10 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from experiments.flow.web import token_from_cookies
-from netcode.inputlog import InputRefused
-from netcode.inputstore import InputEntry, game_inputs_store
+from netcode.handlers import relay_join
+from netcode.input_rules import InputRefused
+from netcode.input_store import InputEntry, game_inputs_store
 from netcode.models import GameEvent, GameInput, GameSeat
-from netcode.relay import relay_join
 from testkit.gameclient_ws import matched
 from testkit.roomclient import participant_cookie
 

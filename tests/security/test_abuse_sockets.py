@@ -12,8 +12,8 @@ import websockets
 from asgiref.sync import async_to_sync
 
 from experiments.definition import registry
-from netcode.inputstore import InputEntry
-from netcode.inputwriter import InputWriter
+from netcode.input_commit import InputWriter
+from netcode.input_store import InputEntry
 from netcode.models import Game, GameEvent, GameSeat
 from testkit.fixture_experiments import PATHS
 from testkit.plainhttp import Browser

@@ -25,8 +25,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("experiment", help="experiment slug")
-        parser.add_argument("--table", choices=[*sorted(TABLES), "all"], default="participants",
-                            help="all: the whole experiment as one JSON document, streamed, with progress")  # fmt: skip
+        parser.add_argument(
+            "--table",
+            choices=[*sorted(TABLES), "all"],
+            default="participants",
+            help="all: the whole experiment as one JSON document, streamed, with progress",
+        )
         parser.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
         parser.add_argument("--output", help="file to write (default: standard output)")
 

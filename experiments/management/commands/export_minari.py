@@ -23,8 +23,9 @@ class Command(BaseCommand):
         if definition is None:
             raise CommandError(f"no experiment with slug {experiment!r}")
         try:
-            result = minari_export(definition=definition, scene_id=scene, agent=agent, directory=Path(output),
-                                   dataset_id=dataset_id)  # fmt: skip
+            result = minari_export(
+                definition=definition, scene_id=scene, agent=agent, directory=Path(output), dataset_id=dataset_id
+            )
         except MinariExportError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"wrote {result['dataset_id']}: {result['episodes']} episodes, {result['steps']} steps")

@@ -22,11 +22,18 @@ from experiments.gamedata.wheelhouse import normalize, projects
 
 # What Pyodide 0.27.7 (CPython 3.12.7 on Emscripten) looks like to a wheel's environment markers.
 PYODIDE_MARKERS = {
-    "python_version": "3.12", "python_full_version": "3.12.7", "sys_platform": "emscripten",
-    "platform_system": "Emscripten", "platform_machine": "wasm32", "platform_release": "3.1.58",
-    "platform_version": "", "implementation_name": "cpython", "implementation_version": "3.12.7",
-    "platform_python_implementation": "CPython", "os_name": "posix",
-}  # fmt: skip
+    "python_version": "3.12",
+    "python_full_version": "3.12.7",
+    "sys_platform": "emscripten",
+    "platform_system": "Emscripten",
+    "platform_machine": "wasm32",
+    "platform_release": "3.1.58",
+    "platform_version": "",
+    "implementation_name": "cpython",
+    "implementation_version": "3.12.7",
+    "platform_python_implementation": "CPython",
+    "os_name": "posix",
+}
 # Always loaded from Pyodide's own folder (fetch_pyodide), never from the wheelhouse.
 DEFAULT_PROVIDED = frozenset({"numpy", "micropip", "packaging"})
 
@@ -127,10 +134,26 @@ class Command(BaseCommand):
     def _download(self, requirement: Requirement, dest: Path) -> Path:
         with tempfile.TemporaryDirectory(prefix="mug-wheels-") as work:
             command = [
-                sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps",
-                "--only-binary=:all:", "--python-version", "3.12", "--implementation", "py", "--abi", "none",
-                "--platform", "any", "-d", work, str(requirement),
-            ]  # fmt: skip
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.12",
+                "--implementation",
+                "py",
+                "--abi",
+                "none",
+                "--platform",
+                "any",
+                "-d",
+                work,
+                str(requirement),
+            ]
             try:
                 result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
             except subprocess.TimeoutExpired:

@@ -1,7 +1,7 @@
 """The relay's hot path as one database write per batch: the inputs of every seat that arrived while the last
 write ran are checked, stored (first write wins) and acknowledged together (group commit).
 
-Plain synchronous Python; netcode/inputwriter.py gathers the batches, the consumer sends what comes back.
+Plain synchronous Python; netcode/input_commit.py gathers the batches, the consumer sends what comes back.
 Nothing is forwarded to a partner before it is stored, so what browsers play is what the log holds.
 """
 
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from netcode.inputlog import MAX_AHEAD, InputRefused, check_frame, contiguous
+from netcode.input_rules import MAX_AHEAD, InputRefused, check_frame, contiguous
 from netcode.models import ACTIVE, PLAYING, Game, GameEvent, GameInput, GameSeat
 from netcode.services import GameRefused
 
@@ -241,19 +241,32 @@ def _desyncs_record(seat: SeatNow, new: dict, frames: list[int]) -> list[int]:
     if not frames:
         return []
     events = GameEvent.objects.filter(game_id=seat.game_id, kind="desync")
-    held = set(events.filter(episode=seat.episode, frame__gt=frames[0] - RESYNC_HOLD, frame__lte=frames[-1])
-               .values_list("frame", flat=True))  # fmt: skip
+    held = set(
+        events.filter(episode=seat.episode, frame__gt=frames[0] - RESYNC_HOLD, frame__lte=frames[-1]).values_list(
+            "frame", flat=True
+        )
+    )
     budget = settings.MUG_REFEREE_PER_MINUTE - events.filter(at__gte=timezone.now() - timedelta(minutes=1)).count()
     recorded = []
     for frame in frames:
         if any(frame - RESYNC_HOLD < done <= frame for done in held):
             continue
         if budget <= 0:
-            logger.warning("game %s: desync at frame %s not refereed (over %s a minute)", seat.game_id, frame,
-                           settings.MUG_REFEREE_PER_MINUTE)  # fmt: skip
+            logger.warning(
+                "game %s: desync at frame %s not refereed (over %s a minute)",
+                seat.game_id,
+                frame,
+                settings.MUG_REFEREE_PER_MINUTE,
+            )
             break
-        GameEvent.objects.create(game_id=seat.game_id, episode=seat.episode, frame=frame, kind="desync",
-                                 agent=seat.agent, detail={"checksum": new[str(frame)]})  # fmt: skip
+        GameEvent.objects.create(
+            game_id=seat.game_id,
+            episode=seat.episode,
+            frame=frame,
+            kind="desync",
+            agent=seat.agent,
+            detail={"checksum": new[str(frame)]},
+        )
         held.add(frame)
         budget -= 1
         recorded.append(frame)

@@ -11,7 +11,7 @@ import weakref
 from django.db import OperationalError
 
 from experiments.flow.sockets import db
-from netcode.inputstore import InputEntry, InputResult, game_inputs_store
+from netcode.input_store import InputEntry, InputResult, game_inputs_store
 
 MAX_BATCH_MESSAGES = 500  # a write never holds more (the rest wait for the next)
 logger = logging.getLogger(__name__)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.definition.errors import ApplicationError
+
 MAX_AHEAD = 120  # frames a client may send ahead of the confirmed frame (about 4 s at 30 fps)
 
 
-class InputRefused(ValueError):
+class InputRefused(ApplicationError):
     """An input the log will not take; the message says why (the client is told, nothing is stored)."""
 
 
