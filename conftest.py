@@ -101,8 +101,8 @@ DB_SEMANTICS = {
 }
 
 
-# Tests that start processes (Daphne, Redis, PostgreSQL, game or verifier processes) or run load and long reliability
-# scenarios are marked `system`, and real-browser tests `browser` (in their modules): the everyday loop
+# Tests that start processes (Daphne, Redis, PostgreSQL, game or verifier processes) or run load, fuzzing or long
+# reliability scenarios are marked `system`, and real-browser tests `browser` (in their modules): the everyday loop
 # `pytest -m "not browser and not system"` leaves both out; a plain `pytest` (and bin/test) runs everything. A test is
 # `system` when it asks for one of SYSTEM_FIXTURES, when its module is named in SYSTEM, or when "module::test" is.
 SYSTEM_FIXTURES = {"prod_server", "asgi_server_url"}  # each starts a Daphne process
