@@ -7,9 +7,9 @@ import logging
 import time
 from collections import deque
 
+from experiments.flow.identity import token_from_cookies
 from experiments.flow.jsonbody import message_type
 from experiments.flow.sockets import StrictJsonConsumer, db
-from experiments.flow.web import token_from_cookies
 from matchmaking import handlers, protocol
 from matchmaking.services import MatchmakingError
 

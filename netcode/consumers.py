@@ -7,8 +7,8 @@ import contextlib
 import logging
 import time
 
+from experiments.flow.identity import token_from_cookies
 from experiments.flow.sockets import db
-from experiments.flow.web import token_from_cookies
 from netcode import handlers, protocol, services
 from netcode.input_commit import input_writer
 from netcode.input_rules import InputRefused

@@ -70,7 +70,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     actions = ["pause", "resume", "export_participants_csv", "export_participants_json", "export_everything_json"]
 
     class Media:
-        js = ["frontend/js/entry_links.js"]
+        js = ["frontend/js/page/entry_links.js"]
 
     def get_queryset(self, request):
         return selectors.experiment_list_with_counts()
@@ -108,7 +108,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             format_html_join(
                 "",
                 '<p><strong>{}</strong><br><input type="text" readonly value="{}" size="90">'
-                ' <button type="button" class="mug-copy">Copy</button></p>',  # frontend/js/entry_links.js
+                ' <button type="button" class="mug-copy">Copy</button></p>',  # frontend/js/page/entry_links.js
                 links,
             ),
         )

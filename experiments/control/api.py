@@ -1,14 +1,22 @@
-"""Read-only export API for staff holding the view permissions: experiments, participants, answers, scene visits."""
+"""Read-only export API for staff holding the view permissions: experiments, participants, answers, scene visits,
+episodes and their steps (filters in api_filters.py; steps page by cursor, so a deep page costs what the first does)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import generics, permissions, serializers
+from rest_framework.pagination import CursorPagination
 
+from experiments.control.api_filters import (
+    EpisodeFilter,
+    ParticipantFilter,
+    SceneVisitFilter,
+    StepFilter,
+    SurveyResponseFilter,
+)
 from experiments.flow.models import Participant, SceneVisit, SurveyResponse
 from experiments.flow.selectors import experiment_list_with_counts
-
-EXPERIMENT_FILTER = OpenApiParameter("experiment", str, description="Only rows of the experiment with this slug.")
+from experiments.gamedata.models import Episode, Step
 
 
 class HasViewPermissions(permissions.BasePermission):
@@ -28,17 +36,6 @@ class HasAnyApiPermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_active and user.is_staff and any(user.has_perm(p) for p in API_PERMISSIONS))
-
-
-class ExperimentFilterMixin:
-    """Filter by `?experiment=<slug>`; `experiment_path` is the lookup from the row to the experiment slug."""
-
-    experiment_path = "experiment__slug"
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        slug = self.request.query_params.get("experiment")
-        return queryset.filter(**{self.experiment_path: slug}) if slug else queryset
 
 
 class ExperimentListApi(generics.ListAPIView):
@@ -61,7 +58,7 @@ class ExperimentListApi(generics.ListAPIView):
         return experiment_list_with_counts().order_by("slug")
 
 
-class ParticipantListApi(ExperimentFilterMixin, generics.ListAPIView):
+class ParticipantListApi(generics.ListAPIView):
     @extend_schema_serializer(component_name="Participant")  # one schema component per API
     class OutputSerializer(serializers.ModelSerializer):
         experiment = serializers.CharField(source="experiment.slug")
@@ -93,13 +90,10 @@ class ParticipantListApi(ExperimentFilterMixin, generics.ListAPIView):
     permission_classes = [HasViewPermissions]
     view_permissions = ["experiments.view_participant"]
     queryset = Participant.objects.select_related("experiment", "completion_code").order_by("id")
-
-    @extend_schema(parameters=[EXPERIMENT_FILTER])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    filterset_class = ParticipantFilter
 
 
-class SurveyResponseListApi(ExperimentFilterMixin, generics.ListAPIView):
+class SurveyResponseListApi(generics.ListAPIView):
     @extend_schema_serializer(component_name="SurveyResponse")  # one schema component per API
     class OutputSerializer(serializers.ModelSerializer):
         external_id = serializers.CharField(source="participant.external_id")
@@ -113,15 +107,11 @@ class SurveyResponseListApi(ExperimentFilterMixin, generics.ListAPIView):
     permission_classes = [HasViewPermissions]
     # Each row names its participant (external id): reading answers needs reading participants too.
     view_permissions = ["experiments.view_surveyresponse", "experiments.view_participant"]
-    experiment_path = "participant__experiment__slug"
     queryset = SurveyResponse.objects.select_related("participant").order_by("id")
-
-    @extend_schema(parameters=[EXPERIMENT_FILTER])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    filterset_class = SurveyResponseFilter
 
 
-class SceneVisitListApi(ExperimentFilterMixin, generics.ListAPIView):
+class SceneVisitListApi(generics.ListAPIView):
     @extend_schema_serializer(component_name="SceneVisit")  # one schema component per API
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
@@ -131,18 +121,99 @@ class SceneVisitListApi(ExperimentFilterMixin, generics.ListAPIView):
     serializer_class = OutputSerializer
     permission_classes = [HasViewPermissions]
     view_permissions = ["experiments.view_scenevisit", "experiments.view_participant"]
-    experiment_path = "participant__experiment__slug"
     queryset = SceneVisit.objects.order_by("id")
+    filterset_class = SceneVisitFilter
 
-    @extend_schema(parameters=[EXPERIMENT_FILTER])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+
+class EpisodeListApi(generics.ListAPIView):
+    @extend_schema_serializer(component_name="Episode")  # one schema component per API
+    class OutputSerializer(serializers.ModelSerializer):
+        external_id = serializers.CharField(source="participant.external_id")
+
+        class Meta:
+            model = Episode
+            fields = [
+                "id",
+                "participant",
+                "external_id",
+                "scene_key",
+                "index",
+                "seed",
+                "env",
+                "code_hash",
+                "policies",
+                "runtime",
+                "status",
+                "n_steps",
+                "started_at",
+                "ended_at",
+                "verification",
+                "verification_report",
+                "verified_at",
+            ]
+
+    serializer_class = OutputSerializer
+    permission_classes = [HasViewPermissions]
+    view_permissions = ["experiments.view_episode", "experiments.view_participant"]
+    queryset = Episode.objects.select_related("participant").order_by("id")
+    filterset_class = EpisodeFilter
+
+
+class StepCursor(CursorPagination):
+    ordering = "id"
+    page_size = 1000
+    max_page_size = 5000
+    page_size_query_param = "page_size"
+
+
+class StepListApi(generics.ListAPIView):
+    @extend_schema_serializer(component_name="Step")  # one schema component per API
+    class OutputSerializer(serializers.ModelSerializer):
+        actions = serializers.JSONField()
+        rewards = serializers.JSONField()
+        terminated = serializers.JSONField()
+        truncated = serializers.JSONField()
+        infos = serializers.JSONField()
+        observations = serializers.JSONField()
+
+        class Meta:
+            model = Step
+            fields = [
+                "id",
+                "episode",
+                "frame",
+                "client_time",
+                "focused",
+                "late_ms",
+                "predicted",
+                "rollback_depth",
+                "actions",
+                "rewards",
+                "terminated",
+                "truncated",
+                "infos",
+                "observations",
+            ]
+
+    serializer_class = OutputSerializer
+    permission_classes = [HasViewPermissions]
+    view_permissions = ["experiments.view_step", "experiments.view_episode", "experiments.view_participant"]
+    queryset = Step.objects.all()
+    pagination_class = StepCursor
+    filterset_class = StepFilter
 
 
 API_PERMISSIONS = sorted(
     {
         p
-        for api in (ExperimentListApi, ParticipantListApi, SurveyResponseListApi, SceneVisitListApi)
+        for api in (
+            ExperimentListApi,
+            ParticipantListApi,
+            SurveyResponseListApi,
+            SceneVisitListApi,
+            EpisodeListApi,
+            StepListApi,
+        )
         for p in api.view_permissions
     }
 )

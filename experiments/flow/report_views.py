@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from experiments.flow.client_errors import ClientErrorRefused, client_error_record
+from experiments.flow.identity import participant_for
 from experiments.flow.jsonbody import BadJson, parse_json
 from experiments.flow.monitoring import MonitorRefused, monitor_report
 from experiments.flow.screening import ScreeningRefused, needs_screening, screening_ping, screening_submit
-from experiments.flow.web import participant_for
 
 MAX_BODY = 4096
 

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from experiments.flow.errors import socket_reply
+from experiments.flow.identity import token_from_cookies
 from experiments.flow.jsonbody import BadJson, parse_json
-from experiments.flow.web import token_from_cookies
 
 ROOM_ROUTE = "x/<slug:slug>/ws/room/"  # waiting rooms (matchmaking)
 GAME_ROUTE = "x/<slug:slug>/ws/game/"  # the rollback relay (netcode)

@@ -14,10 +14,10 @@ from experiments.definition.scenes import SubmissionError
 from experiments.definition.stager import base_id
 from experiments.flow import hooks, participant_reads, selectors, services
 from experiments.flow.entry import client_address, entry_start_count
+from experiments.flow.identity import cookie_token, experiment_or_404, set_participant_cookie
 from experiments.flow.models import Participant
 from experiments.flow.platforms import entry_fields, parse_entry, return_instructions, return_path
 from experiments.flow.screening import needs_screening
-from experiments.flow.web import cookie_token, experiment_or_404, set_participant_cookie
 
 NO_SESSION_MESSAGE = "We could not find your session. Please open the study again from the link you were given."
 PREVIEW_MESSAGE = "Accept the HIT to begin. The study starts as soon as you accept it."

@@ -15,9 +15,9 @@ from experiments.definition.gym_scene import GymScene
 from experiments.definition.runtime_bundle import scene_bundle
 from experiments.definition.stager import base_id, is_branch_key
 from experiments.flow import participant_reads
+from experiments.flow.identity import participant_for
 from experiments.flow.jsonbody import BadJson, parse_json
 from experiments.flow.sockets import GAME_ROUTE, ROOM_ROUTE, SERVER_GAME_ROUTE, socket_path
-from experiments.flow.web import participant_for
 from experiments.gamedata import episodes as gameplay
 from experiments.gamedata.ingest import ChunkError, parse_chunk
 

@@ -12,8 +12,8 @@ from channels.exceptions import ChannelFull
 from django.conf import settings
 from django.db import DatabaseError
 
+from experiments.flow.identity import token_from_cookies
 from experiments.flow.sockets import db
-from experiments.flow.web import token_from_cookies
 from netcode import services as seats
 from netcode.input_rules import InputRefused
 from netcode.seatsocket import SeatSocket

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGE = """<!doctype html><html><body style="margin:0"><div id="stage"></div>
 <script src="/static/vendor/phaser/phaser.min.js"></script>
 <script type="module">
-import { createRenderer } from "/static/frontend/js/renderer.js";
+import { createRenderer } from "/static/frontend/js/page/renderer.js";
 window.renderer = await createRenderer(document.getElementById("stage"),
   { width: 200, height: 100, background: "#ffffff", assets: [] });
 window.pixel = (x, y) => Array.from(document.querySelector("#stage canvas").getContext("2d")

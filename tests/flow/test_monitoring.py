@@ -85,7 +85,7 @@ def test_thresholds_are_checked_when_the_experiment_loads():
 
 def far_player() -> tuple[Client, int]:
     """A participant in a server-side game, seated through the socket's own service (no game process needed)."""
-    from experiments.flow.web import token_from_cookies
+    from experiments.flow.identity import token_from_cookies
     from netcode.server.handlers import server_join
 
     client = Client()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync
 
-from experiments.flow.web import token_from_cookies
+from experiments.flow.identity import token_from_cookies
 from netcode.handlers import relay_join
 from netcode.input_rules import InputRefused
 from netcode.input_store import InputEntry, game_inputs_store

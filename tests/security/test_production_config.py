@@ -77,7 +77,7 @@ def policy(server, path: str) -> dict[str, list[str]]:
 
 def test_pages_and_static_files_carry_the_content_security_policy(prod_server):
     cdn = "https://cdn.jsdelivr.net"  # MUG_PYODIDE_URL's default: the worker imports Pyodide from there
-    for path in ("/", "/x/flow/", "/admin/login/", "/static/frontend/js/gym/worker.js"):
+    for path in ("/", "/x/flow/", "/admin/login/", "/static/frontend/js/worker/main.js"):
         directives = policy(prod_server, path)
         assert directives["default-src"] == ["'self'"], path
         assert directives["script-src"] == ["'self'", "'wasm-unsafe-eval'", cdn], path  # no inline, no eval

@@ -216,7 +216,7 @@ def test_participant_text_is_escaped_on_participant_pages_and_data_on_the_live_m
     assert_escaped(researcher_client.get("/admin/live/").content.decode(), "the live monitor page")
     snapshot = json.dumps(live_snapshot())
     assert PAYLOADS[0] in snapshot  # kept as data, drawn by live.js with textContent only
-    script = (ROOT / "frontend/static/frontend/js/live.js").read_text()
+    script = (ROOT / "frontend/static/frontend/js/page/live.js").read_text()
     assert not any(sink in script for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"))
 
 

@@ -1,36 +1,47 @@
 // The gym scene page: loads the runtime in a worker, shows progress, plays the episodes, uploads the data,
 // and moves on only when the server has every row. Errors end the scene with a recorded outcome.
 
-import { captureErrors } from "../errors.js";
-import { createRenderer } from "../renderer.js";
+import { Backoff, sleep } from "../shared/backoff.js";
+import { dispatch } from "../shared/dispatch.js";
+import { errorMessage } from "../shared/errors.js";
+import * as work from "../shared/protocol/worker.js";
+import { captureErrors } from "./error_reports.js";
+import { csrfTokenOf, postJson } from "./http.js";
 import { keysOf, trackKeys } from "./input.js";
-import { playNetGame } from "./netgame.js";
-import { bootRuntime } from "./runtime.js";
 import { startMonitor } from "./monitor.js";
+import { playNetGame } from "./netgame.js";
+import { createRenderer } from "./renderer.js";
+import { bootRuntime } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
 import { waitForGroup } from "./waitroom.js";
 
-const $ = (id) => document.getElementById(id);
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @type {any} the scene's runtime configuration (its json_script) */
 let config = null;
 let csrfToken = "";
 let failed = false;
 
+/**
+ * @param {string} stage
+ * @param {number} fraction
+ */
 function setProgress(stage, fraction) {
   $("load-stage").textContent = stage;
   $("load-bar").style.width = `${Math.round(fraction * 100)}%`;
 }
 
+/**
+ * @param {string} stage
+ * @param {string} message
+ */
 async function fail(stage, message) {
   if (failed) return;
   failed = true;
   $("game-error").hidden = false;
   try {
-    const response = await fetch(config.error_url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-      body: JSON.stringify({ scene_key: config.scene_key, stage, message }),
-    });
+    const response = await postJson(config.error_url, { scene_key: config.scene_key, stage, message }, csrfToken);
     const body = await response.json();
     if (body.next) window.location.assign(body.next);
   } catch {
@@ -38,23 +49,25 @@ async function fail(stage, message) {
   }
 }
 
+/** The server's next episode ({episode, seed}) or {done, checking}; retried while the server cannot answer. */
 async function beginEpisode() {
-  for (let delay = 500; ; delay = Math.min(delay * 2, 8000)) {
+  const backoff = new Backoff(500, 8000);
+  for (;;) {
     try {
-      const response = await fetch(config.episode_url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-        body: JSON.stringify({ scene_key: config.scene_key }),
-      });
+      const response = await postJson(config.episode_url, { scene_key: config.scene_key }, csrfToken);
       if (response.ok) return await response.json();
       if (response.status < 500) return { done: true }; // the scene is over for this participant
     } catch {
       // offline for a moment: try again
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await sleep(backoff.next());
   }
 }
 
+/**
+ * @param {number} seconds
+ * @returns {Promise<void>}
+ */
 function countdown(seconds) {
   const box = $("countdown");
   return new Promise((resolve) => {
@@ -73,15 +86,25 @@ function countdown(seconds) {
   });
 }
 
+/**
+ * Plays one episode on the worker's clock; resolves when it is over.
+ * @param {Worker} worker
+ * @param {import("./renderer.js").PacketRenderer} renderer
+ * @param {Uploader} uploader
+ * @param {number} episode
+ * @param {number} seed
+ * @param {object} runtime what the worker reported of itself (versions), stored with the episode
+ * @returns {Promise<void>}
+ */
 function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
   return new Promise((resolve) => {
-    const onMessage = (event) => {
-      const message = event.data;
-      if (message.type === "started") {
+    const handlers = {
+      [work.STARTED]: (message) => {
         uploader.beginEpisode(episode, { seed, runtime, reset: message.reset });
         renderer.draw(message.render);
         renderer.hud(message.hud);
-      } else if (message.type === "frame") {
+      },
+      [work.FRAME]: (message) => {
         const game = window.mugGame;
         if (!game.frames) game.timing.firstFrame = performance.now();
         game.frames++;
@@ -96,25 +119,28 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
           uploader.endEpisode();
           resolve();
         }
-      }
+      },
     };
+    /** @param {MessageEvent} event */
+    const onMessage = (event) => dispatch(handlers, event.data);
     worker.addEventListener("message", onMessage);
-    worker.postMessage({ type: "start", episode, seed, fps: config.loop.fps });
+    worker.postMessage({ type: work.START, episode, seed, fps: config.loop.fps });
   });
 }
 
 /** Run the game scene on this page; reuses a runtime that an earlier page of the flow already began to boot. */
 export function mountGame() {
-  config = JSON.parse(document.getElementById("mug-runtime").textContent);
-  csrfToken = document.querySelector("#scene-form input[name=csrfmiddlewaretoken]").value;
+  config = JSON.parse($("mug-runtime").textContent || "null");
+  csrfToken = csrfTokenOf("#scene-form");
   captureErrors(config.client_error_url, csrfToken);
   failed = false;
   // Progress and timings that the tests and the benchmark read (performance.now() milliseconds).
   const now = performance.now();
   window.mugGame = { done: false, frames: 0, tickMs: 0, inferMs: 0, inferences: 0, timing: { boot: now, mount: now } };
-  main().catch((error) => fail(error.stage || "load", String(error && error.message ? error.message : error)));
+  main().catch((error) => fail(error?.stage || "load", errorMessage(error)));
 }
 
+/** @param {string} sceneKey */
 function runtimeFor(sceneKey) {
   const preboot = window.mugRuntime;
   if (preboot && preboot.sceneKey === sceneKey) {
@@ -145,9 +171,8 @@ async function main() {
   }
   const worker = booted.worker;
   const { runtime, assets } = await booted.ready;
-  worker.addEventListener("message", (event) => {
-    if (event.data.type === "error") fail(event.data.stage, event.data.message); // the env raised mid-game
-  });
+  const errors = { [work.ERROR]: (message) => fail(message.stage, message.message) }; // the env raised mid-game
+  worker.addEventListener("message", (event) => dispatch(errors, event.data));
   window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
   if (!config.waiting_room) {
@@ -178,7 +203,7 @@ async function main() {
     if (next.done) {
       if (!next.checking) break;
       showChecking(true);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       continue;
     }
     showChecking(false);
@@ -193,7 +218,7 @@ async function main() {
   await uploader.drained();
   Object.assign(window.mugGame, { done: true, rejected: uploader.rejected });
   keepStats();
-  $("scene-form").submit();
+  submitScene();
 }
 
 // A server-side game: nothing to load or upload; the server steps the env and stores every frame.
@@ -218,10 +243,13 @@ async function mainServer() {
   $("after-game").hidden = false;
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished) });
   if (result.next && !result.finished) window.location.assign(result.next);
-  else $("scene-form").submit();
+  else submitScene();
 }
 
-/** Between the last episode and the next scene: the server checks the game data (a replay of each episode). */
+/**
+ * Between the last episode and the next scene: the server checks the game data (a replay of each episode).
+ * @param {boolean} shown
+ */
 function showChecking(shown) {
   $("in-game").hidden = shown;
   $("after-game").hidden = !shown;
@@ -229,8 +257,12 @@ function showChecking(shown) {
   if (message) message.textContent = "Checking your game data…";
 }
 
+function submitScene() {
+  /** @type {HTMLFormElement} */ ($("scene-form")).submit();
+}
+
 function startClicked() {
-  const start = $("start-button");
+  const start = /** @type {HTMLButtonElement} */ ($("start-button"));
   start.disabled = false;
   return new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
 }
@@ -250,6 +282,10 @@ function keepStats() {
   }
 }
 
+/**
+ * @param {{finished?: boolean, next?: string, superseded?: boolean}} result
+ * @param {Uploader} uploader
+ */
 async function finishNetGame(result, uploader) {
   if (result.superseded) {
     showSuperseded();
@@ -261,5 +297,5 @@ async function finishNetGame(result, uploader) {
   await uploader.drained(); // every confirmed row reaches the server before the page moves on
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished), rejected: uploader.rejected });
   if (result.next) window.location.assign(result.next);
-  else $("scene-form").submit();
+  else submitScene();
 }

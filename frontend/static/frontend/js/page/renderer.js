@@ -37,7 +37,7 @@ export async function createRenderer(parent, { width, height, background, assets
   return new PacketRenderer(scene, hudLine);
 }
 
-class PacketRenderer {
+export class PacketRenderer {
   constructor(scene, hudLine) {
     this.scene = scene;
     this.hudLine = hudLine;

@@ -1,17 +1,32 @@
 // The game worker: boots Pyodide, installs the scene's packages, runs the Python loop on a fixed clock.
 // It owns the clock so the game keeps its pace when the tab is in the background; one Python call per frame.
 // AI agents with ONNX models are inferred between frames (policies.js); their outputs enter the next call.
+// Messages from the page are handled by one handler map (their names: shared/protocol/worker.js).
 
-import { netHandle, netPresence } from "./netloop.js";
+import { dispatch } from "../shared/dispatch.js";
+import { errorMessage } from "../shared/errors.js";
+import * as work from "../shared/protocol/worker.js";
+import { startClock } from "./clock.js";
+import { netGo, netJoin, netPresence } from "./netloop.js";
 import { loadModels, runQueries } from "./policies.js";
 
+/** @typedef {import("./netloop.js").WorkerContext} WorkerContext */
+
+/** @type {any} */
 let py = null;
+/** @type {any} mug.loop.tick */
 let tickFn = null;
-let clock = null;
+/** @type {Record<string, any>} */
 let agents = {};
-let inference = {}; // model outputs for the next tick
+/** @type {Record<string, any>} model outputs for the next tick */
+let inference = {};
+/** @type {(episode: number, seed: number) => Promise<any>} */
+let startEpisode = async () => {
+  throw new Error("the game is not loaded");
+};
+/** @type {WorkerContext["input"]} */
 const input = { held: [], presses: [], focused: true };
-// What the group game (netloop.js) uses of this worker.
+/** @type {WorkerContext} */
 const ctx = { py: null, post, input, config: null };
 
 const MP_STUB = `
@@ -25,14 +40,23 @@ def sem_unlink(name):
     pass
 `;
 
+/**
+ * @param {string} type
+ * @param {object} [data]
+ */
 function post(type, data = {}) {
   self.postMessage({ type, ...data });
 }
 
+/**
+ * @param {string} stage
+ * @param {number} fraction
+ */
 function progress(stage, fraction) {
-  post("progress", { stage, fraction });
+  post(work.PROGRESS, { stage, fraction });
 }
 
+/** @param {any} config */
 async function load(config) {
   progress("Starting Python", 0.05);
   const { loadPyodide } = await import(config.pyodide_url + "pyodide.mjs");
@@ -63,12 +87,12 @@ async function load(config) {
   agents = config.loop.agents;
   progress("Loading the AI", 0.9);
   await loadModels(agents, config.model_url, config.ort_url);
-  post("ready", { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo() });
-  self.startEpisode = async (episode, seed) => {
+  startEpisode = async (episode, seed) => {
     const started = JSON.parse(loop.start(episode, seed));
     inference = await runQueries(started.queries, agents);
     return started;
   };
+  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo() });
 }
 
 function runtimeInfo() {
@@ -79,22 +103,11 @@ json.dumps({"python": sys.version.split()[0],
   return { ...JSON.parse(info), pyodide: py.version, userAgent: self.navigator.userAgent };
 }
 
-// A drift-free fixed-rate clock. A late frame still runs (frames are never skipped); its lateness is recorded.
-function startClock(fps) {
-  const period = 1000 / fps;
-  let next = performance.now();
-  const run = async () => {
-    const now = performance.now();
-    const late = Math.max(0, now - next);
-    if (!(await frame(now, late))) return;
-    next += period;
-    // After a long stall (e.g. the machine slept) re-anchor instead of racing through a backlog.
-    if (now - next > 5 * period) next = now + period;
-    clock = setTimeout(run, Math.max(0, next - performance.now()));
-  };
-  clock = setTimeout(run, 0);
-}
-
+/**
+ * One frame of a single-player episode; false once it is over (or failed).
+ * @param {number} now
+ * @param {number} late
+ */
 async function frame(now, late) {
   const presses = input.presses;
   input.presses = [];
@@ -103,7 +116,7 @@ async function frame(now, late) {
   try {
     out = JSON.parse(tickFn(JSON.stringify({ held: input.held, presses, inference })));
   } catch (error) {
-    post("error", { stage: "step", message: String(error && error.message ? error.message : error) });
+    post(work.ERROR, { stage: "step", message: errorMessage(error) });
     return false;
   }
   out.tick_ms = performance.now() - before; // the one JS->Python call of this frame, for the benchmark
@@ -111,7 +124,7 @@ async function frame(now, late) {
   try {
     inference = out.over ? {} : await runQueries(out.queries, agents);
   } catch (error) {
-    post("error", { stage: "policy", message: String(error && error.message ? error.message : error) });
+    post(work.ERROR, { stage: "policy", message: errorMessage(error) });
     return false;
   }
   out.infer_ms = performance.now() - inferStart; // the models' share of this frame, for the benchmark
@@ -120,51 +133,55 @@ async function frame(now, late) {
   out.row.t = now;
   out.row.late_ms = late;
   out.row.focused = input.focused;
-  post("frame", out);
-  if (out.over) {
-    clock = null;
-    return false;
-  }
-  return true;
+  post(work.FRAME, out);
+  return !out.over;
 }
 
-// The entry screening's pre-flight: frames back to back (a new episode whenever one ends), each timed.
+/**
+ * The entry screening's pre-flight: frames back to back (a new episode whenever one ends), each timed.
+ * @param {number} frames
+ * @param {number} seed
+ */
 async function benchmark(frames, seed) {
   let episode = 0;
-  await self.startEpisode(episode, seed);
+  await startEpisode(episode, seed);
   const times = [];
   for (let i = 0; i < frames; i++) {
     const before = performance.now();
     const out = JSON.parse(tickFn(JSON.stringify({ held: [], presses: [], inference })));
     inference = out.over ? {} : await runQueries(out.queries, agents);
     times.push(performance.now() - before);
-    if (out.over) await self.startEpisode(++episode, seed + episode);
+    if (out.over) await startEpisode(++episode, seed + episode);
   }
   return times;
 }
 
+const handlers = {
+  [work.LOAD]: (message) => load(message.config),
+  [work.START]: async (message) => {
+    const started = await startEpisode(message.episode, message.seed);
+    delete started.queries;
+    post(work.STARTED, started);
+    startClock(message.fps, frame);
+  },
+  [work.BENCHMARK]: async (message) => post(work.BENCHMARK, { step_ms: await benchmark(message.frames, message.seed) }),
+  [work.INPUT]: (message) => {
+    input.held = message.held;
+    input.presses.push(...message.presses);
+  },
+  [work.FOCUS]: (message) => {
+    input.focused = message.focused;
+    netPresence(!message.focused);
+  },
+  [work.NET_JOIN]: (message) => netJoin(message, ctx),
+  [work.NET_GO]: () => netGo(ctx),
+};
+
 self.onmessage = async (event) => {
   const message = event.data;
   try {
-    if (message.type === "load") {
-      await load(message.config);
-    } else if (message.type === "start") {
-      const started = await self.startEpisode(message.episode, message.seed);
-      delete started.queries;
-      post("started", started);
-      startClock(message.fps);
-    } else if (message.type === "benchmark") {
-      post("benchmark", { step_ms: await benchmark(message.frames, message.seed) });
-    } else if (message.type === "input") {
-      input.held = message.held;
-      input.presses.push(...message.presses);
-    } else if (message.type === "focus") {
-      input.focused = message.focused;
-      netPresence(!message.focused);
-    } else if (message.type.startsWith("net-")) {
-      netHandle(message, ctx);
-    }
+    await dispatch(handlers, message);
   } catch (error) {
-    post("error", { stage: message.type === "load" ? "load" : "step", message: String(error && error.message ? error.message : error) });
+    post(work.ERROR, { stage: message.type === work.LOAD ? "load" : "step", message: errorMessage(error) });
   }
 };

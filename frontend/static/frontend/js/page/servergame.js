@@ -2,27 +2,34 @@
 // and draws the frames it gets back (the same render packets, the same renderer as the browser runtime).
 // Nothing is uploaded: the server stores every frame itself.
 
-import { createRenderer } from "../renderer.js";
+import { dispatch } from "../shared/dispatch.js";
+import * as sgame from "../shared/protocol/servergame.js";
+import * as work from "../shared/protocol/worker.js";
+import { JsonSocket, socketUrl } from "../shared/socket.js";
 import { keysOf, trackKeys } from "./input.js";
+import { createRenderer } from "./renderer.js";
 
-const $ = (id) => document.getElementById(id);
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const PING_EVERY_MS = 1000;
 const BUSY_TEXT = "The server is busy; please wait — you will start as soon as a place frees up.";
 
-function socketUrl(path) {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
-}
-
-/** Resolves with {finished: true}, {next, reason} (the game ended early) or {superseded: true}. */
+/**
+ * Resolves with {finished: true}, {next, reason} (the game ended early) or {superseded: true}.
+ * @param {{config: any, countdown: (seconds: number) => Promise<void>}} options
+ * @returns {Promise<import("./netgame.js").GameResult>}
+ */
 export function playServerGame({ config, countdown }) {
+  /** @type {any} what the tests and the benchmark read */
   const state = { frames: 0, episodes: [], latencyMs: [], rttMs: [], reconnects: 0, paused: [], seat: null, repaints: 0 };
-  window.mugGame.server = state; // what the tests and the benchmark read
+  window.mugGame.server = state;
   const banner = $("net-status");
-  const pending = new Map(); // input id -> when it was sent (input-to-render latency)
-  let socket = null;
+  /** @type {Map<number, number>} input id -> when it was sent (input-to-render latency) */
+  const pending = new Map();
+  /** @type {import("./renderer.js").PacketRenderer | null} */
   let renderer = null;
   let lastFrame = 0;
+  /** @type {number | null} */
   let shownEpisode = null;
   let repaintAskedAt = 0;
   let inputId = 0;
@@ -34,29 +41,25 @@ export function playServerGame({ config, countdown }) {
     probed = { at: now, frames: state.frames };
     return { fps, frame: lastFrame };
   };
-  let work = Promise.resolve(); // messages are handled in order (the renderer is created asynchronously)
-
-  const send = (message) => {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
-  };
-  // input.js talks to "a worker"; here the keys go to the server instead.
-  const keyLink = {
-    postMessage(message) {
-      if (message.type === "input") {
-        inputId += 1;
-        pending.set(inputId, performance.now());
-        send({ type: "input", frame: lastFrame, held: message.held, presses: message.presses, id: inputId });
-      } else if (message.type === "focus") {
-        send({ type: "presence", hidden: !message.focused });
-      }
-    },
-  };
+  let handled = Promise.resolve(); // messages are handled in order (the renderer is created asynchronously)
+  /** @param {string} text */
   const showBanner = (text) => {
     banner.textContent = text;
     banner.hidden = !text;
   };
 
   return new Promise((resolve) => {
+    // input.js talks to "a worker"; here the keys go to the server instead.
+    const keyHandlers = {
+      [work.INPUT]: (message) => {
+        inputId += 1;
+        pending.set(inputId, performance.now());
+        socket.send({ type: sgame.INPUT, frame: lastFrame, held: message.held, presses: message.presses, id: inputId });
+      },
+      [work.FOCUS]: (message) => socket.send({ type: sgame.PRESENCE, hidden: !message.focused }),
+    };
+    const keyLink = { postMessage: (/** @type {any} */ message) => dispatch(keyHandlers, message) };
+    /** @param {import("./netgame.js").GameResult} result */
     const finish = (result) => {
       over = true;
       try {
@@ -65,9 +68,10 @@ export function playServerGame({ config, countdown }) {
         // storage full or disabled: only the measurement is missed
       }
       showBanner("");
-      if (socket) socket.close();
+      socket.close();
       resolve(result);
     };
+    /** @param {any} message */
     const draw = async (message) => {
       if (!renderer) {
         const loop = config.loop;
@@ -80,9 +84,10 @@ export function playServerGame({ config, countdown }) {
       if (message.render) renderer.draw(message.render);
       if (message.hud !== undefined) renderer.hud(message.hud);
     };
+    /** @param {Record<string, number> | undefined} seen */
     const measure = (seen) => {
-      const id = seen && seen[state.seat];
-      if (!pending.has(id)) return;
+      const id = seen?.[state.seat];
+      if (id === undefined || !pending.has(id)) return;
       const now = performance.now();
       for (const [sent, at] of pending) {
         if (sent > id) break;
@@ -90,25 +95,30 @@ export function playServerGame({ config, countdown }) {
         pending.delete(sent);
       }
     };
-    const handle = async (m) => {
-      if (m.type === "busy") {
+    const notBusy = () => {
+      if (state.busy) showBanner("");
+      state.busy = false;
+    };
+    const handlers = {
+      [sgame.BUSY]: () => {
         state.busy = true; // no game process is free yet: the server starts this game by itself when one frees
         showBanner(BUSY_TEXT);
-      } else if (m.type === "welcome") {
-        if (state.busy) showBanner("");
-        state.busy = false;
+      },
+      [sgame.WELCOME]: async (m) => {
+        notBusy();
         state.seat = m.seat;
         [shownEpisode, lastFrame] = [m.episode, m.frame]; // the whole screen as of this frame
         await draw(m);
         if (m.paused) showBanner("The game is paused until everyone is back…");
-      } else if (m.type === "started") {
-        if (state.busy) showBanner("");
-        state.busy = false;
+      },
+      [sgame.STARTED]: async (m) => {
+        notBusy();
         [shownEpisode, lastFrame] = [m.episode, -1];
         await draw(m);
         state.episodes.push({ episode: m.episode, seed: m.seed });
         if (m.countdown_s) countdown(m.countdown_s); // the server waits as long before the first frame
-      } else if (m.type === "frame") {
+      },
+      [sgame.FRAME]: async (m) => {
         if (!state.frames) window.mugGame.timing.firstFrame = performance.now();
         state.frames += 1;
         window.mugGame.frames = state.frames;
@@ -117,51 +127,46 @@ export function playServerGame({ config, countdown }) {
           // Deltas were lost on the way (an overloaded server drops frames): ask for the whole screen again.
           repaintAskedAt = performance.now();
           state.repaints += 1;
-          send({ type: "repaint" });
+          socket.send({ type: sgame.REPAINT });
         }
         shownEpisode = m.episode;
         lastFrame = m.frame;
         await draw(m);
         measure(m.seen);
-      } else if (m.type === "paused") {
+      },
+      [sgame.PAUSED]: (m) => {
         state.paused.push(m);
         showBanner(m.paused ? `Paused: waiting for ${m.waiting.join(", ")} to come back…` : "");
-      } else if (m.type === "player" && m.player !== state.seat) {
+      },
+      [sgame.PLAYER]: (m) => {
+        if (m.player === state.seat) return;
         const away = m.state === "hidden" || m.state === "away";
         showBanner(away ? `Waiting for ${m.player}: their connection is lagging…` : "");
-      } else if (m.type === "probe") {
-        send({ type: "probe", id: m.id, stats: playStats() }); // the server times the round trip
-      } else if (m.type === "pong") {
+      },
+      [sgame.PROBE]: (m) => socket.send({ type: sgame.PROBE, id: m.id, stats: playStats() }), // the server times it
+      [sgame.PONG]: (m) => {
         if (typeof m.id === "number" && state.rttMs.length < 5000) state.rttMs.push(performance.now() - m.id);
-      } else if (m.type === "finished") {
-        finish({ finished: true });
-      } else if (m.type === "end") {
-        finish({ next: m.next, reason: m.reason });
-      } else if (m.type === "superseded") {
-        finish({ superseded: true });
-      } else if (m.type === "error") {
-        console.warn("server game:", m.message);
-      }
+      },
+      [sgame.FINISHED]: () => finish({ finished: true }),
+      [sgame.END]: (m) => finish({ next: m.next, reason: m.reason }),
+      [sgame.SUPERSEDED]: () => finish({ superseded: true }),
+      [sgame.ERROR]: (m) => console.warn("server game:", m.message),
     };
-    const connect = (delay) => {
-      socket = new WebSocket(socketUrl(config.server_path));
-      socket.onopen = () => {
-        delay = 250;
-        send({ type: "hello", scene_key: config.scene_key });
-      };
-      socket.onmessage = (event) => {
-        const message = JSON.parse(event.data);
-        work = work.then(() => handle(message)).catch((error) => console.warn("server game:", error));
-      };
-      socket.onclose = () => {
-        if (over) return;
+    const socket = new JsonSocket({
+      url: socketUrl(config.server_path),
+      onOpen: () => socket.send({ type: sgame.HELLO, scene_key: config.scene_key }),
+      onMessage: (message) => {
+        handled = handled.then(() => dispatch(handlers, message)).catch((error) => console.warn("server game:", error));
+      },
+      onDrop: () => {
+        if (over) return false;
         state.reconnects += 1;
-        showBanner("Reconnecting to the game…");
-        setTimeout(() => connect(Math.min(delay * 2, 4000)), delay); // the seat waits; the rejoin repaints all
-      };
-    };
-    connect(250);
-    const pinger = setInterval(() => (over ? clearInterval(pinger) : send({ type: "ping", id: performance.now() })),
-      PING_EVERY_MS);
+        showBanner("Reconnecting to the game…"); // the seat waits; the rejoin repaints all
+      },
+    }).connect();
+    const pinger = setInterval(
+      () => (over ? clearInterval(pinger) : socket.send({ type: sgame.PING, id: performance.now() })),
+      PING_EVERY_MS,
+    );
   });
 }

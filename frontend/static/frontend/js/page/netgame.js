@@ -1,20 +1,37 @@
 // The page side of a group game: draws what the worker's net session shows, uploads its confirmed rows, counts
 // down each episode, shows who is lagging, and resolves when the server says the game is over.
 
-const $ = (id) => document.getElementById(id);
+import { dispatch } from "../shared/dispatch.js";
+import * as relay from "../shared/protocol/relay.js";
+import * as work from "../shared/protocol/worker.js";
+import { socketUrl } from "../shared/socket.js";
 
-function socketUrl(path) {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
-}
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** Resolves with {finished: true}, {next: url} (the game ended early) or {superseded: true}. */
+/**
+ * @typedef {{finished?: boolean, next?: string, reason?: string, superseded?: boolean}} GameResult
+ */
+
+/**
+ * Resolves with {finished: true}, {next: url} (the game ended early) or {superseded: true}.
+ * @param {object} options
+ * @param {any} options.config the scene's runtime configuration
+ * @param {Worker} options.worker
+ * @param {import("./renderer.js").PacketRenderer} options.renderer
+ * @param {import("./uploader.js").Uploader} options.uploader
+ * @param {object} options.runtime what the worker reported of itself, stored with each episode
+ * @param {(seconds: number) => Promise<void>} options.countdown
+ * @returns {Promise<GameResult>}
+ */
 export function playNetGame({ config, worker, renderer, uploader, runtime, countdown }) {
+  /** @type {any} what the tests and the benchmark read */
   const net = { frames: 0, rows: 0, episodes: [], states: {}, lagShown: [], desyncs: [], replaced: [], stats: null,
                 replays: [], tickMs: [] };
   window.mugGame.net = net;
   const laggingMs = 1000 * config.netcode.lagging_s;
   let nextRow = 0; // the next frame the server lacks: rows before it (a reload, a resync) are not sent again
+  /** @type {number | null} */
   let stalledSince = null;
   const banner = $("net-status");
   const showLag = () => {
@@ -27,6 +44,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     banner.hidden = !text;
   };
   return new Promise((resolve) => {
+    /** @param {GameResult} result */
     const finish = (result) => {
       worker.removeEventListener("message", onMessage);
       try {
@@ -37,19 +55,21 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
       banner.hidden = true;
       resolve(result);
     };
-    const onMessage = (event) => {
-      const m = event.data;
-      if (m.type === "net-welcome") {
+    const handlers = {
+      [work.net(relay.WELCOME)]: (m) => {
         Object.assign(net, { seat: m.seat, players: m.players });
         Object.assign(net.states, m.states);
-      } else if (m.type === "net-started") {
+      },
+      [work.NET_STARTED]: (m) => {
         nextRow = m.stored.n_steps; // rows the server already has (a reload fast-forwards through them)
         uploader.beginEpisode(m.episode, { seed: m.seed, runtime, reset: m.reset, netcode: config.netcode }, m.stored);
         net.episodes.push({ episode: m.episode, seed: m.seed, rejoined: !m.fresh });
         renderer.draw(m.render);
         renderer.hud(m.hud);
-        (m.fresh ? countdown(config.countdown_seconds) : Promise.resolve()).then(() => worker.postMessage({ type: "net-go" }));
-      } else if (m.type === "net-frame") {
+        const counted = m.fresh ? countdown(config.countdown_seconds) : Promise.resolve();
+        counted.then(() => worker.postMessage({ type: work.NET_GO }));
+      },
+      [work.NET_FRAME]: (m) => {
         if (!net.frames) window.mugGame.timing.firstFrame = performance.now();
         net.frames++;
         window.mugGame.frames = net.frames;
@@ -70,29 +90,31 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         stalledSince = m.stalled ? (stalledSince ?? performance.now()) : null;
         showLag();
         if (m.over) uploader.endEpisode();
-      } else if (m.type === "net-player") {
+      },
+      [work.net(relay.PLAYER)]: (m) => {
         net.states[m.player] = m.state;
         showLag();
-      } else if (m.type === "net-replaced") {
+      },
+      [work.net(relay.REPLACED)]: (m) => {
         net.replaced.push(m);
         net.states[m.player] = "replaced";
         showLag();
-      } else if (m.type === "net-resync") {
+      },
+      [work.net(relay.RESYNC)]: () => {
         net.resyncs = (net.resyncs || 0) + 1;
-      } else if (m.type === "net-desync") {
+      },
+      [work.net(relay.DESYNC)]: (m) => {
         net.desyncs.push(m);
         console.warn("game state differs between participants at frame", m.frame);
-      } else if (m.type === "net-finished") {
-        finish({ finished: true });
-      } else if (m.type === "net-end") {
-        finish({ next: m.next, reason: m.reason });
-      } else if (m.type === "net-superseded") {
-        finish({ superseded: true });
-      } else if (m.type === "net-error") {
-        console.warn("relay:", m.message);
-      }
+      },
+      [work.net(relay.FINISHED)]: () => finish({ finished: true }),
+      [work.net(relay.END)]: (m) => finish({ next: m.next, reason: m.reason }),
+      [work.net(relay.SUPERSEDED)]: () => finish({ superseded: true }),
+      [work.net(relay.ERROR)]: (m) => console.warn("relay:", m.message),
     };
+    /** @param {MessageEvent} event */
+    const onMessage = (event) => dispatch(handlers, event.data);
     worker.addEventListener("message", onMessage);
-    worker.postMessage({ type: "net-join", url: socketUrl(config.relay_path), sceneKey: config.scene_key });
+    worker.postMessage({ type: work.NET_JOIN, url: socketUrl(config.relay_path), sceneKey: config.scene_key });
   });
 }

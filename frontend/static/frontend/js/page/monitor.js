@@ -2,26 +2,32 @@
 // (at most every 2 s), and that the page is alive; the server decides and answers with nothing, a warning to
 // show, or the exclusion (the page then goes to its ending).
 
+import { postJson } from "./http.js";
+
 const INPUT_EVERY_MS = 2000;
 const ALIVE_EVERY_MS = 2000;
 
+/**
+ * Starts the reports of `config.monitoring` (if the scene is monitored); returns the function that stops them.
+ * @param {any} config the scene's runtime configuration
+ * @param {string} csrfToken
+ * @returns {() => void}
+ */
 export function startMonitor(config, csrfToken) {
   const monitoring = config.monitoring;
   if (!monitoring) return () => {};
-  const banner = document.getElementById("monitor-warning");
+  const banner = /** @type {HTMLElement} */ (document.getElementById("monitor-warning"));
+  /** @type {{reports: string[], warnings: string[], stopped: boolean}} */
   const state = { reports: [], warnings: [], stopped: false };
   window.mugGame.monitor = state; // read by the tests
   let inputSentAt = 0;
+  /** @param {string} event */
   const send = async (event) => {
     if (state.stopped) return;
     state.reports.push(event);
     try {
-      const response = await fetch(monitoring.url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-        body: JSON.stringify({ event }),
-        keepalive: true, // a report sent as the tab is hidden still arrives if the page is then discarded
-      });
+      // keepalive: a report sent as the tab is hidden still arrives if the page is then discarded
+      const response = await postJson(monitoring.url, { event }, csrfToken, { keepalive: true });
       const body = await response.json();
       if (body.excluded) {
         stop();

@@ -1,9 +1,19 @@
 // The live monitor: a staff-only socket sends a snapshot every two seconds; the page redraws its tables and the
 // endings chart without reloading. Text goes in with textContent only (participant ids and errors are data).
 
-const $ = (id) => document.getElementById(id);
+import { JsonSocket, socketUrl } from "../shared/socket.js";
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const STAFF_ONLY = 4003; // the close code of a socket refused to someone who is not staff
+/** @type {Record<string, string>} */
 const COLORS = { completed: "#2e7d32", excluded: "#c62828", screened_out: "#8e24aa", timed_out: "#f9a825" };
 
+/**
+ * @template T
+ * @param {T[]} rows
+ * @param {[string, (row: T) => unknown][]} columns titles and cell values
+ */
 function table(rows, columns) {
   const element = document.createElement("table");
   const head = element.createTHead().insertRow();
@@ -11,14 +21,19 @@ function table(rows, columns) {
   const body = element.createTBody();
   for (const row of rows) {
     const line = body.insertRow();
-    for (const [, value] of columns) line.insertCell().textContent = value(row);
+    for (const [, value] of columns) line.insertCell().textContent = String(value(row) ?? "");
   }
   if (!rows.length) body.insertRow().insertCell().textContent = "none";
   return element;
 }
 
+/** @param {Record<string, unknown> | undefined} object */
 const entries = (object) => Object.entries(object || {}).map(([k, v]) => `${k}: ${v}`).join(", ");
 
+/**
+ * @param {Element} svg
+ * @param {Record<string, any>[]} buckets counts by ending, per period starting at `from`
+ */
 function drawEndings(svg, buckets) {
   svg.replaceChildren();
   const ns = "http://www.w3.org/2000/svg";
@@ -31,22 +46,28 @@ function drawEndings(svg, buckets) {
       const height = (120 * count) / max;
       const bar = document.createElementNS(ns, "rect");
       Object.entries({ x: i * width + 2, y: y - height, width: width - 4, height, fill: COLORS[status] || "#607d8b" })
-        .forEach(([k, v]) => bar.setAttribute(k, v));
+        .forEach(([k, v]) => bar.setAttribute(k, String(v)));
       bar.appendChild(document.createElementNS(ns, "title")).textContent = `${bucket.from} ${status}: ${count}`;
       svg.appendChild(bar);
       y -= height;
     }
     const label = document.createElementNS(ns, "text");
-    Object.entries({ x: i * width + 2, y: 156, "font-size": 10 }).forEach(([k, v]) => label.setAttribute(k, v));
+    Object.entries({ x: i * width + 2, y: 156, "font-size": 10 }).forEach(([k, v]) => label.setAttribute(k, String(v)));
     label.textContent = bucket.from;
     svg.appendChild(label);
   });
 }
 
+/**
+ * @param {number | null | undefined} value
+ * @param {string} [unit]
+ */
 const orDash = (value, unit = "") => (value == null ? "-" : `${Math.round(value)}${unit}`);
+/** @param {any} s */
 const seatText = (s) =>
   `${s.agent} ${s.participant}: ${s.state}, ${orDash(s.rtt_ms, " ms")}, ${s.frame}, ${orDash(s.fps, " fps")}, ${orDash(s.rollbacks)}`;
 
+/** @param {any} snapshot */
 function render(snapshot) {
   window.mugLive = snapshot; // read by the tests
   $("live-status").textContent = `Updated ${new Date(snapshot.at).toLocaleTimeString()}`;
@@ -80,14 +101,13 @@ function render(snapshot) {
   drawEndings($("live-endings"), snapshot.endings);
 }
 
-function connect(delay = 500) {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(`${scheme}//${location.host}/admin/live/ws/`);
-  socket.onmessage = (event) => render(JSON.parse(event.data));
-  socket.onclose = (event) => {
-    $("live-status").textContent = event.code === 4003 ? "Staff only." : "Reconnecting…";
-    if (event.code !== 4003) setTimeout(() => connect(Math.min(delay * 2, 8000)), delay);
-  };
-}
-
-connect();
+new JsonSocket({
+  url: socketUrl("/admin/live/ws/"),
+  onMessage: render,
+  onDrop: (event) => {
+    $("live-status").textContent = event.code === STAFF_ONLY ? "Staff only." : "Reconnecting…";
+    return event.code !== STAFF_ONLY;
+  },
+  first: 500,
+  max: 8000,
+}).connect();

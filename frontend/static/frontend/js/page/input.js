@@ -1,9 +1,20 @@
 // Keyboard input: tracks held keys and fresh presses, and forwards changes to the game worker.
 
+import * as work from "../shared/protocol/worker.js";
+
+/**
+ * Forwards the mapped keys to `worker` (or anything with postMessage, e.g. a server game's socket link) until the
+ * returned function is called.
+ * @param {{postMessage: (message: any) => void}} worker
+ * @param {string[]} mappedKeys
+ */
 export function trackKeys(worker, mappedKeys) {
+  /** @type {Set<string>} */
   const held = new Set();
   const mapped = new Set(mappedKeys);
-  const send = (presses) => worker.postMessage({ type: "input", held: [...held], presses });
+  /** @param {string[]} presses */
+  const send = (presses) => worker.postMessage({ type: work.INPUT, held: [...held], presses });
+  /** @param {KeyboardEvent} event */
   const onDown = (event) => {
     if (!mapped.has(event.key)) return;
     event.preventDefault(); // arrow keys and space must not scroll the page mid-game
@@ -11,6 +22,7 @@ export function trackKeys(worker, mappedKeys) {
     held.add(event.key);
     send([event.key]);
   };
+  /** @param {KeyboardEvent} event */
   const onUp = (event) => {
     if (!held.delete(event.key)) return;
     send([]);
@@ -20,7 +32,7 @@ export function trackKeys(worker, mappedKeys) {
     held.clear();
     send([]);
   };
-  const onVisibility = () => worker.postMessage({ type: "focus", focused: document.visibilityState === "visible" });
+  const onVisibility = () => worker.postMessage({ type: work.FOCUS, focused: document.visibilityState === "visible" });
   window.addEventListener("keydown", onDown);
   window.addEventListener("keyup", onUp);
   window.addEventListener("blur", onBlur);
@@ -33,8 +45,12 @@ export function trackKeys(worker, mappedKeys) {
   };
 }
 
-/** The single keys used in a mapping whose entries may be combinations like "ArrowLeft+ArrowUp". */
+/**
+ * The single keys used in a mapping whose entries may be combinations like "ArrowLeft+ArrowUp".
+ * @param {Record<string, unknown>} mapping
+ */
 export function keysOf(mapping) {
+  /** @type {Set<string>} */
   const keys = new Set();
   for (const name of Object.keys(mapping)) {
     if (name === "+") keys.add(name);

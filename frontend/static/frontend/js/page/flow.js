@@ -1,16 +1,18 @@
 // Keeps the participant on one document while a game lies ahead: scene forms are posted with fetch and the
 // next scene is swapped in, so the game runtime can boot in a worker while earlier pages are being read.
 
-import { mountGame } from "./gym/game.js";
-import { bootRuntime } from "./gym/runtime.js";
+import { mountGame } from "./game.js";
+import { bootRuntime } from "./runtime.js";
 
+/** @param {Document} root */
 function prebootFrom(root) {
   const data = root.getElementById("mug-preboot");
   if (!data || window.mugRuntime || typeof WebAssembly !== "object") return;
-  const config = JSON.parse(data.textContent);
+  const config = JSON.parse(data.textContent || "null");
   window.mugRuntime = Object.assign(bootRuntime(config), { bootedAt: performance.now() });
 }
 
+/** @param {SubmitEvent} event */
 async function submitInPlace(event) {
   const form = event.target;
   // Only this flow's own scene forms: the MTurk return form and anything else navigates normally.
@@ -26,7 +28,8 @@ async function submitInPlace(event) {
   }
   const next = new DOMParser().parseFromString(await response.text(), "text/html");
   document.title = next.title;
-  document.querySelector("main").replaceWith(document.adoptNode(next.querySelector("main")));
+  const main = /** @type {HTMLElement} */ (next.querySelector("main"));
+  /** @type {HTMLElement} */ (document.querySelector("main")).replaceWith(document.adoptNode(main));
   window.scrollTo(0, 0);
   prebootFrom(document);
   if (document.getElementById("mug-runtime")) mountGame();

@@ -1,33 +1,43 @@
 // Entry screening: measures what only the browser can (window size, WebAssembly, touch), lets the server time
 // a few round trips itself, and sends the measurements; the server decides and the page follows its answer.
 
-const config = JSON.parse(document.getElementById("mug-screening").textContent);
-const csrf = document.querySelector("#screening-form input[name=csrfmiddlewaretoken]").value;
+import { dispatch } from "../shared/dispatch.js";
+import { errorMessage } from "../shared/errors.js";
+import * as work from "../shared/protocol/worker.js";
+import { csrfTokenOf, postJson } from "./http.js";
 
+const config = JSON.parse(/** @type {HTMLElement} */ (document.getElementById("mug-screening")).textContent || "null");
+const csrf = csrfTokenOf("#screening-form");
+const status = /** @type {HTMLElement} */ (document.getElementById("screening-status"));
+
+/**
+ * @param {string} url
+ * @param {object} body
+ */
 async function post(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-    body: JSON.stringify(body),
-  });
-  return response.json();
+  return (await postJson(url, body, csrf)).json();
 }
 
-// The runtime pre-flight: the study's game loads in a worker here and steps some frames back to back.
+/**
+ * The runtime pre-flight: the study's game loads in a worker here and steps some frames back to back.
+ * @param {{game: any, frames: number, timeout_s: number}} preflightConfig
+ */
 async function preflight({ game, frames, timeout_s }) {
-  const status = document.getElementById("screening-status");
-  const { bootRuntime } = await import("./gym/runtime.js");
+  const { bootRuntime } = await import("./runtime.js");
   const runtime = bootRuntime(game);
   runtime.onProgress((p) => (status.textContent = `Checking that the game runs on this computer: ${p.stage}…`));
+  /** @type {Promise<never>} */
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("it did not load in time")), timeout_s * 1000));
   try {
     await Promise.race([runtime.ready, timeout]);
-    const done = new Promise((resolve) =>
-      runtime.worker.addEventListener("message", (e) => e.data.type === "benchmark" && resolve(e.data.step_ms)));
-    runtime.worker.postMessage({ type: "benchmark", frames, seed: 1 });
+    const done = new Promise((resolve) => {
+      const handlers = { [work.BENCHMARK]: (message) => resolve(message.step_ms) };
+      runtime.worker.addEventListener("message", (event) => dispatch(handlers, event.data));
+    });
+    runtime.worker.postMessage({ type: work.BENCHMARK, frames, seed: 1 });
     return { loaded: true, step_ms: await Promise.race([done, timeout]) };
   } catch (error) {
-    return { loaded: false, error: String(error && error.message ? error.message : error).slice(0, 300) };
+    return { loaded: false, error: errorMessage(error).slice(0, 300) };
   } finally {
     runtime.worker.terminate();
   }
@@ -51,6 +61,5 @@ async function measure() {
 }
 
 measure().catch(() => {
-  document.getElementById("screening-status").textContent =
-    "We could not check your setup. Please reload the page to try again.";
+  status.textContent = "We could not check your setup. Please reload the page to try again.";
 });

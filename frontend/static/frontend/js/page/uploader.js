@@ -2,28 +2,53 @@
 // the server acknowledges them, and sent one at a time in order. A reload re-sends whatever was not
 // acknowledged; (episode, number) makes a re-send idempotent on the server.
 
+import { Backoff, sleep } from "../shared/backoff.js";
+import { postJson } from "./http.js";
+
 const ROWS_PER_CHUNK = 60;
 const PERMANENT = new Set([400, 403, 409, 413]);
 
+/**
+ * @typedef {object} Chunk
+ * @property {string} scene_key
+ * @property {number | null} episode
+ * @property {number} number
+ * @property {number} first_frame
+ * @property {boolean} final
+ * @property {object[]} rows
+ * @property {object | null} [meta]
+ */
+
 export class Uploader {
+  /** @param {{url: string, sceneKey: string, storageKey: string, csrfToken: string}} options */
   constructor({ url, sceneKey, storageKey, csrfToken }) {
     this.url = url;
     this.sceneKey = sceneKey;
     this.storageKey = storageKey;
     this.csrfToken = csrfToken;
     this.pending = this.#restore();
+    /** @type {object[]} */
     this.rows = [];
+    /** @type {number | null} */
     this.episode = null;
+    /** @type {object | null} */
     this.meta = null;
+    this.number = 0;
+    this.firstFrame = 0;
     this.sending = false;
     this.rejected = 0;
+    /** @type {(() => void)[]} */
     this.waiters = [];
     // Seal the rows of the running episode before the page goes away, so a reload loses nothing.
     window.addEventListener("pagehide", () => this.#seal(false));
   }
 
   /** The server began `episode`; `meta` (runtime and reset data) travels with its first chunk. `stored` says
-   * how much of it the server already has (a group game rejoined after a reload continues from there). */
+   * how much of it the server already has (a group game rejoined after a reload continues from there).
+   * @param {number} episode
+   * @param {object} meta
+   * @param {{n_steps: number, chunks: number}} [stored]
+   */
   beginEpisode(episode, meta, stored = { n_steps: 0, chunks: 0 }) {
     this.episode = episode;
     this.meta = meta;
@@ -32,6 +57,7 @@ export class Uploader {
     this.rows = [];
   }
 
+  /** @param {object} row */
   add(row) {
     this.rows.push(row);
     if (this.rows.length >= ROWS_PER_CHUNK) this.#seal(false);
@@ -47,7 +73,10 @@ export class Uploader {
     this.episode = null;
   }
 
-  /** Resolves once every chunk has been acknowledged (or permanently refused). */
+  /**
+   * Resolves once every chunk has been acknowledged (or permanently refused).
+   * @returns {Promise<void>}
+   */
   drained() {
     if (!this.pending.length) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -57,8 +86,10 @@ export class Uploader {
     this.#pump();
   }
 
+  /** @param {boolean} final */
   #seal(final) {
     if (this.episode === null || (!this.rows.length && !final)) return;
+    /** @type {Chunk} */
     const chunk = {
       scene_key: this.sceneKey,
       episode: this.episode,
@@ -79,7 +110,7 @@ export class Uploader {
   async #pump() {
     if (this.sending) return;
     this.sending = true;
-    let delay = 500;
+    const backoff = new Backoff(500, 8000);
     while (this.pending.length) {
       const chunk = this.pending[0];
       const status = await this.#send(chunk);
@@ -87,31 +118,30 @@ export class Uploader {
         if (status !== 200) this.rejected++;
         this.pending.shift();
         this.#persist();
-        delay = 500;
+        backoff.reset();
       } else {
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 8000);
+        await sleep(backoff.next());
       }
     }
     this.sending = false;
     this.waiters.splice(0).forEach((resolve) => resolve());
   }
 
+  /**
+   * @param {Chunk} chunk
+   * @returns {Promise<number>} the HTTP status, 0 when the request failed
+   */
   async #send(chunk) {
     try {
-      const response = await fetch(this.url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken },
-        body: JSON.stringify(chunk),
-        credentials: "same-origin",
-      });
+      const response = await postJson(this.url, chunk, this.csrfToken);
       if (response.status !== 200) console.warn("chunk", chunk.episode, chunk.number, response.status, await response.text());
       return response.status;
-    } catch (error) {
+    } catch {
       return 0; // offline or the server is restarting: retry
     }
   }
 
+  /** @returns {Chunk[]} */
   #restore() {
     try {
       return JSON.parse(localStorage.getItem(this.storageKey) || "[]");

@@ -1,4 +1,5 @@
-"""HTTP helpers shared by participant views: finding the experiment and the browser's participant cookie."""
+"""Who a browser is: the participant cookie (signed, per experiment), and the experiment and participant a request or
+socket belongs to."""
 
 from __future__ import annotations
 
