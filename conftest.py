@@ -128,6 +128,8 @@ SYSTEM = {
     "test_staff_actions::test_a_participant_ended_in_a_server_game_is_replaced_by_the_ai_and_the_game_goes_on",
     "test_servergame::test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process",
     "test_servergame::test_a_slow_env_does_not_slow_another_game",
+    # collectstatic in a fresh interpreter, then a production Daphne serving the hashed files
+    "test_frontend_static",
     # seeded fuzzing: floods and hundreds of malformed requests and socket messages per test (load, if bounded)
     "test_fuzz",
     "test_fuzz_ws",

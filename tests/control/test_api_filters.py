@@ -9,7 +9,7 @@ from django.test import Client
 
 from experiments.flow.models import Participant
 from experiments.gamedata.models import COMPLETE, INTERRUPTED, Episode, Step
-from tests.flowhelpers import enter, walk_to_end
+from testkit.flowhelpers import enter, walk_to_end
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ PROTOCOLS = {
     "netcode/server/protocol.py": "servergame.js",
 }
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 JS_PROTOCOLS = ROOT / "frontend/static/frontend/js/shared/protocol"
 CONSTANT = re.compile(r'export const ([A-Z][A-Z0-9_]*) = "([^"]*)";')
 REEXPORT = re.compile(r'export \{ ([A-Z0-9_, ]+) \} from "\./([a-z]+\.js)";')

@@ -14,11 +14,11 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tests.fixture_experiments import PATHS
-from tests.plainhttp import Browser
-from tests.servers import PRODUCTION_SECRET_KEY, production_daphne
+from testkit.fixture_experiments import PATHS
+from testkit.plainhttp import Browser
+from testkit.servers import PRODUCTION_SECRET_KEY, production_daphne
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HASHED = re.compile(r"\.[0-9a-f]{12}\.js$")
 # Relative module specifiers: `import x from "./a.js";`, `export { y } from "./b.js";`, `import "./c.js";`,
 # `import("./d.js")`
