@@ -9,10 +9,11 @@ from channels.layers import channel_layers
 from django.conf import settings
 from django.test import Client
 
-from tests.fixture_experiments import PATHS
+from testkit.fixture_experiments import PATHS
 
 # Every test client comes from 127.0.0.1 and most name their participants ("alice"): servers the tests start inherit
-# no entry limit and loose recruitment ids. tests/test_abuse_http.py and tests/test_entry.py check the defaults.
+# no entry limit and loose recruitment ids. tests/security/test_abuse_http.py and tests/flow/test_entry.py check the
+# defaults.
 os.environ.setdefault("MUG_ENTRY_LIMIT", "0")
 os.environ.setdefault("MUG_STRICT_RECRUITMENT_IDS", "0")
 
@@ -100,7 +101,60 @@ DB_SEMANTICS = {
 }
 
 
+# Tests that start processes (Daphne, Redis, PostgreSQL, game or verifier processes) or run load, fuzzing or long
+# reliability scenarios are marked `system`, and real-browser tests `browser` (in their modules): the everyday loop
+# `pytest -m "not browser and not system"` leaves both out; a plain `pytest` (and bin/test) runs everything. A test is
+# `system` when it asks for one of SYSTEM_FIXTURES, when its module is named in SYSTEM, or when "module::test" is.
+SYSTEM_FIXTURES = {"prod_server", "asgi_server_url"}  # each starts a Daphne process
+SYSTEM = {
+    # Daphne, Redis or several processes in every test
+    "test_reliability",
+    "test_reliability_load",
+    "test_reliability_scale",
+    "test_scale_out",
+    "test_redis_layer",
+    "test_abuse_http",
+    "test_abuse_sockets",
+    "test_claimable_endings",
+    "test_witnessed_completion",
+    "test_server_game_limits",
+    "test_episode_verification",
+    "test_production_config",
+    # server-side games: one OS process per game
+    "test_servergame_ws",
+    "test_document_export",
+    "test_minari_export::test_human_episodes_become_a_minari_dataset_that_loads_back",
+    "test_minari_export::test_only_episodes_that_count_go_into_the_dataset",
+    "test_staff_actions::test_a_participant_ended_in_a_server_game_is_replaced_by_the_ai_and_the_game_goes_on",
+    "test_servergame::test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process",
+    "test_servergame::test_a_slow_env_does_not_slow_another_game",
+    # collectstatic in a fresh interpreter, then a production Daphne serving the hashed files
+    "test_frontend_static",
+    # seeded fuzzing: floods and hundreds of malformed requests and socket messages per test (load, if bounded)
+    "test_fuzz",
+    "test_fuzz_ws",
+    # settings read by a fresh interpreter, manage.py check --deploy
+    "test_settings::test_a_pool_size_gives_postgresql_a_connection_pool_and_sqlite_none",
+    "test_settings::test_a_typo_in_debug_fails_loudly",
+    "test_settings::test_database_url_switches_to_postgresql",
+    "test_settings::test_defaults_are_sqlite_and_the_in_memory_layer",
+    "test_settings::test_production_defaults_raise_warnings_and_real_settings_silence_them",
+    "test_settings::test_redis_url_switches_to_channels_redis",
+    "test_security_content::test_the_deploy_check_flags_production_without_the_https_settings",
+    "test_security_content::test_the_deploy_check_is_clean_under_the_production_settings",
+}
+
+
+def module_name(item) -> str | None:
+    """A test module's last name (test_relay): the sets above name modules so, wherever under tests/ they live."""
+    return item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in DB_SEMANTICS:
+        module = module_name(item)
+        if module in DB_SEMANTICS:
             item.add_marker(pytest.mark.dbsemantics)
+        test = getattr(item, "originalname", item.name)
+        if module in SYSTEM or f"{module}::{test}" in SYSTEM or SYSTEM_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.system)

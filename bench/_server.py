@@ -74,7 +74,7 @@ def daphne_servers(extra_env: dict[str, str] | None = None, count: int = 1):
 def django_on_fresh_database(experiments: str, redis: bool = False):
     """A fresh database that this process's Django also uses (to check what was stored), and a throwaway Redis if
     asked; yields the environment for Daphne processes (DEBUG off, as in production)."""
-    from tests.servers import redis_server
+    from testkit.servers import redis_server
 
     env_extra = {"MUG_EXPERIMENTS": experiments, "REDIS_URL": "", "DEBUG": "0", "SECRET_KEY": "bench-" + "b" * 50}
     with contextlib.ExitStack() as stack:
@@ -91,8 +91,8 @@ def django_on_fresh_database(experiments: str, redis: bool = False):
 
 @contextlib.contextmanager
 def daphnes(env: dict[str, str], count: int = 1, extra_env: dict[str, str] | None = None):
-    """`count` Daphne processes (tests/servers.py's) with this environment; their logs are printed on failure."""
-    from tests.servers import DaphneProcess
+    """`count` Daphne processes (testkit/servers.py's) with this environment; their logs are printed on failure."""
+    from testkit.servers import DaphneProcess
 
     with tempfile.TemporaryDirectory() as logs:
         started = []

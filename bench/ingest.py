@@ -25,7 +25,7 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="mug-ingest-")
     os.environ.setdefault("SQLITE_PATH", f"{work}/db.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
-    os.environ["MUG_EXPERIMENTS"] = "tests.fixture_experiments:game"
+    os.environ["MUG_EXPERIMENTS"] = "testkit.fixture_experiments:game"
     os.environ["DEBUG"] = "1"
     os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client
     import django
@@ -36,8 +36,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from experiments.gamedata.models import Episode, Step
-    from tests.flowhelpers import enter
-    from tests.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
+    from testkit.flowhelpers import enter
+    from testkit.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
 
     client = Client()
     enter(client, "game")  # a plain link: the landing page, then Start

@@ -1,6 +1,6 @@
 """A long group game through one Daphne process: memory growth, frame drift and an input log with every input once."""
 
-# Two headless players (tests/wsgame.py: the browser's NetSession over real WebSockets, random keys at 30 fps) enter
+# Two headless players (testkit/wsgame.py: the browser's NetSession over real WebSockets, random keys at 30 fps) enter
 # the net-marathon study over HTTP, are matched in its waiting room and play one episode of up to an hour through
 # one Daphne process (SQLite, in-memory channel layer). Every 10 s: Daphne's RSS (/proc/<pid>/status) and CPU, each
 # player's frame against the frame its wall clock expects (drift), and the relay's input rows. At the end: RSS growth
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SLUG = "net-marathon"
-EXPERIMENT = "tests.fixture_experiments:net_marathon"
+EXPERIMENT = "testkit.fixture_experiments:net_marathon"
 SAMPLE_EVERY_S = 10.0
 
 
@@ -42,7 +42,7 @@ def cpu_seconds(pid: int) -> float:
 
 def enter(base: str, pid: str) -> tuple[str, dict]:
     """The participant's cookie and the game page's runtime config, from the entry link (as a browser)."""
-    from bench.load_participants import Browser, runtime_of
+    from testkit.participants import Browser, runtime_of
 
     browser = Browser(base)
     page = browser.enter(SLUG, {"PROLIFIC_PID": pid})
@@ -52,8 +52,8 @@ def enter(base: str, pid: str) -> tuple[str, dict]:
 
 async def session(base: str, daphne_pid: int, minutes: float) -> tuple[list, list[dict], float]:
     from netcode.models import GameInput
-    from tests.wsclient import WsRoomClient
-    from tests.wsgame import WsGamePlayer
+    from testkit.wsclient import WsRoomClient
+    from testkit.wsgame import WsGamePlayer
 
     entered = [await asyncio.to_thread(enter, base, pid) for pid in ("left", "right")]
     rooms = [await WsRoomClient(base, SLUG, cookie).connect() for cookie, _ in entered]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import daphne_servers  # noqa: E402
-from tests.servers import redis_server  # noqa: E402
+from testkit.servers import redis_server  # noqa: E402
 
 EXPERIMENTS = "bench.rooms:pairs,bench.rooms:quads"
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from bench._server import daphne_servers  # noqa: E402
 from bench.browser_runtime import FLAGS, start_in_page  # noqa: E402
 from bench.netgames import EXPERIMENTS  # noqa: E402
-from tests.netproxy import RANDOM_KEYS, DelayProxy  # noqa: E402
+from testkit.netproxy import RANDOM_KEYS, DelayProxy  # noqa: E402
 
 FRAME_MS = 1000 / 30
 CONDITIONS = [(0, 0), (100, 20), (250, 40)]  # RTT and jitter, ms

@@ -29,7 +29,7 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="mug-verify-")
     os.environ.setdefault("SQLITE_PATH", f"{work}/db.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
-    os.environ["MUG_EXPERIMENTS"] = f"tests.fixture_experiments:{SLUG.replace('-', '_')}"
+    os.environ["MUG_EXPERIMENTS"] = f"testkit.fixture_experiments:{SLUG.replace('-', '_')}"
     os.environ["DEBUG"] = "1"
     os.environ["ALLOWED_HOSTS"] = "testserver"
     import django
@@ -103,7 +103,7 @@ def upload_batch(count: int, tag: str) -> float:
     the real endpoints; returns the seconds spent playing."""
     from django.test import Client
 
-    from tests.gameclient import begin_episode, post_chunk, runtime_config
+    from testkit.gameclient import begin_episode, post_chunk, runtime_config
 
     played = 0.0
     for n in range(count):

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.fixture_experiments import PATHS
-from tests.servers import production_daphne
+from testkit.fixture_experiments import PATHS
+from testkit.servers import production_daphne
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ def _cookie(url: str, pid: str) -> str:
 
 async def _matched(url: str, cookies: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
-    from tests.wsclient import WsRoomClient
+    from testkit.wsclient import WsRoomClient
 
     rooms = [await WsRoomClient(url, SLUG, cookie).connect() for cookie in cookies]
     try:

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from experiments.gamedata.wheelhouse import projects
-from tests.servers import require_binary
+from testkit.servers import require_binary
 
 FLAGS = [
     "--headless",
@@ -143,7 +143,7 @@ def console_errors(chromium_context) -> list[str]:
 def server_url(live_server) -> str:
     """The live server's origin by IP: the browser resolves no host names at all. Episodes are verified by a
     thread of this process (the live server runs no worker processes)."""
-    from tests.gameclient import verifier_thread
+    from testkit.gameclient import verifier_thread
 
     with verifier_thread():
         yield live_server.url.replace("localhost", "127.0.0.1")
@@ -153,8 +153,8 @@ def server_url(live_server) -> str:
 def asgi_server_url(tmp_path, transactional_db) -> str:
     """A Daphne process (HTTP and WebSockets) on the test database, for pages that open sockets; in-memory
     channel layer, Pyodide served locally."""
-    from tests.fixture_experiments import PATHS
-    from tests.servers import DaphneProcess, database_env
+    from testkit.fixture_experiments import PATHS
+    from testkit.servers import DaphneProcess, database_env
 
     env = {**os.environ, "DEBUG": "1", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS)}
     env.update({**database_env(), "MUG_PYODIDE_URL": "/static/pyodide/"})

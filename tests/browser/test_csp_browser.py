@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.flow.models import Participant
-from tests.flowhelpers import start_in_page
+from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ import pytest
 from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode, Step, StepChunk
 from experiments.gamedata.replay import episode_replay
-from tests.flowhelpers import start_in_page
+from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

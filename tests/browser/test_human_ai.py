@@ -14,7 +14,7 @@ from examples.tagai.model import DEFAULT_PATH
 from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode, Step
 from experiments.gamedata.replay import episode_replay
-from tests.flowhelpers import start_in_page
+from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

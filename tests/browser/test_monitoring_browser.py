@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from experiments.flow.models import MonitorState, Participant
-from tests.flowhelpers import start_in_page
-from tests.servers import poll_until
+from testkit.flowhelpers import start_in_page
+from testkit.servers import poll_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HIDE = (
@@ -50,7 +50,7 @@ def test_a_hidden_tab_is_warned_then_excluded(server_url, chromium_context, sett
 
 def test_a_connection_that_stays_slow_is_warned_then_excluded(asgi_server_url, chromium_context):
     from netcode.models import GameSeat
-    from tests.netproxy import DelayProxy
+    from testkit.netproxy import DelayProxy
 
     proxy = DelayProxy(int(asgi_server_url.rsplit(":", 1)[1]), delay_ms=100)  # 200 ms round trips, page and socket
     try:

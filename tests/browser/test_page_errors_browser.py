@@ -8,7 +8,7 @@ import time
 import pytest
 
 from experiments.flow.models import ClientError
-from tests.flowhelpers import start_in_page
+from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

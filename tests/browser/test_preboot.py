@@ -6,7 +6,7 @@ import pytest
 
 from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode
-from tests.flowhelpers import start_in_page
+from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

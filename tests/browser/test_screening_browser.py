@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from experiments.flow.models import Participant, ScreeningResult
-from tests.flowhelpers import start_in_page
-from tests.netproxy import DelayProxy
+from testkit.flowhelpers import start_in_page
+from testkit.netproxy import DelayProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

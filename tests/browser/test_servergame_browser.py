@@ -9,7 +9,7 @@ from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode, Step
 from experiments.gamedata.replay import episode_replay
 from netcode.models import FINISHED, Game
-from tests.flowhelpers import start_in_page
+from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ import pytest
 from experiments.gamedata.models import Episode
 from experiments.gamedata.replay import episode_replay
 from matchmaking.models import Match, MatchMember
-from tests.flowhelpers import start_in_page
+from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

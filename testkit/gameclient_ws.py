@@ -1,0 +1,70 @@
+"""Group-game clients for the relay consumer tests: a matched participant's browser on a Channels communicator."""
+
+from __future__ import annotations
+
+import asyncio
+
+from testkit.roomclient import RoomClient
+
+
+class GameClient(RoomClient):
+    """One socket to /x/<slug>/ws/game/ with the participant's cookie."""
+
+    def __init__(self, slug: str, cookie: str | None, **kwargs):
+        super().__init__(slug, cookie, **kwargs)
+        from channels.testing import WebsocketCommunicator
+
+        from mugsite.asgi import application
+
+        self.socket = WebsocketCommunicator(application, f"/x/{slug}/ws/game/", headers=self.socket.scope["headers"])
+
+    async def hello(self, scene_key: str = "pair") -> dict:
+        await self.send({"type": "hello", "scene_key": scene_key})
+        return await self.expect("welcome")
+
+    async def expect(self, kind: str, timeout: float = 15.0) -> dict:
+        """The next message of this type, skipping presence, pongs, inputs and acks (unless asked for)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            message = await self.next_message(deadline)
+            assert message is not None, f"no {kind!r} message within {timeout} s"
+            if message["type"] == kind:
+                return message
+            if message["type"] not in ("player", "pong", "probe", "inputs", "ack"):
+                raise AssertionError(f"expected {kind!r}, got {message}")
+
+    async def expect_all(self, *kinds: str, timeout: float = 15.0) -> dict[str, dict]:
+        """The first message of each of these types, in whatever order they come (e.g. a partner's inputs and
+        this seat's own ack race each other)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        got: dict[str, dict] = {}
+        while len(got) < len(kinds):
+            message = await self.next_message(deadline)
+            assert message is not None, f"no {sorted(set(kinds) - set(got))} within {timeout} s"
+            if message["type"] in kinds:
+                got.setdefault(message["type"], message)
+            elif message["type"] not in ("player", "pong", "probe", "inputs", "ack"):
+                raise AssertionError(f"expected {kinds}, got {message}")
+        return got
+
+    async def inputs(self, episode: int, frame: int, inputs: list, checksums: list | None = None) -> None:
+        await self.send({"type": "input", "episode": episode, "frame": frame, "inputs": inputs,
+                         "checksums": checksums or []})  # fmt: skip
+
+
+async def matched(slug: str, cookies: list[str], scene_key: str = "pair") -> None:
+    """Put these participants into one group through the waiting room (they all acknowledge)."""
+    rooms = [RoomClient(slug, cookie) for cookie in cookies]
+    for room in rooms:
+        await room.__aenter__()
+    try:
+        for room in rooms:
+            await room.join(scene_key)
+        proposals = [await room.expect("confirm") for room in rooms]
+        for room, proposal in zip(rooms, proposals, strict=True):
+            await room.send({"type": "ack", "match": proposal["match"]})
+        for room in rooms:
+            await room.expect("matched")
+    finally:
+        for room in rooms:
+            await room.__aexit__()
