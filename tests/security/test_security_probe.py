@@ -76,6 +76,8 @@ STAFF = {
     "api/v1/participants/": "/api/v1/participants/",
     "api/v1/survey-responses/": "/api/v1/survey-responses/",
     "api/v1/scene-visits/": "/api/v1/scene-visits/",
+    "api/v1/episodes/": "/api/v1/episodes/",
+    "api/v1/steps/": "/api/v1/steps/",
     "api/schema/": "/api/schema/?format=json",
 }
 SOCKETS = {"x/<slug:slug>/ws/room/": ("pairs", "join"), "x/<slug:slug>/ws/game/": ("net-relay", "hello"),
