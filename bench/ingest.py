@@ -25,9 +25,11 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="mug-ingest-")
     os.environ.setdefault("SQLITE_PATH", f"{work}/db.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mugsite.settings")
-    os.environ["MUG_EXPERIMENTS"] = "testkit.fixture_experiments:game"
+    os.environ["MUG_EXPERIMENTS"] = "testkit.fixture_experiments:ingest"
     os.environ["DEBUG"] = "1"
     os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client
+    os.environ["MUG_ENTRY_LIMIT"] = "0"  # every synthetic participant enters from one address
+    os.environ["MUG_STRICT_RECRUITMENT_IDS"] = "0"  # with made-up recruitment ids
     import django
 
     django.setup()
@@ -40,11 +42,11 @@ def main() -> None:
     from testkit.gameclient import begin_episode, episode_chunks, post_chunk, runtime_config
 
     client = Client()
-    enter(client, "game")  # a plain link: the landing page, then Start
-    config = runtime_config(client, "game")
+    enter(client, "ingest")  # a plain link: the landing page, then Start
+    config = runtime_config(client, "ingest")
     template = episode_chunks(config, 0, 11)[0]  # 60 real rows of the Tag env
     rows_per_chunk = len(template["rows"])
-    begun = begin_episode(client, "game", "play")
+    begun = begin_episode(client, "ingest", "play")
     endpoint = _timed(lambda i: _post(client, post_chunk, template, begun["episode"], i), args.chunks)
     episode = Episode.objects.get(index=begun["episode"])
     bare = _timed(lambda i: _bulk(Step, episode, template["rows"], i), args.chunks)
@@ -69,11 +71,11 @@ def _exports(steps: int) -> dict:
     from experiments.flow.models import Experiment, Participant
     from experiments.gamedata.models import Step
 
-    participants = Participant.objects.filter(experiment__slug="game")
+    participants = Participant.objects.filter(experiment__slug="ingest")
     bare = _once(lambda: sum(1 for _ in Step.objects.values_list("actions", "observations").iterator(2000)))
     csv_s = _once(lambda: sum(len(line) for line in exports.csv_lines(*step_exports.step_rows(participants))))
     parquet_s = _once(lambda: sum(len(piece) for piece in step_exports.step_parquet(participants)))
-    document_s = _once(lambda: sum(len(piece) for piece in experiment_document(Experiment.objects.get(slug="game"))))
+    document_s = _once(lambda: sum(len(piece) for piece in experiment_document(Experiment.objects.get(slug="ingest"))))
     figures = {"bare_read": bare, "csv": csv_s, "parquet": parquet_s, "json_document": document_s}
     for name, seconds in figures.items():
         ratio = "" if name == "bare_read" else f" ({seconds / bare:.1f}x the bare read's time)"
@@ -90,7 +92,7 @@ def _once(action) -> float:
 def _post(client, post_chunk, template, episode, number):
     rows = [{**row, "frame": number * len(template["rows"]) + i} for i, row in enumerate(template["rows"])]
     chunk = {**template, "episode": episode, "number": number, "first_frame": rows[0]["frame"], "rows": rows}
-    response = post_chunk(client, "game", json.dumps(chunk))
+    response = post_chunk(client, "ingest", json.dumps(chunk))
     assert response.status_code == 200, response.content
 
 

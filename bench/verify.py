@@ -32,6 +32,8 @@ def main() -> None:
     os.environ["MUG_EXPERIMENTS"] = f"testkit.fixture_experiments:{SLUG.replace('-', '_')}"
     os.environ["DEBUG"] = "1"
     os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["MUG_ENTRY_LIMIT"] = "0"  # every synthetic participant enters from one address
+    os.environ["MUG_STRICT_RECRUITMENT_IDS"] = "0"  # with made-up recruitment ids
     import django
 
     django.setup()
@@ -103,12 +105,13 @@ def upload_batch(count: int, tag: str) -> float:
     the real endpoints; returns the seconds spent playing."""
     from django.test import Client
 
+    from testkit.flowhelpers import enter
     from testkit.gameclient import begin_episode, post_chunk, runtime_config
 
     played = 0.0
     for n in range(count):
         client = Client()
-        client.get(f"/x/{SLUG}/", {"PROLIFIC_PID": f"{tag}{n}"})
+        enter(client, SLUG, PROLIFIC_PID=f"{tag}{n}")  # the landing page, then Start
         config = runtime_config(client, SLUG)
         begun = begin_episode(client, SLUG, "play")
         began = time.perf_counter()

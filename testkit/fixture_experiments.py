@@ -121,6 +121,25 @@ game = Experiment(
     ],
 )
 
+# The ingest benchmark (bench/ingest.py): the same game, room for every chunk it uploads into one episode.
+ingest = Experiment(
+    slug="ingest",
+    title="Ingest benchmark",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "random"},
+            keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
+            num_episodes=1,
+            max_steps=100_000,
+            seed=[11],
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+
 crash = Experiment(
     slug="crash",
     title="A game that crashes",
