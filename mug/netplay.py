@@ -22,6 +22,8 @@ MAX_SLOWDOWN = 0.1  # the frame leader lengthens its tick by at most 10 %
 class NetSession:
     """One participant's copy of a game: the episodes' rollback sessions, time sync and what to send."""
 
+    clock = staticmethod(time.perf_counter)  # times a frame's simulation (a test injects a deterministic one)
+
     def __init__(self, loop: GameLoop, players: list[str], local: str, input_delay: int = 2, window: int = 8,
                  predict: str = REPEAT_LAST) -> None:  # fmt: skip
         self.loop, self.players, self.local = loop, players, local
@@ -55,10 +57,10 @@ class NetSession:
         if not session.stalled:  # also while over: a rollback may undo the end, and play needs this input then
             frame, _ = session.add_local_input(self._local_action(data))
             self.top = max(self.top, frame)
-        began = time.perf_counter()
+        began = self.clock()
         row = session.advance()
         if row is not None and session.stats["replayed"] == replayed:
-            self._size_window(1000 * (time.perf_counter() - began))
+            self._size_window(1000 * (self.clock() - began))
         self._sync_time(data)
         changed = row is not None or caught_up or session.stats["replayed"] != replayed
         return {
