@@ -13,6 +13,7 @@ from experiments import registry
 from experiments.gameplay_models import VERIFIED, Episode
 from matchmaking.models import MatchMember
 from netcode.models import Game, GameEvent, GameInput, GameSeat
+from netcode.seatsocket import SeatSocket
 from tests.gameclient_ws import GameClient, matched
 from tests.roomclient import participant_cookie
 
@@ -146,23 +147,32 @@ def test_a_flood_is_cut_off_and_the_game_goes_on():
     assert len(pongs) <= 150 and ack["ack"] == 2
 
 
-def test_the_server_times_round_trips_itself_and_keeps_the_browsers_play_figures():
+def test_the_server_times_round_trips_itself_and_keeps_the_browsers_play_figures(monkeypatch):
     chaser, runner = pair("ann", "ben")
+    now = [1000.0]  # the socket's clock: only this test moves it (the machine's load cannot)
+    monkeypatch.setattr(SeatSocket, "clock", staticmethod(lambda: now[0]))
+
+    async def handled(a, message: dict) -> None:
+        """Send, then wait until the socket has handled it (it answers a ping after it, in order)."""
+        await a.send(message)
+        await a.send({"type": "ping", "id": "handled"})
+        while (await a.expect("pong"))["id"] != "handled":
+            pass
 
     async def scenario():
         async with GameClient("net-relay", chaser) as a:
             await a.hello()
             probe = await a.expect("probe")
-            await a.send({"type": "probe", "id": probe["id"] + 1000, "stats": {"fps": 1}})  # forged: never sent
-            await asyncio.sleep(0.2)
+            await handled(a, {"type": "probe", "id": probe["id"] + 1000, "stats": {"fps": 1}})  # forged: never sent
+            now[0] += 0.25  # the answer takes 250 ms
             stats = {"fps": 29.5, "rollbacks": 3, "frame": "x", "evil": "<b>", "replayed": -4}
-            await a.send({"type": "probe", "id": probe["id"], "stats": stats})
-            await a.send({"type": "probe", "id": probe["id"], "stats": {"fps": 2}})  # answered twice: once timed
-            await a.idle(0.3)
+            await handled(a, {"type": "probe", "id": probe["id"], "stats": stats})
+            now[0] += 1.0
+            await handled(a, {"type": "probe", "id": probe["id"], "stats": {"fps": 2}})  # answered twice: once timed
 
     run(scenario)
     seat = GameSeat.objects.values("rtt_ms", "rtt_at", "client_stats").get(agent="chaser")
-    assert 200 <= seat["rtt_ms"] < 1500 and seat["rtt_at"] is not None
+    assert seat["rtt_ms"] == 250.0 and seat["rtt_at"] is not None
     assert seat["client_stats"] == {"fps": 29.5, "rollbacks": 3}  # only known figures, in range
 
 
