@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from channels.consumer import get_handler_name
@@ -31,7 +30,6 @@ class SeatSocket(StrictJsonConsumer):
     seat = None
 
     prober: asyncio.Task | None = None
-    clock = staticmethod(time.monotonic)  # times the round trips (a test injects its own)
 
     def handlers(self) -> dict[str, Callable[[dict], Awaitable[None]]]:
         raise NotImplementedError

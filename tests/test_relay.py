@@ -13,8 +13,7 @@ from experiments import registry
 from experiments.gameplay_models import VERIFIED, Episode
 from matchmaking.models import MatchMember
 from netcode.models import Game, GameEvent, GameInput, GameSeat
-from netcode.seatsocket import SeatSocket
-from tests.gameclient_ws import GameClient, matched
+from tests.gameclient_ws import GameClient, SocketClock, matched
 from tests.roomclient import participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,26 +130,30 @@ def test_bad_inputs_get_a_clear_error_and_store_nothing(inputs, error):
     assert not GameInput.objects.exists()
 
 
-def test_a_flood_is_cut_off_and_the_game_goes_on():
+def test_a_flood_is_cut_off_and_the_game_goes_on(monkeypatch):
     chaser, runner = pair("ann", "ben")
+    clock = SocketClock(monkeypatch)  # the flood limit's seconds pass only when this test says so
 
     async def scenario():
         async with GameClient("net-relay", chaser) as a:
             await a.hello()
+            clock.advance(1.0)  # the flood starts a second of its own
+            read = clock.read
             for _ in range(400):
                 await a.send({"type": "ping", "id": 1})
-            pongs = [m for m in await a.idle(1.0) if m["type"] == "pong"]
+            await clock.until_read(read + 400)  # all 400 within one second
+            pongs = [m for m in await a.idle(0.2) if m["type"] == "pong"]
+            clock.advance(1.0)  # the next second
             await a.inputs(0, 0, [[2, 1]])
             return pongs, await a.expect("ack")
 
     pongs, ack = run(scenario)
-    assert len(pongs) <= 150 and ack["ack"] == 2
+    assert len(pongs) == 150 and ack["ack"] == 2
 
 
 def test_the_server_times_round_trips_itself_and_keeps_the_browsers_play_figures(monkeypatch):
     chaser, runner = pair("ann", "ben")
-    now = [1000.0]  # the socket's clock: only this test moves it (the machine's load cannot)
-    monkeypatch.setattr(SeatSocket, "clock", staticmethod(lambda: now[0]))
+    clock = SocketClock(monkeypatch)  # the socket's clock: only this test moves it (the machine's load cannot)
 
     async def handled(a, message: dict) -> None:
         """Send, then wait until the socket has handled it (it answers a ping after it, in order)."""
@@ -164,10 +167,10 @@ def test_the_server_times_round_trips_itself_and_keeps_the_browsers_play_figures
             await a.hello()
             probe = await a.expect("probe")
             await handled(a, {"type": "probe", "id": probe["id"] + 1000, "stats": {"fps": 1}})  # forged: never sent
-            now[0] += 0.25  # the answer takes 250 ms
+            clock.advance(0.25)  # the answer takes 250 ms
             stats = {"fps": 29.5, "rollbacks": 3, "frame": "x", "evil": "<b>", "replayed": -4}
             await handled(a, {"type": "probe", "id": probe["id"], "stats": stats})
-            now[0] += 1.0
+            clock.advance(1.0)
             await handled(a, {"type": "probe", "id": probe["id"], "stats": {"fps": 2}})  # answered twice: once timed
 
     run(scenario)
