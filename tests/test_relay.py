@@ -311,6 +311,21 @@ def test_a_reconnect_is_resynced_from_the_log():
     assert ("disconnected", "runner") in kinds and ("rejoin", "runner") in kinds
 
 
+async def kept_alive_until(client: GameClient, kind: str, alive: list[GameClient], timeout: float = 90.0) -> dict:
+    """The first `kind` message to `client`, while every socket in `alive` pings twice a second (a socket that says
+    nothing is gone too); a generous deadline: the server's dropout timer decides when, not this test."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        for socket in alive:
+            await socket.send({"type": "ping", "id": 1})
+        pinged_at = loop.time()
+        while (message := await client.next_message(pinged_at + 0.5)) is not None:
+            if message["type"] == kind:
+                return message
+    raise AssertionError(f"no {kind!r} within {timeout} s")
+
+
 def test_a_partner_gone_past_the_timeout_ends_the_game_with_the_dropout_outcomes():
     chaser, runner = group("net-pair", "pair", ("ann", "ben"))
 
@@ -324,10 +339,7 @@ def test_a_partner_gone_past_the_timeout_ends_the_game_with_the_dropout_outcomes
             away = await a.expect("player")
             while away["state"] == "here":  # the seats' own arrivals come first
                 away = await a.expect("player")
-            for _ in range(5):  # keep-alives while waiting
-                await a.send({"type": "ping", "id": 1})
-                await asyncio.sleep(0.5)
-            return away, await a.expect("end", timeout=5)
+            return away, await kept_alive_until(a, "end", [a])  # after the dropout timeout (3 s)
 
     away, end = run(scenario)
     assert away == {"type": "player", "player": "runner", "state": "away"}
@@ -353,11 +365,7 @@ def test_a_dropped_player_is_replaced_by_the_ai_from_the_frame_the_relay_stops_a
             await leaver.hello("gather3")
             await leaver.inputs(0, 0, [[2, 1], [3, 1], [4, 1]])
             await leaver.expect("ack")
-        for _ in range(8):
-            await clients[0].send({"type": "ping", "id": 1})
-            await clients[1].send({"type": "ping", "id": 1})
-            await asyncio.sleep(0.5)
-        replaced = await clients[0].expect("replaced", timeout=5)
+        replaced = await kept_alive_until(clients[0], "replaced", clients[:2])  # after the dropout timeout (3 s)
         async with GameClient("net-trio", cookies[2]) as back:
             await back.send({"type": "hello", "scene_key": "gather3"})
             refused = await back.expect("error")
