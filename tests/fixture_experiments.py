@@ -269,6 +269,14 @@ server_slow = Experiment(
     title="A server-side game whose env takes 60 ms a step",
     stager=[server_gather(steps=90, episodes=1, env_kwargs={"step_cost_ms": 60}), EndScene(scene_id="end")],
 )
+server_stuck = Experiment(
+    slug="server-stuck",
+    title="A server-side game whose env never returns from its third step",
+    stager=[GymScene(scene_id="play", env="tests.envs.stuck:make", env_kwargs={"players": 1},
+                     agents={"player_0": "human"}, keys=ARROWS, max_steps=90, countdown_seconds=0, runs_on="server",
+                     ship=["tests.envs"]),
+            EndScene(scene_id="end")],
+)  # fmt: skip
 server_long = Experiment(
     slug="server-long",
     title="A 3 s server-side game",
@@ -311,8 +319,8 @@ server_pair_wait = Experiment(
     ],
 )  # fmt: skip
 PATHS += [f"tests.fixture_experiments:{name}" for name in
-          ("server_solo", "server_slow", "server_long", "server_crash", "server_pair", "server_pair_ai",
-           "server_pair_wait")]  # fmt: skip
+          ("server_solo", "server_slow", "server_stuck", "server_long", "server_crash", "server_pair",
+           "server_pair_ai", "server_pair_wait")]  # fmt: skip
 
 
 quota = Experiment(
