@@ -31,7 +31,7 @@ def test_the_lander_is_played_on_the_server_end_to_end(asgi_server_url, chromium
     page.wait_for_selector("#start-button:enabled", timeout=30_000)
     page.click("#start-button")
     page.wait_for_function("() => window.mugGame.frames > 5", timeout=30_000)
-    assert page.evaluate("document.querySelector('#game-canvas canvas') !== null")
+    page.wait_for_selector("#game-canvas canvas", state="attached", timeout=60_000)  # drawn (frames may come first)
     hold(page, "ArrowUp")  # the main engine
     hold(page, "ArrowLeft")
     page.wait_for_selector(".scene-survey", timeout=90_000)  # both episodes played and stored
