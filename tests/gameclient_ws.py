@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+
+import time_machine
 
 from tests.roomclient import RoomClient
 
@@ -53,7 +56,14 @@ class GameClient(RoomClient):
 
 
 async def matched(slug: str, cookies: list[str], scene_key: str = "pair") -> None:
-    """Put these participants into one group through the waiting room (they all acknowledge)."""
+    """Put these participants into one group through the waiting room (they all acknowledge). The server's wall
+    clock stands still meanwhile (time-machine): a busy machine's late pong or acknowledgement cannot outlast the
+    room's presence or confirmation timeout (those timers have their own tests)."""
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        await _matched(slug, cookies, scene_key)
+
+
+async def _matched(slug: str, cookies: list[str], scene_key: str) -> None:
     rooms = [RoomClient(slug, cookie) for cookie in cookies]
     for room in rooms:
         await room.__aenter__()

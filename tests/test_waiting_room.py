@@ -4,8 +4,10 @@ and every kind of bad input, with the stored queue and matches checked after eac
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from asgiref.sync import async_to_sync
 from django.test import Client
 
@@ -24,6 +26,15 @@ def run(scenario):
     return async_to_sync(scenario)()
 
 
+@pytest.fixture
+def stopped_clock():
+    """The server's wall clock stands still (time-machine): no presence, confirmation or room timeout can pass
+    while a busy machine delays a pong or an acknowledgement, in the tests that are not about those timers."""
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        yield clock
+
+
+@pytest.mark.usefixtures("stopped_clock")
 def test_two_participants_are_matched_after_both_confirm():
     alice, bob = at_pair("alice"), at_pair("bob")
 
@@ -227,6 +238,7 @@ def test_a_reconnecting_participant_keeps_their_place():
     assert seats == {"early": "chaser", "late": "runner"}  # early arrived first and kept that place
 
 
+@pytest.mark.usefixtures("stopped_clock")
 def test_the_admin_shows_the_queue_and_the_match(researcher_client):
     alice, bob, carl = at_pair("alice"), at_pair("bob"), at_pair("carl")
 
