@@ -23,6 +23,8 @@ MAX_SLOWDOWN = 0.1  # the frame leader lengthens its tick by at most 10 %
 class NetSession:
     """One participant's copy of a game: the episodes' rollback sessions, time sync and what to send."""
 
+    clock = staticmethod(time.perf_counter)  # times a frame's simulation (a test injects a deterministic one)
+
     def __init__(
         self,
         loop: GameLoop,
@@ -63,10 +65,10 @@ class NetSession:
         if not session.stalled:  # also while over: a rollback may undo the end, and play needs this input then
             frame, _ = session.add_local_input(self._local_action(data))
             self.top = max(self.top, frame)
-        began = time.perf_counter()
+        began = self.clock()
         row = session.advance()
         if row is not None and session.stats["replayed"] == replayed:
-            self._size_window(1000 * (time.perf_counter() - began))
+            self._size_window(1000 * (self.clock() - began))
         self._sync_time(data)
         changed = row is not None or caught_up or session.stats["replayed"] != replayed
         return {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from channels.consumer import get_handler_name
@@ -76,7 +75,7 @@ class SeatSocket(StrictJsonConsumer):
         self.rtt_samples: list[float] = []
         for number in range(1, 10**9):
             self.probes = {k: v for k, v in self.probes.items() if k > number - PROBES_OUTSTANDING}
-            self.probes[number] = time.monotonic()
+            self.probes[number] = self.clock()
             await self.send_json({"type": PROBE, "id": number})
             await asyncio.sleep(PROBE_EVERY_S)
 
@@ -85,7 +84,7 @@ class SeatSocket(StrictJsonConsumer):
         sent = getattr(self, "probes", {}).pop(number, None) if isinstance(number, int) else None
         if sent is None or self.seat is None:
             return  # a stale, repeated or forged answer times nothing
-        self.rtt_samples = [*self.rtt_samples[-(SAMPLES_KEPT - 1) :], (time.monotonic() - sent) * 1000]
+        self.rtt_samples = [*self.rtt_samples[-(SAMPLES_KEPT - 1) :], (self.clock() - sent) * 1000]
         await db(game_seat_measure)(
             seat_id=self.seat_pk(),
             channel_name=self.channel_name,

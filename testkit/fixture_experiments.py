@@ -265,13 +265,13 @@ net_trio = Experiment(slug="net-trio", title="Gather for three", stager=[gather_
 net_quad = Experiment(slug="net-quad", title="Gather for four", stager=[gather_game(4), EndScene(scene_id="end")])
 net_patient = Experiment(
     slug="net-patient",
-    title="Gather for two, one 15 s episode; a partner may be away for 15 s",
+    title="Gather for two, one 15 s episode; a partner may be away for 10 minutes",
     stager=[
         GymScene(
             scene_id="pair", env="examples.gather.env:make", agents={"player_0": "human", "player_1": "human"},
             keys=ARROWS, max_steps=450, countdown_seconds=1,
             packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=quick_room(timeout_s=60),
-            netcode=Netcode(lagging_s=0.5, dropout_s=15.0),
+            netcode=Netcode(lagging_s=0.5, dropout_s=600.0),  # a reload on a busy machine can take a minute
         ),
         EndScene(scene_id="end"),
     ],
@@ -306,6 +306,14 @@ server_slow = Experiment(
     title="A server-side game whose env takes 60 ms a step",
     stager=[server_gather(steps=90, episodes=1, env_kwargs={"step_cost_ms": 60}), EndScene(scene_id="end")],
 )
+server_stuck = Experiment(
+    slug="server-stuck",
+    title="A server-side game whose env never returns from its third step",
+    stager=[GymScene(scene_id="play", env="testkit.envs.stuck:make", env_kwargs={"players": 1},
+                     agents={"player_0": "human"}, keys=ARROWS, max_steps=90, countdown_seconds=0, runs_on="server",
+                     ship=["testkit.envs"]),
+            EndScene(scene_id="end")],
+)  # fmt: skip
 server_long = Experiment(
     slug="server-long",
     title="A 3 s server-side game",
@@ -348,8 +356,8 @@ server_pair_wait = Experiment(
     ],
 )  # fmt: skip
 PATHS += [f"testkit.fixture_experiments:{name}" for name in
-          ("server_solo", "server_slow", "server_long", "server_crash", "server_pair", "server_pair_ai",
-           "server_pair_wait")]  # fmt: skip
+          ("server_solo", "server_slow", "server_stuck", "server_long", "server_crash", "server_pair",
+           "server_pair_ai", "server_pair_wait")]  # fmt: skip
 
 
 quota = Experiment(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+
+import time_machine
 
 from testkit.roomclient import RoomClient
 
@@ -53,7 +56,14 @@ class GameClient(RoomClient):
 
 
 async def matched(slug: str, cookies: list[str], scene_key: str = "pair") -> None:
-    """Put these participants into one group through the waiting room (they all acknowledge)."""
+    """Put these participants into one group through the waiting room (they all acknowledge). The server's wall
+    clock stands still meanwhile (time-machine): a busy machine's late pong or acknowledgement cannot outlast the
+    room's presence or confirmation timeout (those timers have their own tests)."""
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        await _matched(slug, cookies, scene_key)
+
+
+async def _matched(slug: str, cookies: list[str], scene_key: str) -> None:
     rooms = [RoomClient(slug, cookie) for cookie in cookies]
     for room in rooms:
         await room.__aenter__()
@@ -68,3 +78,30 @@ async def matched(slug: str, cookies: list[str], scene_key: str = "pair") -> Non
     finally:
         for room in rooms:
             await room.__aexit__()
+
+
+class SocketClock:
+    """The sockets' clock for a test (StrictJsonConsumer.clock: flood-limit seconds, round trips): it moves only
+    when the test moves it, and it counts the messages the sockets have read (so a test can wait for them)."""
+
+    def __init__(self, monkeypatch, start: float = 1000.0) -> None:
+        from matchmaking.consumers import StrictJsonConsumer
+
+        self.now, self.read = start, 0
+        flooding = StrictJsonConsumer.flooding
+
+        def counted(consumer) -> bool:
+            self.read += 1
+            return flooding(consumer)
+
+        monkeypatch.setattr(StrictJsonConsumer, "clock", staticmethod(lambda: self.now))
+        monkeypatch.setattr(StrictJsonConsumer, "flooding", counted)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def until_read(self, count: int, timeout: float = 60.0) -> None:
+        """Wait until the sockets have read `count` messages in all (a generous deadline)."""
+        async with asyncio.timeout(timeout):
+            while self.read < count:
+                await asyncio.sleep(0.01)

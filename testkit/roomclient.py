@@ -53,8 +53,9 @@ class RoomClient:
                 return json.loads(await self.socket.receive_from())
         return None
 
-    async def expect(self, kind: str, timeout: float = 5.0) -> dict:
-        """The next message of this type; pings are answered on the way, waiting updates skipped."""
+    async def expect(self, kind: str, timeout: float = 30.0) -> dict:
+        """The next message of this type; pings are answered on the way, waiting updates skipped (a generous
+        deadline: a busy machine answers late, not never)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             message = await self.next_message(deadline)

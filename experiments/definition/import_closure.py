@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,10 @@ SERVER_PACKAGES = frozenset(
     {"django", "channels", "daphne", "rest_framework", "experiments", "matchmaking", "netcode", "servergame", "mugsite"}
 )
 
+# CPython 3.11 keeps ast.parse's recursion check per interpreter, not per thread: two request threads building the
+# first bundles at once failed with "SystemError: AST constructor recursion depth mismatch" (200 participants
+# entering at once on a busy machine). One parse at a time.
+_PARSE_LOCK = threading.Lock()
 MISSING = "missing"  # what _locate says of a name under a project package that no file answers to
 
 
@@ -116,7 +121,9 @@ def _imports(located: Located, module: str, relative: str) -> list[tuple[str, bo
     """(module name, optional) of every import in the file, function bodies included and `if TYPE_CHECKING:`
     blocks left out; `from x import y` gives x, and x.y as optional (y may be a submodule or an attribute)."""
     try:
-        tree = ast.parse(located.path.read_text(encoding="utf-8"), filename=relative)
+        source = located.path.read_text(encoding="utf-8")
+        with _PARSE_LOCK:
+            tree = ast.parse(source, filename=relative)
     except SyntaxError as error:
         raise ClosureError(f"{relative} does not parse: {error}") from error
     package = module if located.is_package else module.rpartition(".")[0]

@@ -52,7 +52,7 @@ def test_the_listener_sees_a_violation(asgi_server_url, csp_page):
     assert "wasm-unsafe-eval" in response.headers["content-security-policy"]
     csp_page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1'; "
                       "document.body.append(s); }")  # fmt: skip
-    csp_page.wait_for_function("() => window.__cspViolations.length > 0", timeout=10_000)
+    csp_page.wait_for_function("() => window.__cspViolations.length > 0", timeout=60_000)
     assert csp_page.evaluate("window.ran") is None
     assert any("script-src" in line for line in violations(csp_page))
 
@@ -99,7 +99,7 @@ def test_the_admin_and_live_monitor_run_under_the_policy(asgi_server_url, csp_pa
     csp_page.fill("#id_username", "researcher")
     csp_page.fill("#id_password", "pw-researcher-1")
     csp_page.click("input[type=submit]")
-    csp_page.wait_for_function("() => window.mugLive !== undefined", timeout=15_000)
+    csp_page.wait_for_function("() => window.mugLive !== undefined", timeout=60_000)
     for path in ("/admin/", "/admin/experiments/participant/", "/admin/experiments/experiment/"):
         csp_page.goto(asgi_server_url + path)
     csp_page.click("#result_list a:text-is('cartpole')")  # an experiment's page, with its entry links

@@ -37,10 +37,16 @@ def wait_until_loaded(page) -> None:
 
 
 def hold_right_and_up(page) -> None:
+    """Each held for a number of frames played (not for a time: a busy machine plays fewer per second)."""
+
+    def frames_later(count: int) -> None:
+        played = page.evaluate("window.mugGame.frames")
+        page.wait_for_function(f"() => window.mugGame.frames >= {played + count}", timeout=60_000)
+
     page.keyboard.down("ArrowRight")
-    page.wait_for_timeout(700)
+    frames_later(15)
     page.keyboard.down("ArrowUp")  # a held combination: most specific mapping wins
-    page.wait_for_timeout(500)
+    frames_later(10)
     page.keyboard.up("ArrowRight")
     page.keyboard.up("ArrowUp")
 

@@ -3,12 +3,11 @@ for the live monitor."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from experiments.flow.models import ClientError
 from testkit.flowhelpers import start_in_page
+from testkit.servers import poll_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,9 +18,8 @@ def test_a_console_error_on_a_game_page_is_recorded(asgi_server_url, chromium_co
     page.wait_for_selector("#start-button:enabled", timeout=30_000)
     page.evaluate("console.error('the renderer lost its canvas')")
     page.evaluate("() => { Promise.reject(new Error('nobody caught this')); }")
-    deadline = time.monotonic() + 10
-    while ClientError.objects.count() < 2 and time.monotonic() < deadline:
-        page.wait_for_timeout(200)  # not time.sleep: the request guard's route handler runs in this thread
+    # Not time.sleep: the request guard's route handler runs in this thread.
+    poll_until(lambda: page.wait_for_timeout(200) or ClientError.objects.count() >= 2)
     kinds = dict(ClientError.objects.values_list("kind", "message"))
     assert kinds["console"] == "the renderer lost its canvas" and "nobody caught this" in kinds["rejection"]
     assert ClientError.objects.first().participant.external_id == "glitchy"

@@ -26,6 +26,7 @@ def stage(server_url, chromium_context):
     page = chromium_context.new_page()
     url = f"{server_url}/__test__/renderer.html"
     page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE))
+    page.clock.install()  # the page's clock (timers, animation frames) runs on until a test pauses it
     page.goto(url)
     page.wait_for_function("() => window.renderer !== undefined", timeout=30_000)
     return page
@@ -94,10 +95,17 @@ def test_depth_alpha_tween_and_unknown_types(stage):
                  "removed": [], "reset": True})  # fmt: skip
     moved = {"id": "m", "type": "circle", "persistent": True, "depth": 0, "alpha": 1, "tween_ms": 600, "x": 190,
              "y": 80, "r": 5, "fill": "#000000", "stroke": None, "stroke_width": 1}  # fmt: skip
-    draw(stage, {"objects": [moved], "removed": [], "reset": False})
+    # The tween runs on the page's clock, stopped here and moved by the test: midway is midway however busy the
+    # machine is (it used to be sampled after two real animation frames, which a busy machine can spread over 600 ms).
+    stage.clock.pause_at(stage.evaluate("Date.now()") + 1000)
+    stage.clock.run_for(100)  # the animation loop takes the jump first
+    stage.evaluate("(p) => renderer.draw(p)", {"objects": [moved], "removed": [], "reset": False})
+    stage.clock.run_for(300)
     midway = stage.evaluate("renderer.objectState('m').x")
-    assert 10 <= midway < 190
-    stage.wait_for_function("() => renderer.objectState('m').x === 190", timeout=5_000)
+    assert 80 < midway < 120  # 300 of its 600 ms: about halfway from 10 to 190
+    stage.clock.run_for(500)
+    assert stage.evaluate("renderer.objectState('m').x") == 190
+    stage.clock.resume()
     draw(stage, {"objects": [{"id": "z", "type": "hologram", "persistent": False}], "removed": [], "reset": False})
     assert stage.evaluate("renderer.objectCount()") == 1  # the unknown object is skipped, the circle stays
 

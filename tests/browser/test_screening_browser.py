@@ -4,6 +4,8 @@ delay proxy) ends with the screened-out page, and everything measured is stored.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from experiments.flow.models import Participant, ScreeningResult
@@ -21,14 +23,20 @@ def visit(context, base_url: str, pid: str, width: int, height: int):
     return page
 
 
-def test_a_good_setup_passes_to_the_consent_page(server_url, chromium_context):
+def test_a_good_setup_passes_to_the_consent_page(server_url, chromium_context, monkeypatch):
+    from experiments.flow import screening as screening_flow
+
+    # The live server (this process) times the round trips on a clock that moves 20 ms a reading: loopback on a busy
+    # machine is not what decides the pass here (the slow connection below is judged on real time, through a proxy).
+    ticks = itertools.count(start=10**12, step=20_000_000)
+    monkeypatch.setattr(screening_flow, "clock_ns", lambda: next(ticks))
     page = visit(chromium_context, server_url, "good", 1280, 800)
     assert page.locator(".scene-consent").is_visible()
     result = ScreeningResult.objects.get(participant__external_id="good")
     assert result.passed and result.reasons == []
     assert (result.measurements["width"], result.measurements["height"]) == (1280, 800)
     assert result.measurements["webassembly"] and result.measurements["browser"] == "Chrome"
-    assert len(result.rtt_ms) == 5 and sorted(result.rtt_ms)[2] < 250  # the median; loopback, but a busy machine
+    assert result.rtt_ms == [20.0] * 5
 
 
 def test_a_small_window_is_screened_out_with_a_clear_page(server_url, chromium_context):

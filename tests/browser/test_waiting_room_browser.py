@@ -28,7 +28,7 @@ def test_two_browsers_are_matched_in_the_waiting_room(asgi_server_url, chromium_
     assert "Others waiting: 0" in first.inner_text("#room-status")
     second = open_pair_scene(second_chromium_context, asgi_server_url, "right", slug="pairs")
     for page, seat in ((first, "chaser"), (second, "runner")):
-        page.wait_for_function("() => window.mugRoom && window.mugRoom.matched", timeout=20_000)
+        page.wait_for_function("() => window.mugRoom && window.mugRoom.matched", timeout=60_000)
         assert page.inner_text("#room-status") == f"Your group is complete. You play {seat}."
     match = Match.objects.get()
     assert match.status == "confirmed"

@@ -3,6 +3,7 @@ refused with nothing stored, the screened-out ending without a code, and no scen
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -64,7 +65,16 @@ def submit(client: Client, body) -> dict:
     return client.post("/x/screen/screening/", body, content_type="application/json").json()
 
 
-def test_the_screening_comes_first_and_a_pass_leads_to_the_study():
+def round_trips_of(monkeypatch, ms: float) -> None:
+    """The server's ping clock moves `ms` at each reading (and only then): every round trip it times takes `ms`."""
+    from experiments.flow import screening as screening_flow
+
+    ticks = itertools.count(start=10**12, step=int(ms * 1e6))
+    monkeypatch.setattr(screening_flow, "clock_ns", lambda: next(ticks))
+
+
+def test_the_screening_comes_first_and_a_pass_leads_to_the_study(monkeypatch):
+    round_trips_of(monkeypatch, 40.0)
     client = screened_browser()
     assert "Checking your setup" in page(client, "screen").content.decode()
     forged = client.post("/x/screen/flow/", {"scene_key": "consent", "consent": "yes", "decision": "agree"})
@@ -72,7 +82,7 @@ def test_the_screening_comes_first_and_a_pass_leads_to_the_study():
     pings(client, 5)
     assert submit(client, GOOD) == {"passed": True, "next": "/x/screen/flow/"}
     result = ScreeningResult.objects.get()
-    assert len(result.rtt_ms) == 5 and all(0 <= rtt < 1000 for rtt in result.rtt_ms)  # timed by the server
+    assert result.rtt_ms == [40.0] * 5  # timed by the server
     assert result.measurements["device"] == "desktop" and result.measurements["width"] == 1280
     assert "Consent text" in page(client, "screen").content.decode()
     assert submit(client, {**GOOD, "width": 10}).get("error")  # a later submission changes nothing

@@ -4,8 +4,10 @@ and every kind of bad input, with the stored queue and matches checked after eac
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from asgiref.sync import async_to_sync
 from django.test import Client
 
@@ -24,6 +26,15 @@ def run(scenario):
     return async_to_sync(scenario)()
 
 
+@pytest.fixture
+def stopped_clock():
+    """The server's wall clock stands still (time-machine): no presence, confirmation or room timeout can pass
+    while a busy machine delays a pong or an acknowledgement, in the tests that are not about those timers."""
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        yield clock
+
+
+@pytest.mark.usefixtures("stopped_clock")
 def test_two_participants_are_matched_after_both_confirm():
     alice, bob = at_pair("alice"), at_pair("bob")
 
@@ -104,7 +115,7 @@ def test_a_second_tab_takes_over_and_the_first_is_closed():
             await second.join()
             await second.expect("waiting")
             await first.expect("superseded")
-            return await first.socket.receive_output(timeout=2)
+            return await first.socket.receive_output(timeout=30)
 
     assert run(scenario)["type"] == "websocket.close"
     entry = WaitingEntry.objects.get()
@@ -134,7 +145,7 @@ def test_a_silent_participant_is_not_matched_with_anyone():
             await asyncio.sleep(1.7)  # no pong for longer than presence_timeout_s (1.5 s)
             async with RoomClient("duo", carol) as c:
                 await c.join()
-                seen = await c.idle(0.6)
+                seen = [await c.expect("waiting"), *await c.idle(0.6)]
                 assert all(m["type"] == "waiting" for m in seen) and seen[-1]["waiting"] == 1
                 async with RoomClient("duo", dave) as d:
                     await d.join()
@@ -157,7 +168,7 @@ def test_a_group_not_confirmed_in_time_dissolves_and_the_confirmer_keeps_waiting
             await f.join()
             proposal = await e.expect("confirm")
             await e.send({"type": "ack", "match": proposal["match"]})
-            await e.expect("waiting", timeout=4)  # frank never confirmed: back to waiting
+            await e.expect("waiting", timeout=30)  # frank never confirmed: back to waiting
             async with RoomClient("duo", gina) as g:
                 await g.join()
                 again = await e.expect("confirm")
@@ -180,7 +191,7 @@ def test_waiting_too_long_plays_with_the_ai_instead():
     async def scenario():
         async with RoomClient("duo-ai", cookie) as client:
             await client.join()
-            return await client.expect("timeout", timeout=6)
+            return await client.expect("timeout", timeout=30)
 
     assert run(scenario)["next"] == "/x/duo-ai/flow/"
     page = browser.get("/x/duo-ai/flow/").content.decode()
@@ -197,7 +208,7 @@ def test_waiting_too_long_can_end_with_the_no_partner_code_or_skip_ahead():
         for slug, cookie in (("duo-end", ending), ("duo-skip", skipping)):
             async with RoomClient(slug, cookie) as client:
                 await client.join()
-                await client.expect("timeout", timeout=6)
+                await client.expect("timeout", timeout=30)
 
     run(scenario)
     ended = Participant.objects.get(external_id="ending")
@@ -227,6 +238,7 @@ def test_a_reconnecting_participant_keeps_their_place():
     assert seats == {"early": "chaser", "late": "runner"}  # early arrived first and kept that place
 
 
+@pytest.mark.usefixtures("stopped_clock")
 def test_the_admin_shows_the_queue_and_the_match(researcher_client):
     alice, bob, carl = at_pair("alice"), at_pair("bob"), at_pair("carl")
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from examples.gather import env as gather_env
 from experiments.study import DefinitionError, Netcode, OnnxPolicy
 from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
@@ -116,13 +117,23 @@ def test_a_replaced_player_is_played_identically_by_every_peer():
     assert frames == list(range(len(frames))) and len(frames) > 20
 
 
-def test_a_slow_env_gets_a_window_its_replays_can_afford():
+def test_a_slow_env_gets_a_window_its_replays_can_afford(monkeypatch):
+    # The session's clock is one the env's work moves: each step costs exactly its 5 ms, whatever else the machine
+    # is doing (a wall-clock measurement on a busy machine made the window whatever the scheduler allowed).
+    now = [0.0]
+    monkeypatch.setattr(NetSession, "clock", staticmethod(lambda: now[0]))
+    monkeypatch.setattr(gather_env, "_burn", lambda ms: now.__setitem__(0, now[0] + ms / 1000))
     config = {**gather(2), "env_kwargs": {"players": 2, "step_cost_ms": 5.0}}
     net = NetSession(GameLoop(LoopConfig.from_dict(config)), ["player_0", "player_1"], "player_0", 2, 8)
     net.start(0, 1)
     for _ in range(4):
         net.tick({"held": []})
-    assert net.frame_ms >= 4.5 and net.session.window == int(20 / net.frame_ms) < 8  # 20 ms of replay budget
+    assert net.frame_ms == pytest.approx(5.0) and net.session.window == 4  # 20 ms of replay budget / 5 ms a frame
+    fast = NetSession(GameLoop(LoopConfig.from_dict(gather(2))), ["player_0", "player_1"], "player_0", 2, 8)
+    fast.start(0, 1)
+    for _ in range(4):
+        fast.tick({"held": []})
+    assert fast.frame_ms == 0 and fast.session.window == 8  # a step that costs nothing keeps the whole window
 
 
 def test_the_peer_ahead_slows_its_clock_and_the_one_behind_does_not():

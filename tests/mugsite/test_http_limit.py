@@ -40,14 +40,18 @@ class Recorder:
         await send({"type": "http.response.body", "body": body})
 
 
-def request(limit: HttpConcurrencyLimit, parts: list[bytes], gap_s: float = 0.0, disconnect: bool = False):
-    """One HTTP request through `limit`, its body sent in `parts`; returns the messages sent back."""
+def request(limit: HttpConcurrencyLimit, parts: list[bytes], gap_s: float = 0.0, disconnect: bool = False,
+            last_part_after: asyncio.Event | None = None):  # fmt: skip
+    """One HTTP request through `limit`, its body sent in `parts` (the last one once `last_part_after` is set, if
+    given); returns the messages sent back."""
     sent = []
     queue = asyncio.Queue()
 
     async def client():
         for index, part in enumerate(parts):
             await asyncio.sleep(gap_s)
+            if last_part_after is not None and index == len(parts) - 1:
+                await last_part_after.wait()
             await queue.put({"type": "http.request", "body": part, "more_body": index < len(parts) - 1})
             if disconnect:
                 await queue.put({"type": "http.disconnect"})
@@ -92,9 +96,12 @@ def test_a_slow_upload_holds_no_slot_while_its_body_arrives():
     async def main():
         app = Recorder(hold_s=0.0)
         limit = HttpConcurrencyLimit(app, 1)
-        slow = asyncio.create_task(request(limit, [b"a", b"b", b"c"], gap_s=0.2))
+        rest = asyncio.Event()  # the slow client's last part arrives only after the fast requests were served
+        slow = asyncio.create_task(request(limit, [b"a", b"b", b"c"], last_part_after=rest))
         await asyncio.sleep(0.05)
-        fast = [await asyncio.wait_for(request(limit, [b"quick"]), 0.1) for _ in range(3)]  # not stuck behind it
+        # Not stuck behind it (a generous deadline: were they stuck, they would wait for good).
+        fast = [await asyncio.wait_for(request(limit, [b"quick"]), 30) for _ in range(3)]
+        rest.set()
         return app, await slow, fast
 
     app, slow, fast = asyncio.run(main())
@@ -120,7 +127,7 @@ def test_a_streamed_response_frees_its_slot_once_it_streams():
         download = asyncio.create_task(request(limit, [b"export"]))
         await asyncio.sleep(0.05)
         app.stream = False
-        other = await asyncio.wait_for(request(limit, [b"page"]), 1.0)  # served while the download streams
+        other = await asyncio.wait_for(request(limit, [b"page"]), 30)  # served while the download streams (or never)
         app.release.set()
         return await download, other
 

@@ -22,12 +22,14 @@ from mugsite.httpbridge import DjangoOnThreads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STREAM_GO = threading.Event()
+STREAM_STARTED = threading.Event()
 
 
 def streamed(request):
     def parts():
+        STREAM_STARTED.set()
         yield b"first;"
-        STREAM_GO.wait(5)  # held open until the test has been served something else
+        STREAM_GO.wait(60)  # held open until the test has been served something else
         yield b"second"
 
     return StreamingHttpResponse(parts(), content_type="text/plain")
@@ -134,12 +136,15 @@ def _jar(headers) -> bytes:
 @override_settings(ROOT_URLCONF=__name__)
 def test_a_streamed_response_does_not_hold_the_only_request_thread():
     STREAM_GO.clear()
+    STREAM_STARTED.clear()
 
     async def main():
         app = DjangoOnThreads(1)
         download = asyncio.create_task(call(app, "GET", "/stream/"))
-        await asyncio.sleep(0.3)
-        other = await asyncio.wait_for(call(app, "GET", "/quick/"), 3)  # served while the download is open
+        assert await asyncio.to_thread(STREAM_STARTED.wait, 60)  # the download is open (its view is streaming)
+        # Served while the download is open (a generous deadline: were the thread held, this would wait for the
+        # stream's 60 s).
+        other = await asyncio.wait_for(call(app, "GET", "/quick/"), 30)
         STREAM_GO.set()
         return other, await download
 

@@ -13,7 +13,7 @@ from experiments.definition import registry
 from experiments.gamedata.models import VERIFIED, Episode
 from matchmaking.models import MatchMember
 from netcode.models import Game, GameEvent, GameInput, GameSeat
-from testkit.gameclient_ws import GameClient, matched
+from testkit.gameclient_ws import GameClient, SocketClock, matched
 from testkit.roomclient import participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -130,39 +130,52 @@ def test_bad_inputs_get_a_clear_error_and_store_nothing(inputs, error):
     assert not GameInput.objects.exists()
 
 
-def test_a_flood_is_cut_off_and_the_game_goes_on():
+def test_a_flood_is_cut_off_and_the_game_goes_on(monkeypatch):
     chaser, runner = pair("ann", "ben")
+    clock = SocketClock(monkeypatch)  # the flood limit's seconds pass only when this test says so
 
     async def scenario():
         async with GameClient("net-relay", chaser) as a:
             await a.hello()
+            clock.advance(1.0)  # the flood starts a second of its own
+            read = clock.read
             for _ in range(400):
                 await a.send({"type": "ping", "id": 1})
-            pongs = [m for m in await a.idle(1.0) if m["type"] == "pong"]
+            await clock.until_read(read + 400)  # all 400 within one second
+            pongs = [m for m in await a.idle(0.2) if m["type"] == "pong"]
+            clock.advance(1.0)  # the next second
             await a.inputs(0, 0, [[2, 1]])
             return pongs, await a.expect("ack")
 
     pongs, ack = run(scenario)
-    assert len(pongs) <= 150 and ack["ack"] == 2
+    assert len(pongs) == 150 and ack["ack"] == 2
 
 
-def test_the_server_times_round_trips_itself_and_keeps_the_browsers_play_figures():
+def test_the_server_times_round_trips_itself_and_keeps_the_browsers_play_figures(monkeypatch):
     chaser, runner = pair("ann", "ben")
+    clock = SocketClock(monkeypatch)  # the socket's clock: only this test moves it (the machine's load cannot)
+
+    async def handled(a, message: dict) -> None:
+        """Send, then wait until the socket has handled it (it answers a ping after it, in order)."""
+        await a.send(message)
+        await a.send({"type": "ping", "id": "handled"})
+        while (await a.expect("pong"))["id"] != "handled":
+            pass
 
     async def scenario():
         async with GameClient("net-relay", chaser) as a:
             await a.hello()
             probe = await a.expect("probe")
-            await a.send({"type": "probe", "id": probe["id"] + 1000, "stats": {"fps": 1}})  # forged: never sent
-            await asyncio.sleep(0.2)
+            await handled(a, {"type": "probe", "id": probe["id"] + 1000, "stats": {"fps": 1}})  # forged: never sent
+            clock.advance(0.25)  # the answer takes 250 ms
             stats = {"fps": 29.5, "rollbacks": 3, "frame": "x", "evil": "<b>", "replayed": -4}
-            await a.send({"type": "probe", "id": probe["id"], "stats": stats})
-            await a.send({"type": "probe", "id": probe["id"], "stats": {"fps": 2}})  # answered twice: once timed
-            await a.idle(0.3)
+            await handled(a, {"type": "probe", "id": probe["id"], "stats": stats})
+            clock.advance(1.0)
+            await handled(a, {"type": "probe", "id": probe["id"], "stats": {"fps": 2}})  # answered twice: once timed
 
     run(scenario)
     seat = GameSeat.objects.values("rtt_ms", "rtt_at", "client_stats").get(agent="chaser")
-    assert 200 <= seat["rtt_ms"] < 1500 and seat["rtt_at"] is not None
+    assert seat["rtt_ms"] == 250.0 and seat["rtt_at"] is not None
     assert seat["client_stats"] == {"fps": 29.5, "rollbacks": 3}  # only known figures, in range
 
 
@@ -298,6 +311,21 @@ def test_a_reconnect_is_resynced_from_the_log():
     assert ("disconnected", "runner") in kinds and ("rejoin", "runner") in kinds
 
 
+async def kept_alive_until(client: GameClient, kind: str, alive: list[GameClient], timeout: float = 90.0) -> dict:
+    """The first `kind` message to `client`, while every socket in `alive` pings twice a second (a socket that says
+    nothing is gone too); a generous deadline: the server's dropout timer decides when, not this test."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        for socket in alive:
+            await socket.send({"type": "ping", "id": 1})
+        pinged_at = loop.time()
+        while (message := await client.next_message(pinged_at + 0.5)) is not None:
+            if message["type"] == kind:
+                return message
+    raise AssertionError(f"no {kind!r} within {timeout} s")
+
+
 def test_a_partner_gone_past_the_timeout_ends_the_game_with_the_dropout_outcomes():
     chaser, runner = group("net-pair", "pair", ("ann", "ben"))
 
@@ -311,10 +339,7 @@ def test_a_partner_gone_past_the_timeout_ends_the_game_with_the_dropout_outcomes
             away = await a.expect("player")
             while away["state"] == "here":  # the seats' own arrivals come first
                 away = await a.expect("player")
-            for _ in range(5):  # keep-alives while waiting
-                await a.send({"type": "ping", "id": 1})
-                await asyncio.sleep(0.5)
-            return away, await a.expect("end", timeout=5)
+            return away, await kept_alive_until(a, "end", [a])  # after the dropout timeout (3 s)
 
     away, end = run(scenario)
     assert away == {"type": "player", "player": "runner", "state": "away"}
@@ -340,11 +365,7 @@ def test_a_dropped_player_is_replaced_by_the_ai_from_the_frame_the_relay_stops_a
             await leaver.hello("gather3")
             await leaver.inputs(0, 0, [[2, 1], [3, 1], [4, 1]])
             await leaver.expect("ack")
-        for _ in range(8):
-            await clients[0].send({"type": "ping", "id": 1})
-            await clients[1].send({"type": "ping", "id": 1})
-            await asyncio.sleep(0.5)
-        replaced = await clients[0].expect("replaced", timeout=5)
+        replaced = await kept_alive_until(clients[0], "replaced", clients[:2])  # after the dropout timeout (3 s)
         async with GameClient("net-trio", cookies[2]) as back:
             await back.send({"type": "hello", "scene_key": "gather3"})
             refused = await back.expect("error")

@@ -69,7 +69,7 @@ class PlayClient(RoomClient):
 async def hosts_done() -> None:
     """The hosts of finished games wind down (their process stops) before the test's event loop ends."""
     for host in list(HOSTS.values()):
-        await asyncio.wait_for(host.task, 10)
+        await asyncio.wait_for(host.task, 60)  # a generous deadline
 
 
 async def stop_hosts() -> None:
@@ -77,7 +77,7 @@ async def stop_hosts() -> None:
     for host in list(HOSTS.values()):
         host.stop()
         if host.task:
-            await asyncio.wait_for(host.task, 10)
+            await asyncio.wait_for(host.task, 60)  # a generous deadline (a stuck game's process is killed after 5 s)
 
 
 def solo(slug: str, pid: str = "sam") -> str:
@@ -278,31 +278,37 @@ def test_a_partner_who_leaves_is_replaced_by_the_ai_and_the_game_finishes():
 
 
 def test_one_slow_env_does_not_slow_the_other_games():
-    cookies = [solo("server-long", f"p{i}") for i in range(3)]
-    slow_cookie = solo("server-slow", "slow")
+    # Not judged by frame rates (a busy machine slows every game): one game's env never returns from a step, and the
+    # other games play to their end meanwhile; a slow env's lag behind its clock is measured and stored.
+    cookies = [solo("server-long", f"p{i}") for i in range(2)]
+    stuck_cookie, slow_cookie = solo("server-stuck", "stuck"), solo("server-slow", "slow")
 
     async def scenario():
-        clients = [PlayClient("server-long", c) for c in cookies] + [PlayClient("server-slow", slow_cookie)]
+        clients = [PlayClient("server-long", c) for c in cookies]
+        clients += [PlayClient("server-slow", slow_cookie), PlayClient("server-stuck", stuck_cookie)]
         for client in clients:
             await client.__aenter__()
         try:
-            for client in clients:
+            await clients[3].hello()
+            await clients[3].expect("started")
+            for _ in range(2):
+                await clients[3].expect("frame")  # its third step never returns
+            for client in clients[:3]:
                 await client.hello()
-            return await asyncio.gather(*(client.expect("finished", timeout=30) for client in clients[:3]))
+            return await asyncio.gather(*(client.expect("finished", timeout=120) for client in clients[:3]))
         finally:
             await stop_hosts()
             for client in clients:
                 await client.__aexit__()
 
     run(scenario)
-    for pid in ("p0", "p1", "p2"):
-        times = list(Step.objects.filter(episode__participant__external_id=pid).order_by("frame")
-                     .values_list("client_time", flat=True))  # fmt: skip
-        assert len(times) == 90
-        fps = (len(times) - 1) / ((times[-1] - times[0]) / 1000)
-        assert fps >= 27, (pid, fps)  # 30 fps held beside a game that cannot keep up
+    for pid in ("p0", "p1"):
+        frames = list(Step.objects.filter(episode__participant__external_id=pid).values_list("frame", flat=True))
+        assert sorted(frames) == list(range(90))  # played to the end beside a game that stands still
+    assert Step.objects.filter(episode__participant__external_id="stuck").count() <= 2
     slow = Step.objects.filter(episode__participant__external_id="slow")
-    assert slow.exists() and max(slow.values_list("late_ms", flat=True)) > 30  # its lag is measured and stored
+    # Each of its steps takes at least 60 ms of a 33 ms frame: late, whatever the machine's load.
+    assert slow.count() == 90 and max(slow.values_list("late_ms", flat=True)) > 30  # its lag is measured and stored
 
 
 def test_the_page_of_a_server_side_game_does_not_boot_pyodide():

@@ -216,8 +216,10 @@ def test_a_server_game_survives_the_death_of_the_process_hosting_it(cluster, tmp
         for room in rooms:
             await room.close()
         a = await WsPlayClient(doomed.url, "server-pair", cookies[0], "ArrowLeft").connect()
-        await a.hello()  # first: this process hosts the game
-        await asyncio.sleep(0.5)
+        await a.hello()  # first: this process hosts the game (once it has taken it, the other may say hello)
+        async with asyncio.timeout(60):
+            while not await asyncio.to_thread(lambda: Game.objects.exclude(host="").exists()):
+                await asyncio.sleep(0.05)
         b = await WsPlayClient(survivor.url, "server-pair", cookies[1], "ArrowRight").connect()
         await b.hello()
         await asyncio.gather(a.play_until("frames", frames=40), b.play_until("frames", frames=40))
