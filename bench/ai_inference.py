@@ -44,8 +44,12 @@ def flee_once(playwright, base: str, run: int) -> dict:
             )
         game = json.loads(handle.json_value())
         context.close()
-    return {"infer_ms": game["inferMs"] / game["inferences"], "inferences": game["inferences"],
-            "tick_ms": game["tickMs"] / game["frames"], "frames": game["frames"]}  # fmt: skip
+    return {
+        "infer_ms": game["inferMs"] / game["inferences"],
+        "inferences": game["inferences"],
+        "tick_ms": game["tickMs"] / game["frames"],
+        "frames": game["frames"],
+    }
 
 
 def native_infer_ms(count: int) -> float:

@@ -54,8 +54,9 @@ def run(name: str, full: list[str], quick_args: list[str], minutes: int, quick: 
     with open(OUT / f"{name}.txt", "w") as log:
         try:
             command = [sys.executable, f"bench/{name}.py", *arguments]
-            process = subprocess.run(command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     timeout=minutes * 60)  # fmt: skip
+            process = subprocess.run(
+                command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=minutes * 60
+            )
             code, output = process.returncode, process.stdout
         except subprocess.TimeoutExpired as expired:
             code, output = "timeout", (expired.stdout or b"").decode(errors="replace")

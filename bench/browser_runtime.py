@@ -20,10 +20,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import mug_server  # noqa: E402
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]  # fmt: skip
+]
 KEYS = {"cartpole": ["ArrowRight", "ArrowLeft"], "tag": ["ArrowUp", "ArrowRight", "ArrowDown", "ArrowLeft"]}
 
 

@@ -100,11 +100,18 @@ def _bulk(step_model, episode, rows, number):
     base = 10_000_000 + number * len(rows)
     step_model.objects.bulk_create(
         step_model(
-            episode=episode, frame=base + i, client_time=row["t"], actions=row["actions"], rewards=row["rewards"],
-            terminated=row["terminated"], truncated=row["truncated"], infos=row["infos"], observations=row["obs"],
+            episode=episode,
+            frame=base + i,
+            client_time=row["t"],
+            actions=row["actions"],
+            rewards=row["rewards"],
+            terminated=row["terminated"],
+            truncated=row["truncated"],
+            infos=row["infos"],
+            observations=row["obs"],
         )
         for i, row in enumerate(rows)
-    )  # fmt: skip
+    )
 
 
 def _timed(action, count: int) -> float:

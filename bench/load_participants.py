@@ -34,19 +34,33 @@ def measure(env: dict, args, label: str, extra_env: dict[str, str], tag: str) ->
     problems = check_records(outcomes)
     delay = verification_delay()
     database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
-    report = {"label": label, **summarize(outcomes), "wall_s": round(wall, 1), "arrival_s": args.arrival_s,
-              "fps": args.fps, "processes": args.processes, "database": database, "settings": extra_env,
-              "daphne_cpu_s": round(server_cpu, 1), "client_cpu_s": round(client_cpu, 1),
-              "record_problems": len(problems), "problem_samples": problems[:10],
-              "verification_delay": delay}  # fmt: skip
-    print(f"\n{label} ({database}, {args.processes} Daphne process(es), {extra_env or 'defaults'}): "
-          f"{report['participants']} participants in {wall:.1f} s, {report['requests']} requests, {report['rows']} "
-          f"rows stored; CPU: Daphne {server_cpu:.1f} s, these clients {client_cpu:.1f} s")  # fmt: skip
+    report = {
+        "label": label,
+        **summarize(outcomes),
+        "wall_s": round(wall, 1),
+        "arrival_s": args.arrival_s,
+        "fps": args.fps,
+        "processes": args.processes,
+        "database": database,
+        "settings": extra_env,
+        "daphne_cpu_s": round(server_cpu, 1),
+        "client_cpu_s": round(client_cpu, 1),
+        "record_problems": len(problems),
+        "problem_samples": problems[:10],
+        "verification_delay": delay,
+    }
+    print(
+        f"\n{label} ({database}, {args.processes} Daphne process(es), {extra_env or 'defaults'}): "
+        f"{report['participants']} participants in {wall:.1f} s, {report['requests']} requests, {report['rows']} "
+        f"rows stored; CPU: Daphne {server_cpu:.1f} s, these clients {client_cpu:.1f} s"
+    )
     print(f"{'stage':<14}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for stage, figures in report["stages"].items():
         print(f"{stage:<14}{figures['n']:>7}{figures['p50_ms']:>10}{figures['p99_ms']:>10}{figures['max_ms']:>10}")
-    print(f"verification delay (final chunk stored → verdict stored), {delay['n']} episodes: p50 {delay['p50_ms']} ms, "
-          f"p95 {delay['p95_ms']} ms, max {delay['max_ms']} ms")  # fmt: skip
+    print(
+        f"verification delay (final chunk stored → verdict stored), {delay['n']} episodes: p50 {delay['p50_ms']} ms, "
+        f"p95 {delay['p95_ms']} ms, max {delay['max_ms']} ms"
+    )
     print(f"errors: {report['errors']}  incomplete records: {len(problems)}")
     for line in report["error_samples"] + report["problem_samples"]:
         print("  ", line)
@@ -66,8 +80,10 @@ def verification_delay(slug: str = SLUG) -> dict:
 
 def print_ratios(old: dict, new: dict) -> None:
     per = lambda r: r["daphne_cpu_s"] / r["participants"] * 1000  # noqa: E731
-    print(f"\nside by side: Daphne CPU per participant {per(old):.0f} ms → {per(new):.0f} ms "
-          f"({per(new) / per(old):.2f}×); wall {old['wall_s']} s → {new['wall_s']} s")  # fmt: skip
+    print(
+        f"\nside by side: Daphne CPU per participant {per(old):.0f} ms → {per(new):.0f} ms "
+        f"({per(new) / per(old):.2f}×); wall {old['wall_s']} s → {new['wall_s']} s"
+    )
     for stage in STAGES:
         a, b = old["stages"].get(stage), new["stages"].get(stage)
         if a and b:
@@ -91,8 +107,11 @@ def main() -> None:
 
     from bench._server import django_on_fresh_database
 
-    chosen = {"MUG_HTTP_CONCURRENCY": args.http_concurrency, "DB_POOL_SIZE": args.pool,
-              "MUG_VERIFY_WORKERS": args.verify_workers}  # fmt: skip
+    chosen = {
+        "MUG_HTTP_CONCURRENCY": args.http_concurrency,
+        "DB_POOL_SIZE": args.pool,
+        "MUG_VERIFY_WORKERS": args.verify_workers,
+    }
     chosen = {name: value for name, value in chosen.items() if value}
     runs = [("MUG", chosen)]
     if args.compare_handlers:

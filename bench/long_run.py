@@ -62,8 +62,9 @@ async def session(base: str, daphne_pid: int, minutes: float) -> tuple[list, lis
     await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
     for room in rooms:
         await room.close()
-    players = [WsGamePlayer(base, SLUG, cookie, "pair", config["loop"], seed=i)
-               for i, (cookie, config) in enumerate(entered)]  # fmt: skip
+    players = [
+        WsGamePlayer(base, SLUG, cookie, "pair", config["loop"], seed=i) for i, (cookie, config) in enumerate(entered)
+    ]
     fps = entered[0][1]["loop"]["fps"]
     tasks = [asyncio.create_task(player.play(timeout=minutes * 60 + 120)) for player in players]
     await asyncio.wait_for(asyncio.gather(*(player.started.wait() for player in players)), 30)
@@ -77,23 +78,32 @@ async def session(base: str, daphne_pid: int, minutes: float) -> tuple[list, lis
         elapsed = time.monotonic() - began
         frames = [player.net.session.frame for player in players]
         cpu_now = cpu_seconds(daphne_pid)
-        samples.append({
-            "t_s": round(elapsed, 1),
-            "rss_mb": round(rss_mb(daphne_pid), 1),
-            "cpu_pct": round(100 * (cpu_now - cpu_before) / SAMPLE_EVERY_S, 1),
-            "frames": frames,
-            "drift_frames": [int(elapsed * fps) + 1 - frame for frame in frames],  # the clock ticks at 0 too
-            "confirmed": [player.net.session.confirmed for player in players],
-            "input_rows": await asyncio.to_thread(GameInput.objects.count),
-        })  # fmt: skip
+        samples.append(
+            {
+                "t_s": round(elapsed, 1),
+                "rss_mb": round(rss_mb(daphne_pid), 1),
+                "cpu_pct": round(100 * (cpu_now - cpu_before) / SAMPLE_EVERY_S, 1),
+                "frames": frames,
+                "drift_frames": [int(elapsed * fps) + 1 - frame for frame in frames],  # the clock ticks at 0 too
+                "confirmed": [player.net.session.confirmed for player in players],
+                "input_rows": await asyncio.to_thread(GameInput.objects.count),
+            }
+        )
         cpu_before = cpu_now
         print(json.dumps(samples[-1]), flush=True)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.sleep(2)  # the relay's last group commit
-    views = [{"local": p.net.local, "own": dict(p.net.session.inputs[p.net.local]), "rows": p.rows[0],
-              "stats": dict(p.net.session.stats)} for p in players]  # fmt: skip
+    views = [
+        {
+            "local": p.net.local,
+            "own": dict(p.net.session.inputs[p.net.local]),
+            "rows": p.rows[0],
+            "stats": dict(p.net.session.stats),
+        }
+        for p in players
+    ]
     return samples, views, fps
 
 
@@ -133,8 +143,9 @@ def check_log(views: list[dict]) -> dict:
         common = min(len(rows), len(canonical))
         result.setdefault("confirmed_rows", []).append(len(rows))
         if rows[:common] != canonical[:common] or common < len(canonical) - 300:
-            result["problems"].append(f"{view['local']}: {len(rows)} confirmed rows differ from the replay's "
-                                      f"{len(canonical)}")  # fmt: skip
+            result["problems"].append(
+                f"{view['local']}: {len(rows)} confirmed rows differ from the replay's {len(canonical)}"
+            )
     return result
 
 

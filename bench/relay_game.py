@@ -11,11 +11,18 @@ experiment = Experiment(
     slug=SLUG,
     title="Relay load benchmark",
     stager=[
-        GymScene(scene_id="pair", env="examples.gather.env:make", env_kwargs={"players": 2},
-                 agents={"player_0": "human", "player_1": "human"}, keys=ARROWS, max_steps=100_000,
-                 countdown_seconds=0, packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-                 waiting_room=WaitingRoom(timeout_s=300),
-                 netcode=Netcode(input_delay=2, window=8, dropout_s=300.0)),
+        GymScene(
+            scene_id="pair",
+            env="examples.gather.env:make",
+            env_kwargs={"players": 2},
+            agents={"player_0": "human", "player_1": "human"},
+            keys=ARROWS,
+            max_steps=100_000,
+            countdown_seconds=0,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+            waiting_room=WaitingRoom(timeout_s=300),
+            netcode=Netcode(input_delay=2, window=8, dropout_s=300.0),
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)

@@ -105,10 +105,20 @@ def mug_redis2_split_server(games: int):
     return importlib.import_module("bench.relay.mug_target").serving(games, processes=2, redis=True, split=True)
 
 
-SERVERS = {"anchor": anchor_server, "echo": echo_server, "mug": mug_server, "mug-redis2": mug_redis2_server,
-           "mug-redis2-split": mug_redis2_split_server}  # fmt: skip
-GENERATOR_PYTHON = {"anchor": anchor_venv.PYTHON, "echo": PROJECT_PYTHON, "mug": PROJECT_PYTHON,
-                    "mug-redis2": PROJECT_PYTHON, "mug-redis2-split": PROJECT_PYTHON}  # fmt: skip
+SERVERS = {
+    "anchor": anchor_server,
+    "echo": echo_server,
+    "mug": mug_server,
+    "mug-redis2": mug_redis2_server,
+    "mug-redis2-split": mug_redis2_split_server,
+}
+GENERATOR_PYTHON = {
+    "anchor": anchor_venv.PYTHON,
+    "echo": PROJECT_PYTHON,
+    "mug": PROJECT_PYTHON,
+    "mug-redis2": PROJECT_PYTHON,
+    "mug-redis2-split": PROJECT_PYTHON,
+}
 CLIENTS = {"mug-redis2": "mug", "mug-redis2-split": "mug"}  # the generator's module, where it differs from the name
 
 
@@ -297,9 +307,14 @@ def table(target: str, runs: list[dict]) -> str:
 
 
 def ratios(capacity: dict) -> dict:
-    pairs = {"mug/anchor": ("mug", "anchor"), "echo/anchor": ("echo", "anchor"), "mug/echo": ("mug", "echo"),
-             "mug-redis2/mug": ("mug-redis2", "mug"), "mug-redis2/anchor": ("mug-redis2", "anchor"),
-             "mug-redis2-split/mug-redis2": ("mug-redis2-split", "mug-redis2")}  # fmt: skip
+    pairs = {
+        "mug/anchor": ("mug", "anchor"),
+        "echo/anchor": ("echo", "anchor"),
+        "mug/echo": ("mug", "echo"),
+        "mug-redis2/mug": ("mug-redis2", "mug"),
+        "mug-redis2/anchor": ("mug-redis2", "anchor"),
+        "mug-redis2-split/mug-redis2": ("mug-redis2-split", "mug-redis2"),
+    }
     out = {}
     for name, (top, bottom) in pairs.items():
         if top in capacity and capacity.get(bottom, {}).get("capacity"):

@@ -30,8 +30,14 @@ FRAME_MS = 1000 / 30
 
 def config(env: str, frames: int, **env_kwargs) -> dict:
     agents = {"chaser": "human", "runner": "human"} if "tag" in env else {"player_0": "human", "player_1": "human"}
-    return {"env": env, "env_kwargs": env_kwargs, "agents": agents, "render_mode": None, "max_steps": frames,
-            "keys": ARROWS}  # fmt: skip
+    return {
+        "env": env,
+        "env_kwargs": env_kwargs,
+        "agents": agents,
+        "render_mode": None,
+        "max_steps": frames,
+        "keys": ARROWS,
+    }
 
 
 ENVS = {
@@ -122,17 +128,28 @@ def rollback_conditions(frames: int, env_names: list[str]) -> list[dict]:
             played = sum(len(s.confirmed_rows) for s in sessions)
             ticks = sum(len(t) for t in result.tick_ms.values())
             minutes = played / len(sessions) / 30 / 60
-            rows.append({
-                "env": env_name, "condition": name, "agreed": result.agreed, "frames": played // len(sessions),
-                "rollbacks_per_min": sum(s.stats["rollbacks"] for s in sessions) / len(sessions) / max(minutes, 1e-9),
-                "depth_p50": percentile(depths, 50), "depth_p95": percentile(depths, 95),
-                "depth_max": max(depths or [0]),
-                "replay_ms_p95": percentile(costs, 95), "replay_ms_max": max(costs or [0]),
-                "replay_p95_of_frame": percentile(costs, 95) / FRAME_MS,
-                "mispredicted_pct": 100 * sum(s.stats["mispredicted"] for s in sessions) / max(played, 1),
-                "stall_pct": 100 * sum(s.stats["stalls"] for s in sessions) / max(ticks, 1),
-                "predicted_shown_pct": 100 * sum(r["predicted"] for s in sessions for r in s.confirmed_rows) / played,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "env": env_name,
+                    "condition": name,
+                    "agreed": result.agreed,
+                    "frames": played // len(sessions),
+                    "rollbacks_per_min": sum(s.stats["rollbacks"] for s in sessions)
+                    / len(sessions)
+                    / max(minutes, 1e-9),
+                    "depth_p50": percentile(depths, 50),
+                    "depth_p95": percentile(depths, 95),
+                    "depth_max": max(depths or [0]),
+                    "replay_ms_p95": percentile(costs, 95),
+                    "replay_ms_max": max(costs or [0]),
+                    "replay_p95_of_frame": percentile(costs, 95) / FRAME_MS,
+                    "mispredicted_pct": 100 * sum(s.stats["mispredicted"] for s in sessions) / max(played, 1),
+                    "stall_pct": 100 * sum(s.stats["stalls"] for s in sessions) / max(ticks, 1),
+                    "predicted_shown_pct": 100
+                    * sum(r["predicted"] for s in sessions for r in s.confirmed_rows)
+                    / played,
+                }
+            )
     return rows
 
 
@@ -148,17 +165,23 @@ def main() -> None:
     for r in costs:
         anchor = r.get("anchor_save_us", 0) + r.get("anchor_load_us", 0)
         ratio = f"{r['anchor_vs_ours']:.1f}x" if "anchor_vs_ours" in r else "n/a"
-        print(f"{r['env']:24} {r['step_us']:11.1f} {r['save_us']:11.1f} {r['load_us']:11.1f} {r['checksum_us']:11.1f} "
-              f"{r['save_load_of_step']:11.2f} {anchor:11.1f} {ratio:>11}")  # fmt: skip
+        print(
+            f"{r['env']:24} {r['step_us']:11.1f} {r['save_us']:11.1f} {r['load_us']:11.1f} {r['checksum_us']:11.1f} "
+            f"{r['save_load_of_step']:11.2f} {anchor:11.1f} {ratio:>11}"
+        )
     conditions = rollback_conditions(args.frames, ["gather (get_state)", "gather, 0.5 ms step"])
     print(f"\nRollback per condition (two peers, {args.frames} frames, window 8, input delay 2)")
-    print(f"{'env':20} {'condition':24} {'ok':>3} {'rb/min':>7} {'depth p50/p95/max':>18} {'replay p95 ms':>13} "
-          f"{'of frame':>8} {'mispred%':>8} {'stall%':>7} {'shown guessed%':>14}")  # fmt: skip
+    print(
+        f"{'env':20} {'condition':24} {'ok':>3} {'rb/min':>7} {'depth p50/p95/max':>18} {'replay p95 ms':>13} "
+        f"{'of frame':>8} {'mispred%':>8} {'stall%':>7} {'shown guessed%':>14}"
+    )
     for r in conditions:
         depth = f"{r['depth_p50']:.0f}/{r['depth_p95']:.0f}/{r['depth_max']}"
-        print(f"{r['env']:20} {r['condition']:24} {'yes' if r['agreed'] else 'NO':>3} {r['rollbacks_per_min']:7.0f} "
-              f"{depth:>18} {r['replay_ms_p95']:13.2f} {r['replay_p95_of_frame']:8.1%} {r['mispredicted_pct']:8.1f} "
-              f"{r['stall_pct']:7.1f} {r['predicted_shown_pct']:14.1f}")  # fmt: skip
+        print(
+            f"{r['env']:20} {r['condition']:24} {'yes' if r['agreed'] else 'NO':>3} {r['rollbacks_per_min']:7.0f} "
+            f"{depth:>18} {r['replay_ms_p95']:13.2f} {r['replay_p95_of_frame']:8.1%} {r['mispredicted_pct']:8.1f} "
+            f"{r['stall_pct']:7.1f} {r['predicted_shown_pct']:14.1f}"
+        )
     out = ROOT / "var" / "bench" / "rollback.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"snapshot_costs": costs, "conditions": conditions}, indent=1))

@@ -56,14 +56,22 @@ def summary(views: list[dict]) -> dict:
     stats = [view["stats"] for view in views]
     pct = lambda values, q: float(np.percentile(values, q)) if values else 0.0  # noqa: E731
     return {
-        "frames": frames, "rollbacks_per_min": len(replays) / len(views) / (frames / 30 / 60),
-        "depth_p50": pct(depths, 50), "depth_p95": pct(depths, 95), "depth_max": max(depths or [0]),
-        "replay_ms_p50": pct(costs, 50), "replay_ms_p95": pct(costs, 95), "replay_ms_max": max(costs or [0]),
-        "replay_p95_of_frame": pct(costs, 95) / FRAME_MS, "tick_ms_p50": pct(ticks, 50), "tick_ms_p95": pct(ticks, 95),
+        "frames": frames,
+        "rollbacks_per_min": len(replays) / len(views) / (frames / 30 / 60),
+        "depth_p50": pct(depths, 50),
+        "depth_p95": pct(depths, 95),
+        "depth_max": max(depths or [0]),
+        "replay_ms_p50": pct(costs, 50),
+        "replay_ms_p95": pct(costs, 95),
+        "replay_ms_max": max(costs or [0]),
+        "replay_p95_of_frame": pct(costs, 95) / FRAME_MS,
+        "tick_ms_p50": pct(ticks, 50),
+        "tick_ms_p95": pct(ticks, 95),
         "mispredicted_pct": 100 * sum(s["mispredicted"] for s in stats) / (frames * len(views)),
         "stall_pct": 100 * sum(s["stalls"] for s in stats) / max(len(ticks), 1),
-        "window": [s["window"] for s in stats], "frame_ms": [s["frame_ms"] for s in stats],
-    }  # fmt: skip
+        "window": [s["window"] for s in stats],
+        "frame_ms": [s["frame_ms"] for s in stats],
+    }
 
 
 def main() -> None:
@@ -78,15 +86,19 @@ def main() -> None:
                 views = play_pair(playwright, base, slug, rtt_ms, jitter_ms, run)
                 results.append({"env": label, "rtt_ms": rtt_ms, "jitter_ms": jitter_ms, **summary(views)})
     print("Rollback in the browser (Pyodide, two Chromium participants, 20 s at 30 fps, input delay 2, window 8)")
-    print(f"{'env':16} {'RTT':>9} {'rb/min':>7} {'depth p50/p95/max':>18} {'replay p50/p95/max ms':>22} "
-          f"{'p95 of frame':>12} {'tick p50/p95 ms':>16} {'stall%':>7} {'window':>8}")  # fmt: skip
+    print(
+        f"{'env':16} {'RTT':>9} {'rb/min':>7} {'depth p50/p95/max':>18} {'replay p50/p95/max ms':>22} "
+        f"{'p95 of frame':>12} {'tick p50/p95 ms':>16} {'stall%':>7} {'window':>8}"
+    )
     for r in results:
         depth = f"{r['depth_p50']:.0f}/{r['depth_p95']:.0f}/{r['depth_max']}"
         replay = f"{r['replay_ms_p50']:.2f}/{r['replay_ms_p95']:.2f}/{r['replay_ms_max']:.2f}"
         ticks = f"{r['tick_ms_p50']:.2f}/{r['tick_ms_p95']:.2f}"
-        print(f"{r['env']:16} {r['rtt_ms']:>4}±{r['jitter_ms']:<3} {r['rollbacks_per_min']:7.0f} {depth:>18} "
-              f"{replay:>22} {r['replay_p95_of_frame']:12.1%} {ticks:>16} {r['stall_pct']:7.1f} "
-              f"{str(r['window']):>8}")  # fmt: skip
+        print(
+            f"{r['env']:16} {r['rtt_ms']:>4}±{r['jitter_ms']:<3} {r['rollbacks_per_min']:7.0f} {depth:>18} "
+            f"{replay:>22} {r['replay_p95_of_frame']:12.1%} {ticks:>16} {r['stall_pct']:7.1f} "
+            f"{str(r['window']):>8}"
+        )
     out = ROOT / "var" / "bench" / "rollback_browser.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))

@@ -45,8 +45,9 @@ async def client(base: str, cookie: str, seconds: float, ready: asyncio.Barrier)
         async def talk():
             for i in range(int(seconds * 10)):
                 sent[i + 1] = time.perf_counter()
-                await socket.send(json.dumps({"type": "input", "frame": 0, "held": [keys[i % 4]], "presses": [],
-                                              "id": i + 1}))  # fmt: skip
+                await socket.send(
+                    json.dumps({"type": "input", "frame": 0, "held": [keys[i % 4]], "presses": [], "id": i + 1})
+                )
                 if i % 5 == 0:
                     await socket.send(json.dumps({"type": "ping", "id": time.perf_counter()}))
                 await asyncio.sleep(0.1)

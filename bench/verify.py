@@ -87,12 +87,16 @@ def main() -> None:
         f"  per core (episodes per CPU second of the verifier): {results['verify_episodes_per_cpu_s']} in one "
         f"process, {results['verify_pool_episodes_per_cpu_s']} in the worker pool (its idle polling included)"
     )
-    print(f"  verifying, one process (wall): {results['verify_one_process_episodes_per_s']} episodes/s "
-          f"({results['verify_one_process_s_per_episode']} s each; "
-          f"{one / play_s:.2f}x the time it takes to play them)")  # fmt: skip
+    print(
+        f"  verifying, one process (wall): {results['verify_one_process_episodes_per_s']} episodes/s "
+        f"({results['verify_one_process_s_per_episode']} s each; "
+        f"{one / play_s:.2f}x the time it takes to play them)"
+    )
     scale = results["verify_pool_episodes_per_s"] / results["verify_one_process_episodes_per_s"]
-    print(f"  verifying, {args.workers} worker processes: {results['verify_pool_episodes_per_s']} episodes/s "
-          f"({scale:.2f}x one process)")  # fmt: skip
+    print(
+        f"  verifying, {args.workers} worker processes: {results['verify_pool_episodes_per_s']} episodes/s "
+        f"({scale:.2f}x one process)"
+    )
     out = Path(__file__).resolve().parent.parent / "var" / "bench" / "verify.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
@@ -139,8 +143,14 @@ def balanced_chunks(config: dict, episode: int, seed: int) -> list[dict]:
     assert len(rows) == STEPS, f"the controller dropped the pole at frame {len(rows)}"
     chunks = []
     for number, first in enumerate(range(0, len(rows), 60)):
-        chunk = {"scene_key": config["scene_key"], "episode": episode, "number": number, "first_frame": first,
-                 "final": first + 60 >= len(rows), "rows": rows[first : first + 60]}  # fmt: skip
+        chunk = {
+            "scene_key": config["scene_key"],
+            "episode": episode,
+            "number": number,
+            "first_frame": first,
+            "final": first + 60 >= len(rows),
+            "rows": rows[first : first + 60],
+        }
         if number == 0:
             chunk["meta"] = {"runtime": {"python": "bench"}, "reset": started["reset"]}
         chunks.append(chunk)

@@ -242,23 +242,35 @@ net_pair = Experiment(
     title="Tag for two over the relay: two short episodes; a partner gone for 3 s ends the game",
     stager=[
         GymScene(
-            scene_id="pair", env="examples.tag.env:make", agents={"chaser": "human", "runner": "human"},
-            keys=ARROWS, max_steps=75, num_episodes=2, countdown_seconds=1,
-            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=quick_room(timeout_s=60),
+            scene_id="pair",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "human"},
+            keys=ARROWS,
+            max_steps=75,
+            num_episodes=2,
+            countdown_seconds=1,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+            waiting_room=quick_room(timeout_s=60),
             netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=3.0, on_dropout=EndForAll()),
         ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 
 
 def gather_game(players: int) -> GymScene:
     return GymScene(
-        scene_id=f"gather{players}", env="examples.gather.env:make", env_kwargs={"players": players},
-        agents={f"player_{i}": "human" for i in range(players)}, keys=ARROWS, max_steps=90, countdown_seconds=1,
-        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=quick_room(timeout_s=60),
+        scene_id=f"gather{players}",
+        env="examples.gather.env:make",
+        env_kwargs={"players": players},
+        agents={f"player_{i}": "human" for i in range(players)},
+        keys=ARROWS,
+        max_steps=90,
+        countdown_seconds=1,
+        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        waiting_room=quick_room(timeout_s=60),
         netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=3.0, on_dropout=ReplaceWithAI("random")),
-    )  # fmt: skip
+    )
 
 
 net_trio = Experiment(slug="net-trio", title="Gather for three", stager=[gather_game(3), EndScene(scene_id="end")])
@@ -268,14 +280,19 @@ net_patient = Experiment(
     title="Gather for two, one 15 s episode; a partner may be away for 10 minutes",
     stager=[
         GymScene(
-            scene_id="pair", env="examples.gather.env:make", agents={"player_0": "human", "player_1": "human"},
-            keys=ARROWS, max_steps=450, countdown_seconds=1,
-            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=quick_room(timeout_s=60),
+            scene_id="pair",
+            env="examples.gather.env:make",
+            agents={"player_0": "human", "player_1": "human"},
+            keys=ARROWS,
+            max_steps=450,
+            countdown_seconds=1,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+            waiting_room=quick_room(timeout_s=60),
             netcode=Netcode(lagging_s=0.5, dropout_s=600.0),  # a reload on a busy machine can take a minute
         ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 
 
 # The relay's consumer tests that are not about dropouts: a patient timeout, so a slow test machine drops no one.
@@ -292,10 +309,17 @@ net_relay = Experiment(
 # Server-side games (issue 7): the env steps on the server; browsers draw and send keys.
 def server_gather(players: int = 1, steps: int = 45, episodes: int = 2, **scene) -> GymScene:
     return GymScene(
-        scene_id="play", env="examples.gather.env:make", env_kwargs={"players": players, **scene.pop("env_kwargs", {})},
-        agents={f"player_{i}": "human" for i in range(players)}, keys=ARROWS, max_steps=steps, num_episodes=episodes,
-        countdown_seconds=0, runs_on="server", **scene,
-    )  # fmt: skip
+        scene_id="play",
+        env="examples.gather.env:make",
+        env_kwargs={"players": players, **scene.pop("env_kwargs", {})},
+        agents={f"player_{i}": "human" for i in range(players)},
+        keys=ARROWS,
+        max_steps=steps,
+        num_episodes=episodes,
+        countdown_seconds=0,
+        runs_on="server",
+        **scene,
+    )
 
 
 server_solo = Experiment(
@@ -309,11 +333,21 @@ server_slow = Experiment(
 server_stuck = Experiment(
     slug="server-stuck",
     title="A server-side game whose env never returns from its third step",
-    stager=[GymScene(scene_id="play", env="testkit.envs.stuck:make", env_kwargs={"players": 1},
-                     agents={"player_0": "human"}, keys=ARROWS, max_steps=90, countdown_seconds=0, runs_on="server",
-                     ship=["testkit.envs"]),
-            EndScene(scene_id="end")],
-)  # fmt: skip
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="testkit.envs.stuck:make",
+            env_kwargs={"players": 1},
+            agents={"player_0": "human"},
+            keys=ARROWS,
+            max_steps=90,
+            countdown_seconds=0,
+            runs_on="server",
+            ship=["testkit.envs"],
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
 server_long = Experiment(
     slug="server-long",
     title="A 3 s server-side game",
@@ -323,41 +357,72 @@ server_crash = Experiment(
     slug="server-crash",
     title="A server-side game whose env raises on its 10th step",
     stager=[
-        GymScene(scene_id="play", env="testkit.envs.crashing:make", agents={"chaser": "human", "runner": "random"},
-                 keys=ARROWS, max_steps=100, countdown_seconds=0, runs_on="server"),
+        GymScene(
+            scene_id="play",
+            env="testkit.envs.crashing:make",
+            agents={"chaser": "human", "runner": "random"},
+            keys=ARROWS,
+            max_steps=100,
+            countdown_seconds=0,
+            runs_on="server",
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 server_pair = Experiment(
     slug="server-pair",
     title="Gather for two on the server; a partner gone for 2 s ends the game",
     stager=[
-        server_gather(players=2, steps=60, waiting_room=quick_room(timeout_s=60),
-                      netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=EndForAll())),
+        server_gather(
+            players=2,
+            steps=60,
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=EndForAll()),
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 server_pair_ai = Experiment(
     slug="server-pair-ai",
     title="Gather for two on the server; a partner gone for 2 s is replaced by a random agent",
     stager=[
-        server_gather(players=2, steps=150, episodes=1, waiting_room=quick_room(timeout_s=60),
-                      netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=ReplaceWithAI("random"))),
+        server_gather(
+            players=2,
+            steps=150,
+            episodes=1,
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=ReplaceWithAI("random")),
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 server_pair_wait = Experiment(
     slug="server-pair-wait",
     title="Gather for two on the server; the game waits for a partner who is away",
     stager=[
-        server_gather(players=2, steps=90, episodes=1, waiting_room=quick_room(timeout_s=60),
-                      netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=WaitForReturn())),
+        server_gather(
+            players=2,
+            steps=90,
+            episodes=1,
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=WaitForReturn()),
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
-PATHS += [f"testkit.fixture_experiments:{name}" for name in
-          ("server_solo", "server_slow", "server_stuck", "server_long", "server_crash", "server_pair",
-           "server_pair_ai", "server_pair_wait")]  # fmt: skip
+)
+PATHS += [
+    f"testkit.fixture_experiments:{name}"
+    for name in (
+        "server_solo",
+        "server_slow",
+        "server_stuck",
+        "server_long",
+        "server_crash",
+        "server_pair",
+        "server_pair_ai",
+        "server_pair_wait",
+    )
+]
 
 
 quota = Experiment(
@@ -382,21 +447,31 @@ def odd_width(measurements) -> str | None:
 screen = Experiment(
     slug="screen",
     title="Screened before consent",
-    screening=Screening(devices=["desktop"], browsers_block=["Firefox"], min_width=1000, min_height=600,
-                        max_rtt_ms=250, pings=5, check="testkit.fixture_experiments:odd_width"),
+    screening=Screening(
+        devices=["desktop"],
+        browsers_block=["Firefox"],
+        min_width=1000,
+        min_height=600,
+        max_rtt_ms=250,
+        pings=5,
+        check="testkit.fixture_experiments:odd_width",
+    ),
     stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), EndScene(scene_id="end")],
-)  # fmt: skip
+)
 PATHS.append("testkit.fixture_experiments:screen")
 
 
 def runtime_screened(slug: str, max_step_ms: float) -> Experiment:
     """The game must load in this browser and step fast enough before consent."""
-    game = GymScene(scene_id="game", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1},
-                    max_steps=30)  # fmt: skip
+    game = GymScene(
+        scene_id="game", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1}, max_steps=30
+    )
     return Experiment(
-        slug=slug, title="Runtime pre-flight", screening=Screening(runtime_check=True, max_step_ms=max_step_ms),
+        slug=slug,
+        title="Runtime pre-flight",
+        screening=Screening(runtime_check=True, max_step_ms=max_step_ms),
         stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), game, EndScene(scene_id="end")],
-    )  # fmt: skip
+    )
 
 
 screen_runtime = runtime_screened("screen-runtime", 50.0)
@@ -409,12 +484,19 @@ watched = Experiment(
     title="Monitored while playing",
     monitoring=Monitoring(hidden_warn_s=1, hidden_exclude_s=3, inactive_warn_s=2, inactive_exclude_s=4),
     stager=[
-        GymScene(scene_id="game", env="examples.gather.env:make", env_kwargs={"players": 1},
-                 agents={"player_0": "human"}, keys=ARROWS, max_steps=900, countdown_seconds=0,
-                 packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"]),
+        GymScene(
+            scene_id="game",
+            env="examples.gather.env:make",
+            env_kwargs={"players": 1},
+            agents={"player_0": "human"},
+            keys=ARROWS,
+            max_steps=900,
+            countdown_seconds=0,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 PATHS.append("testkit.fixture_experiments:watched")
 
 watched_hidden = Experiment(
@@ -422,21 +504,29 @@ watched_hidden = Experiment(
     title="Monitored for a hidden tab only",
     monitoring=Monitoring(hidden_warn_s=1, hidden_exclude_s=3),
     stager=[
-        GymScene(scene_id="game", env="examples.gather.env:make", env_kwargs={"players": 1},
-                 agents={"player_0": "human"}, keys=ARROWS, max_steps=900, countdown_seconds=0,
-                 packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"]),
+        GymScene(
+            scene_id="game",
+            env="examples.gather.env:make",
+            env_kwargs={"players": 1},
+            agents={"player_0": "human"},
+            keys=ARROWS,
+            max_steps=900,
+            countdown_seconds=0,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 PATHS.append("testkit.fixture_experiments:watched_hidden")
 
 watched_far = Experiment(
     slug="watched-far",
     title="A server-side game that excludes a connection slow for 3 s",
-    monitoring=Monitoring(hidden_warn_s=None, hidden_exclude_s=None, latency_warn_ms=100, latency_exclude_ms=150,
-                          latency_for_s=3),
+    monitoring=Monitoring(
+        hidden_warn_s=None, hidden_exclude_s=None, latency_warn_ms=100, latency_exclude_ms=150, latency_for_s=3
+    ),
     stager=[server_gather(steps=900, episodes=1), EndScene(scene_id="end")],
-)  # fmt: skip
+)
 PATHS.append("testkit.fixture_experiments:watched_far")
 
 
@@ -445,11 +535,17 @@ PATHS.append("testkit.fixture_experiments:watched_far")
 def gather_pair(steps: int, episodes: int, dropout_s: float) -> GymScene:
     """Gather for two over the relay, with a patient room (a busy machine must not dissolve a confirmed group)."""
     return GymScene(
-        scene_id="pair", env="examples.gather.env:make", agents={"player_0": "human", "player_1": "human"},
-        keys=ARROWS, max_steps=steps, num_episodes=episodes, countdown_seconds=1,
-        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], waiting_room=WaitingRoom(timeout_s=120),
+        scene_id="pair",
+        env="examples.gather.env:make",
+        agents={"player_0": "human", "player_1": "human"},
+        keys=ARROWS,
+        max_steps=steps,
+        num_episodes=episodes,
+        countdown_seconds=1,
+        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        waiting_room=WaitingRoom(timeout_s=120),
         netcode=Netcode(lagging_s=0.5, dropout_s=dropout_s),
-    )  # fmt: skip
+    )
 
 
 net_reliable = Experiment(
@@ -467,17 +563,28 @@ load_study = Experiment(
     title="Consent, two 5 s single-player games, a survey (bench/load_participants.py)",
     stager=[
         ConsentScene(scene_id="consent", body="<p>Consent text</p>"),
-        GymScene(scene_id="game", env="examples.gather.env:make", env_kwargs={"players": 1},
-                 agents={"player_0": "human"}, keys=ARROWS, max_steps=150, num_episodes=2, countdown_seconds=0,
-                 packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"]),
-        SurveyScene(scene_id="survey", questions=[
-            ScaleQuestion(id="fun", label="Fun?", min=1, max=5, labels=["No", "Very"]),
-            ChoiceQuestion(id="device", label="Device", options=["Laptop", "Desktop"]),
-            TextQuestion(id="notes", label="Anything else?", required=False),
-        ]),
+        GymScene(
+            scene_id="game",
+            env="examples.gather.env:make",
+            env_kwargs={"players": 1},
+            agents={"player_0": "human"},
+            keys=ARROWS,
+            max_steps=150,
+            num_episodes=2,
+            countdown_seconds=0,
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        ),
+        SurveyScene(
+            scene_id="survey",
+            questions=[
+                ScaleQuestion(id="fun", label="Fun?", min=1, max=5, labels=["No", "Very"]),
+                ChoiceQuestion(id="device", label="Device", options=["Laptop", "Desktop"]),
+                TextQuestion(id="notes", label="Anything else?", required=False),
+            ],
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 PATHS += [f"testkit.fixture_experiments:{name}" for name in ("net_reliable", "net_marathon", "load_study")]
 
 
@@ -505,10 +612,16 @@ PATHS.append("testkit.fixture_experiments:consent_quota")
 # Verification (issue 17): the `game` scene with the replay policy, and CartPole for the verifier benchmark.
 def tag_game(**scene) -> GymScene:
     return GymScene(
-        scene_id="play", env="examples.tag.env:make", agents={"chaser": "human", "runner": "random"},
-        keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}, num_episodes=2, max_steps=130,
-        seed=[11, 12], packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"], **scene,
-    )  # fmt: skip
+        scene_id="play",
+        env="examples.tag.env:make",
+        agents={"chaser": "human", "runner": "random"},
+        keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
+        num_episodes=2,
+        max_steps=130,
+        seed=[11, 12],
+        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        **scene,
+    )
 
 
 game_replay = Experiment(
@@ -521,11 +634,16 @@ cartpole_long = Experiment(
     slug="cartpole-long",
     title="CartPole, 500 steps (bench/verify.py)",
     stager=[
-        GymScene(scene_id="play", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1},
-                 max_steps=500, num_episodes=1),
+        GymScene(
+            scene_id="play",
+            env="examples.cartpole.env:make",
+            keys={"ArrowLeft": 0, "ArrowRight": 1},
+            max_steps=500,
+            num_episodes=1,
+        ),
         EndScene(scene_id="end"),
     ],
-)  # fmt: skip
+)
 PATHS += [f"testkit.fixture_experiments:{name}" for name in ("game_replay", "cartpole_long")]
 
 # A screened study with one place and no consent scene: passing the screening takes the place

@@ -102,8 +102,18 @@ def frames(rng: random.Random, valid: list[dict[str, Any]], count: int) -> Itera
 
 def specials() -> list[str | bytes]:
     """Bodies every endpoint must refuse cleanly: too deep, too big, numbers no JSON parser should take."""
-    return [nested(65), nested(1000), nested(100_000), '{"x": %s}' % ("9" * 5000), "[1e400]", '{"x": -Infinity}',
-            b"\xff\xfe{}", '{"x": "' + "y" * 2_100_000 + '"}', "{" * 50_000, '{"x": 1%s}' % ("0" * 400)]  # fmt: skip
+    return [
+        nested(65),
+        nested(1000),
+        nested(100_000),
+        '{"x": %s}' % ("9" * 5000),
+        "[1e400]",
+        '{"x": -Infinity}',
+        b"\xff\xfe{}",
+        '{"x": "' + "y" * 2_100_000 + '"}',
+        "{" * 50_000,
+        '{"x": 1%s}' % ("0" * 400),
+    ]
 
 
 def is_finite_json(value: Any) -> bool:

@@ -51,8 +51,9 @@ class GameClient(RoomClient):
         return got
 
     async def inputs(self, episode: int, frame: int, inputs: list, checksums: list | None = None) -> None:
-        await self.send({"type": "input", "episode": episode, "frame": frame, "inputs": inputs,
-                         "checksums": checksums or []})  # fmt: skip
+        await self.send(
+            {"type": "input", "episode": episode, "frame": frame, "inputs": inputs, "checksums": checksums or []}
+        )
 
 
 async def matched(slug: str, cookies: list[str], scene_key: str = "pair") -> None:

@@ -260,12 +260,22 @@ def summarize(outcomes: list[Outcome]) -> dict:
     for stage in STAGES:
         ms = [seconds * 1000 for o in outcomes for name, seconds in o.timings if name == stage]
         if ms:
-            stages[stage] = {"n": len(ms), "p50_ms": round(percentile(ms, 50), 1),
-                             "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1)}  # fmt: skip
+            stages[stage] = {
+                "n": len(ms),
+                "p50_ms": round(percentile(ms, 50), 1),
+                "p99_ms": round(percentile(ms, 99), 1),
+                "max_ms": round(max(ms), 1),
+            }
     errors = [f"{o.pid} {error}" for o in outcomes for error in o.errors]
     rows, requests = sum(sum(o.rows.values()) for o in outcomes), sum(o.requests for o in outcomes)
-    return {"participants": len(outcomes), "errors": len(errors), "error_samples": errors[:10], "stages": stages,
-            "rows": rows, "requests": requests}  # fmt: skip
+    return {
+        "participants": len(outcomes),
+        "errors": len(errors),
+        "error_samples": errors[:10],
+        "stages": stages,
+        "rows": rows,
+        "requests": requests,
+    }
 
 
 def check_records(outcomes: list[Outcome], slug: str = SLUG, episodes: int = 2) -> list[str]:
@@ -291,11 +301,16 @@ def check_records(outcomes: list[Outcome], slug: str = SLUG, episodes: int = 2) 
         if person.status != "completed":
             problems.append(f"{outcome.pid}: status {person.status}")
         if codes.get(person.pk) != [outcome.code] or outcome.code_again != outcome.code:
-            problems.append(f"{outcome.pid}: codes stored {codes.get(person.pk)}, shown {outcome.code}, "
-                            f"{outcome.code_again}")  # fmt: skip
+            problems.append(
+                f"{outcome.pid}: codes stored {codes.get(person.pk)}, shown {outcome.code}, {outcome.code_again}"
+            )
         stored = Episode.objects.filter(participant=person).order_by("index")
-        steps = stored.annotate(rows=Count("steps", distinct=True), frames=Count("steps__frame", distinct=True),
-                                last=Max("steps__frame"), parts=Count("chunks", distinct=True))  # fmt: skip
+        steps = stored.annotate(
+            rows=Count("steps", distinct=True),
+            frames=Count("steps__frame", distinct=True),
+            last=Max("steps__frame"),
+            parts=Count("chunks", distinct=True),
+        )
         found = [(e.index, e.status, e.n_steps, e.rows, e.frames, e.last, e.parts) for e in steps]
         if len(found) != episodes:
             problems.append(f"{outcome.pid}: {len(found)} episodes stored: {found}")
@@ -306,8 +321,10 @@ def check_records(outcomes: list[Outcome], slug: str = SLUG, episodes: int = 2) 
             sent = outcome.rows.get(index)
             whole = rows == frames == n_steps == sent and last == n_steps - 1 and parts == outcome.chunks.get(index)
             if status != COMPLETE or not whole:
-                problems.append(f"{outcome.pid}: episode {index} {status}, n_steps {n_steps}, rows {rows}, frames "
-                                f"{frames}, last {last}, chunks {parts}; acknowledged {sent} rows")  # fmt: skip
+                problems.append(
+                    f"{outcome.pid}: episode {index} {status}, n_steps {n_steps}, rows {rows}, frames "
+                    f"{frames}, last {last}, chunks {parts}; acknowledged {sent} rows"
+                )
         answers = dict(SurveyResponse.objects.filter(participant=person).values_list("question_id", "value"))
         if str(answers.get("fun")) != SURVEY["fun"] or answers.get("device") != SURVEY["device"]:
             problems.append(f"{outcome.pid}: survey answers {answers}")

@@ -73,8 +73,12 @@ class Browser:
         action = ACTION_RE.search(form.group(0))
         target = urllib.parse.urljoin(reply.url, action.group(1)) if action and action.group(1) else reply.url
         fields = dict(HIDDEN_RE.findall(reply.text[form.start() :]))
-        return self.request("POST", target, urllib.parse.urlencode({**fields}).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        return self.request(
+            "POST",
+            target,
+            urllib.parse.urlencode({**fields}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
     def has_cookie(self, name: str) -> bool:
         return any(cookie.name == name for cookie in self.jar)

@@ -110,15 +110,29 @@ class WsGamePlayer:
                 self.rows[self.episode] += out["rows"]
                 await self._ask_for_missing(out)
                 if out["send"] or out["checksums"]:
-                    message = {"type": "input", "episode": self.episode, "frame": out["frame"],
-                               "inputs": out["send"], "checksums": out["checksums"]}  # fmt: skip
+                    message = {
+                        "type": "input",
+                        "episode": self.episode,
+                        "frame": out["frame"],
+                        "inputs": out["send"],
+                        "checksums": out["checksums"],
+                    }
                     await self.socket.send(json.dumps(message))
                 if out["over"]:
-                    self.done = {"type": "done", "episode": self.episode, "frames": out["frame"],
-                                 "checksum": out["final"]}  # fmt: skip
+                    self.done = {
+                        "type": "done",
+                        "episode": self.episode,
+                        "frames": out["frame"],
+                        "checksum": out["final"],
+                    }
                     # As the browser does: its last inputs go again with the end (the others need them).
-                    self.last_inputs = {"type": "input", "episode": self.episode, "frame": out["frame"],
-                                        "inputs": out["unacked"], "checksums": []}  # fmt: skip
+                    self.last_inputs = {
+                        "type": "input",
+                        "episode": self.episode,
+                        "frame": out["frame"],
+                        "inputs": out["unacked"],
+                        "checksums": [],
+                    }
                     await self.socket.send(json.dumps(self.done))
                     self.done_at = time.monotonic()
                 period_now = period * out["tick_scale"]

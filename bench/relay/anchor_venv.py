@@ -13,9 +13,11 @@ VERSION = "0.1.3"
 # One resolve, so the client extra can't pull a python-socketio that Flask-SocketIO (the anchor's server) rejects.
 # The load generator runs on uvloop in both venvs, as in the research.
 REQUIREMENTS = [
-    f"multi-user-gymnasium[server]=={VERSION}", "python-socketio[asyncio_client]==5.18.1", "aiohttp==3.14.5",
+    f"multi-user-gymnasium[server]=={VERSION}",
+    "python-socketio[asyncio_client]==5.18.1",
+    "aiohttp==3.14.5",
     "uvloop==0.23.0",
-]  # fmt: skip
+]
 CHECK = (
     "import importlib.metadata as m, aiohttp, socketio, uvloop; "
     "from mug.server import app; "

@@ -39,8 +39,9 @@ class MugClient:
             inputs = [[f, a] for f, a in self.unacked.items()][-64:]
         else:
             inputs = [[frame + DELAY, self.unacked[frame + DELAY]]]
-        await self.socket.send(json.dumps({"type": "input", "episode": 0, "frame": frame, "inputs": inputs,
-                                           "checksums": []}))  # fmt: skip
+        await self.socket.send(
+            json.dumps({"type": "input", "episode": 0, "frame": frame, "inputs": inputs, "checksums": []})
+        )
 
     async def _read(self) -> None:
         async for text in self.socket:
@@ -90,8 +91,12 @@ async def _seated(url: str, cookie: str) -> MugClient:
     from websockets.asyncio.client import connect
 
     headers = {"Cookie": f"mug_{SLUG}={cookie}", "Origin": url}
-    socket = await connect(url.replace("http://", "ws://") + f"/x/{SLUG}/ws/game/", additional_headers=headers,
-                           compression=None, open_timeout=30)  # fmt: skip
+    socket = await connect(
+        url.replace("http://", "ws://") + f"/x/{SLUG}/ws/game/",
+        additional_headers=headers,
+        compression=None,
+        open_timeout=30,
+    )
     await socket.send(json.dumps({"type": "hello", "scene_key": "pair"}))
     while json.loads(await asyncio.wait_for(socket.recv(), 30))["type"] != "welcome":
         pass
@@ -128,18 +133,32 @@ def serving(games: int, processes: int = 1, redis: bool = False, split: bool = F
         redis_url = ""
         if redis:
             port = free_port()
-            spawned.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                             "--appendonly", "no"], stdout=subprocess.DEVNULL))  # fmt: skip
+            spawned.append(
+                subprocess.Popen(
+                    ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                    stdout=subprocess.DEVNULL,
+                )
+            )
             _wait(port, timeout=30)
             redis_url = f"redis://127.0.0.1:{port}/0"
-        extra = {"MUG_EXPERIMENTS": "bench.relay_game:experiment", "DEBUG": "0", "REDIS_URL": redis_url,
-                 "SECRET_KEY": "relay-benchmark-" + "x" * 50}  # fmt: skip
+        extra = {
+            "MUG_EXPERIMENTS": "bench.relay_game:experiment",
+            "DEBUG": "0",
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "relay-benchmark-" + "x" * 50,
+        }
         env = stack.enter_context(fresh_database(extra))
         ports = [free_port() for _ in range(processes)]
         for port in ports:
-            spawned.append(subprocess.Popen([DAPHNE, "-b", "127.0.0.1", "-p", str(port), "mugsite.asgi:application"],
-                                            cwd=ROOT, env={**env, **extra}, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL))  # fmt: skip
+            spawned.append(
+                subprocess.Popen(
+                    [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "mugsite.asgi:application"],
+                    cwd=ROOT,
+                    env={**env, **extra},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         for port in ports:
             _wait(port, timeout=60)
         urls = ",".join(f"http://127.0.0.1:{p}" for p in ports)

@@ -50,8 +50,10 @@ def test_the_listener_sees_a_violation(asgi_server_url, csp_page):
     """The check below can fail: an inline script on a served page is blocked and reported."""
     response = csp_page.goto(f"{asgi_server_url}/")
     assert "wasm-unsafe-eval" in response.headers["content-security-policy"]
-    csp_page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1'; "
-                      "document.body.append(s); }")  # fmt: skip
+    csp_page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1'; "
+        "document.body.append(s); }"
+    )
     csp_page.wait_for_function("() => window.__cspViolations.length > 0", timeout=60_000)
     assert csp_page.evaluate("window.ran") is None
     assert any("script-src" in line for line in violations(csp_page))

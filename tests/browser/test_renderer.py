@@ -90,11 +90,43 @@ def test_depth_alpha_tween_and_unknown_types(stage):
     draw(stage, s.commit())
     assert pixel(stage, 30, 30) == (255, 0, 0)
     assert all(120 <= channel <= 135 for channel in pixel(stage, 110, 10))
-    draw(stage, {"objects": [{"id": "m", "type": "circle", "persistent": True, "depth": 0, "alpha": 1, "tween_ms": 0,
-                              "x": 10, "y": 80, "r": 5, "fill": "#000000", "stroke": None, "stroke_width": 1}],
-                 "removed": [], "reset": True})  # fmt: skip
-    moved = {"id": "m", "type": "circle", "persistent": True, "depth": 0, "alpha": 1, "tween_ms": 600, "x": 190,
-             "y": 80, "r": 5, "fill": "#000000", "stroke": None, "stroke_width": 1}  # fmt: skip
+    draw(
+        stage,
+        {
+            "objects": [
+                {
+                    "id": "m",
+                    "type": "circle",
+                    "persistent": True,
+                    "depth": 0,
+                    "alpha": 1,
+                    "tween_ms": 0,
+                    "x": 10,
+                    "y": 80,
+                    "r": 5,
+                    "fill": "#000000",
+                    "stroke": None,
+                    "stroke_width": 1,
+                }
+            ],
+            "removed": [],
+            "reset": True,
+        },
+    )
+    moved = {
+        "id": "m",
+        "type": "circle",
+        "persistent": True,
+        "depth": 0,
+        "alpha": 1,
+        "tween_ms": 600,
+        "x": 190,
+        "y": 80,
+        "r": 5,
+        "fill": "#000000",
+        "stroke": None,
+        "stroke_width": 1,
+    }
     # The tween runs on the page's clock, stopped here and moved by the test: midway is midway however busy the
     # machine is (it used to be sampled after two real animation frames, which a busy machine can spread over 600 ms).
     stage.clock.pause_at(stage.evaluate("Date.now()") + 1000)

@@ -55,8 +55,11 @@ def test_staff_see_participants_games_and_errors_live(researcher_client):
     async_to_sync(matched)("net-relay", list(cookies.values()), "pair")
     broken = Client()
     enter(broken, "game", PROLIFIC_PID="crashy")
-    broken.post("/x/game/runtime-error/", json.dumps({"scene_key": "play", "stage": "load", "message": "no wasm"}),
-                content_type="application/json")  # fmt: skip
+    broken.post(
+        "/x/game/runtime-error/",
+        json.dumps({"scene_key": "play", "stage": "load", "message": "no wasm"}),
+        content_type="application/json",
+    )
 
     async def scenario():
         async with GameClient("net-relay", cookies["ann"]) as a, GameClient("net-relay", cookies["ben"]) as b:

@@ -48,15 +48,21 @@ def test_a_participant_ended_mid_game_leaves_and_the_partner_gets_the_dropout_po
         async with GameClient("net-relay", cookies["ann"]) as a, GameClient("net-relay", cookies["ben"]) as b:
             await a.hello()
             await b.hello()
-            await sync_to_async(end_sessions)(researcher_client, [await sync_to_async(Participant.objects.get)(
-                external_id="ben")], apply="1", outcome="excluded")  # fmt: skip
+            await sync_to_async(end_sessions)(
+                researcher_client,
+                [await sync_to_async(Participant.objects.get)(external_id="ben")],
+                apply="1",
+                outcome="excluded",
+            )
             return await a.expect("end"), await b.expect("end")
 
     partner_end, own_end = async_to_sync(scenario)()
     assert partner_end["reason"] == "partner_dropped" and own_end["reason"] == "excluded"
     assert own_end["next"] == partner_end["next"] == "/x/net-relay/flow/"
-    assert dict(Participant.objects.values_list("external_id", "status")) == {"ann": "partner_dropped",
-                                                                             "ben": "excluded"}  # fmt: skip
+    assert dict(Participant.objects.values_list("external_id", "status")) == {
+        "ann": "partner_dropped",
+        "ben": "excluded",
+    }
     assert Game.objects.get().status == ENDED
     assert GameEvent.objects.get(kind="dropout").agent == seats["ben"]
 

@@ -38,15 +38,24 @@ def make(stager, **kwargs) -> Experiment:
         ([StaticScene(scene_id="a", body_file="missing.html"), END], "does not exist"),
         ([Branch("b", select=lambda a: "x", branches={"x": []}, default="y"), END], "default among them"),
         ([SurveyScene(scene_id="s", questions=[]), END], "has no questions"),
-        ([SurveyScene(scene_id="s", questions=[ScaleQuestion(id="q", label="Q", min=1, max=2, step=0.3)]), END],
-         "whole number of steps"),
-        ([SurveyScene(scene_id="s", questions=[ChoiceQuestion(id="q", label="Q", options=["a"])]), END],
-         "two distinct options"),
-        ([SurveyScene(scene_id="s", questions=[TextQuestion(id="q", label="Q"), TextQuestion(id="q", label="R")]),
-          END], "duplicate question ids"),
+        (
+            [SurveyScene(scene_id="s", questions=[ScaleQuestion(id="q", label="Q", min=1, max=2, step=0.3)]), END],
+            "whole number of steps",
+        ),
+        (
+            [SurveyScene(scene_id="s", questions=[ChoiceQuestion(id="q", label="Q", options=["a"])]), END],
+            "two distinct options",
+        ),
+        (
+            [
+                SurveyScene(scene_id="s", questions=[TextQuestion(id="q", label="Q"), TextQuestion(id="q", label="R")]),
+                END,
+            ],
+            "duplicate question ids",
+        ),
         (["not a scene", END], "is not a scene"),
     ],
-)  # fmt: skip
+)
 def test_invalid_definitions_fail_at_load_with_the_reason(tmp_path, stager, message):
     with pytest.raises(DefinitionError, match=message):
         make(stager).prepare(tmp_path)

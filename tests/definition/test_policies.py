@@ -43,8 +43,11 @@ def broken_model(tmp_path, weights, problem: str):
     if problem == "corrupt":
         path.write_bytes(b"this is not a model")
     elif problem != "missing":
-        export(weights, path, **{"nan": {"nan": True}, "renamed": {"obs_name": "observation"},
-                                 "shape": {"obs_size": 6}}.get(problem, {}))  # fmt: skip
+        export(
+            weights,
+            path,
+            **{"nan": {"nan": True}, "renamed": {"obs_name": "observation"}, "shape": {"obs_size": 6}}.get(problem, {}),
+        )
     return path
 
 

@@ -96,8 +96,14 @@ def test_only_a_runtime_error_the_server_witnessed_earns_a_unique_code():
     definition = registry.get_experiment("game")
     reported, witnessed = new_participant("game"), new_participant("game")
     participant_runtime_error(participant=reported, definition=definition, scene_key="play", stage="load", message="x")
-    participant_runtime_error(participant=witnessed, definition=definition, scene_key="play", stage="server",
-                              message="the env raised in the host", witnessed=True)  # fmt: skip
+    participant_runtime_error(
+        participant=witnessed,
+        definition=definition,
+        scene_key="play",
+        stage="server",
+        message="the env raised in the host",
+        witnessed=True,
+    )
     assert list(CompletionCode.objects.values_list("participant", "outcome", "is_fixed")) == [
         (witnessed.pk, "runtime_error", False)
     ]
@@ -113,8 +119,9 @@ def test_claimable_endings_never_earn_a_unique_code_even_when_a_study_rewords_th
             assert services.participant_finish(participant=participant, definition=definition, outcome=outcome) is None
         assert not CompletionCode.objects.exists()
         definition.outcomes = {"declined_consent": Outcome(message="Fixed", code="C1DECLINED")}
-        fixed = services.participant_finish(participant=new_participant("timed"), definition=definition,
-                                            outcome="declined_consent")  # fmt: skip
+        fixed = services.participant_finish(
+            participant=new_participant("timed"), definition=definition, outcome="declined_consent"
+        )
         assert (fixed.code, fixed.is_fixed) == ("C1DECLINED", True)
     finally:
         definition.outcomes = {}

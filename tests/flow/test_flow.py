@@ -124,12 +124,17 @@ def test_demo_experiment_runs_to_the_end(browser):
     enter(browser, "demo")
     answers = {
         "consent": {"consent": "yes", "decision": "agree"},
-        "post-game": {"difficulty": "5", "enjoyment": "60", "strategy": ["Planned a route"], "device": "Laptop",
-                      "mood": "Calm"},
+        "post-game": {
+            "difficulty": "5",
+            "enjoyment": "60",
+            "strategy": ["Planned a route"],
+            "device": "Laptop",
+            "mood": "Calm",
+        },
         "hard-followup": {"what-was-hard": "speed"},
         "attention@1": {"alertness": "5"},
         "attention@2": {"alertness": "6"},
-    }  # fmt: skip
+    }
     seen = []
     for _ in range(20):
         key = scene_key(browser, "demo")

@@ -33,8 +33,14 @@ def test_devices_and_browsers_are_told_apart():
 
 def test_each_rule_gives_its_reason():
     rules = Screening(devices=["desktop"], browsers_allow=["Chrome"], min_width=1000, min_height=600, max_rtt_ms=100)
-    base = {"device": "desktop", "browser": "Chrome", "width": 1200, "height": 700, "webassembly": True,
-            "rtt_ms": [20, 30, 25]}  # fmt: skip
+    base = {
+        "device": "desktop",
+        "browser": "Chrome",
+        "width": 1200,
+        "height": 700,
+        "webassembly": True,
+        "rtt_ms": [20, 30, 25],
+    }
     assert rules.evaluate(base) == []
     assert rules.evaluate({**base, "device": "mobile"}) == ["device mobile is not allowed"]
     assert rules.evaluate({**base, "browser": "Firefox"}) == ["browser Firefox is not allowed"]

@@ -34,8 +34,14 @@ def honest_episode(browser: Attacker, config: dict, slug: str = "game") -> list[
 
 
 def verdict(pid: str, index: int) -> str:
-    return poll_until(lambda: Episode.objects.filter(participant__external_id=pid, index=index).exclude(
-        verification=PENDING).values_list("verification", flat=True).first())  # fmt: skip
+    return poll_until(
+        lambda: (
+            Episode.objects.filter(participant__external_id=pid, index=index)
+            .exclude(verification=PENDING)
+            .values_list("verification", flat=True)
+            .first()
+        )
+    )
 
 
 def test_honest_episodes_are_verified_by_a_worker_and_the_page_waits_for_them(prod_server):
@@ -104,8 +110,15 @@ def test_actions_outside_the_action_space_or_of_the_wrong_type_are_refused_and_s
 def test_no_row_past_max_steps(prod_server):
     browser, config = at_game(prod_server, "game", "stuffer")
     chunk = honest_episode(browser, config)[0]
-    rows = [{**chunk["rows"][0], "frame": frame, "terminated": {"chaser": False, "runner": False},
-             "truncated": {"chaser": False, "runner": False}} for frame in range(131)]  # fmt: skip
+    rows = [
+        {
+            **chunk["rows"][0],
+            "frame": frame,
+            "terminated": {"chaser": False, "runner": False},
+            "truncated": {"chaser": False, "runner": False},
+        }
+        for frame in range(131)
+    ]
     for number, first in enumerate(range(0, 131, 60)):
         part = {**chunk, "number": number, "first_frame": first, "rows": rows[first : first + 60], "final": False}
         response = post_chunk(browser, "game", part)

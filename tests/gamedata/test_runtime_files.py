@@ -291,18 +291,21 @@ def write_package(root: Path, files: dict[str, str]) -> None:
 def study(tmp_path, monkeypatch) -> Path:
     """A researcher's package `lab` on sys.path, outside MUG's own code."""
     monkeypatch.syspath_prepend(str(tmp_path))
-    write_package(tmp_path, {
-        "lab/__init__.py": "VERSION = 1\n",
-        "lab/env.py": "from typing import TYPE_CHECKING\nimport numpy\nfrom . import VERSION, shapes\n"
-                      "from .levels.first import LEVEL\nfrom mug.surface import Surface\n"
-                      "if TYPE_CHECKING:\n    from lab.experiment import experiment\n"
-                      "def make():\n    from lab import late\n",
-        "lab/shapes.py": "import math\n",
-        "lab/late.py": "",
-        "lab/levels/first.py": "LEVEL = [1, 2]\n",  # a namespace package (no __init__.py)
-        "lab/codes.py": "PROLIFIC = 'C1SECRET'\n",
-        "lab/experiment.py": "from experiments.definition.experiment import Experiment\n",
-    })  # fmt: skip
+    write_package(
+        tmp_path,
+        {
+            "lab/__init__.py": "VERSION = 1\n",
+            "lab/env.py": "from typing import TYPE_CHECKING\nimport numpy\nfrom . import VERSION, shapes\n"
+            "from .levels.first import LEVEL\nfrom mug.surface import Surface\n"
+            "if TYPE_CHECKING:\n    from lab.experiment import experiment\n"
+            "def make():\n    from lab import late\n",
+            "lab/shapes.py": "import math\n",
+            "lab/late.py": "",
+            "lab/levels/first.py": "LEVEL = [1, 2]\n",  # a namespace package (no __init__.py)
+            "lab/codes.py": "PROLIFIC = 'C1SECRET'\n",
+            "lab/experiment.py": "from experiments.definition.experiment import Experiment\n",
+        },
+    )
     yield tmp_path
     for name in [name for name in sys.modules if name == "lab" or name.startswith("lab.")]:
         del sys.modules[name]
@@ -332,8 +335,10 @@ def test_what_a_browser_could_not_import_is_refused(study, source, message):
 
 def test_a_server_side_scene_may_import_server_code_and_an_unknown_entry_is_refused(study):
     write_package(study, {"lab/host.py": "import django\n"})
-    assert sorted(import_closure(["lab.host"], study, MUG_PACKAGE_DIR, browser=False)) == ["lab/__init__.py",
-                                                                                          "lab/host.py"]  # fmt: skip
+    assert sorted(import_closure(["lab.host"], study, MUG_PACKAGE_DIR, browser=False)) == [
+        "lab/__init__.py",
+        "lab/host.py",
+    ]
     with pytest.raises(ClosureError, match="cannot find module 'nowhere_at_all'"):
         import_closure(["nowhere_at_all"], study, MUG_PACKAGE_DIR)
     assert import_closure(["gymnasium.envs.classic_control"], study, MUG_PACKAGE_DIR) == {}  # installed: wheels

@@ -16,14 +16,25 @@ from mug.rollback import shared_fields
 from netcode.simulator import Conditions, simulate, straight_replay
 
 ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
-TAG = {"env": "examples.tag.env:make", "agents": {"chaser": "human", "runner": "human"}, "render_mode": None,
-       "max_steps": 120, "keys": ARROWS}  # fmt: skip
+TAG = {
+    "env": "examples.tag.env:make",
+    "agents": {"chaser": "human", "runner": "human"},
+    "render_mode": None,
+    "max_steps": 120,
+    "keys": ARROWS,
+}
 
 
 def gather(players: int, steps: int = 150) -> dict:
     agents = {f"player_{i}": "human" for i in range(players)}
-    return {"env": "examples.gather.env:make", "env_kwargs": {"players": players}, "agents": agents,
-            "render_mode": None, "max_steps": steps, "keys": ARROWS}  # fmt: skip
+    return {
+        "env": "examples.gather.env:make",
+        "env_kwargs": {"players": players},
+        "agents": agents,
+        "render_mode": None,
+        "max_steps": steps,
+        "keys": ARROWS,
+    }
 
 
 MATRIX = [
@@ -85,16 +96,23 @@ def test_a_replaced_player_is_played_identically_by_every_peer():
     """The relay decides that runner's seat is played by a random policy from frame 20: both peers (one of which
     had predicted the runner's inputs past it) end up with the same rows."""
     config = {**TAG, "max_steps": 80}
-    sessions = {p: NetSession(GameLoop(LoopConfig.from_dict(config)), ["chaser", "runner"], p, 2, 8)
-                for p in ("chaser", "runner")}  # fmt: skip
+    sessions = {
+        p: NetSession(GameLoop(LoopConfig.from_dict(config)), ["chaser", "runner"], p, 2, 8)
+        for p in ("chaser", "runner")
+    }
     for session in sessions.values():
         session.start(0, 9)
     chaser, runner = sessions["chaser"], sessions["runner"]
     sent = {"chaser": {}, "runner": {}}
     for tick in range(200):
         news_for_chaser = [["runner", f, a] for f, a in sent["runner"].items() if f < 20]
-        out = chaser.tick({"held": [["ArrowUp", "ArrowLeft"][tick // 7 % 2]], "inputs": news_for_chaser,
-                           "replaced": [["runner", 20, {"kind": "random"}]] if tick == 40 else []})  # fmt: skip
+        out = chaser.tick(
+            {
+                "held": [["ArrowUp", "ArrowLeft"][tick // 7 % 2]],
+                "inputs": news_for_chaser,
+                "replaced": [["runner", 20, {"kind": "random"}]] if tick == 40 else [],
+            }
+        )
         sent["chaser"].update(dict(out["send"]))
         if tick < 18:  # the runner plays a little, then its tab is gone
             out = runner.tick({"held": ["ArrowDown"], "inputs": [["chaser", f, a] for f, a in sent["chaser"].items()]})
@@ -104,8 +122,9 @@ def test_a_replaced_player_is_played_identically_by_every_peer():
     # A third browser rejoining later replays the same log and replacement.
     late = NetSession(GameLoop(LoopConfig.from_dict(config)), ["chaser", "runner"], "runner", 2, 8)
     late.start(0, 9)
-    log = [["chaser", f, a] for f, a in sent["chaser"].items()] + [["runner", f, a] for f, a in sent["runner"].items()
-                                                                  if f < 20]  # fmt: skip
+    log = [["chaser", f, a] for f, a in sent["chaser"].items()] + [
+        ["runner", f, a] for f, a in sent["runner"].items() if f < 20
+    ]
     late.tick({"inputs": log, "replaced": [["runner", 20, {"kind": "random"}]]})
     for _ in range(50):
         late.tick({})
@@ -141,8 +160,10 @@ def test_the_peer_ahead_slows_its_clock_and_the_one_behind_does_not():
     net = NetSession(loop, ["chaser", "runner"], "chaser", 2, 8)
     net.start(0, 3)
     inputs = [["runner", f, 0] for f in range(2, 60)]
-    outs = [net.tick({"held": [], "inputs": inputs if i == 0 else [], "remote_frames": {"runner": 5}, "rtt_ms": 0})
-            for i in range(40)]  # fmt: skip
+    outs = [
+        net.tick({"held": [], "inputs": inputs if i == 0 else [], "remote_frames": {"runner": 5}, "rtt_ms": 0})
+        for i in range(40)
+    ]
     assert outs[-1]["tick_scale"] > 1.05  # 30+ frames ahead of the runner: up to 10 % slower
     behind = NetSession(GameLoop(LoopConfig.from_dict(TAG)), ["chaser", "runner"], "runner", 2, 8)
     behind.start(0, 3)
@@ -153,8 +174,13 @@ def test_the_peer_ahead_slows_its_clock_and_the_one_behind_does_not():
 def _group_scene(**changes):
     from experiments.study import GymScene
 
-    fields = {"scene_id": "pair", "env": "examples.tag.env:make", "agents": {"chaser": "human", "runner": "human"},
-              "keys": ARROWS, "packages": ["gymnasium==1.4.0", "pettingzoo==1.25.0"]}  # fmt: skip
+    fields = {
+        "scene_id": "pair",
+        "env": "examples.tag.env:make",
+        "agents": {"chaser": "human", "runner": "human"},
+        "keys": ARROWS,
+        "packages": ["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+    }
     return GymScene(**{**fields, **changes})
 
 
@@ -216,8 +242,9 @@ def test_a_diverged_peer_is_brought_back_by_the_referee_checkpoint():
             for frame, action in out["send"]:
                 if relay.add(player, frame, action):
                     inbox[players[1 - index]].append([player, frame, action])
-        differing = sorted(f for f in set(sums["player_0"]) & set(sums["player_1"])
-                           if sums["player_0"][f] != sums["player_1"][f])  # fmt: skip
+        differing = sorted(
+            f for f in set(sums["player_0"]) & set(sums["player_1"]) if sums["player_0"][f] != sums["player_1"][f]
+        )
         if differing and resynced_at is None:
             resynced_at = differing[0]
             checkpoint = replay_checkpoint(config, 21, 0, relay.inputs, [], 2, resynced_at)
@@ -237,8 +264,14 @@ def test_state_data_round_trips_exactly_and_refuses_objects():
 
     from mug.statecodec import StateNotPortable, decode, encode
 
-    state = (np.arange(6, dtype=np.int64).reshape(2, 3), np.float32(0.1), {"rng": {"state": 2**100, "x": 0.1}},
-             [True, None, "a", b"\x00"], 1e-300, float("inf"))  # fmt: skip
+    state = (
+        np.arange(6, dtype=np.int64).reshape(2, 3),
+        np.float32(0.1),
+        {"rng": {"state": 2**100, "x": 0.1}},
+        [True, None, "a", b"\x00"],
+        1e-300,
+        float("inf"),
+    )
     back = decode(json.loads(json.dumps(encode(state))))
     assert back[0].dtype == np.int64 and (back[0] == state[0]).all() and back[1] == state[1]
     assert back[2:] == state[2:]

@@ -12,8 +12,13 @@ from mug.loop import GameLoop, LoopConfig
 from mug.rollback import RollbackSession, shared_fields
 from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
 
-TAG = {"env": "examples.tag.env:make", "agents": {"chaser": "human", "runner": "human"}, "render_mode": None,
-       "max_steps": 400, "keys": {"ArrowUp": 1}}  # fmt: skip
+TAG = {
+    "env": "examples.tag.env:make",
+    "agents": {"chaser": "human", "runner": "human"},
+    "render_mode": None,
+    "max_steps": 400,
+    "keys": {"ArrowUp": 1},
+}
 PLAYERS = ["chaser", "runner"]
 
 

@@ -32,20 +32,78 @@ def test_every_shape_has_its_exact_wire_form():
     s.text("hi", 1, 2, size=12, align="center")
     s.image("hero", 1, 2, 3, 4, frame="f1", angle=90)
     objects = s.commit()["objects"]
-    assert objects[0] == {"id": "_0", "type": "rect", **COMMON, "x": 1, "y": 2, "w": 3, "h": 4, "fill": "#ff0000",
-                          "stroke": "#0000ff", "stroke_width": 2, "radius": 1}  # fmt: skip
-    assert objects[1] == {"id": "_1", "type": "circle", **COMMON, "x": 5, "y": 6, "r": 7, "fill": "#000000",
-                          "stroke": None, "stroke_width": 1}  # fmt: skip
+    assert objects[0] == {
+        "id": "_0",
+        "type": "rect",
+        **COMMON,
+        "x": 1,
+        "y": 2,
+        "w": 3,
+        "h": 4,
+        "fill": "#ff0000",
+        "stroke": "#0000ff",
+        "stroke_width": 2,
+        "radius": 1,
+    }
+    assert objects[1] == {
+        "id": "_1",
+        "type": "circle",
+        **COMMON,
+        "x": 5,
+        "y": 6,
+        "r": 7,
+        "fill": "#000000",
+        "stroke": None,
+        "stroke_width": 1,
+    }
     assert objects[2]["fill"] is None and objects[2]["stroke"] == "#aabbcc" and objects[2]["rx"] == 2
-    assert objects[3] == {"id": "_3", "type": "arc", **COMMON, "x": 1, "y": 2, "r": 3, "start": 0, "end": 1.5,
-                          "closed": True, "fill": "#00ff00", "stroke": "#000000", "stroke_width": 1}  # fmt: skip
-    assert objects[4] == {"id": "_4", "type": "line", **COMMON, "points": [[0, 0], [1, 1]], "stroke": "#000080",
-                          "stroke_width": 3}  # fmt: skip
+    assert objects[3] == {
+        "id": "_3",
+        "type": "arc",
+        **COMMON,
+        "x": 1,
+        "y": 2,
+        "r": 3,
+        "start": 0,
+        "end": 1.5,
+        "closed": True,
+        "fill": "#00ff00",
+        "stroke": "#000000",
+        "stroke_width": 1,
+    }
+    assert objects[4] == {
+        "id": "_4",
+        "type": "line",
+        **COMMON,
+        "points": [[0, 0], [1, 1]],
+        "stroke": "#000080",
+        "stroke_width": 3,
+    }
     assert objects[5]["points"] == [[0, 0], [1, 0], [0, 1]] and objects[5]["fill"] == "#00ff00"
-    assert objects[6] == {"id": "_6", "type": "text", **COMMON, "x": 1, "y": 2, "text": "hi", "size": 12,
-                          "color": "#000000", "font": "sans-serif", "align": "center"}  # fmt: skip
-    assert objects[7] == {"id": "_7", "type": "image", **COMMON, "x": 1, "y": 2, "w": 3, "h": 4, "image": "hero",
-                          "frame": "f1", "angle": 90}  # fmt: skip
+    assert objects[6] == {
+        "id": "_6",
+        "type": "text",
+        **COMMON,
+        "x": 1,
+        "y": 2,
+        "text": "hi",
+        "size": 12,
+        "color": "#000000",
+        "font": "sans-serif",
+        "align": "center",
+    }
+    assert objects[7] == {
+        "id": "_7",
+        "type": "image",
+        **COMMON,
+        "x": 1,
+        "y": 2,
+        "w": 3,
+        "h": 4,
+        "image": "hero",
+        "frame": "f1",
+        "angle": 90,
+    }
     assert s.assets() == [{"name": "hero", "kind": "image", "url": "/static/hero.png"}]
 
 

@@ -40,8 +40,13 @@ class Recorder:
         await send({"type": "http.response.body", "body": body})
 
 
-def request(limit: HttpConcurrencyLimit, parts: list[bytes], gap_s: float = 0.0, disconnect: bool = False,
-            last_part_after: asyncio.Event | None = None):  # fmt: skip
+def request(
+    limit: HttpConcurrencyLimit,
+    parts: list[bytes],
+    gap_s: float = 0.0,
+    disconnect: bool = False,
+    last_part_after: asyncio.Event | None = None,
+):
     """One HTTP request through `limit`, its body sent in `parts` (the last one once `last_part_after` is set, if
     given); returns the messages sent back."""
     sent = []

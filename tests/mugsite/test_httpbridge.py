@@ -51,9 +51,18 @@ urlpatterns = [path("stream/", streamed), path("quick/", quick), path("notify/",
 def call(app, method: str, url: str, body: bytes = b"", headers: list | None = None):
     """One request through `app`: (status, headers, body) as the server would send them."""
     target, _, query = url.partition("?")
-    scope = {"type": "http", "method": method, "path": target, "query_string": query.encode(), "root_path": "",
-             "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 5000),
-             "headers": [(b"host", b"127.0.0.1:8000"), *(headers or [])]}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": target,
+        "query_string": query.encode(),
+        "root_path": "",
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 5000),
+        "headers": [(b"host", b"127.0.0.1:8000"), *(headers or [])],
+    }
     sent, delivered = [], False
 
     async def receive():

@@ -21,8 +21,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def seats(slug: str = "net-relay", scene_key: str = "pair", pids=("ann", "ben")) -> list[int]:
     cookies = [participant_cookie(slug, pid) for pid in pids]
     async_to_sync(matched)(slug, cookies, scene_key)
-    joined = [relay_join(slug=slug, token=token_from_cookies({f"mug_{slug}": c}, slug), scene_key=scene_key,
-                         channel_name=f"socket-{i}") for i, c in enumerate(cookies)]  # fmt: skip
+    joined = [
+        relay_join(
+            slug=slug,
+            token=token_from_cookies({f"mug_{slug}": c}, slug),
+            scene_key=scene_key,
+            channel_name=f"socket-{i}",
+        )
+        for i, c in enumerate(cookies)
+    ]
     return [seat.seat_id for seat, _ in sorted(joined, key=lambda joined: joined[0].agent)]
 
 
@@ -36,12 +43,14 @@ def stored() -> dict[tuple[str, int], int]:
 
 def test_one_batch_of_several_seats_is_stored_once_first_write_wins():
     a, b = seats()
-    results = game_inputs_store([
-        entry(a, [[2, 1], [3, 1]]),
-        entry(b, [[2, 2]]),
-        entry(a, [[3, 4], [4, 1]]),  # frame 3 again with another action: the first stands, only 4 is new
-        entry(b, [[2, 3], [3, 2]]),
-    ])  # fmt: skip
+    results = game_inputs_store(
+        [
+            entry(a, [[2, 1], [3, 1]]),
+            entry(b, [[2, 2]]),
+            entry(a, [[3, 4], [4, 1]]),  # frame 3 again with another action: the first stands, only 4 is new
+            entry(b, [[2, 3], [3, 2]]),
+        ]
+    )
     assert [r.new for r in results] == [[(2, 1), (3, 1)], [(2, 2)], [(4, 1)], [(3, 2)]]
     assert [r.ack for r in results] == [3, 2, 4, 3]
     assert stored() == {("chaser", 2): 1, ("chaser", 3): 1, ("chaser", 4): 1, ("runner", 2): 2, ("runner", 3): 2}
@@ -50,12 +59,14 @@ def test_one_batch_of_several_seats_is_stored_once_first_write_wins():
 
 def test_a_refused_message_fails_alone_and_stores_nothing_of_its_own():
     a, b = seats()
-    results = game_inputs_store([
-        entry(a, [[2, 1]]),
-        entry(b, [[2, 99]]),  # not an action of this game
-        entry(b, "nonsense"),
-        entry(a, [[3, 1]], episode=5),  # a late message about another episode: nothing, no error
-    ])  # fmt: skip
+    results = game_inputs_store(
+        [
+            entry(a, [[2, 1]]),
+            entry(b, [[2, 99]]),  # not an action of this game
+            entry(b, "nonsense"),
+            entry(a, [[3, 1]], episode=5),  # a late message about another episode: nothing, no error
+        ]
+    )
     assert results[0].new == [(2, 1)] and results[3].new == [] and results[3].refused is None
     assert all(isinstance(r.refused, InputRefused) for r in results[1:3])
     assert stored() == {("chaser", 2): 1}

@@ -16,9 +16,14 @@ ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
 
 
 def gather(steps: int = 60, step_cost_ms: float = 0.0, players: int = 2) -> dict:
-    return {"env": "examples.gather.env:make", "env_kwargs": {"players": players, "step_cost_ms": step_cost_ms},
-            "agents": {f"player_{i}": "human" for i in range(players)}, "keys": ARROWS, "max_steps": steps,
-            "fps": 30}  # fmt: skip
+    return {
+        "env": "examples.gather.env:make",
+        "env_kwargs": {"players": players, "step_cost_ms": step_cost_ms},
+        "agents": {f"player_{i}": "human" for i in range(players)},
+        "keys": ARROWS,
+        "max_steps": steps,
+        "fps": 30,
+    }
 
 
 def test_held_keys_become_actions_and_bad_inputs_are_dropped_with_a_reason():
@@ -106,8 +111,12 @@ def test_a_slow_env_is_reported_late():
 
 
 def test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process():
-    config = {**gather(), "env": "testkit.envs.crashing:make", "env_kwargs": {},
-              "agents": {"chaser": "human", "runner": "human"}}  # fmt: skip
+    config = {
+        **gather(),
+        "env": "testkit.envs.crashing:make",
+        "env_kwargs": {},
+        "agents": {"chaser": "human", "runner": "human"},
+    }
     game = GameProcess(config, ["chaser", "runner"], [1], fps=60)
     game.send({"type": "go"})
     try:
@@ -127,8 +136,9 @@ def test_the_screen_repaints_what_a_canvas_shows_after_any_number_of_deltas():
         return {"id": object_id, "type": "rect", "persistent": persistent, "x": x}
 
     screen = Screen()
-    screen.apply({"objects": [obj("wall", 0), obj("a", 1), obj("spark", 9, persistent=False)], "removed": [],
-                  "reset": True})  # fmt: skip
+    screen.apply(
+        {"objects": [obj("wall", 0), obj("a", 1), obj("spark", 9, persistent=False)], "removed": [], "reset": True}
+    )
     screen.apply({"objects": [obj("a", 2), obj("b", 3)], "removed": ["wall"], "reset": False})
     assert screen.full() == {"objects": [obj("a", 2), obj("b", 3)], "removed": [], "reset": True}
     screen.apply({"objects": [obj("c", 4)], "removed": [], "reset": True})  # a new episode clears the canvas
@@ -139,8 +149,16 @@ def test_server_scenes_need_no_rollback_but_refuse_onnx_agents_and_unknown_modes
     from experiments.study import DefinitionError, GymScene, OnnxPolicy
 
     def scene(**fields):
-        return GymScene(**{"scene_id": "s", "env": "testkit.envs.clocked:make", "keys": {"a": 1}, "runs_on": "server",
-                           "agents": {"chaser": "human", "runner": "human"}, **fields})  # fmt: skip
+        return GymScene(
+            **{
+                "scene_id": "s",
+                "env": "testkit.envs.clocked:make",
+                "keys": {"a": 1},
+                "runs_on": "server",
+                "agents": {"chaser": "human", "runner": "human"},
+                **fields,
+            }
+        )
 
     scene().prepare(tmp_path)  # an env that cannot roll back is fine when the server steps it
     with pytest.raises(DefinitionError, match="not supported in server-side scenes"):

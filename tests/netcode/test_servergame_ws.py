@@ -136,9 +136,13 @@ def test_bad_input_is_ignored_with_a_reason_and_the_game_goes_on(caplog):
             await browser.send({"type": "teleport"})
             errors.append(await browser.expect("error"))
             await browser.expect("started")
-            for bad in ({"frame": 10_000, "held": ["ArrowUp"]}, {"frame": 0, "held": ["Escape"]},
-                        {"frame": 0, "held": "ArrowUp"}, {"frame": "soon", "held": []},
-                        {"frame": 0, "held": ["ArrowUp"] * 40}):  # fmt: skip
+            for bad in (
+                {"frame": 10_000, "held": ["ArrowUp"]},
+                {"frame": 0, "held": ["Escape"]},
+                {"frame": 0, "held": "ArrowUp"},
+                {"frame": "soon", "held": []},
+                {"frame": 0, "held": ["ArrowUp"] * 40},
+            ):
                 await browser.send({"type": "input", **bad})
             for _ in range(300):  # a flood: the socket drops what is over its limit, the game goes on
                 await browser.keys(["ArrowUp"], frame=0)

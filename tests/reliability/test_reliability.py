@@ -101,8 +101,9 @@ class ReconnectingPlayer(WsGamePlayer):
             if self.net is None:
                 loop = GameLoop(LoopConfig.from_dict(self.config))
                 netcode = message["netcode"]
-                self.net = NetSession(loop, message["players"], message["seat"], netcode["input_delay"],
-                                      netcode["window"])  # fmt: skip
+                self.net = NetSession(
+                    loop, message["players"], message["seat"], netcode["input_delay"], netcode["window"]
+                )
             if message["episode"] != self.episode:
                 self._begin(message["episode"], message["seed"])
             elif self.done is not None:  # the end may not have reached the relay before the socket dropped
@@ -169,8 +170,14 @@ class RowUploader:
                 if len(part) < ROWS_PER_CHUNK and not final:
                     break
                 number = self.numbers.get(episode, 0)
-                chunk = {"scene_key": self.config["scene_key"], "episode": episode, "number": number,
-                         "first_frame": first, "final": final, "rows": part}  # fmt: skip
+                chunk = {
+                    "scene_key": self.config["scene_key"],
+                    "episode": episode,
+                    "number": number,
+                    "first_frame": first,
+                    "final": final,
+                    "rows": part,
+                }
                 if number == 0:
                     chunk["meta"] = {**self.player.meta[episode], "netcode": self.config["netcode"]}
                 self.pending.append(chunk)
@@ -328,7 +335,9 @@ def assert_nothing_lost(members: list[Member]) -> None:
             record = Episode.objects.get(participant__external_id=member.pid, scene_key="pair", index=index)
             assert record.status == "complete" and record.n_steps == frames
             assert record.steps.aggregate(n=Count("frame"), distinct=Count("frame", distinct=True)) == {
-                "n": frames, "distinct": frames}  # fmt: skip
+                "n": frames,
+                "distinct": frames,
+            }
             assert stored_rows(record) == canonical
     for member in members:
         assert member.uploader.refused == []

@@ -26,8 +26,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
     ids=["30-queued", "200"],
 )
 def test_participants_at_once_all_finish_with_every_record_complete(tmp_path, participants, arrival_s, server_env):
-    env = {**os.environ, "DEBUG": "0", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS), **database_env(),
-           "SECRET_KEY": PRODUCTION_SECRET_KEY, **server_env}  # fmt: skip
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "REDIS_URL": "",
+        "MUG_EXPERIMENTS": ",".join(PATHS),
+        **database_env(),
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
+        **server_env,
+    }
     daphne = DaphneProcess(env, tmp_path)
     try:
         outcomes = run_load(daphne.url, participants=participants, arrival_s=arrival_s, fps=30.0)

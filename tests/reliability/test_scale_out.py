@@ -133,8 +133,10 @@ def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(c
     cookies = {pid: participant_cookie("net-relay", pid) for pid in ("eve", "fay")}
 
     async def scenario():
-        rooms = [await WsRoomClient(url, "net-relay", cookie).connect() for url, cookie in
-                 zip((first.url, second.url), cookies.values(), strict=True)]  # fmt: skip
+        rooms = [
+            await WsRoomClient(url, "net-relay", cookie).connect()
+            for url, cookie in zip((first.url, second.url), cookies.values(), strict=True)
+        ]
         for room in rooms:
             await room.join()
         await asyncio.gather(*(room.expect("matched", ack=True) for room in rooms))
@@ -208,8 +210,10 @@ def test_a_server_game_survives_the_death_of_the_process_hosting_it(cluster, tmp
     cookies = [participant_cookie("server-pair", pid) for pid in ("gil", "hal")]
 
     async def scenario():
-        rooms = [await WsRoomClient(url, "server-pair", cookie).connect() for url, cookie in
-                 zip((doomed.url, survivor.url), cookies, strict=True)]  # fmt: skip
+        rooms = [
+            await WsRoomClient(url, "server-pair", cookie).connect()
+            for url, cookie in zip((doomed.url, survivor.url), cookies, strict=True)
+        ]
         for room in rooms:
             await room.join("play")
         await asyncio.gather(*(room.expect("matched", ack=True) for room in rooms))

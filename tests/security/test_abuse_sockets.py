@@ -307,8 +307,12 @@ def test_a_batch_the_store_still_chokes_on_is_split_so_only_the_culprit_fails():
     async def scenario():
         writer = InputWriter()  # the three messages wait for the same write
         culprit = InputEntry(seat_id=2**70, episode=0, frame=0, inputs=[], checksums=[])
-        return await asyncio.gather(writer.store(entry(a, [[2, 1]])), writer.store(culprit),
-                                    writer.store(entry(b, [[2, 2]])), return_exceptions=True)  # fmt: skip
+        return await asyncio.gather(
+            writer.store(entry(a, [[2, 1]])),
+            writer.store(culprit),
+            writer.store(entry(b, [[2, 2]])),
+            return_exceptions=True,
+        )
 
     first, culprit, last = async_to_sync(scenario)()
     assert isinstance(culprit, Exception) and first.new == [(2, 1)] and last.new == [(2, 2)]

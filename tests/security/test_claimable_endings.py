@@ -9,8 +9,12 @@ from experiments.flow.models import CompletionCode, Participant
 from testkit.plainhttp import Browser
 
 PROLIFIC = {"PROLIFIC_PID": "forger", "STUDY_ID": "study1", "SESSION_ID": "sess1"}
-MTURK = {"workerId": "AFORGER", "assignmentId": "3ASSIGN", "hitId": "3HIT",
-         "turkSubmitTo": "https://workersandbox.mturk.com"}  # fmt: skip
+MTURK = {
+    "workerId": "AFORGER",
+    "assignmentId": "3ASSIGN",
+    "hitId": "3HIT",
+    "turkSubmitTo": "https://workersandbox.mturk.com",
+}
 PLATFORMS = {"prolific": PROLIFIC, "mturk": MTURK}
 FORGED = {"scene_key": "play", "stage": "load", "message": "no WebAssembly (forged)"}
 

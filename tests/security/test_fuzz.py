@@ -21,14 +21,34 @@ from testkit.gameclient import begin_episode, play_scene
 
 pytestmark = pytest.mark.django_db
 COUNT = 200  # bodies per endpoint
-ROW = {"frame": 0, "t": 1.5, "late_ms": 0.0, "focused": True, "actions": {"chaser": 1},
-       "rewards": {"chaser": 0.0, "runner": 0.0}, "terminated": {"chaser": False, "runner": False},
-       "truncated": {"chaser": False, "runner": False}, "infos": {"chaser": {"d": 1}},
-       "obs": {"chaser": [1, 2]}}  # fmt: skip
-CHUNK = {"scene_key": "play", "episode": 0, "number": 0, "first_frame": 0, "final": False, "rows": [ROW],
-         "meta": {"runtime": {"python": "3.12"}, "reset": {}}}  # fmt: skip
-SCREENING = {"width": 1280, "height": 800, "webassembly": True, "touch_points": 0,
-             "runtime": {"loaded": True, "step_ms": [1.0, 2.0]}}  # fmt: skip
+ROW = {
+    "frame": 0,
+    "t": 1.5,
+    "late_ms": 0.0,
+    "focused": True,
+    "actions": {"chaser": 1},
+    "rewards": {"chaser": 0.0, "runner": 0.0},
+    "terminated": {"chaser": False, "runner": False},
+    "truncated": {"chaser": False, "runner": False},
+    "infos": {"chaser": {"d": 1}},
+    "obs": {"chaser": [1, 2]},
+}
+CHUNK = {
+    "scene_key": "play",
+    "episode": 0,
+    "number": 0,
+    "first_frame": 0,
+    "final": False,
+    "rows": [ROW],
+    "meta": {"runtime": {"python": "3.12"}, "reset": {}},
+}
+SCREENING = {
+    "width": 1280,
+    "height": 800,
+    "webassembly": True,
+    "touch_points": 0,
+    "runtime": {"loaded": True, "step_ms": [1.0, 2.0]},
+}
 ENDPOINTS = {  # path: (experiment, valid bodies)
     "/x/game/data/": ("game", [CHUNK]),
     "/x/game/episodes/": ("game", [{"scene_key": "play"}]),

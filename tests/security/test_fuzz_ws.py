@@ -31,14 +31,23 @@ COUNT = 300  # messages per socket
 INT64 = 2**63
 LAST = {"type": "error", "message": "unknown message type 'last-one'"}
 ROOM = [{"type": "join", "scene_key": "pair"}, {"type": "pong", "id": 1}, {"type": "ack", "match": 1}]
-RELAY = [{"type": "input", "episode": 0, "frame": 3, "inputs": [[2, 1], [3, 4]], "checksums": [[2, "ab12"]]},
-         {"type": "done", "episode": 0, "frames": 5, "checksum": "ab12"}, {"type": "presence", "hidden": False},
-         {"type": "ping", "id": 1}, {"type": "sync", "episode": 0, "after": 1}, {"type": "hello", "scene_key": "pair"},
-         {"type": "probe", "id": 1, "stats": {"fps": 30, "rollbacks": 2}}]  # fmt: skip
-PLAY = [{"type": "input", "frame": 3, "held": ["ArrowUp"], "presses": [], "id": 4},
-        {"type": "presence", "hidden": False}, {"type": "ping", "id": 1}, {"type": "repaint"},
-        {"type": "hello", "scene_key": "play"},
-        {"type": "probe", "id": 1, "stats": {"fps": 30}}]  # fmt: skip
+RELAY = [
+    {"type": "input", "episode": 0, "frame": 3, "inputs": [[2, 1], [3, 4]], "checksums": [[2, "ab12"]]},
+    {"type": "done", "episode": 0, "frames": 5, "checksum": "ab12"},
+    {"type": "presence", "hidden": False},
+    {"type": "ping", "id": 1},
+    {"type": "sync", "episode": 0, "after": 1},
+    {"type": "hello", "scene_key": "pair"},
+    {"type": "probe", "id": 1, "stats": {"fps": 30, "rollbacks": 2}},
+]
+PLAY = [
+    {"type": "input", "frame": 3, "held": ["ArrowUp"], "presses": [], "id": 4},
+    {"type": "presence", "hidden": False},
+    {"type": "ping", "id": 1},
+    {"type": "repaint"},
+    {"type": "hello", "scene_key": "play"},
+    {"type": "probe", "id": 1, "stats": {"fps": 30}},
+]
 
 
 def run(scenario, *args, **kwargs):
@@ -231,9 +240,11 @@ def test_a_join_flood_in_the_waiting_room_is_refused_and_makes_one_entry():
     assert len(refused) == 25 and WaitingEntry.objects.count() == 1
 
 
-SOCKETS = {"room": ("pairs", "/x/pairs/ws/room/", {"type": "join", "scene_key": "pair"}),
-           "relay": ("net-relay", "/x/net-relay/ws/game/", {"type": "hello", "scene_key": "pair"}),
-           "play": ("server-solo", "/x/server-solo/ws/play/", {"type": "hello", "scene_key": "play"})}  # fmt: skip
+SOCKETS = {
+    "room": ("pairs", "/x/pairs/ws/room/", {"type": "join", "scene_key": "pair"}),
+    "relay": ("net-relay", "/x/net-relay/ws/game/", {"type": "hello", "scene_key": "pair"}),
+    "play": ("server-solo", "/x/server-solo/ws/play/", {"type": "hello", "scene_key": "play"}),
+}
 
 
 async def reply_to(slug: str, path: str, cookie: str, before: dict | None, *payloads: str, kind: str = "error"):

@@ -68,8 +68,11 @@ def test_only_the_arm_whose_plan_holds_a_scene_gets_its_code_and_model(prod_serv
     model_file = registry.get_experiment("arms").scene("flee").model_files()[model]
     assert reply.body == model_file.read_bytes()
     assert pole.get("/x/arms/bundle/pole.json").status == 200
-    for browser, path in ((tag, "/x/arms/bundle/pole.json"), (pole, "/x/arms/bundle/flee.json"),
-                          (pole, f"/x/arms/models/{model}.onnx")):  # fmt: skip
+    for browser, path in (
+        (tag, "/x/arms/bundle/pole.json"),
+        (pole, "/x/arms/bundle/flee.json"),
+        (pole, f"/x/arms/models/{model}.onnx"),
+    ):
         reply = browser.get(path)
         assert reply.status == 404 and "error" in reply.json(), (path, reply.status)
     for path in ("/x/arms/bundle/intro.json", "/x/arms/bundle/nosuch.json", "/x/arms/models/" + "0" * 64 + ".onnx"):
@@ -150,5 +153,6 @@ def test_the_shipped_experiments_pass_the_check(settings):
 
 
 def _cookie(name: str, value: str) -> http.cookiejar.Cookie:
-    return http.cookiejar.Cookie(0, name, value, None, False, "127.0.0.1", False, False, "/x/arms/", True, False,
-                                 None, False, None, None, {})  # fmt: skip
+    return http.cookiejar.Cookie(
+        0, name, value, None, False, "127.0.0.1", False, False, "/x/arms/", True, False, None, False, None, None, {}
+    )

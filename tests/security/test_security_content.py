@@ -159,10 +159,13 @@ def assert_escaped(html: str, where: str) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [{"PROLIFIC_PID": PAYLOADS[0]}, {"PROLIFIC_PID": "ok", "STUDY_ID": PAYLOADS[1]},
-     {"workerId": PAYLOADS[1], "assignmentId": "a1"},
-     {"workerId": "w", "assignmentId": "a", "turkSubmitTo": "javascript:alert(1)"}],
-)  # fmt: skip
+    [
+        {"PROLIFIC_PID": PAYLOADS[0]},
+        {"PROLIFIC_PID": "ok", "STUDY_ID": PAYLOADS[1]},
+        {"workerId": PAYLOADS[1], "assignmentId": "a1"},
+        {"workerId": "w", "assignmentId": "a", "turkSubmitTo": "javascript:alert(1)"},
+    ],
+)
 def test_entry_links_with_markup_are_refused_and_not_echoed(browser, query):
     response = browser.get("/x/flow/", query)
     assert response.status_code == 400 and not Participant.objects.exists()
@@ -186,8 +189,14 @@ def hostile_text():
     game = Client(HTTP_USER_AGENT=agent)
     enter(game, "game", PROLIFIC_PID="xss2")
     begin_episode(game, "game", "play")
-    chunk = {"scene_key": "play", "episode": 0, "number": 0, "first_frame": 0, "meta": {"runtime": {"python": agent},
-             "reset": {"obs": agent}}, "rows": [{**ROW, "infos": {"chaser": {"note": agent}}}]}  # fmt: skip
+    chunk = {
+        "scene_key": "play",
+        "episode": 0,
+        "number": 0,
+        "first_frame": 0,
+        "meta": {"runtime": {"python": agent}, "reset": {"obs": agent}},
+        "rows": [{**ROW, "infos": {"chaser": {"note": agent}}}],
+    }
     assert post_chunk(game, "game", chunk).status_code == 200
     report = {"scene_key": "play", "stage": agent, "message": agent}
     assert send(game, "/x/game/runtime-error/", "json", report).status_code == 200
@@ -244,8 +253,15 @@ PRODUCTION = {  # the settings table of the README as a production deployment se
 def check_deploy(**settings: str) -> subprocess.CompletedProcess:
     names = {*PRODUCTION, "SQLITE_PATH", "DJANGO_SETTINGS_MODULE"}
     env = {**{k: v for k, v in os.environ.items() if k not in names}, **settings}
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_deploy_check_is_clean_under_the_production_settings():

@@ -36,12 +36,26 @@ pytestmark = pytest.mark.django_db
 
 # staff last: some tests let each role act in turn, and staff actions change rows
 # bare_staff: an active staff account holding no permission (reads and does nothing but the admin's empty index)
-ROLES = ["anonymous", "participant", "same_experiment", "other_experiment", "user", "inactive_staff", "bare_staff",
-         "staff"]  # fmt: skip
+ROLES = [
+    "anonymous",
+    "participant",
+    "same_experiment",
+    "other_experiment",
+    "user",
+    "inactive_staff",
+    "bare_staff",
+    "staff",
+]
 STRANGERS = ["anonymous", "other_experiment", "user", "inactive_staff", "bare_staff", "staff"]  # not in the experiment
-ROW = {"frame": 0, "t": 0.0, "actions": {"chaser": 1}, "rewards": {"chaser": 0.0, "runner": 0.0},
-       "terminated": {"chaser": False, "runner": False}, "truncated": {"chaser": False, "runner": False},
-       "infos": {}}  # fmt: skip
+ROW = {
+    "frame": 0,
+    "t": 0.0,
+    "actions": {"chaser": 1},
+    "rewards": {"chaser": 0.0, "runner": 0.0},
+    "terminated": {"chaser": False, "runner": False},
+    "truncated": {"chaser": False, "runner": False},
+    "infos": {},
+}
 CHUNK = {"scene_key": "play", "episode": 0, "number": 0, "first_frame": 0, "rows": [ROW]}
 
 # Every URL pattern of the site ("admin/" stands for the whole admin site) and who may use it. A new pattern must be
@@ -80,8 +94,12 @@ STAFF = {
     "api/v1/steps/": "/api/v1/steps/",
     "api/schema/": "/api/schema/?format=json",
 }
-SOCKETS = {"x/<slug:slug>/ws/room/": ("pairs", "join"), "x/<slug:slug>/ws/game/": ("net-relay", "hello"),
-           "x/<slug:slug>/ws/play/": ("server-solo", "hello"), "admin/live/ws/": (None, None)}  # fmt: skip
+SOCKETS = {
+    "x/<slug:slug>/ws/room/": ("pairs", "join"),
+    "x/<slug:slug>/ws/game/": ("net-relay", "hello"),
+    "x/<slug:slug>/ws/play/": ("server-solo", "hello"),
+    "admin/live/ws/": (None, None),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -145,13 +163,28 @@ def footprint(participant: Participant) -> dict:
     rows["visits"] = sorted(SceneVisit.objects.filter(participant=participant).values_list("scene_key", "loads"))
     rows["steps"] = Step.objects.filter(episode__participant=participant).count()
     rows["chunks"] = StepChunk.objects.filter(episode__participant=participant).count()
-    return {"status": participant.status, "position": participant.position, "errors": participant.runtime_errors,
-            **rows}  # fmt: skip
+    return {
+        "status": participant.status,
+        "position": participant.position,
+        "errors": participant.runtime_errors,
+        **rows,
+    }
 
 
 def totals() -> list[int]:
-    models = (Participant, SceneVisit, SurveyResponse, CompletionCode, Episode, Step, ClientError, MonitorState,
-              ScreeningResult, WaitingEntry, GameSeat)  # fmt: skip
+    models = (
+        Participant,
+        SceneVisit,
+        SurveyResponse,
+        CompletionCode,
+        Episode,
+        Step,
+        ClientError,
+        MonitorState,
+        ScreeningResult,
+        WaitingEntry,
+        GameSeat,
+    )
     return [model.objects.count() for model in models]
 
 
@@ -316,9 +349,11 @@ def test_a_cookie_from_another_experiment_is_a_stranger_there():
     replay.cookies["mug_game"] = browser.cookies["mug_flow"].value  # signed for mug_flow, sent as mug_game
     counts = totals()
     assert replay.get("/x/game/flow/").status_code == 403
-    for path, body in (("/x/game/episodes/", {"scene_key": "play"}), ("/x/game/client-error/",
-                       {"kind": "error", "message": "x"}), ("/x/game/runtime-error/",
-                       {"scene_key": "play", "stage": "load", "message": "x"})):  # fmt: skip
+    for path, body in (
+        ("/x/game/episodes/", {"scene_key": "play"}),
+        ("/x/game/client-error/", {"kind": "error", "message": "x"}),
+        ("/x/game/runtime-error/", {"scene_key": "play", "stage": "load", "message": "x"}),
+    ):
         assert 400 <= send(replay, path, "json", body).status_code < 500
     assert totals() == counts
 
@@ -357,10 +392,14 @@ def test_participant_sockets_seat_nobody_without_the_experiments_cookie(route, r
     clients = visitors(slug, researcher, outsider)
     own = clients["participant"].cookies[f"mug_{slug}"].value
     name, other = next((k, v.value) for k, v in clients["other_experiment"].cookies.items() if k.startswith("mug_"))
-    cookies = {"anonymous": None, "other_experiment": f"{name}={other}", "replayed": f"mug_{slug}={other}",
-               "tampered": f"mug_{slug}={own[:-2]}zz",
-               "user": f"sessionid={clients['user'].cookies['sessionid'].value}",
-               "staff": f"sessionid={clients['staff'].cookies['sessionid'].value}"}  # fmt: skip
+    cookies = {
+        "anonymous": None,
+        "other_experiment": f"{name}={other}",
+        "replayed": f"mug_{slug}={other}",
+        "tampered": f"mug_{slug}={own[:-2]}zz",
+        "user": f"sessionid={clients['user'].cookies['sessionid'].value}",
+        "staff": f"sessionid={clients['staff'].cookies['sessionid'].value}",
+    }
     for role, cookie in cookies.items():
         accepted, reply = async_to_sync(first_reply)(path, cookie, {"type": kind, "scene_key": key})
         assert accepted and reply["type"] == "error" and "no place in this study" in reply["message"], role

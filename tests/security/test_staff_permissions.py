@@ -191,8 +191,9 @@ def test_view_only_staff_cannot_run_any_action_even_by_forged_post(prod_server, 
         ("matchmaking.release_room", *FORGED[4], "waits"),
     ],
 )
-def test_the_actions_own_permission_lets_it_run(permission, path, action, extra, changed, prod_server,
-                                                django_user_model):  # fmt: skip
+def test_the_actions_own_permission_lets_it_run(
+    permission, path, action, extra, changed, prod_server, django_user_model
+):
     """The same POSTs do their work once the permission is granted: the refusals above are the permissions'."""
     rows = setup_rows()
     staff(django_user_model, "operator", [*every_view_permission(), permission])

@@ -53,10 +53,17 @@ def forged_chunk(scene_key: str, episode: int, agents: list[str], frames: int) -
     rows = []
     for frame in range(frames):
         last = frame == frames - 1
-        rows.append({
-            "frame": frame, "t": frame * 33.0, "actions": {a: 0 for a in agents}, "rewards": {a: 1.0 for a in agents},
-            "terminated": {a: False for a in agents}, "truncated": {a: last for a in agents}, "infos": {},
-        })  # fmt: skip
+        rows.append(
+            {
+                "frame": frame,
+                "t": frame * 33.0,
+                "actions": {a: 0 for a in agents},
+                "rewards": {a: 1.0 for a in agents},
+                "terminated": {a: False for a in agents},
+                "truncated": {a: last for a in agents},
+                "infos": {},
+            }
+        )
     return {"scene_key": scene_key, "episode": episode, "number": 0, "first_frame": 0, "final": True, "rows": rows}
 
 
@@ -120,8 +127,10 @@ def test_an_episodes_call_mid_game_neither_collides_nor_freezes_the_partner(prod
     unique constraint and the honest partner waited forever. Now it is refused and both play to the end, each
     episode witnessed by the relay."""
     (honest, config, honest_cookie), (forger, _, forger_cookie) = _pair(prod_server, "net-relay")
-    players = [WsGamePlayer(prod_server.url, "net-relay", cookie, "pair", config["loop"], seed=n)
-               for n, cookie in enumerate([honest_cookie, forger_cookie])]  # fmt: skip
+    players = [
+        WsGamePlayer(prod_server.url, "net-relay", cookie, "pair", config["loop"], seed=n)
+        for n, cookie in enumerate([honest_cookie, forger_cookie])
+    ]
 
     async def scenario():
         tasks = [asyncio.create_task(player.play(timeout=90)) for player in players]
