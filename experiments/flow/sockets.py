@@ -141,6 +141,8 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await self.receive_json(content)
+        except StopConsumer:  # the consumer is closing: not an error of the message
+            raise
         except Exception as error:  # a refusal is the client's to read; anything else is a bug, logged there
             await self.error(socket_reply(error))
 
