@@ -16,7 +16,7 @@ from experiments.control.api_filters import (
 )
 from experiments.flow.models import Participant, SceneVisit, SurveyResponse
 from experiments.flow.selectors import experiment_list_with_counts
-from experiments.gamedata.models import Episode, Step
+from experiments.gamedata.models import STEP_FIELDS, Episode, Step
 
 
 class HasViewPermissions(permissions.BasePermission):
@@ -178,22 +178,7 @@ class StepListApi(generics.ListAPIView):
 
         class Meta:
             model = Step
-            fields = [
-                "id",
-                "episode",
-                "frame",
-                "client_time",
-                "focused",
-                "late_ms",
-                "predicted",
-                "rollback_depth",
-                "actions",
-                "rewards",
-                "terminated",
-                "truncated",
-                "infos",
-                "observations",
-            ]
+            fields = ["id", "episode", *STEP_FIELDS]
 
     serializer_class = OutputSerializer
     permission_classes = [HasViewPermissions]

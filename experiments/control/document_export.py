@@ -13,22 +13,8 @@ from django.utils import timezone
 
 from experiments.control.exports import participant_fields
 from experiments.flow.models import Experiment, Participant
-from experiments.gamedata.models import Episode
+from experiments.gamedata.models import STEP_FIELDS, Episode
 
-STEP_FIELDS = [
-    "frame",
-    "client_time",
-    "focused",
-    "late_ms",
-    "predicted",
-    "rollback_depth",
-    "actions",
-    "rewards",
-    "terminated",
-    "truncated",
-    "infos",
-    "observations",
-]
 EPISODE_FIELDS = [
     "index",
     "scene_key",

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from django.db import models
 
+# The columns of a step row after its episode, in the order exports and the bulk insert use.
+STEP_FIELDS = (
+    "frame",
+    "client_time",
+    "focused",
+    "late_ms",
+    "predicted",
+    "rollback_depth",
+    "actions",
+    "rewards",
+    "terminated",
+    "truncated",
+    "infos",
+    "observations",
+)
+
 
 class EpisodeStatus(models.TextChoices):
     OPEN = "open", "In progress"

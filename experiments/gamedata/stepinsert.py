@@ -11,23 +11,9 @@ from typing import Any
 
 from django.db import connection
 
-from experiments.gamedata.models import Step
+from experiments.gamedata.models import STEP_FIELDS, Step
 
-COLUMNS = (
-    "episode_id",
-    "frame",
-    "client_time",
-    "focused",
-    "late_ms",
-    "predicted",
-    "rollback_depth",
-    "actions",
-    "rewards",
-    "terminated",
-    "truncated",
-    "infos",
-    "observations",
-)
+COLUMNS = ("episode_id", *STEP_FIELDS)
 ROWS_PER_STATEMENT = 999 // len(COLUMNS)  # inside SQLite's oldest parameter limit
 
 
