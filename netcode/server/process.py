@@ -32,7 +32,7 @@ def serve(conn, config: dict[str, Any], seats: list[str], seeds: list[int], fps:
         first = options.get("first_episode", 0)
         for episode, seed in enumerate(seeds[first:], start=first):
             conn.send({"type": "started", "episode": episode, "seed": seed, **runner.start(episode, seed)})
-            control.read_until(time.perf_counter() + options.get("countdown_s", 0))
+            control.read_until(control.clock() + options.get("countdown_s", 0))
             _play(conn, runner, control, episode, 1 / fps)
         conn.send({"type": "finished", "ignored": runner.ignored[-50:]})
     except Stop:
@@ -45,16 +45,17 @@ def serve(conn, config: dict[str, Any], seats: list[str], seeds: list[int], fps:
 
 
 def _play(conn, runner, control: Control, episode: int, period: float) -> None:
-    next_at = time.perf_counter()
-    started = time.perf_counter()
+    clock = control.clock
+    next_at = clock()
+    started = clock()
     over = False
     while not over:
         if control.read_until(next_at):  # paused meanwhile: the clock starts again from now
-            next_at = time.perf_counter()
-        late_ms = max(0.0, (time.perf_counter() - next_at) * 1000)
+            next_at = clock()
+        late_ms = max(0.0, (clock() - next_at) * 1000)
         out = runner.step()
         over = out["over"]
-        out["row"].update(t=round((time.perf_counter() - started) * 1000, 3), late_ms=round(late_ms, 3))
+        out["row"].update(t=round((clock() - started) * 1000, 3), late_ms=round(late_ms, 3))
         # The browsers' message is encoded here, once, in this game's own process (the web process only relays it).
         shown = {
             "type": protocol.FRAME,
@@ -69,15 +70,16 @@ def _play(conn, runner, control: Control, episode: int, period: float) -> None:
         at = time.monotonic()
         conn.send({"type": "frame", "episode": episode, "late_ms": late_ms, "at": at, "text": text, **out})
         next_at += period
-        if time.perf_counter() - next_at > 5 * period:  # far behind: re-anchor, never race a backlog
-            next_at = time.perf_counter()
+        if clock() - next_at > 5 * period:  # far behind: re-anchor, never race a backlog
+            next_at = clock()
 
 
 class Control:
-    """Messages from the host: seats' inputs, pause/resume, replacements, stop."""
+    """Messages from the host: seats' inputs, pause/resume, replacements, stop. `clock` paces the frames (a test
+    gives its own)."""
 
-    def __init__(self, conn, runner) -> None:
-        self.conn, self.runner, self.paused = conn, runner, False
+    def __init__(self, conn, runner, clock=time.perf_counter) -> None:
+        self.conn, self.runner, self.paused, self.clock = conn, runner, False, clock
         self.window, self.reported = 0.0, 0
 
     def wait_for(self, kind: str) -> None:
@@ -88,7 +90,7 @@ class Control:
         """Take messages until `until` (and for as long as the game is paused); True if it was paused."""
         was_paused = False
         while True:
-            wait = None if self.paused else until - time.perf_counter()
+            wait = None if self.paused else until - self.clock()
             if wait is not None and wait <= 0:
                 return was_paused
             if not self.conn.poll(wait if wait is None else max(0.0, wait)):

@@ -3,12 +3,12 @@ and every kind of bad input, with the stored queue and matches checked after eac
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.test import Client
 
 from experiments.flow.models import Participant
@@ -135,14 +135,20 @@ def test_flooding_joins_are_refused_after_five():
     assert WaitingEntry.objects.count() == 1
 
 
-def test_a_silent_participant_is_not_matched_with_anyone():
+def ghost_status() -> str:
+    return WaitingEntry.objects.get(participant__external_id="ghost").status
+
+
+def test_a_silent_participant_is_not_matched_with_anyone(stopped_clock):
     ghost, carol, dave = at_pair("ghost"), at_pair("carol"), at_pair("dave")
 
     async def scenario():
         async with RoomClient("duo", ghost, silent=True) as g:
             await g.join()
             await g.expect("waiting")
-            await asyncio.sleep(1.7)  # no pong for longer than presence_timeout_s (1.5 s)
+            stopped_clock.shift(1.7)  # no pong for longer than presence_timeout_s (1.5 s)
+            while await database_sync_to_async(ghost_status)() != "left":  # until a sweep has dropped the ghost
+                await g.idle(0.1)
             async with RoomClient("duo", carol) as c:
                 await c.join()
                 seen = [await c.expect("waiting"), *await c.idle(0.6)]
@@ -158,7 +164,7 @@ def test_a_silent_participant_is_not_matched_with_anyone():
     assert WaitingEntry.objects.get(participant__external_id="ghost").status == "left"  # dropped for silence
 
 
-def test_a_group_not_confirmed_in_time_dissolves_and_the_confirmer_keeps_waiting():
+def test_a_group_not_confirmed_in_time_dissolves_and_the_confirmer_keeps_waiting(stopped_clock):
     erin, frank, gina = at_pair("erin"), at_pair("frank"), at_pair("gina")
 
     async def scenario():
@@ -168,6 +174,7 @@ def test_a_group_not_confirmed_in_time_dissolves_and_the_confirmer_keeps_waiting
             await f.join()
             proposal = await e.expect("confirm")
             await e.send({"type": "ack", "match": proposal["match"]})
+            stopped_clock.shift(1.1)  # past ack_timeout_s (1 s)
             await e.expect("waiting", timeout=30)  # frank never confirmed: back to waiting
             async with RoomClient("duo", gina) as g:
                 await g.join()
@@ -183,7 +190,7 @@ def test_a_group_not_confirmed_in_time_dissolves_and_the_confirmer_keeps_waiting
     }
 
 
-def test_waiting_too_long_plays_with_the_ai_instead():
+def test_waiting_too_long_plays_with_the_ai_instead(stopped_clock):
     cookie = participant_cookie("duo-ai", "lonely")
     browser = Client()
     browser.cookies["mug_duo-ai"] = cookie
@@ -191,6 +198,8 @@ def test_waiting_too_long_plays_with_the_ai_instead():
     async def scenario():
         async with RoomClient("duo-ai", cookie) as client:
             await client.join()
+            await client.expect("waiting")
+            stopped_clock.shift(2)  # past the room's timeout_s (1.5 s)
             return await client.expect("timeout", timeout=30)
 
     assert run(scenario)["next"] == "/x/duo-ai/flow/"
@@ -200,7 +209,7 @@ def test_waiting_too_long_plays_with_the_ai_instead():
     assert Participant.objects.get(external_id="lonely").status == "active"
 
 
-def test_waiting_too_long_can_end_with_the_no_partner_code_or_skip_ahead():
+def test_waiting_too_long_can_end_with_the_no_partner_code_or_skip_ahead(stopped_clock):
     ending = participant_cookie("duo-end", "ending")
     skipping = participant_cookie("duo-skip", "skipping")
 
@@ -208,6 +217,8 @@ def test_waiting_too_long_can_end_with_the_no_partner_code_or_skip_ahead():
         for slug, cookie in (("duo-end", ending), ("duo-skip", skipping)):
             async with RoomClient(slug, cookie) as client:
                 await client.join()
+                await client.expect("waiting")
+                stopped_clock.shift(2)  # past the room's timeout_s (1.5 s)
                 await client.expect("timeout", timeout=30)
 
     run(scenario)
@@ -264,6 +275,7 @@ def test_the_admin_shows_the_queue_and_the_match(researcher_client):
     assert WaitingEntry.objects.get(participant__external_id="carl").rtt_ms is not None
 
 
+@pytest.mark.usefixtures("stopped_clock")  # the reunion's fallback (2 s) must not pass while the machine is busy
 def test_group_reunion_rebuilds_the_earlier_pair_before_pairing_strangers():
     alice, bob, carl = at_pair("alice"), at_pair("bob"), at_pair("carl")
 

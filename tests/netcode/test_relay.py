@@ -5,9 +5,12 @@ resynced from the log, and the dropout policies (end for all, replace with an AI
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from django.utils import timezone
 
 from experiments.definition import registry
 from experiments.gamedata.models import VERIFIED, Episode
@@ -326,6 +329,20 @@ async def kept_alive_until(client: GameClient, kind: str, alive: list[GameClient
     raise AssertionError(f"no {kind!r} within {timeout} s")
 
 
+def absent_for(agent: str, seconds: float) -> bool:
+    """Move an away seat's stored absence back in time (the server's own clock is not raced); False while the
+    server has not yet marked it away."""
+    earlier = timezone.now() - timedelta(seconds=seconds)
+    away = GameSeat.objects.filter(agent=agent, absent_since__isnull=False)
+    return bool(away.update(absent_since=earlier, last_seen=earlier))
+
+
+async def gone_past_the_timeout(agent: str) -> None:
+    """The seat has been away longer than the fixtures' dropout timeout (3 s)."""
+    while not await database_sync_to_async(absent_for)(agent, 10):
+        await asyncio.sleep(0.05)
+
+
 def test_a_partner_gone_past_the_timeout_ends_the_game_with_the_dropout_outcomes():
     chaser, runner = group("net-pair", "pair", ("ann", "ben"))
 
@@ -339,7 +356,8 @@ def test_a_partner_gone_past_the_timeout_ends_the_game_with_the_dropout_outcomes
             away = await a.expect("player")
             while away["state"] == "here":  # the seats' own arrivals come first
                 away = await a.expect("player")
-            return away, await kept_alive_until(a, "end", [a])  # after the dropout timeout (3 s)
+            await gone_past_the_timeout("runner")
+            return away, await kept_alive_until(a, "end", [a])
 
     away, end = run(scenario)
     assert away == {"type": "player", "player": "runner", "state": "away"}
@@ -365,7 +383,8 @@ def test_a_dropped_player_is_replaced_by_the_ai_from_the_frame_the_relay_stops_a
             await leaver.hello("gather3")
             await leaver.inputs(0, 0, [[2, 1], [3, 1], [4, 1]])
             await leaver.expect("ack")
-        replaced = await kept_alive_until(clients[0], "replaced", clients[:2])  # after the dropout timeout (3 s)
+        await gone_past_the_timeout("player_2")
+        replaced = await kept_alive_until(clients[0], "replaced", clients[:2])
         async with GameClient("net-trio", cookies[2]) as back:
             await back.send({"type": "hello", "scene_key": "gather3"})
             refused = await back.expect("error")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from netcode.server.process import GameProcess
+from netcode.server.process import Control, GameProcess, _play
 from netcode.server.runner import ServerRunner
 
 ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
@@ -98,16 +98,49 @@ def test_a_slow_env_does_not_slow_another_game():
     assert frames[-1]["row"]["actions"]["player_0"] == 1
 
 
+class FakeClock:
+    """The game loop's clock, moved only by the test's env steps and the loop's own waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Pipe:
+    """The game's end of its pipe, in-process: waiting on it moves the fake clock by the wait, sends are kept."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock, self.sent = clock, []
+
+    def poll(self, timeout):
+        self.clock.now += timeout or 0
+        return False
+
+    def send(self, message):
+        self.sent.append(message)
+
+
 def test_a_slow_env_is_reported_late():
-    # Each step takes at least 100 ms (the env's work is timed by the wall clock) of a 33 ms frame: whatever the
-    # machine's load, the game falls behind its clock, and says by how much.
-    slow = GameProcess(gather(steps=10_000, step_cost_ms=100), ["player_0", "player_1"], [1], fps=30)
-    try:
-        slow.send({"type": "go"})
-        frames = frames_until(slow, 4)
-    finally:
-        slow.stop()
-    assert frames[0]["late_ms"] >= 0 and max(f["late_ms"] for f in frames[:4]) > 30
+    # Each step costs 100 ms of the game's clock, three frames' worth at 30 fps: the game falls behind and says by
+    # how much, and re-anchors rather than racing a backlog.
+    clock = FakeClock()
+    runner = ServerRunner(gather(steps=6), ["player_0", "player_1"])
+    runner.start(0, 1)
+    step = runner.step
+
+    def slow_step():
+        clock.now += 0.1
+        return step()
+
+    runner.step = slow_step
+    pipe = Pipe(clock)
+    _play(pipe, runner, Control(pipe, runner, clock), 0, 1 / 30)
+    late = [message["late_ms"] for message in pipe.sent]
+    assert len(late) == 6 and late[0] == 0
+    assert late[1] == pytest.approx(100 - 1000 / 30)  # the first slow step made the second frame late
+    assert max(late) < 100 + 5000 / 30  # never more than the re-anchoring bound behind
 
 
 def test_a_crashing_env_ends_its_game_with_the_error_and_frees_the_process():
