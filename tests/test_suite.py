@@ -1,9 +1,10 @@
 """The suite's own bookkeeping: every test module and test that conftest.py names still exists; benchmarks and testkit
 name no test module, not even by a dotted path in a string (import-linter sees only imports: `MUG_EXPERIMENTS` is a
-string), and tests name no benchmark."""
+string), and tests name no benchmark; no test module imports another (shared helpers live in testkit/)."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -31,3 +32,14 @@ def test_benchmarks_and_testkit_name_no_test_module_and_tests_no_benchmark():
 
     assert naming(["bench", "testkit"], r"[\"'](tests)\.\w") == []
     assert naming(["tests", "testkit"], r"[\"'](bench)\.\w") == []
+
+
+def test_no_test_module_imports_another():
+    importing = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if any(name == "tests" or name.startswith("tests.") for name in names):
+                importing.append(f"{path.relative_to(ROOT)}: {names}")
+    assert importing == []

@@ -14,9 +14,9 @@ from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode
 from netcode.models import Game, GameEvent, GameSeat
 from netcode.replay import game_replay, scene_of, stored_rows
+from testkit.browsers import guarded_context
 from testkit.flowhelpers import start_in_page
 from testkit.netproxy import RANDOM_KEYS, DelayProxy
-from tests.browser.conftest import guarded_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from experiments.flow.models import Experiment
 from testkit.flowhelpers import enter
-from tests.control.test_minari_export import play_solo_game
+from testkit.playclient import play_solo_game
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

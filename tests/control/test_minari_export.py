@@ -7,28 +7,12 @@ import os
 
 import numpy as np
 import pytest
-from asgiref.sync import async_to_sync
 from django.core.management import CommandError, call_command
 
 from experiments.gamedata.models import MISMATCH, Episode
-from testkit.roomclient import participant_cookie
-from tests.netcode.test_servergame_ws import PlayClient, hosts_done
+from testkit.playclient import play_solo_game
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def play_solo_game() -> None:
-    cookie = participant_cookie("server-solo", "sam")
-
-    async def scenario():
-        async with PlayClient("server-solo", cookie) as browser:
-            await browser.hello()
-            await browser.expect("started")
-            await browser.keys(["ArrowRight"], frame=0, id=1)
-            await browser.expect("finished")
-            await hosts_done()
-
-    async_to_sync(scenario)()
 
 
 def test_human_episodes_become_a_minari_dataset_that_loads_back(tmp_path):

@@ -11,8 +11,8 @@ from experiments.gamedata.models import Episode
 from matchmaking.models import MatchMember, WaitingEntry
 from netcode.models import ENDED, Game, GameEvent
 from testkit.gameclient_ws import GameClient, matched
+from testkit.playclient import PlayClient, hosts_done
 from testkit.roomclient import RoomClient, participant_cookie
-from tests.netcode.test_servergame_ws import PlayClient, hosts_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHANGE_LIST = "/admin/experiments/participant/"

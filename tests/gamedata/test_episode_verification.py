@@ -13,10 +13,10 @@ from django.core.management import call_command
 from experiments.flow.models import ACTIVE, CompletionCode, Participant
 from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, Episode, Step
 from experiments.study import COMPLETED, EXCLUDED
+from testkit.attackers import Attacker, at_game, submit_scene
 from testkit.fixture_experiments import PATHS
 from testkit.gameclient import begin_episode, episode_chunks, post_chunk
 from testkit.servers import poll_until, production_daphne
-from tests.security.test_witnessed_completion import Attacker, at_game, submit_scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

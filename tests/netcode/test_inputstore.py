@@ -5,40 +5,13 @@ are acknowledged only once filled, and a checksum earlier in the same batch is c
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 
-from experiments.flow.identity import token_from_cookies
-from netcode.handlers import relay_join
 from netcode.input_rules import InputRefused
-from netcode.input_store import InputEntry, game_inputs_store
-from netcode.models import GameEvent, GameInput, GameSeat
-from testkit.gameclient_ws import matched
-from testkit.roomclient import participant_cookie
+from netcode.input_store import game_inputs_store
+from netcode.models import GameEvent, GameSeat
+from testkit.inputrows import entry, seats, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def seats(slug: str = "net-relay", scene_key: str = "pair", pids=("ann", "ben")) -> list[int]:
-    cookies = [participant_cookie(slug, pid) for pid in pids]
-    async_to_sync(matched)(slug, cookies, scene_key)
-    joined = [
-        relay_join(
-            slug=slug,
-            token=token_from_cookies({f"mug_{slug}": c}, slug),
-            scene_key=scene_key,
-            channel_name=f"socket-{i}",
-        )
-        for i, c in enumerate(cookies)
-    ]
-    return [seat.seat_id for seat, _ in sorted(joined, key=lambda joined: joined[0].agent)]
-
-
-def entry(seat_id: int, inputs, episode: int = 0, checksums=None) -> InputEntry:
-    return InputEntry(seat_id=seat_id, episode=episode, frame=0, inputs=inputs, checksums=checksums or [])
-
-
-def stored() -> dict[tuple[str, int], int]:
-    return {(i.agent, i.frame): i.action for i in GameInput.objects.all()}
 
 
 def test_one_batch_of_several_seats_is_stored_once_first_write_wins():

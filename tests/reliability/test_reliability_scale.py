@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from testkit.fixture_experiments import PATHS
+from testkit.groupplay import Member, assert_nothing_lost, play_group, run, until
 from testkit.netproxy import DelayProxy
 from testkit.servers import daphne_cluster, redis_server
-from tests.reliability.test_reliability import Member, assert_nothing_lost, play_group, run, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

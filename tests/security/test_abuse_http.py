@@ -15,7 +15,7 @@ from experiments.flow.models import Participant, SurveyResponse
 from testkit.fixture_experiments import PATHS
 from testkit.participants import Browser, scene_of
 from testkit.servers import production_daphne
-from tests.security.test_fuzz import CHUNK, ROW
+from testkit.uploads import CHUNK, ROW
 
 ANSWER_WAIT_S = 30  # generous: the server answers at once; without the fix it never does
 

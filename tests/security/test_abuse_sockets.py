@@ -16,21 +16,11 @@ from netcode.input_commit import InputWriter
 from netcode.input_store import InputEntry
 from netcode.models import Game, GameEvent, GameSeat
 from testkit.fixture_experiments import PATHS
-from testkit.plainhttp import Browser
+from testkit.inputrows import entry, seats, stored
 from testkit.servers import production_daphne
+from testkit.socketabuse import SLUG, WAIT_S, closed_by_server, cookie_for
 from testkit.wsclient import WsRoomClient
 from testkit.wsgame import WsGamePlayer
-from tests.netcode.test_inputstore import entry, seats, stored
-
-SLUG = "net-relay"
-WAIT_S = 60  # a generous deadline for anything the server should do soon (never a measured time)
-
-
-def cookie_for(server, pid: str, slug: str = SLUG) -> str:
-    """Enter the study over HTTP as a participant from Prolific; the participant cookie the server set."""
-    browser = Browser(server.url)
-    browser.enter(slug, PROLIFIC_PID=pid)  # the landing page's Start, as a participant presses it
-    return next(c.value for c in browser.jar if c.name == f"mug_{slug}")
 
 
 async def match_pair(server, cookies: list[str]) -> None:
@@ -78,16 +68,6 @@ async def drained(socket) -> list[dict]:
         while (message := json.loads(await socket.recv())) != {"type": "pong", "id": "last"}:
             seen.append(message)
     return seen
-
-
-async def closed_by_server(socket) -> int:
-    """Wait (with a generous deadline) until the server closes the socket; its close code."""
-    async with asyncio.timeout(WAIT_S):
-        while True:
-            try:
-                await socket.recv()
-            except websockets.ConnectionClosed as closed:
-                return closed.rcvd.code if closed.rcvd else -1
 
 
 def honest_players(server, cookies: list[str]) -> list[WsGamePlayer]:

@@ -18,30 +18,10 @@ from experiments.gamedata.models import Episode, Step
 from testkit.flowhelpers import VALID_SURVEY, enter, submit
 from testkit.fuzzing import TEXTS, frames, is_finite_json, mutate, random_json, specials
 from testkit.gameclient import begin_episode, play_scene
+from testkit.uploads import CHUNK, ROW
 
 pytestmark = pytest.mark.django_db
 COUNT = 200  # bodies per endpoint
-ROW = {
-    "frame": 0,
-    "t": 1.5,
-    "late_ms": 0.0,
-    "focused": True,
-    "actions": {"chaser": 1},
-    "rewards": {"chaser": 0.0, "runner": 0.0},
-    "terminated": {"chaser": False, "runner": False},
-    "truncated": {"chaser": False, "runner": False},
-    "infos": {"chaser": {"d": 1}},
-    "obs": {"chaser": [1, 2]},
-}
-CHUNK = {
-    "scene_key": "play",
-    "episode": 0,
-    "number": 0,
-    "first_frame": 0,
-    "final": False,
-    "rows": [ROW],
-    "meta": {"runtime": {"python": "3.12"}, "reset": {}},
-}
 SCREENING = {
     "width": 1280,
     "height": 800,

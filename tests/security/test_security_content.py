@@ -16,7 +16,8 @@ from experiments.control.live import live_snapshot
 from experiments.flow.models import ClientError, CompletionCode, Participant, SurveyResponse
 from testkit.flowhelpers import VALID_SURVEY, enter, page, submit
 from testkit.gameclient import begin_episode, post_chunk
-from tests.security.test_security_probe import PARTICIPANT, ROW, send, totals
+from testkit.probe import PARTICIPANT, send, totals
+from testkit.uploads import ROW
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -31,6 +30,8 @@ from mugsite.routing import websocket_urlpatterns
 from netcode.models import Game, GameSeat
 from testkit.flowhelpers import enter, submit
 from testkit.gameclient import begin_episode
+from testkit.probe import PARTICIPANT, send, totals
+from testkit.uploads import CHUNK, ROW
 
 pytestmark = pytest.mark.django_db
 
@@ -47,16 +48,6 @@ ROLES = [
     "staff",
 ]
 STRANGERS = ["anonymous", "other_experiment", "user", "inactive_staff", "bare_staff", "staff"]  # not in the experiment
-ROW = {
-    "frame": 0,
-    "t": 0.0,
-    "actions": {"chaser": 1},
-    "rewards": {"chaser": 0.0, "runner": 0.0},
-    "terminated": {"chaser": False, "runner": False},
-    "truncated": {"chaser": False, "runner": False},
-    "infos": {},
-}
-CHUNK = {"scene_key": "play", "episode": 0, "number": 0, "first_frame": 0, "rows": [ROW]}
 
 # Every URL pattern of the site ("admin/" stands for the whole admin site) and who may use it. A new pattern must be
 # added here (and so probed) or test_every_url_pattern_is_probed fails.
@@ -71,17 +62,6 @@ PUBLIC = {
 PARTICIPANT_READS = {
     "x/<slug:slug>/bundle/<slug:scene_id>.json": ("game", "/x/game/bundle/play.json"),
     "x/<slug:slug>/models/<str:sha256>.onnx": ("tagai", None),  # filled in below: the flee scene's model
-}
-# route: (experiment, body kind, body) of a request that is valid for the participant set up by `owner_ready`
-PARTICIPANT = {
-    "x/<slug:slug>/flow/": ("flow", "form", {"scene_key": "consent", "consent": "yes"}),
-    "x/<slug:slug>/screening/ping/": ("screen", "json", {}),
-    "x/<slug:slug>/screening/": ("screen", "json", {"width": 1280, "height": 800, "webassembly": True}),
-    "x/<slug:slug>/monitor/": ("watched", "json", {"event": "hidden"}),
-    "x/<slug:slug>/client-error/": ("flow", "json", {"kind": "error", "message": "boom"}),
-    "x/<slug:slug>/data/": ("game", "json", CHUNK),
-    "x/<slug:slug>/episodes/": ("game", "json", {"scene_key": "play"}),
-    "x/<slug:slug>/runtime-error/": ("game", "json", {"scene_key": "play", "stage": "load", "message": "no wasm"}),
 }
 STAFF = {
     "admin/": "/admin/",
@@ -169,29 +149,6 @@ def footprint(participant: Participant) -> dict:
         "errors": participant.runtime_errors,
         **rows,
     }
-
-
-def totals() -> list[int]:
-    models = (
-        Participant,
-        SceneVisit,
-        SurveyResponse,
-        CompletionCode,
-        Episode,
-        Step,
-        ClientError,
-        MonitorState,
-        ScreeningResult,
-        WaitingEntry,
-        GameSeat,
-    )
-    return [model.objects.count() for model in models]
-
-
-def send(client: Client, path: str, kind: str, body: dict):
-    if kind == "form":
-        return client.post(path, body)
-    return client.post(path, json.dumps(body), content_type="application/json")
 
 
 @pytest.mark.parametrize("route", sorted(PARTICIPANT))
@@ -324,7 +281,7 @@ def test_uploads_go_to_the_cookie_owner_only(researcher, outsider):
     assert send(clients["same_experiment"], "/x/game/data/", "json", chunk).status_code == 200
     assert send(clients["participant"], "/x/game/data/", "json", {**chunk, "rows": [ROW]}).status_code == 200
     owners = dict(Step.objects.values_list("episode__participant__external_id", "infos"))
-    assert owners == {"bob": {"chaser": {"who": "bob"}}, "alice": {}}
+    assert owners == {"bob": {"chaser": {"who": "bob"}}, "alice": ROW["infos"]}
 
 
 def test_a_tampered_cookie_is_a_stranger():

@@ -17,7 +17,7 @@ from experiments.flow.models import Participant
 from netcode.models import Game, GameEvent
 from testkit.fixture_experiments import PATHS
 from testkit.servers import production_daphne
-from tests.security.test_abuse_sockets import WAIT_S, closed_by_server, cookie_for
+from testkit.socketabuse import WAIT_S, closed_by_server, cookie_for
 
 # The server's only spawned children are then its game processes (verifier workers are spawned children too).
 NO_VERIFIERS = {"MUG_VERIFY_WORKERS": "0"}

@@ -1,0 +1,75 @@
+"""A browser's socket to a server-side game (/x/<slug>/ws/play/), and winding down the game hosts a test started."""
+
+from __future__ import annotations
+
+import asyncio
+
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from mugsite.asgi import application
+from netcode.server.host import HOSTS
+from testkit.roomclient import RoomClient, participant_cookie
+
+QUIET = ("player", "pong", "probe", "paused")
+
+
+class PlayClient(RoomClient):
+    """One browser's socket to /x/<slug>/ws/play/."""
+
+    def __init__(self, slug: str, cookie: str | None):
+        super().__init__(slug, cookie)
+        self.socket = WebsocketCommunicator(application, f"/x/{slug}/ws/play/", headers=self.socket.scope["headers"])
+        self.frames: list[dict] = []
+
+    async def hello(self, scene_key: str = "play") -> dict:
+        await self.send({"type": "hello", "scene_key": scene_key})
+        return await self.expect("welcome")
+
+    async def expect(self, kind: str, timeout: float = 20.0) -> dict:
+        """The next message of this type; frames are kept in `self.frames`, presence and pongs skipped."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            message = await self.next_message(deadline)
+            assert message is not None, f"no {kind!r} message within {timeout} s"
+            if message["type"] == kind:
+                return message
+            if message["type"] not in (*QUIET, "frame", "started", "welcome"):
+                raise AssertionError(f"expected {kind!r}, got {message}")
+
+    async def next_message(self, deadline: float) -> dict | None:
+        message = await super().next_message(deadline)
+        if message is not None and message["type"] == "frame":
+            self.frames.append(message)
+        return message
+
+    async def keys(self, held: list[str], frame: int = 0, id: int = 0) -> None:  # noqa: A002
+        await self.send({"type": "input", "frame": frame, "held": held, "presses": [], "id": id})
+
+
+async def hosts_done() -> None:
+    """The hosts of finished games wind down (their process stops) before the test's event loop ends."""
+    for host in list(HOSTS.values()):
+        await asyncio.wait_for(host.task, 60)  # a generous deadline
+
+
+async def stop_hosts() -> None:
+    """Games a test leaves running stop with it (each test's event loop ends with the test)."""
+    for host in list(HOSTS.values()):
+        host.stop()
+        if host.task:
+            await asyncio.wait_for(host.task, 60)  # a generous deadline (a stuck game's process is killed after 5 s)
+
+
+def play_solo_game() -> None:
+    cookie = participant_cookie("server-solo", "sam")
+
+    async def scenario():
+        async with PlayClient("server-solo", cookie) as browser:
+            await browser.hello()
+            await browser.expect("started")
+            await browser.keys(["ArrowRight"], frame=0, id=1)
+            await browser.expect("finished")
+            await hosts_done()
+
+    async_to_sync(scenario)()
