@@ -22,7 +22,7 @@ class Stop(Exception):
 def serve(conn, config: dict[str, Any], seats: list[str], seeds: list[int], fps: int, options: dict) -> None:
     """The game process: build the env, wait for "go", then play each episode (after a countdown) one frame every
     1/fps s. Inputs and control messages are read between frames."""
-    from netcode.server.runner import ServerRunner
+    from netcode.server.runner import ServerRunner  # in the game's process only: the web process never runs envs
 
     try:
         runner = ServerRunner(config, seats)
