@@ -28,7 +28,10 @@ def game_processes(server) -> int:
     pid = server.process.pid
     children = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        children |= set((task / "children").read_text().split())
+        try:
+            children |= set((task / "children").read_text().split())
+        except OSError:
+            continue  # the thread ended meanwhile
     count = 0
     for child in children:
         try:
