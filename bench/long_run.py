@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SLUG = "net-marathon"
-EXPERIMENT = "testkit.fixture_experiments:net_marathon"
+EXPERIMENT = "testkit.relay_experiments:net_marathon"
 SAMPLE_EVERY_S = 10.0
 
 

@@ -1,4 +1,5 @@
-"""Experiments used by the tests: one that walks every scene type and wrapper, and small special cases."""
+"""Test studies of the participant flow: every scene type and wrapper, single-player games, screening, monitoring
+and quotas; and PATHS, every test study by dotted path."""
 
 import dataclasses
 
@@ -9,29 +10,22 @@ from experiments.study import (
     ChoiceQuestion,
     Conditions,
     ConsentScene,
-    ContinueTo,
-    EndForAll,
     EndScene,
     Experiment,
-    GroupReunion,
     GymScene,
     InstructionsScene,
     Monitoring,
-    Netcode,
     Outcome,
-    PlayWithAI,
     Quota,
     RandomizeOrder,
     Repeat,
-    ReplaceWithAI,
     ScaleQuestion,
     Screening,
     StaticScene,
     SurveyScene,
     TextQuestion,
-    WaitForReturn,
-    WaitingRoom,
 )
+from testkit.relay_experiments import ARROWS
 
 
 def by_group(answers) -> str:
@@ -149,281 +143,6 @@ crash = Experiment(
     ],
 )
 
-PATHS = [
-    "examples.demo.experiment:experiment",
-    "examples.cartpole.experiment:experiment",
-    "examples.tag.experiment:experiment",
-    "examples.tagai.experiment:experiment",
-    "examples.lander.experiment:experiment",
-    "testkit.fixture_experiments:flow",
-    "testkit.fixture_experiments:fixed_codes",
-    "testkit.fixture_experiments:timed",
-    "testkit.fixture_experiments:game",
-    "testkit.fixture_experiments:crash",
-    "testkit.fixture_experiments:duo",
-    "testkit.fixture_experiments:duo_ai",
-    "testkit.fixture_experiments:duo_end",
-    "testkit.fixture_experiments:duo_skip",
-    "testkit.fixture_experiments:pairs",
-    "testkit.fixture_experiments:net_pair",
-    "testkit.fixture_experiments:net_trio",
-    "testkit.fixture_experiments:net_quad",
-    "testkit.fixture_experiments:net_patient",
-    "testkit.fixture_experiments:net_relay",
-]
-
-
-def pair_game(scene_id: str, waiting_room: WaitingRoom) -> GymScene:
-    """Tag for two people: the waiting room settings are short so that tests run in seconds."""
-    return GymScene(
-        scene_id=scene_id,
-        env="examples.tag.env:make",
-        agents={"chaser": "human", "runner": "human"},
-        keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
-        max_steps=60,
-        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-        waiting_room=waiting_room,
-    )
-
-
-def quick_room(**settings) -> WaitingRoom:
-    return WaitingRoom(**{"ping_interval_s": 0.2, "presence_timeout_s": 1.5, "ack_timeout_s": 1.0, **settings})
-
-
-duo = Experiment(
-    slug="duo",
-    title="Pairs, with short presence and confirmation limits",
-    stager=[
-        StaticScene(scene_id="hello"),
-        pair_game("pair", quick_room(timeout_s=60)),
-        pair_game("again", quick_room(timeout_s=30, matcher=GroupReunion(source_scene="pair", fallback_after_s=2))),
-        EndScene(scene_id="end"),
-    ],
-)
-
-duo_ai = Experiment(
-    slug="duo-ai",
-    title="Pairs, or a random partner after 1.5 s",
-    stager=[
-        pair_game("pair", quick_room(timeout_s=1.5, on_timeout=PlayWithAI({"runner": "random"}))),
-        StaticScene(scene_id="thanks", header="Thanks"),
-        EndScene(scene_id="end"),
-    ],
-)
-
-duo_end = Experiment(
-    slug="duo-end",
-    title="Pairs or the no-partner code",
-    stager=[pair_game("pair", quick_room(timeout_s=1.5)), EndScene(scene_id="end")],
-)
-
-duo_skip = Experiment(
-    slug="duo-skip",
-    title="Pairs or a solo scene",
-    stager=[
-        pair_game("pair", quick_room(timeout_s=1.5, on_timeout=ContinueTo("solo"))),
-        StaticScene(scene_id="between"),
-        StaticScene(scene_id="solo", header="On your own"),
-        EndScene(scene_id="end"),
-    ],
-)
-
-pairs = Experiment(
-    slug="pairs",
-    title="Pairs with a patient room",
-    stager=[pair_game("pair", WaitingRoom(timeout_s=120, ping_interval_s=0.5)), EndScene(scene_id="end")],
-)
-
-
-ARROWS = {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4}
-
-net_pair = Experiment(
-    slug="net-pair",
-    title="Tag for two over the relay: two short episodes; a partner gone for 3 s ends the game",
-    stager=[
-        GymScene(
-            scene_id="pair",
-            env="examples.tag.env:make",
-            agents={"chaser": "human", "runner": "human"},
-            keys=ARROWS,
-            max_steps=75,
-            num_episodes=2,
-            countdown_seconds=1,
-            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-            waiting_room=quick_room(timeout_s=60),
-            netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=3.0, on_dropout=EndForAll()),
-        ),
-        EndScene(scene_id="end"),
-    ],
-)
-
-
-def gather_game(players: int) -> GymScene:
-    return GymScene(
-        scene_id=f"gather{players}",
-        env="examples.gather.env:make",
-        env_kwargs={"players": players},
-        agents={f"player_{i}": "human" for i in range(players)},
-        keys=ARROWS,
-        max_steps=90,
-        countdown_seconds=1,
-        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-        waiting_room=quick_room(timeout_s=60),
-        netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=3.0, on_dropout=ReplaceWithAI("random")),
-    )
-
-
-net_trio = Experiment(slug="net-trio", title="Gather for three", stager=[gather_game(3), EndScene(scene_id="end")])
-net_quad = Experiment(slug="net-quad", title="Gather for four", stager=[gather_game(4), EndScene(scene_id="end")])
-net_patient = Experiment(
-    slug="net-patient",
-    title="Gather for two, one 15 s episode; a partner may be away for 10 minutes",
-    stager=[
-        GymScene(
-            scene_id="pair",
-            env="examples.gather.env:make",
-            agents={"player_0": "human", "player_1": "human"},
-            keys=ARROWS,
-            max_steps=450,
-            countdown_seconds=1,
-            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-            waiting_room=quick_room(timeout_s=60),
-            netcode=Netcode(lagging_s=0.5, dropout_s=600.0),  # a reload on a busy machine can take a minute
-        ),
-        EndScene(scene_id="end"),
-    ],
-)
-
-
-# The relay's consumer tests that are not about dropouts: a patient timeout, so a slow test machine drops no one.
-net_relay = Experiment(
-    slug="net-relay",
-    title="Tag for two over the relay, patient",
-    stager=[
-        dataclasses.replace(net_pair.stager[0], netcode=Netcode(lagging_s=0.5, dropout_s=60.0)),
-        EndScene(scene_id="end"),
-    ],
-)
-
-
-# Server-side games (issue 7): the env steps on the server; browsers draw and send keys.
-def server_gather(players: int = 1, steps: int = 45, episodes: int = 2, **scene) -> GymScene:
-    return GymScene(
-        scene_id="play",
-        env="examples.gather.env:make",
-        env_kwargs={"players": players, **scene.pop("env_kwargs", {})},
-        agents={f"player_{i}": "human" for i in range(players)},
-        keys=ARROWS,
-        max_steps=steps,
-        num_episodes=episodes,
-        countdown_seconds=0,
-        runs_on="server",
-        **scene,
-    )
-
-
-server_solo = Experiment(
-    slug="server-solo", title="Gather alone, stepped on the server", stager=[server_gather(), EndScene(scene_id="end")]
-)
-server_slow = Experiment(
-    slug="server-slow",
-    title="A server-side game whose env takes 60 ms a step",
-    stager=[server_gather(steps=90, episodes=1, env_kwargs={"step_cost_ms": 60}), EndScene(scene_id="end")],
-)
-server_stuck = Experiment(
-    slug="server-stuck",
-    title="A server-side game whose env never returns from its third step",
-    stager=[
-        GymScene(
-            scene_id="play",
-            env="testkit.envs.stuck:make",
-            env_kwargs={"players": 1},
-            agents={"player_0": "human"},
-            keys=ARROWS,
-            max_steps=90,
-            countdown_seconds=0,
-            runs_on="server",
-            ship=["testkit.envs"],
-        ),
-        EndScene(scene_id="end"),
-    ],
-)
-server_long = Experiment(
-    slug="server-long",
-    title="A 3 s server-side game",
-    stager=[server_gather(steps=90, episodes=1), EndScene(scene_id="end")],
-)
-server_crash = Experiment(
-    slug="server-crash",
-    title="A server-side game whose env raises on its 10th step",
-    stager=[
-        GymScene(
-            scene_id="play",
-            env="testkit.envs.crashing:make",
-            agents={"chaser": "human", "runner": "random"},
-            keys=ARROWS,
-            max_steps=100,
-            countdown_seconds=0,
-            runs_on="server",
-        ),
-        EndScene(scene_id="end"),
-    ],
-)
-server_pair = Experiment(
-    slug="server-pair",
-    title="Gather for two on the server; a partner gone for 2 s ends the game",
-    stager=[
-        server_gather(
-            players=2,
-            steps=60,
-            waiting_room=quick_room(timeout_s=60),
-            netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=EndForAll()),
-        ),
-        EndScene(scene_id="end"),
-    ],
-)
-server_pair_ai = Experiment(
-    slug="server-pair-ai",
-    title="Gather for two on the server; a partner gone for 2 s is replaced by a random agent",
-    stager=[
-        server_gather(
-            players=2,
-            steps=150,
-            episodes=1,
-            waiting_room=quick_room(timeout_s=60),
-            netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=ReplaceWithAI("random")),
-        ),
-        EndScene(scene_id="end"),
-    ],
-)
-server_pair_wait = Experiment(
-    slug="server-pair-wait",
-    title="Gather for two on the server; the game waits for a partner who is away",
-    stager=[
-        server_gather(
-            players=2,
-            steps=90,
-            episodes=1,
-            waiting_room=quick_room(timeout_s=60),
-            netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=WaitForReturn()),
-        ),
-        EndScene(scene_id="end"),
-    ],
-)
-PATHS += [
-    f"testkit.fixture_experiments:{name}"
-    for name in (
-        "server_solo",
-        "server_slow",
-        "server_stuck",
-        "server_long",
-        "server_crash",
-        "server_pair",
-        "server_pair_ai",
-        "server_pair_wait",
-    )
-]
-
 
 quota = Experiment(
     slug="quota",
@@ -436,7 +155,6 @@ quota = Experiment(
         EndScene(scene_id="end"),
     ],
 )
-PATHS.append("testkit.fixture_experiments:quota")
 
 
 def odd_width(measurements) -> str | None:
@@ -458,7 +176,6 @@ screen = Experiment(
     ),
     stager=[ConsentScene(scene_id="consent", body="<p>Consent text</p>"), EndScene(scene_id="end")],
 )
-PATHS.append("testkit.fixture_experiments:screen")
 
 
 def runtime_screened(slug: str, max_step_ms: float) -> Experiment:
@@ -476,7 +193,6 @@ def runtime_screened(slug: str, max_step_ms: float) -> Experiment:
 
 screen_runtime = runtime_screened("screen-runtime", 50.0)
 screen_slow_game = runtime_screened("screen-slow-game", 0.001)
-PATHS += ["testkit.fixture_experiments:screen_runtime", "testkit.fixture_experiments:screen_slow_game"]
 
 
 watched = Experiment(
@@ -497,7 +213,6 @@ watched = Experiment(
         EndScene(scene_id="end"),
     ],
 )
-PATHS.append("testkit.fixture_experiments:watched")
 
 watched_hidden = Experiment(
     slug="watched-hidden",
@@ -517,47 +232,8 @@ watched_hidden = Experiment(
         EndScene(scene_id="end"),
     ],
 )
-PATHS.append("testkit.fixture_experiments:watched_hidden")
-
-watched_far = Experiment(
-    slug="watched-far",
-    title="A server-side game that excludes a connection slow for 3 s",
-    monitoring=Monitoring(
-        hidden_warn_s=None, hidden_exclude_s=None, latency_warn_ms=100, latency_exclude_ms=150, latency_for_s=3
-    ),
-    stager=[server_gather(steps=900, episodes=1), EndScene(scene_id="end")],
-)
-PATHS.append("testkit.fixture_experiments:watched_far")
 
 
-# Reliability tests and benchmarks (tests/reliability/test_reliability*.py, bench/long_run.py,
-# bench/load_participants.py).
-def gather_pair(steps: int, episodes: int, dropout_s: float) -> GymScene:
-    """Gather for two over the relay, with a patient room (a busy machine must not dissolve a confirmed group)."""
-    return GymScene(
-        scene_id="pair",
-        env="examples.gather.env:make",
-        agents={"player_0": "human", "player_1": "human"},
-        keys=ARROWS,
-        max_steps=steps,
-        num_episodes=episodes,
-        countdown_seconds=1,
-        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-        waiting_room=WaitingRoom(timeout_s=120),
-        netcode=Netcode(lagging_s=0.5, dropout_s=dropout_s),
-    )
-
-
-net_reliable = Experiment(
-    slug="net-reliable",
-    title="Gather for two, two 8 s episodes; a partner may be away for 30 s (a server restart, a lost network)",
-    stager=[gather_pair(steps=240, episodes=2, dropout_s=30.0), EndScene(scene_id="end")],
-)
-net_marathon = Experiment(
-    slug="net-marathon",
-    title="Gather for two, one episode of an hour at 30 fps (bench/long_run.py)",
-    stager=[gather_pair(steps=108_000, episodes=1, dropout_s=60.0), EndScene(scene_id="end")],
-)
 load_study = Experiment(
     slug="load-study",
     title="Consent, two 5 s single-player games, a survey (bench/load_participants.py)",
@@ -585,7 +261,6 @@ load_study = Experiment(
         EndScene(scene_id="end"),
     ],
 )
-PATHS += [f"testkit.fixture_experiments:{name}" for name in ("net_reliable", "net_marathon", "load_study")]
 
 
 # Endings a browser can claim (tests/security/test_claimable_endings.py): the game scene with a fixed runtime-error
@@ -596,8 +271,6 @@ fixed_error = Experiment(
     outcomes={"runtime_error": Outcome(message="The game stopped.", code="C1BROKEN")},
     stager=[dataclasses.replace(game.stager[0]), EndScene(scene_id="end")],
 )
-PATHS.append("testkit.fixture_experiments:fixed_error")
-PATHS.append("testkit.reads_experiments:arms")  # tests/security/test_participant_reads.py
 
 consent_quota = Experiment(
     slug="consent-quota",
@@ -606,7 +279,6 @@ consent_quota = Experiment(
     quota=Quota(completed=2),
     stager=[ConsentScene(scene_id="consent"), StaticScene(scene_id="intro"), EndScene(scene_id="end")],
 )
-PATHS.append("testkit.fixture_experiments:consent_quota")
 
 
 # Verification (issue 17): the `game` scene with the replay policy, and CartPole for the verifier benchmark.
@@ -644,7 +316,6 @@ cartpole_long = Experiment(
         EndScene(scene_id="end"),
     ],
 )
-PATHS += [f"testkit.fixture_experiments:{name}" for name in ("game_replay", "cartpole_long")]
 
 # A screened study with one place and no consent scene: passing the screening takes the place
 # (tests/security/test_abuse_http.py::test_a_screening_pass_takes_a_quota_slot_and_the_next_pass_finds_it_full).
@@ -655,4 +326,51 @@ screen_quota = Experiment(
     screening=Screening(),
     stager=[StaticScene(scene_id="intro", body="<p>In.</p>"), EndScene(scene_id="end")],
 )
-PATHS.append("testkit.fixture_experiments:screen_quota")
+
+
+# Every test study by dotted path: the servers the tests start load them all (MUG_EXPERIMENTS).
+PATHS = [
+    *(f"examples.{name}.experiment:experiment" for name in ("demo", "cartpole", "tag", "tagai", "lander")),
+    *(
+        f"testkit.fixture_experiments:{name}"
+        for name in (
+            "flow",
+            "fixed_codes",
+            "timed",
+            "game",
+            "crash",
+            "quota",
+            "screen",
+            "screen_runtime",
+            "screen_slow_game",
+            "watched",
+            "watched_hidden",
+            "load_study",
+            "fixed_error",
+            "consent_quota",
+            "game_replay",
+            "cartpole_long",
+            "screen_quota",
+        )
+    ),
+    *(f"testkit.room_experiments:{name}" for name in ("duo", "duo_ai", "duo_end", "duo_skip", "pairs")),
+    *(
+        f"testkit.relay_experiments:{name}"
+        for name in ("net_pair", "net_trio", "net_quad", "net_patient", "net_relay", "net_reliable", "net_marathon")
+    ),
+    *(
+        f"testkit.server_experiments:{name}"
+        for name in (
+            "server_solo",
+            "server_slow",
+            "server_stuck",
+            "server_long",
+            "server_crash",
+            "server_pair",
+            "server_pair_ai",
+            "server_pair_wait",
+            "watched_far",
+        )
+    ),
+    "testkit.reads_experiments:arms",
+]

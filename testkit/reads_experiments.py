@@ -5,7 +5,7 @@ import dataclasses
 
 from examples.tagai.experiment import FLEE
 from experiments.study import Branch, Conditions, EndScene, Experiment, GymScene, StaticScene
-from testkit.fixture_experiments import server_gather
+from testkit.server_experiments import server_gather
 
 POLE = GymScene(scene_id="pole", env="examples.cartpole.env:make", keys={"ArrowLeft": 0, "ArrowRight": 1}, max_steps=40)
 
