@@ -5,10 +5,10 @@
 /** @param {Event} event */
 function answer(event) {
   const input = event.target;
-  if (!(input instanceof HTMLInputElement) || input.type !== "range" || !input.dataset.name) return;
+  if (!(input instanceof HTMLInputElement) || !input.matches("input[type=range][data-name]")) return;
   const slider = input.closest("[data-slider]");
   if (!slider) return;
-  input.name = input.dataset.name;
+  input.name = input.dataset.name ?? "";
   slider.classList.remove("untouched");
   const output = slider.querySelector("output");
   if (output) output.textContent = input.value;
