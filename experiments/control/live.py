@@ -160,7 +160,7 @@ def _stuck(now) -> list[dict[str, Any]]:
         participant = visit.participant
         if participant.current_key != visit.scene_key or _elsewhere(participant, visit.scene_key):
             continue
-        signs, reason = [visit.last_loaded_at], "runtime not ready: no episode begun"
+        signs, reason = [visit.last_loaded_at], "no episode begun (runtime not ready, or Start not pressed)"
         episode = Episode.objects.filter(participant=participant, scene_key=visit.scene_key).order_by("-index").first()
         if episode is not None:
             chunk = StepChunk.objects.filter(episode=episode).order_by("-number").first()
