@@ -187,6 +187,7 @@ MUG = {
             "examples.tag.experiment:experiment",
             "examples.tagai.experiment:experiment",
             "examples.lander.experiment:experiment",
+            "examples.pair.experiment:experiment",
         ],
     ),
     "PARTICIPANT_COOKIE_MAX_AGE": env_int("MUG_PARTICIPANT_COOKIE_MAX_AGE", 60 * 60 * 24 * 30),
@@ -285,3 +286,5 @@ MUG_PRESENCE_EVENTS_PER_MINUTE = env_int("MUG_PRESENCE_EVENTS_PER_MINUTE", 20)  
 MUG_MAX_SERVER_GAMES = env_int("MUG_MAX_SERVER_GAMES", 0)  # game processes per host at once; 0: two per CPU
 MUG_SERVER_GAME_SLOTS_DIR = env_str("MUG_SERVER_GAME_SLOTS_DIR", "")  # lock files of those slots ("": a temp dir)
 MUG_SERVER_GAME_WAIT_S = env_int("MUG_SERVER_GAME_WAIT_S", 300)  # waited for a slot this long: the flow ends
+# The live monitor lists a participant on a game scene, or a running game, with no sign of life for this long as stuck
+MUG_LIVE_STUCK_S = env_int("MUG_LIVE_STUCK_S", 60)

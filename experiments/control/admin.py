@@ -6,6 +6,7 @@ from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,6 +18,8 @@ from experiments.control import exports, step_exports
 from experiments.control.document_export import experiment_document
 from experiments.definition import registry
 from experiments.definition.outcomes import COMPLETED, OUTCOME_CHOICES
+from experiments.definition.scenes import Scene
+from experiments.definition.stager import RandomizeOrder, base_id, iter_nodes
 from experiments.flow import selectors, services
 from experiments.flow.models import CompletionCode, Experiment, Participant, SceneVisit, SurveyResponse
 
@@ -204,6 +207,22 @@ class ExportActionsMixin:
         return _download(self.export_name, *self.export_rows(queryset), "json")
 
 
+def drawn_orders(slug: str, plan: list[str]) -> list[str]:
+    """The scenes each RandomizeOrder of the study kept for this plan, in the order drawn (none when the study is no
+    longer in the code)."""
+    definition = registry.get_experiment(slug)
+    if definition is None:
+        return []
+    orders = []
+    for node in iter_nodes(definition.stager):
+        if isinstance(node, RandomizeOrder):
+            ids = {inner.scene_id for inner in iter_nodes(node.children) if isinstance(inner, Scene)}
+            kept = [key for key in plan if base_id(key) in ids]
+            if kept:
+                orders.append(" → ".join(kept))
+    return orders
+
+
 @admin.register(Participant)
 class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
     export_name = "participants"
@@ -214,6 +233,9 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
         "status",
         "progress",
         "current_scene",
+        "code",
+        "condition",
+        "episodes",
         "created_at",
         "finished_at",
     ]
@@ -232,6 +254,8 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
         "turk_submit_to",
         "status",
         "code",
+        "condition",
+        "episodes",
         "progress",
         "current_scene",
         "plan",
@@ -262,6 +286,25 @@ class ParticipantAdmin(ExportActionsMixin, ReadOnlyAdmin):
     def code(self, obj) -> str:
         code = getattr(obj, "completion_code", None)
         return f"{code.code} ({code.outcome})" if code else "-"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(episode_count=Count("episodes"))
+
+    @admin.display(description="condition")
+    def condition(self, obj) -> str:
+        """Each Conditions arm ("difficulty: hard") and each order RandomizeOrder drew ("cond-b → cond-d")."""
+        arms = [f"{name}: {arm}" for name, arm in sorted((obj.conditions or {}).items())]
+        return "; ".join(arms + drawn_orders(obj.experiment.slug, obj.plan)) or "-"
+
+    @admin.display(description="episodes")
+    def episodes(self, obj) -> str:
+        count = getattr(obj, "episode_count", None)
+        if count is None:
+            count = obj.episodes.count()
+        if not count:
+            return "-"
+        url = reverse("admin:experiments_episode_changelist") + f"?participant__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} episode{}</a>', url, count, "" if count == 1 else "s")
 
     def has_export_steps_permission(self, request) -> bool:
         return request.user.has_perms(STEP_ROWS)

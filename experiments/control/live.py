@@ -1,6 +1,7 @@
 """The live monitor's snapshot (a read): participants by experiment, scene and status, waiting rooms, running
-games with each seat's state (tab, round trip, frame rate, rollbacks), single-player games in browsers with their
-frame rate from the uploaded steps, recent errors from browsers and server games, and endings over time."""
+games with each seat's state (tab, round trip, frame rate, rollbacks) apart from games nobody plays any more,
+participants stuck on a game scene, single-player games in browsers with their frame rate from the uploaded steps,
+recent errors from browsers and server games, and endings over time."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from experiments.flow.models import ACTIVE, ClientError, Experiment, Participant
+from experiments.flow.models import ACTIVE, ClientError, Experiment, MonitorState, Participant, SceneVisit
 from experiments.gamedata.models import OPEN, Episode, Step, StepChunk
-from matchmaking.models import WAITING, Room
-from netcode.models import PLAYING, Game
+from matchmaking.models import WAITING, Room, WaitingEntry
+from netcode.models import PLAYING, Game, GameSeat
 from netcode.selectors import seat_state
 
 BUCKET_MIN = 10
 HISTORY_H = 2
+GAME_KIND = "gym"
 # The monitor shows participants (ids, scenes, errors) and games: staff must be allowed to view both.
 LIVE_PERMISSIONS = ("experiments.view_participant", "netcode.view_game")
 
@@ -46,13 +48,23 @@ def live_session_allowed(session_key: str | None) -> bool:
     return live_user_allowed(get_user(_SessionRequest(store)))
 
 
+def stuck_after_s() -> int:
+    """Seconds without a sign of life (a page load, an episode begun, an upload, a heartbeat) after which a
+    participant on a game scene, or a running game, counts as stuck (setting MUG_LIVE_STUCK_S)."""
+    return settings.MUG_LIVE_STUCK_S
+
+
 def live_snapshot() -> dict[str, Any]:
     now = timezone.now()
+    games = _games(now)
     return {
         "at": now.isoformat(),
+        "stuck_after_s": stuck_after_s(),
         "experiments": [_experiment(e) for e in Experiment.objects.filter(in_code=True).order_by("slug")],
         "rooms": _rooms(),
-        "games": _games(),
+        "games": [game for game in games if not game["abandoned"]],
+        "abandoned_games": [game for game in games if game["abandoned"]],
+        "stuck": _stuck(now),
         "solo": _solo_games(now),
         "errors": _errors(),
         "page_errors": _page_errors(),
@@ -88,21 +100,30 @@ def _rooms() -> list[dict[str, Any]]:
     ]
 
 
-def _games() -> list[dict[str, Any]]:
+def _games(now) -> list[dict[str, Any]]:
+    """Games in the `playing` state, each with how long since anyone played it: a game whose seats have sent nothing
+    (no input, no keep-alive) and whose host has not reported for MUG_LIVE_STUCK_S is `abandoned`, not running (its
+    players left, or the process relaying it died)."""
     games = Game.objects.filter(status=PLAYING).select_related("experiment").prefetch_related("seats__participant")
-    return [
-        {
-            "id": game.pk,
-            "experiment": game.experiment.slug if game.experiment else "",
-            "scene_key": game.scene_key,
-            "runs_on": game.runs_on,
-            "episode": game.episode,
-            "frame": game.frame,
-            "stats": game.stats,
-            "seats": [_seat(seat) for seat in game.seats.all()],
-        }
-        for game in games.order_by("-created_at")[:100]
-    ]
+    listed = []
+    for game in games.order_by("-created_at")[:100]:
+        seen = [seat.last_seen for seat in game.seats.all() if seat.last_seen] + [game.host_seen, game.created_at]
+        idle_s = (now - max(moment for moment in seen if moment)).total_seconds()
+        listed.append({**_game(game), "idle_s": round(idle_s), "abandoned": idle_s >= stuck_after_s()})
+    return listed
+
+
+def _game(game: Game) -> dict[str, Any]:
+    return {
+        "id": game.pk,
+        "experiment": game.experiment.slug if game.experiment else "",
+        "scene_key": game.scene_key,
+        "runs_on": game.runs_on,
+        "episode": game.episode,
+        "frame": game.frame,
+        "stats": game.stats,
+        "seats": [_seat(seat) for seat in game.seats.all()],
+    }
 
 
 def _seat(seat) -> dict[str, Any]:
@@ -117,6 +138,56 @@ def _seat(seat) -> dict[str, Any]:
         "fps": played.get("fps"),
         "rollbacks": played.get("rollbacks"),
     }
+
+
+def _stuck(now) -> list[dict[str, Any]]:
+    """Participants on a game scene with no sign of life for MUG_LIVE_STUCK_S: the runtime never became ready (no
+    episode begun), an episode with no upload, or no next episode; with how long. Those waiting for partners or
+    seated in a running game are shown there instead."""
+    limit = stuck_after_s()
+    visits = (
+        SceneVisit.objects.filter(
+            participant__status=ACTIVE,
+            scene_kind=GAME_KIND,
+            completed_at=None,
+            last_loaded_at__gte=now - timedelta(hours=HISTORY_H),
+        )
+        .select_related("participant__experiment")
+        .order_by("last_loaded_at")[:200]
+    )
+    stuck = []
+    for visit in visits:
+        participant = visit.participant
+        if participant.current_key != visit.scene_key or _elsewhere(participant, visit.scene_key):
+            continue
+        signs, reason = [visit.last_loaded_at], "no episode begun (runtime not ready, or Start not pressed)"
+        episode = Episode.objects.filter(participant=participant, scene_key=visit.scene_key).order_by("-index").first()
+        if episode is not None:
+            chunk = StepChunk.objects.filter(episode=episode).order_by("-number").first()
+            signs += [episode.started_at, chunk.received_at if chunk else None]
+            reason = "no upload" if episode.status == OPEN else "no next episode begun"
+        monitor = MonitorState.objects.filter(participant=participant, scene_key=visit.scene_key).first()
+        signs.append(monitor.last_input_at if monitor else None)
+        stuck_s = (now - max(sign for sign in signs if sign)).total_seconds()
+        if stuck_s >= limit:
+            stuck.append(
+                {
+                    "experiment": participant.experiment.slug,
+                    "participant": participant.external_id or participant.pk,
+                    "scene_key": visit.scene_key,
+                    "reason": reason,
+                    "episode": episode.index if episode else None,
+                    "stuck_s": round(stuck_s),
+                }
+            )
+    return sorted(stuck, key=lambda row: -row["stuck_s"])[:50]
+
+
+def _elsewhere(participant: Participant, scene_key: str) -> bool:
+    """Waiting for partners (the rooms table) or seated in a game of this scene (the games tables)."""
+    if WaitingEntry.objects.filter(participant=participant, status=WAITING).exists():
+        return True
+    return GameSeat.objects.filter(participant=participant, game__scene_key=scene_key, game__status=PLAYING).exists()
 
 
 def _solo_games(now) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from experiments.control.exports import CONDITION_PREFIX, participant_rows
 from experiments.flow.models import Participant
-from experiments.gamedata.models import Step
+from experiments.gamedata.models import Episode, Step
 
 STEP_COLUMNS = [
     "experiment",
@@ -41,7 +41,8 @@ STEP_COLUMNS = [
 
 
 JSON_COLUMNS = {"action", "infos", "observation"}
-# Parquet column types, fixed before the first row group (every group must match): nested values become JSON text
+# Parquet column types, fixed before the first row group (every group must match). Actions and observations get
+# number types drawn from a sample of each scene's steps (`_sampled_types`); infos and anything else nested are JSON.
 STEP_TYPES = {
     **dict.fromkeys(
         [
@@ -65,6 +66,8 @@ STEP_TYPES = {
     **dict.fromkeys(["terminated", "truncated", "focused", "predicted"], "bool"),
 }
 ROWS_PER_GROUP = 10_000
+SAMPLE_EPISODES = 3  # per scene: the types of actions and observations are read from these episodes' first steps
+SAMPLE_STEPS = 20
 
 
 def step_rows(participants) -> tuple[list[str], Iterator[dict[str, Any]]]:
@@ -79,6 +82,7 @@ def step_parquet(participants) -> Iterator[bytes]:
     participants = list(participants.select_related("experiment", "completion_code"))
     answer_columns, answers = _answers_by_participant(participants)
     types = {**STEP_TYPES, **{c: _common_type([a[c] for a in answers.values()]) for c in answer_columns}}
+    types.update(_sampled_types(participants))
     return parquet_pieces(STEP_COLUMNS + answer_columns, _rows(participants, answers), types)
 
 
@@ -184,9 +188,75 @@ def parquet_pieces(columns: list[str], rows: Iterator[dict[str, Any]], types: di
     yield sink.drain()  # the last group and the footer
 
 
-def _typed(value: Any, kind: str) -> Any:
+def _sampled_types(participants: list[Participant]) -> dict[str, Any]:
+    """Arrow types for the action and observation columns, from the first steps of each scene's first episodes.
+
+    Numbers become int64 or float64 (observations always float64), lists of them lists of these; scenes whose values
+    nest to different depths share a flat list<double> (each value flattened in row-major order). Anything else (a
+    dict, a string, a bool) keeps the column as JSON text."""
+    import pyarrow as pa
+
+    shapes: dict[str, list[tuple[int, str] | None]] = {"action": [], "observation": []}
+    scenes = Episode.objects.filter(participant__in=participants).values_list("participant__experiment", "scene_key")
+    for experiment_id, scene_key in sorted(set(scenes)):
+        episodes = Episode.objects.filter(
+            participant__in=participants, participant__experiment=experiment_id, scene_key=scene_key
+        ).order_by("pk")[:SAMPLE_EPISODES]
+        for episode in episodes:
+            for actions, observations in (
+                Step.objects.filter(episode=episode).order_by("frame").values_list("actions", "observations")
+            )[:SAMPLE_STEPS]:
+                shapes["action"] += [_shape(value) for value in actions.values()]
+                shapes["observation"] += [_shape(value) for value in (observations or {}).values() if value is not None]
+    return {
+        "action": _column_type(shapes["action"], floats=False, pa=pa),
+        "observation": _column_type(shapes["observation"], floats=True, pa=pa),
+    }
+
+
+def _shape(value: Any) -> tuple[int, str] | None:
+    """(nesting depth, "int" or "float") of a number or of equally nested lists of numbers; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return (0, "int")
+    if isinstance(value, float):
+        return (0, "float")
+    if not isinstance(value, list):
+        return None
+    inner = [_shape(item) for item in value]
+    if any(shape is None for shape in inner) or len({shape[0] for shape in inner}) > 1:  # type: ignore[index]
+        return None
+    depth = inner[0][0] if inner else 0  # type: ignore[index]
+    return (depth + 1, "float" if any(shape[1] == "float" for shape in inner) else "int")  # type: ignore[index]
+
+
+def _column_type(shapes: list[tuple[int, str] | None], *, floats: bool, pa) -> Any:
+    if not shapes or None in shapes:
+        return "string"
+    depths = {depth for depth, _ in shapes}  # type: ignore[misc]
+    if len(depths) > 1:
+        return pa.list_(pa.float64())
+    kind = pa.float64() if floats or any(leaf == "float" for _, leaf in shapes) else pa.int64()  # type: ignore[misc]
+    for _ in range(depths.pop()):
+        kind = pa.list_(kind)
+    return kind
+
+
+def _flatten(value: Any) -> list:
+    if not isinstance(value, list):
+        return [value]
+    return [number for item in value for number in _flatten(item)]
+
+
+def _typed(value: Any, kind: Any) -> Any:
     if value is None:
         return None
+    if not isinstance(kind, str):  # an Arrow type from _sampled_types: a number, or lists of numbers
+        flat_list = getattr(kind, "value_type", None) is not None and not hasattr(kind.value_type, "value_type")
+        if flat_list and not (isinstance(value, list) and not any(isinstance(item, list) for item in value)):
+            return _flatten(value)  # a scene nested differently from the others: the flat list of its numbers
+        return value
     if kind == "string":
         return value if isinstance(value, str) else json.dumps(value)
     return {"int64": int, "float64": float, "bool": bool}[kind](value)

@@ -39,7 +39,7 @@ def test_admin_pages_render_for_staff(researcher_client, finished_participant):
         response = researcher_client.get(url)
         assert response.status_code == 200, url
     html = researcher_client.get("/admin/experiments/participant/?q=PIDone").content.decode()
-    assert "PIDone" in html and finished_participant.completion_code.code not in html  # code shown in detail only
+    assert "PIDone" in html and finished_participant.completion_code.code in html  # the list shows the code (issue 18)
     detail = researcher_client.get(f"/admin/experiments/participant/{finished_participant.pk}/change/").content.decode()
     assert finished_participant.completion_code.code in detail and "hello" not in detail  # text answer replaced
     assert "=HYPERLINK(1)" in detail

@@ -55,7 +55,7 @@ def test_each_scene_type_renders_its_controls(browser):
     assert "Instructions read from a file." in page(browser, "flow").content.decode()
     submit(browser, "flow", "instructions")
     html = page(browser, "flow").content.decode()
-    assert 'type="range" name="slider"' in html and 'type="checkbox" name="multi"' in html
+    assert 'type="range" id="input-slider" data-name="slider"' in html and 'type="checkbox" name="multi"' in html
     assert 'class="box"' in html and "<textarea" in html
     assert "Say something &lt;b&gt;bold&lt;/b&gt;" in html  # labels are text, not HTML
 

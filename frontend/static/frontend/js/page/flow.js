@@ -3,6 +3,7 @@
 
 import { mountGame } from "./game.js";
 import { bootRuntime } from "./runtime.js";
+import "./survey.js"; // sliders of surveys swapped in
 
 /** @param {Document} root */
 function prebootFrom(root) {

@@ -8,6 +8,7 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const STAFF_ONLY = 4003; // the close code of a socket refused to someone who is not staff
 /** @type {Record<string, string>} */
 const COLORS = { completed: "#2e7d32", excluded: "#c62828", screened_out: "#8e24aa", timed_out: "#f9a825" };
+const OTHER = "#607d8b";
 
 /**
  * @template T
@@ -45,17 +46,47 @@ function drawEndings(svg, buckets) {
       if (status === "from") continue;
       const height = (120 * count) / max;
       const bar = document.createElementNS(ns, "rect");
-      Object.entries({ x: i * width + 2, y: y - height, width: width - 4, height, fill: COLORS[status] || "#607d8b" })
+      Object.entries({ x: i * width + 2, y: y - height, width: width - 4, height, fill: COLORS[status] || OTHER })
         .forEach(([k, v]) => bar.setAttribute(k, String(v)));
       bar.appendChild(document.createElementNS(ns, "title")).textContent = `${bucket.from} ${status}: ${count}`;
       svg.appendChild(bar);
       y -= height;
     }
+    const total = 140 - y > 0 ? Object.entries(bucket).filter(([k]) => k !== "from").reduce((s, [, v]) => s + v, 0) : 0;
+    const count = document.createElementNS(ns, "text"); // the bucket's number of endings, above its bar
+    Object.entries({ x: i * width + 2, y: Math.max(10, y - 2), "font-size": 10, class: "live-count" })
+      .forEach(([k, v]) => count.setAttribute(k, String(v)));
+    count.textContent = total ? String(total) : "";
+    svg.appendChild(count);
     const label = document.createElementNS(ns, "text");
     Object.entries({ x: i * width + 2, y: 156, "font-size": 10 }).forEach(([k, v]) => label.setAttribute(k, String(v)));
     label.textContent = bucket.from;
     svg.appendChild(label);
   });
+}
+
+/**
+ * The chart's legend: each ending's colour and how many there were over the whole chart.
+ * @param {HTMLElement} list
+ * @param {Record<string, any>[]} buckets
+ */
+function drawLegend(list, buckets) {
+  /** @type {Record<string, number>} */
+  const totals = {};
+  for (const bucket of buckets) {
+    for (const [status, count] of Object.entries(bucket)) if (status !== "from") totals[status] = (totals[status] || 0) + count;
+  }
+  list.replaceChildren(...Object.entries(totals).sort().map(([status, count]) => {
+    const item = document.createElement("li");
+    item.dataset.status = status;
+    const swatch = item.appendChild(document.createElement("span"));
+    swatch.className = "live-swatch";
+    // CSSOM properties, not a style attribute (which the CSP refuses)
+    Object.assign(swatch.style, { background: COLORS[status] || OTHER, display: "inline-block", width: "12px", height: "12px" });
+    item.append(` ${status.replaceAll("_", " ")}: ${count}`);
+    return item;
+  }));
+  if (!list.children.length) list.appendChild(document.createElement("li")).textContent = "no endings yet";
 }
 
 /**
@@ -79,6 +110,14 @@ function render(snapshot) {
     ["Experiment", (r) => r.experiment], ["Scene", (r) => r.scene_key], ["Waiting", (r) => r.waiting],
     ["Connected", (r) => r.present],
   ]));
+  $("live-stuck").replaceChildren(table(snapshot.stuck, [
+    ["Experiment", (s) => s.experiment], ["Participant", (s) => s.participant], ["Scene", (s) => s.scene_key],
+    ["What is missing", (s) => s.reason], ["Episode", (s) => s.episode ?? "-"], ["Stuck for", (s) => `${s.stuck_s} s`],
+  ]));
+  $("live-abandoned").replaceChildren(table(snapshot.abandoned_games, [
+    ["Game", (g) => g.id], ["Experiment", (g) => g.experiment], ["Scene", (g) => g.scene_key],
+    ["Seats", (g) => g.seats.map(seatText).join("; ")], ["Nothing since", (g) => `${g.idle_s} s`],
+  ]));
   $("live-games").replaceChildren(table(snapshot.games, [
     ["Game", (g) => g.id], ["Experiment", (g) => g.experiment], ["Scene", (g) => g.scene_key], ["Runs on", (g) => g.runs_on],
     ["Episode", (g) => g.episode], ["Server fps", (g) => g.stats?.fps ?? "-"],
@@ -99,6 +138,7 @@ function render(snapshot) {
     ["Participant", (e) => e.participant], ["Scene", (e) => e.scene], ["Kind", (e) => e.stage], ["Message", (e) => e.message],
   ]));
   drawEndings($("live-endings"), snapshot.endings);
+  drawLegend($("live-endings-legend"), snapshot.endings);
 }
 
 new JsonSocket({
