@@ -7,11 +7,11 @@ import sqlite3
 
 import pytest
 
+from testkit.browsers import guarded_context
 from testkit.demo import demo_server
 from testkit.flowhelpers import start_in_page
 from testkit.netproxy import RANDOM_KEYS
 from testkit.servers import poll_until
-from tests.browser.conftest import guarded_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.system]
 
