@@ -44,8 +44,19 @@ function playStats() {
 export function netJoin(message, ctx) {
   net = ctx.py.pyimport("mug.netplay");
   const handlers = relayHandlers(ctx);
-  const onMessage = (/** @type {any} */ m) => dispatch(handlers, m, () => forward(m, ctx));
-  client = new NetClient({ url: message.url, sceneKey: message.sceneKey, onMessage });
+  const onMessage = (/** @type {any} */ m) => {
+    try {
+      dispatch(handlers, m, () => forward(m, ctx));
+    } catch (error) {
+      // The env raised building or resetting (net_boot, net_start run in the socket's handler, where nothing else
+      // would catch it): the page reports it and the server ends the scene with the study's runtime error outcome.
+      stopClock();
+      client.close();
+      ctx.post(work.ERROR, { stage: "reset", message: errorMessage(error) });
+    }
+  };
+  const onLink = (/** @type {boolean} */ up) => ctx.post(work.NET_LINK, { up });
+  client = new NetClient({ url: message.url, sceneKey: message.sceneKey, onMessage, onLink });
   client.statsOf = playStats;
   client.connect();
 }
@@ -66,6 +77,7 @@ function forward(message, ctx) {
  */
 export function netGo(ctx) {
   if (clock?.running()) return;
+  client.pollStates(false);
   clock = startClock(ctx.config.loop.fps, (now, late) => {
     const out = tick(now, late, ctx);
     return out ? out.tick_scale || 1 : null;
@@ -123,6 +135,7 @@ function begin(episode, seed, extra, ctx) {
   state.done = null;
   state.episode = episode;
   const started = JSON.parse(net.net_start(episode, seed));
+  if (extra.fresh) client.pollStates(true); // until the countdown is over: who has loaded (the start barrier)
   ctx.post(work.NET_STARTED, { episode, seed, render: started.render, hud: started.hud, reset: started.reset, ...extra });
 }
 
