@@ -3,7 +3,8 @@
 # client -> server
 HELLO = "hello"  # join or rejoin the game of the participant's match; {"loading": true}: the page holds the seat
 # while its game loads (answered with a PLAYER message for its own seat, or the game's end; no welcome)
-INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...]}
+INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...], "resynced"}
+# (resynced: how many of this episode's RESYNCs the browser has applied; older checksums are not compared)
 DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the episode's last frame
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
@@ -24,7 +25,8 @@ EPISODE = "episode"  # {"episode", "seed"}: every seat confirmed the last one; p
 FINISHED = "finished"  # every episode is done
 END = "end"  # {"reason", "next"}: the game is over early (or over for this participant: a refused hello); follow `next`
 DESYNC = "desync"  # {"frame"}: checksums disagree at this confirmed frame
-RESYNC = "resync"  # {"player", "frame", "env", ...}: that player's browser loads the referee's state at frame
+RESYNC = "resync"  # {"player", "frame", "env", "resync", ...}: that player's browser loads the referee's state at
+# frame; `resync` numbers it (the browser echoes the last it applied as `resynced`)
 ERROR = "error"
 SUPERSEDED = "superseded"  # the participant opened the game in another tab; this socket closes
 

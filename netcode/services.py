@@ -24,7 +24,7 @@ from experiments.gamedata.episodes import episode_open, episodes_interrupt, epis
 from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
-from netcode.input_rules import InputRefused
+from netcode.input_rules import RESYNCS, InputRefused
 from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.replay import game_checkpoint
 
@@ -61,8 +61,10 @@ def seat_take(game: Game, participant: Participant, channel_name: str) -> tuple[
     seat = _seat_open(game, participant)
     previous, returning = seat.channel_name, seat.last_seen is not None
     now = timezone.now()
+    # A rejoining browser replays the log (no resync sent to its old page is pending for it).
+    checks = {frame: digest for frame, digest in seat.checks.items() if frame != RESYNCS}
     GameSeat.objects.filter(pk=seat.pk).update(
-        connected=True, channel_name=channel_name, last_seen=now, absent_since=None, hidden_since=None
+        connected=True, channel_name=channel_name, last_seen=now, absent_since=None, hidden_since=None, checks=checks
     )
     if returning:
         GameEvent.objects.create(game=game, episode=game.episode, frame=seat.acked + 1, kind="rejoin", agent=seat.agent)
@@ -370,15 +372,30 @@ def game_referee(*, game_id: int, frame: int, scene) -> list[dict]:
         )
         return []
     messages = []
-    for agent, digest in reported.items():
+    for seat in seats:
+        digest = reported[seat.agent]
         if digest is not None and digest != checkpoint["checksum"]:
             GameEvent.objects.create(
                 game=game,
                 episode=game.episode,
                 frame=frame,
                 kind="resync",
-                agent=agent,
+                agent=seat.agent,
                 detail={"had": digest, "referee": checkpoint["checksum"]},
             )
-            messages.append({"type": protocol.RESYNC, "player": agent, "episode": game.episode, **checkpoint})
+            count = _resync_count(seat, frame)
+            messages.append(
+                {"type": protocol.RESYNC, "player": seat.agent, "episode": game.episode, "resync": count, **checkpoint}
+            )
     return messages
+
+
+def _resync_count(seat: GameSeat, frame: int) -> int:
+    """Count the resync sent to the seat, and forget its checksums after `frame`: they are of the diverged state.
+    Until the browser says it applied this resync, its checksums are not compared (input_store._record_checks)."""
+    with transaction.atomic():
+        checks = GameSeat.objects.select_for_update().get(pk=seat.pk).checks
+        count = checks.get(RESYNCS, 0) + 1
+        kept = {f: digest for f, digest in checks.items() if f != RESYNCS and int(f) <= frame}
+        GameSeat.objects.filter(pk=seat.pk).update(checks={**kept, RESYNCS: count})
+    return count
