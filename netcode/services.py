@@ -244,7 +244,8 @@ def game_has_absent_seats(*, game_id: int) -> bool:
     half a second: a cheap first look before the full sweep (no dropout policy acts on less)."""
     cutoff = timezone.now() - timedelta(seconds=0.5)
     seats = GameSeat.objects.filter(game_id=game_id, status=ACTIVE, game__status=PLAYING)
-    return seats.filter(Q(absent_since__lt=cutoff) | Q(last_seen__lt=cutoff)).exists()
+    never = Q(last_seen__isnull=True, game__created_at__lt=cutoff)  # a seat whose page has not come yet
+    return seats.filter(Q(absent_since__lt=cutoff) | Q(last_seen__lt=cutoff) | never).exists()
 
 
 def game_sweep(*, game_id: int, definition) -> list[dict]:
@@ -257,10 +258,13 @@ def game_sweep(*, game_id: int, definition) -> list[dict]:
     # A seat whose page is loading the game (connected, absent, not hidden) is on the longer clock.
     loading_cutoff = now - timedelta(seconds=netcode.get("load_grace_s", netcode["dropout_s"]))
     loading = Q(connected=True, hidden_since__isnull=True)
+    # A seat whose page never came (the tab was closed once matched) is on the loading clock from the game's start.
+    never = Q(last_seen__isnull=True) if game.created_at < loading_cutoff else Q(pk__in=[])
     absent = game.seats.filter(status=ACTIVE).filter(
         Q(last_seen__lt=cutoff)
         | (Q(absent_since__lt=cutoff) & ~loading)
         | (Q(absent_since__lt=loading_cutoff) & loading)
+        | never
     )
     messages = []
     for seat in absent.distinct():
