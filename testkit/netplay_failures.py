@@ -40,9 +40,9 @@ net_cut = Experiment(
 )
 net_ai = Experiment(
     slug="net-ai",
-    title="Gather for two; a partner gone for 3 s is played by a random policy",
+    title="Gather for two, 40 s; a partner gone for 3 s is played by a random policy",
     stager=[
-        pair(GATHER, 450, Netcode(lagging_s=0.5, dropout_s=3.0, on_dropout=ReplaceWithAI("random"))),
+        pair(GATHER, 1200, Netcode(lagging_s=0.5, dropout_s=3.0, on_dropout=ReplaceWithAI("random"))),
         EndScene(scene_id="end"),
     ],
 )

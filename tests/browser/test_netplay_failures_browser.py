@@ -6,16 +6,15 @@ own ending, a banner that clears, the runtime error outcome for every seat, a st
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 
 from experiments.flow.models import Participant
-from netcode.models import Game, GameEvent
+from netcode.models import Game, GameEvent, GameSeat
 from testkit.fixture_experiments import PATHS
 from testkit.flowhelpers import start_in_page
 from testkit.netplay_failures import PATHS as FAILURE_PATHS
-from testkit.netproxy import RANDOM_KEYS
+from testkit.netproxy import RANDOM_KEYS, DelayProxy
 from testkit.servers import DaphneProcess, database_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,6 +65,18 @@ def ending(page, timeout: float = 180_000) -> str:
     return page.inner_text(".scene-end")
 
 
+def waited(page, condition: str, timeout: float):
+    """The truthy value of `condition` once it holds; on failure, what the page and the relay were doing."""
+    try:
+        return page.wait_for_function(condition, timeout=timeout).json_value()
+    except Exception as error:
+        state = page.evaluate("() => JSON.stringify({game: window.mugGame, seen: window.mugSeen})")
+        events = list(GameEvent.objects.values_list("kind", "agent", "detail"))
+        seats = list(GameSeat.objects.values("agent", "status", "connected", "absent_since", "last_seen"))
+        text = page.inner_text("body")[:600]
+        raise AssertionError(f"{state[:2500]} {page.mug_log[-25:]} {events} {seats} {text}") from error
+
+
 def seen_banners(page) -> list[str]:
     return page.evaluate("() => window.mugSeen || []")
 
@@ -83,10 +94,7 @@ def test_a_reload_slower_than_the_dropout_timeout_rejoins_and_the_partner_sees_r
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
     reloads.reload()
     reloads.evaluate(RANDOM_KEYS, 3)
-    rejoined = reloads.wait_for_function(
-        "() => window.mugGame?.net?.episodes?.[0]",
-        timeout=240_000,  # Pyodide boots again, throttled
-    ).json_value()
+    rejoined = waited(reloads, "() => window.mugGame?.net?.episodes?.[0]", 240_000)  # Pyodide boots again, throttled
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     assert rejoined["rejoined"] is True
     assert any("is reconnecting" in text for text in seen_banners(stays)), seen_banners(stays)
@@ -98,51 +106,27 @@ def test_a_reload_slower_than_the_dropout_timeout_rejoins_and_the_partner_sees_r
     assert Game.objects.get().status == "finished"
 
 
-def cut_sockets(page):
-    """Route this page's sockets through a switch: `cut()` closes them and refuses new ones, `mend()` lets them in."""
-    routes, blocked = [], [False]
-
-    def handler(socket) -> None:
-        if blocked[0]:
-            socket.close()
-            return
-        socket.connect_to_server()
-        routes.append(socket)
-
-    page.route_web_socket(re.compile(".*"), handler)
-
-    def cut() -> None:
-        blocked[0] = True
-        for socket in routes:
-            socket.close()
-        routes.clear()
-
-    def mend() -> None:
-        blocked[0] = False
-
-    return cut, mend
-
-
 def test_a_page_cut_off_until_its_game_ended_says_so_and_then_shows_its_own_ending(
     server_url, chromium_context, second_chromium_context
 ):
     """While its own connection is down the page says so (it does not blame the partner); when it comes back after
     the dropout policy ended the game, the relay refuses its hello and the page shows the participant's ending
     (EndForAll: not "went on without you")."""
-    stays = join(chromium_context, server_url, "net-cut", "stays", seed=4)
-    cut_off = join(second_chromium_context, server_url, "net-cut", "cut", seed=5)
-    cut, mend = cut_sockets(cut_off)
-    playing(cut_off, 30)
-    cut_off.evaluate(BANNER_LOG)
-    cut()
-    cut_off.wait_for_function(
-        "() => /connection to the game was lost/.test(document.getElementById('net-status').textContent)",
-        timeout=60_000,
-    )
-    assert "partner left" in ending(stays).lower()
-    assert Participant.objects.get(external_id="cut").status == "dropped_out"
-    mend()
-    text = ending(cut_off)
+    proxy = DelayProxy(int(server_url.rsplit(":", 1)[1]))  # the cut browser's network
+    try:
+        stays = join(chromium_context, server_url, "net-cut", "stays", seed=4)
+        cut_off = join(second_chromium_context, proxy.url, "net-cut", "cut", seed=5)
+        playing(cut_off, 30)
+        cut_off.evaluate(BANNER_LOG)
+        proxy.cut(seconds=3600)  # every connection dropped, new ones refused: until the game ended without them
+        lost = "() => /connection to the game was lost/.test(document.getElementById('net-status')?.textContent)"
+        waited(cut_off, lost, 60_000)
+        assert "partner left" in ending(stays).lower()
+        assert Participant.objects.get(external_id="cut").status == "dropped_out"
+        proxy.loop.call_soon_threadsafe(setattr, proxy, "blocked", False)  # the network is back
+        text = ending(cut_off)
+    finally:
+        proxy.stop()
     assert "went on without you" not in text
     assert not any("player_0" in banner for banner in seen_banners(cut_off)), seen_banners(cut_off)
 
@@ -165,10 +149,10 @@ def test_a_partner_replaced_by_the_ai_whose_socket_closes_later_is_not_shown_as_
     stays.wait_for_selector("#net-status", state="hidden", timeout=60_000)
     after = stays.evaluate("() => window.mugGame.net.states")
     assert set(after.values()) == {"here", "replaced"}, after
+    banners = seen_banners(stays)  # read before the game ends (the ending is another page)
     ending(stays)
-    banners = seen_banners(stays)
     left = [i for i, text in enumerate(banners) if "left the game" in text]
-    assert left, banners
+    assert left, (banners, stays.evaluate("() => window.mugGame.net.lagShown"), stays.mug_log[-20:])
     assert not [text for text in banners[left[0] :] if "lagging" in text or "reconnecting" in text], banners
     assert Participant.objects.get(external_id="stays").status == "completed"
 

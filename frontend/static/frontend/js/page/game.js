@@ -163,7 +163,7 @@ async function main() {
   const uploader = new Uploader({ url: config.data_url, sceneKey: config.scene_key, storageKey, csrfToken });
   uploader.resume(); // re-send what a previous page load left unacknowledged
   const booted = runtimeFor(config.scene_key);
-  /** @type {{release: () => void} | null} */
+  /** @type {{release: () => void, isOver: () => boolean} | null} */
   let held = null;
   booted.onProgress((progress) => setProgress(progress.stage, progress.fraction));
   if (config.waiting_room) {

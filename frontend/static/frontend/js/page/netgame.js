@@ -52,10 +52,11 @@ function setState(states, player, state) {
  * refuses them), `onOver` gets the result at once, without waiting for Python.
  * @param {any} config the scene's runtime configuration
  * @param {(result: GameResult) => void} onOver
- * @returns {{release: () => void}}
+ * @returns {{release: () => void, isOver: () => boolean}}
  */
 export function holdSeat(config, onOver) {
   let done = false;
+  let ended = false;
   const release = () => {
     done = true;
     clearInterval(pinger);
@@ -64,6 +65,7 @@ export function holdSeat(config, onOver) {
   const over = (/** @type {GameResult} */ result) => {
     if (done) return;
     release();
+    ended = true;
     onOver(result);
   };
   const handlers = {
@@ -80,7 +82,7 @@ export function holdSeat(config, onOver) {
   });
   socket.connect();
   const pinger = setInterval(() => socket.send({ type: relay.PING, id: 0 }), 1000); // keeps the seat seen
-  return { release };
+  return { release, isOver: () => ended };
 }
 
 /**
@@ -92,10 +94,12 @@ export function holdSeat(config, onOver) {
  * @param {import("./uploader.js").Uploader} options.uploader
  * @param {object} options.runtime what the worker reported of itself, stored with each episode
  * @param {(seconds: number) => Promise<void>} options.countdown
- * @param {{release: () => void} | null} [options.held] the page's socket that held the seat while the game loaded
+ * @param {{release: () => void, isOver: () => boolean} | null} [options.held] the page's socket that held the
+ *   seat while the game loaded
  * @returns {Promise<GameResult>}
  */
 export function playNetGame({ config, worker, renderer, uploader, runtime, countdown, held = null }) {
+  if (held?.isOver()) return new Promise(() => {}); // the page is already on its way to the participant's ending
   /** @type {any} what the tests and the benchmark read */
   const net = { frames: 0, rows: 0, episodes: [], states: {}, lagShown: [], desyncs: [], replaced: [], stats: null,
                 replays: [], tickMs: [] };
