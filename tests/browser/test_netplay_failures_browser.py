@@ -181,7 +181,7 @@ def test_the_first_frame_waits_for_every_seat_to_load(server_url, chromium_conte
     start_in_page(slow_page, f"{server_url}/x/net-reload/?PROLIFIC_PID=slow")
     fast.evaluate(BANNER_LOG)
     fast.wait_for_function(
-        "() => /waiting for the others to load \\(1 of 2 ready\\)/i.test(document.getElementById('net-status')"
+        "() => /waiting for the others to load \\(1 of 2 ready\\)/i.test(document.getElementById('net-status')?"
         ".textContent)",
         timeout=240_000,
     )
