@@ -16,6 +16,7 @@ from netcode.input_store import input_entry
 from netcode.localgroups import PROCESS, local_deliver, local_join, local_leave
 from netcode.seatsocket import SeatSocket
 from netcode.selectors import input_log_message
+from netcode.services import GameRefused
 
 logger = logging.getLogger(__name__)
 MESSAGES_PER_S = 150  # a browser sends about 31 (inputs at 30 fps and a ping); more is a flood
@@ -67,16 +68,32 @@ class GameConsumer(SeatSocket):
         if self.hellos > HELLO_LIMIT or not isinstance(scene_key, str):
             raise InputRefused("hello needs a scene_key (once)")
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
-        seat, welcome = await db(handlers.relay_join)(
-            slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
-        )
+        join = handlers.relay_loading if content.get("loading") is True else handlers.relay_join
+        try:
+            seat, reply = await db(join)(
+                slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
+            )
+        except GameRefused as refused:
+            if refused.over is None:
+                raise
+            # The game is over for this participant: the page moves on to their ending rather than wait on it.
+            await self.send_json(handlers.refusal_ending(slug=self.slug, over=refused.over, message=str(refused)))
+            return
         if seat.previous_channel and seat.previous_channel != self.channel_name:
             await self.channel_layer.send(seat.previous_channel, {"type": protocol.SUPERSEDE_EVENT})
-        self.seat, self.players = seat, len(welcome["players"])
+        if self.seat is not None and self.seat.game_id != seat.game_id:
+            raise InputRefused("this socket already holds a seat in another game")
+        self.seat = seat
         await self.channel_layer.group_add(protocol.group_name(seat.game_id), self.channel_name)
-        await self.send_json(welcome)
-        local_join(seat.game_id, self)
-        await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": "here"}])
+        if reply["type"] == protocol.WELCOME:
+            self.players = len(reply["players"])
+            await self.send_json(reply)
+            local_join(seat.game_id, self)
+            await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": "here"}])
+        else:  # the page's socket while its game loads: it hears the game's news, the others hear it is loading
+            self.players = await db(handlers.relay_players)(game_id=seat.game_id)
+            local_join(seat.game_id, self)
+            await self.broadcast([reply])
         if self.ticker is None:
             self.ticker = asyncio.create_task(self.sweep_forever())
 

@@ -10,9 +10,9 @@ from experiments.definition import registry
 from experiments.definition.gym_scene import GymScene, gym_scene_of
 from experiments.flow import selectors
 from experiments.flow.models import Experiment
-from netcode import services
+from netcode import protocol, services
 from netcode.models import Game, GameSeat
-from netcode.selectors import welcome_message
+from netcode.selectors import seat_state, welcome_message
 from netcode.services import GameRefused
 
 
@@ -34,6 +34,30 @@ def relay_join(*, slug: str, token: str | None, scene_key: str, channel_name: st
     return Seat(seat.pk, seat.game_id, seat.agent, previous), welcome_message(seat=seat)
 
 
+def relay_loading(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> tuple[Seat, dict]:
+    """The participant's page holds their seat while its game loads; returns the seat and the PLAYER message."""
+    definition, participant = participant_at(slug=slug, token=token, scene_key=scene_key)
+    seat, previous = services.game_loading(
+        participant=participant, scene=_scene(definition, scene_key), scene_key=scene_key, channel_name=channel_name
+    )
+    return Seat(seat.pk, seat.game_id, seat.agent, previous), {
+        "type": protocol.PLAYER,
+        "player": seat.agent,
+        "state": seat_state(seat),
+    }
+
+
+def relay_players(*, game_id: int) -> int:
+    return GameSeat.objects.filter(game_id=game_id).count()
+
+
+def refusal_ending(*, slug: str, over: str, message: str) -> dict:
+    """What a page gets instead of an error when its hello is refused because the game is over for it."""
+    if over == "finished":
+        return {"type": protocol.FINISHED}
+    return {"type": protocol.END, "reason": "refused", "message": message, "next": _flow_url(slug)}
+
+
 def participant_at(*, slug: str, token: str | None, scene_key: str):
     """The study's definition and the participant whose signed cookie this is, playing `scene_key` now."""
     definition = registry.get_experiment(slug)
@@ -44,7 +68,7 @@ def participant_at(*, slug: str, token: str | None, scene_key: str):
     if participant is None:
         raise GameRefused("this browser has no place in this study; open the study link first")
     if participant.is_finished:
-        raise GameRefused("this study has ended for you")
+        raise GameRefused("this study has ended for you", over="ended")
     if participant.current_key != scene_key:
         raise GameRefused("this game is not the participant's current scene")
     return definition, participant
@@ -77,8 +101,12 @@ def relay_sweep(*, game_id: int) -> list[dict]:
 
 def _with_next(message: dict, slug: str) -> dict:
     if message["type"] in ("end", "finished"):
-        return {**message, "next": reverse("experiments:flow", kwargs={"slug": slug})}
+        return {**message, "next": _flow_url(slug)}
     return message
+
+
+def _flow_url(slug: str) -> str:
+    return reverse("experiments:flow", kwargs={"slug": slug})
 
 
 def _scene(definition, scene_key: str) -> GymScene:

@@ -12,6 +12,7 @@ from typing import Any
 from experiments.definition.errors import ApplicationError
 
 MAX_AHEAD = 120  # frames a client may send ahead of the confirmed frame (about 4 s at 30 fps)
+RESYNCS = "resyncs"  # the key in a seat's `checks` counting the resyncs the relay sent it this episode
 
 
 class InputRefused(ApplicationError):

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from netcode.input_rules import MAX_AHEAD, InputRefused, check_frame, contiguous
+from netcode.input_rules import MAX_AHEAD, RESYNCS, InputRefused, check_frame, contiguous
 from netcode.models import ACTIVE, PLAYING, Game, GameEvent, GameInput, GameSeat
 from netcode.services import GameRefused
 
@@ -39,6 +39,7 @@ class InputEntry:
     frame: Any
     inputs: Any
     checksums: Any
+    resynced: int = 0  # how many of the relay's resyncs the browser had applied when it sent this
 
 
 @dataclass
@@ -88,8 +89,13 @@ def input_entry(seat_id: int, content: dict) -> InputEntry:
     for item in checksums:
         if not (isinstance(item, list) and len(item) == 2 and _small_int(item[0]) and isinstance(item[1], str)):
             raise InputRefused("each checksum must be [frame, hex]")
+    resynced = content.get("resynced", 0)
+    if not _small_int(resynced):
+        raise InputRefused("resynced must be the number of resyncs this browser applied")
     # `frame` (the browser's own frame, shown to staff) is kept only when it is a plausible number (_take).
-    return InputEntry(seat_id=seat_id, episode=episode, frame=frame, inputs=inputs, checksums=checksums)
+    return InputEntry(
+        seat_id=seat_id, episode=episode, frame=frame, inputs=inputs, checksums=checksums, resynced=resynced
+    )
 
 
 def _small_int(value: Any) -> bool:
@@ -149,7 +155,7 @@ def _take(entry: InputEntry, seat: SeatNow | None) -> tuple[InputResult, list]:
     seat.touched = True
     if isinstance(entry.frame, int) and not isinstance(entry.frame, bool) and abs(entry.frame) < 2**31:
         seat.local_frame = entry.frame
-    checks, desynced = _record_checks(seat, entry.checksums)
+    checks, desynced = _record_checks(seat, entry.checksums, entry.resynced)
     if checks is not None:  # at once: a later message of this batch compares against it
         seat.checks = checks
         GameSeat.objects.filter(pk=seat.pk).update(checks=checks)
@@ -213,10 +219,14 @@ def _parse_inputs(inputs: Any, netcode: dict, acked: int) -> dict[int, Any]:
     return batch
 
 
-def _record_checks(seat: SeatNow, checksums: Any) -> tuple[dict | None, list[int]]:
+def _record_checks(seat: SeatNow, checksums: Any, resynced: int = 0) -> tuple[dict | None, list[int]]:
     """The seat's recent checksums with this message's added (None: nothing new), and the new desyncs: frames of
-    this message where another seat's checksum differs (compared once, when the checksum arrives)."""
-    if not isinstance(checksums, list) or not checksums:
+    this message where another seat's checksum differs (compared once, when the checksum arrives).
+
+    Checksums the browser computed before it applied the last resync the relay sent it (`resynced` lower than the
+    seat's RESYNCS count) are of the diverged state the resync replaces: neither kept nor compared (one divergence,
+    one resync). The browser reports those frames again once it has re-simulated them from the referee's state."""
+    if not isinstance(checksums, list) or not checksums or resynced < seat.checks.get(RESYNCS, 0):
         return None, []
     checks, new = dict(seat.checks), {}
     for item in checksums[:MAX_CHECKSUMS]:
@@ -226,7 +236,8 @@ def _record_checks(seat: SeatNow, checksums: Any) -> tuple[dict | None, list[int
                 new[frame] = checks[frame] = digest
     if not new:
         return None, []  # a repeat: compared when it first came
-    checks = {frame: checks[frame] for frame in sorted(checks, key=int)[-CHECKS_KEPT:]}
+    frames = sorted((frame for frame in checks if frame != RESYNCS), key=int)[-CHECKS_KEPT:]
+    checks = {frame: checks[frame] for frame in frames} | ({RESYNCS: checks[RESYNCS]} if RESYNCS in checks else {})
     differ = set()
     for other in GameSeat.objects.filter(game_id=seat.game_id).exclude(pk=seat.pk).only("checks"):
         differ |= {int(f) for f, digest in other.checks.items() if f in new and new[f] != digest}

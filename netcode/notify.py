@@ -39,5 +39,5 @@ def announce_released_seats(released: list[tuple[GameSeat, list[dict]]], slug: s
 def seats_release_with_session(*, participant, definition, outcome: str) -> None:
     """The flow's session-end hook (netcode/apps.py): the participant's seat in a running game drops (the game's
     dropout policy applies to the others), and every socket concerned is told."""
-    released = game_seats_release(participant=participant, definition=definition)
+    released = game_seats_release(participant=participant, definition=definition, outcome=outcome)
     announce_released_seats(released, participant.experiment.slug, outcome)

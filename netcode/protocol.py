@@ -1,8 +1,10 @@
 """The game relay's message types (client <-> server) and channel-layer events, defined once."""
 
 # client -> server
-HELLO = "hello"  # join or rejoin the game of the participant's match
-INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...]}
+HELLO = "hello"  # join or rejoin the game of the participant's match; {"loading": true}: the page holds the seat
+# while its game loads (answered with a PLAYER message for its own seat, or the game's end; no welcome)
+INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...], "resynced"}
+# (resynced: how many of this episode's RESYNCs the browser has applied; older checksums are not compared)
 DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the episode's last frame
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
@@ -13,16 +15,18 @@ PROBE = "probe"  # both ways: the server sends {"id"} every 2 s; the browser ans
 # server -> client
 WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far
 INPUTS = "inputs"  # {"player", "frame", "inputs", "ack"}: new inputs of one player, as the log took them
-INPUT_LOG = "input_log"  # {"episode", "inputs": [[player, frame, action]...]}: the log after a frame (answers SYNC)
+INPUT_LOG = "input_log"  # {"episode", "inputs": [[player, frame, action]...], "states"}: the log after a frame
+# and every seat's state (answers SYNC)
 ACK = "ack"  # {"ack"}: the relay has all of this browser's inputs up to this frame
 PONG = "pong"
-PLAYER = "player"  # {"player", "state": "here"|"hidden"|"away"}: shown as lagging to the others
+PLAYER = "player"  # {"player", "state": "here"|"hidden"|"away"|"loading"|"dropped"}: shown to the others
 REPLACED = "replaced"  # {"player", "from_frame", "policy"}: a dropped participant's agent is played by a policy
 EPISODE = "episode"  # {"episode", "seed"}: every seat confirmed the last one; play this one
 FINISHED = "finished"  # every episode is done
-END = "end"  # {"reason", "next"}: the game is over early; follow `next`
+END = "end"  # {"reason", "next"}: the game is over early (or over for this participant: a refused hello); follow `next`
 DESYNC = "desync"  # {"frame"}: checksums disagree at this confirmed frame
-RESYNC = "resync"  # {"player", "frame", "env", ...}: that player's browser loads the referee's state at frame
+RESYNC = "resync"  # {"player", "frame", "env", "resync", ...}: that player's browser loads the referee's state at
+# frame; `resync` numbers it (the browser echoes the last it applied as `resynced`)
 ERROR = "error"
 SUPERSEDED = "superseded"  # the participant opened the game in another tab; this socket closes
 

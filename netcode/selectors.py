@@ -47,7 +47,8 @@ def input_log_message(*, seat_id: int, episode, after) -> dict | None:
         return None
     inputs = GameInput.objects.filter(game=game, episode=game.episode, frame__gt=after, frame__lte=after + SYNC_FRAMES)
     log = [[i.agent, i.frame, i.action] for i in inputs.order_by("frame", "agent")]
-    return {"type": protocol.INPUT_LOG, "episode": game.episode, "inputs": log}
+    states = {s.agent: seat_state(s) for s in game.seats.order_by("id")}  # a PLAYER notice may have been missed
+    return {"type": protocol.INPUT_LOG, "episode": game.episode, "inputs": log, "states": states}
 
 
 def _chunks(episode) -> int:
@@ -73,7 +74,9 @@ def seat_state(seat: GameSeat) -> str:
         return "dropped"
     if not seat.connected:
         return "away"
-    return "hidden" if seat.hidden_since else "here"
+    if seat.hidden_since:
+        return "hidden"
+    return "loading" if seat.absent_since else "here"  # connected yet absent: the page is loading the game
 
 
 def seat_rtt_now(participant, scene_key: str, now: datetime) -> float | None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from experiments.definition.errors import ApplicationError
 from experiments.definition.netplay import SERVER
-from experiments.definition.outcomes import DROPPED_OUT, PARTNER_DROPPED
+from experiments.definition.outcomes import DROPPED_OUT, PARTNER_DROPPED, RUNTIME_ERROR
 from experiments.definition.preflight import replacement_spec
 from experiments.flow.models import Participant
 from experiments.flow.services import participant_finish
@@ -24,15 +24,21 @@ from experiments.gamedata.episodes import episode_open, episodes_interrupt, epis
 from matchmaking.models import CONFIRMED, MATCHED
 from matchmaking.selectors import participant_entry
 from netcode import protocol
-from netcode.input_rules import InputRefused
+from netcode.input_rules import RESYNCS, InputRefused
 from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.replay import game_checkpoint
 
 
 class GameRefused(ApplicationError):
-    """The participant has no place in a game here, or the game is over for them; the message says which."""
+    """The participant has no place in a game here, or the game is over for them; the message says which.
+    `over`: the game is over for them, as "ended" (their flow has ended: the page shows their ending) or "finished"
+    (every episode was played: the page moves on as after the last one); None: a plain refusal."""
 
     status = 409
+
+    def __init__(self, message: str, status: int | None = None, *, over: str | None = None) -> None:
+        super().__init__(message, status)
+        self.over = over
 
 
 def game_join(*, participant: Participant, scene, scene_key: str, channel_name: str) -> tuple[GameSeat, str]:
@@ -52,16 +58,42 @@ def confirmed_match(participant: Participant, scene_key: str):
 
 def seat_take(game: Game, participant: Participant, channel_name: str) -> tuple[GameSeat, str]:
     """This socket serves the participant's seat now; returns the seat and the channel of the socket it replaces."""
-    seat = GameSeat.objects.select_related("game").get(game=game, participant=participant)
-    if seat.status == DROPPED or game.status != PLAYING:
-        raise GameRefused("this game is over for you")
+    seat = _seat_open(game, participant)
     previous, returning = seat.channel_name, seat.last_seen is not None
     now = timezone.now()
+    # A rejoining browser replays the log (no resync sent to its old page is pending for it).
+    checks = {frame: digest for frame, digest in seat.checks.items() if frame != RESYNCS}
     GameSeat.objects.filter(pk=seat.pk).update(
-        connected=True, channel_name=channel_name, last_seen=now, absent_since=None, hidden_since=None
+        connected=True, channel_name=channel_name, last_seen=now, absent_since=None, hidden_since=None, checks=checks
     )
     if returning:
         GameEvent.objects.create(game=game, episode=game.episode, frame=seat.acked + 1, kind="rejoin", agent=seat.agent)
+    seat.refresh_from_db()
+    return seat, previous
+
+
+def _seat_open(game: Game, participant: Participant) -> GameSeat:
+    seat = GameSeat.objects.select_related("game").get(game=game, participant=participant)
+    if seat.status == DROPPED or game.status != PLAYING:
+        finished = game.status == FINISHED and seat.status != DROPPED
+        raise GameRefused("this game is over for you", over="finished" if finished else "ended")
+    return seat
+
+
+def game_loading(*, participant: Participant, scene, scene_key: str, channel_name: str) -> tuple[GameSeat, str]:
+    """The participant's page is loading the game (a reload, or the first load): its socket holds the seat before
+    the browser's Python is ready. The seat stays absent, on the longer `load_grace_s` clock (the sweep tells a
+    loading seat by its socket being connected while it is absent and not hidden). Returns the seat and the
+    channel of the socket it replaces."""
+    game = _game_for(confirmed_match(participant, scene_key), scene, scene_key)
+    seat = _seat_open(game, participant)
+    previous, now = seat.channel_name, timezone.now()
+    GameSeat.objects.filter(pk=seat.pk).update(
+        connected=True, channel_name=channel_name, last_seen=now, hidden_since=None
+    )
+    GameSeat.objects.filter(pk=seat.pk, absent_since__isnull=True).update(absent_since=now)
+    kind = "reloading" if seat.last_seen is not None else "loading"
+    GameEvent.objects.create(game=game, episode=game.episode, frame=seat.acked + 1, kind=kind, agent=seat.agent)
     seat.refresh_from_db()
     return seat, previous
 
@@ -193,8 +225,10 @@ def game_disconnect(*, seat_id: int, channel_name: str) -> dict | None:
     """The socket closed; if it still served the seat, the others see the player as away."""
     if not GameSeat.objects.filter(pk=seat_id, channel_name=channel_name).update(connected=False):
         return None  # a newer socket (a reload) already serves this seat
-    GameSeat.objects.filter(pk=seat_id, absent_since__isnull=True).update(absent_since=timezone.now())
     seat = GameSeat.objects.get(pk=seat_id)
+    if seat.status != ACTIVE:
+        return None  # already dropped (and maybe replaced): the others' view of it never goes back to "away"
+    GameSeat.objects.filter(pk=seat_id, absent_since__isnull=True).update(absent_since=timezone.now())
     _event(seat, "disconnected")
     return {"type": protocol.PLAYER, "player": seat.agent, "state": "away"}
 
@@ -210,7 +244,8 @@ def game_has_absent_seats(*, game_id: int) -> bool:
     half a second: a cheap first look before the full sweep (no dropout policy acts on less)."""
     cutoff = timezone.now() - timedelta(seconds=0.5)
     seats = GameSeat.objects.filter(game_id=game_id, status=ACTIVE, game__status=PLAYING)
-    return seats.filter(Q(absent_since__lt=cutoff) | Q(last_seen__lt=cutoff)).exists()
+    never = Q(last_seen__isnull=True, game__created_at__lt=cutoff)  # a seat whose page has not come yet
+    return seats.filter(Q(absent_since__lt=cutoff) | Q(last_seen__lt=cutoff) | never).exists()
 
 
 def game_sweep(*, game_id: int, definition) -> list[dict]:
@@ -218,10 +253,18 @@ def game_sweep(*, game_id: int, definition) -> list[dict]:
     game = Game.objects.get(pk=game_id)
     if game.status != PLAYING:
         return []
-    netcode = game.netcode
-    cutoff = timezone.now() - timedelta(seconds=netcode["dropout_s"])
-    absent = game.seats.filter(status=ACTIVE).filter(absent_since__lt=cutoff) | game.seats.filter(
-        status=ACTIVE, last_seen__lt=cutoff
+    netcode, now = game.netcode, timezone.now()
+    cutoff = now - timedelta(seconds=netcode["dropout_s"])
+    # A seat whose page is loading the game (connected, absent, not hidden) is on the longer clock.
+    loading_cutoff = now - timedelta(seconds=netcode.get("load_grace_s", netcode["dropout_s"]))
+    loading = Q(connected=True, hidden_since__isnull=True)
+    # A seat whose page never came (the tab was closed once matched) is on the loading clock from the game's start.
+    never = Q(last_seen__isnull=True) if game.created_at < loading_cutoff else Q(pk__in=[])
+    absent = game.seats.filter(status=ACTIVE).filter(
+        Q(last_seen__lt=cutoff)
+        | (Q(absent_since__lt=cutoff) & ~loading)
+        | (Q(absent_since__lt=loading_cutoff) & loading)
+        | never
     )
     messages = []
     for seat in absent.distinct():
@@ -231,17 +274,48 @@ def game_sweep(*, game_id: int, definition) -> list[dict]:
     return messages
 
 
-def game_seats_release(*, participant: Participant, definition) -> list[tuple[GameSeat, list[dict]]]:
-    """The participant's flow was ended from outside the game (by staff, or an exclusion): their seat in a running
-    game drops now and the game's dropout policy applies for the others. Returns each seat with the messages."""
+def game_seats_release(
+    *, participant: Participant, definition, outcome: str | None = None
+) -> list[tuple[GameSeat, list[dict]]]:
+    """The participant's flow was ended from outside the game (by staff, an exclusion, a runtime error): their seat
+    in a running game drops now and the game's dropout policy applies for the others. A runtime error in a game
+    that runs in the browsers ends it for everyone with that outcome: every seat runs the same env code (it raised,
+    or will, for them too), so no partner is to blame. Returns each seat with the messages."""
     released = []
     seats = GameSeat.objects.filter(participant=participant, status=ACTIVE, game__status=PLAYING)
     for seat in seats.select_related("game", "participant"):
         game = seat.game
+        if outcome == RUNTIME_ERROR and game.runs_on != SERVER:
+            released.append((seat, _end_by_error(game, seat, definition)))
+            continue
         first = game.frame + 1 if game.runs_on == SERVER else None  # a server game: the last frame it stored
         released.append((seat, seat_drop(game, seat, definition, first=first)))
         episodes_interrupt(participant_ids=[participant.pk], scene_key=game.scene_key)
     return released
+
+
+def _end_by_error(game: Game, seat: GameSeat, definition) -> list[dict]:
+    """The seat's env raised: the game ends for every seat with the runtime error outcome (a browser's report: no
+    unique code for anyone, as for the one who reported it)."""
+    with transaction.atomic():
+        if not Game.objects.filter(pk=game.pk, status=PLAYING).update(status=ENDED, ended_at=timezone.now()):
+            return []
+        GameSeat.objects.filter(pk=seat.pk, status=ACTIVE).update(status=DROPPED, replaced_from=seat.acked + 1)
+        GameEvent.objects.create(
+            game=game,
+            episode=game.episode,
+            frame=seat.acked + 1,
+            kind="game_end",
+            agent=seat.agent,
+            detail={"reason": RUNTIME_ERROR},
+        )
+        others = list(game.seats.filter(status=ACTIVE).select_related("participant"))
+        for other in others:
+            participant_finish(
+                participant=other.participant, definition=definition, outcome=RUNTIME_ERROR, witnessed=False
+            )
+        _interrupt(game, [seat.participant_id, *[other.participant_id for other in others]])
+    return [{"type": protocol.END, "reason": RUNTIME_ERROR}]
 
 
 def seat_drop(game: Game, seat: GameSeat, definition, first: int | None = None) -> list[dict]:
@@ -302,15 +376,30 @@ def game_referee(*, game_id: int, frame: int, scene) -> list[dict]:
         )
         return []
     messages = []
-    for agent, digest in reported.items():
+    for seat in seats:
+        digest = reported[seat.agent]
         if digest is not None and digest != checkpoint["checksum"]:
             GameEvent.objects.create(
                 game=game,
                 episode=game.episode,
                 frame=frame,
                 kind="resync",
-                agent=agent,
+                agent=seat.agent,
                 detail={"had": digest, "referee": checkpoint["checksum"]},
             )
-            messages.append({"type": protocol.RESYNC, "player": agent, "episode": game.episode, **checkpoint})
+            count = _resync_count(seat, frame)
+            messages.append(
+                {"type": protocol.RESYNC, "player": seat.agent, "episode": game.episode, "resync": count, **checkpoint}
+            )
     return messages
+
+
+def _resync_count(seat: GameSeat, frame: int) -> int:
+    """Count the resync sent to the seat, and forget its checksums after `frame`: they are of the diverged state.
+    Until the browser says it applied this resync, its checksums are not compared (input_store._record_checks)."""
+    with transaction.atomic():
+        checks = GameSeat.objects.select_for_update().get(pk=seat.pk).checks
+        count = checks.get(RESYNCS, 0) + 1
+        kept = {f: digest for f, digest in checks.items() if f != RESYNCS and int(f) <= frame}
+        GameSeat.objects.filter(pk=seat.pk).update(checks={**kept, RESYNCS: count})
+    return count

@@ -49,6 +49,9 @@ class Netcode:
     missing input is guessed to be ("repeat" the player's last input, or the "default" action). A participant
     whose tab is hidden or whose connection is gone is shown as lagging after `lagging_s`, and after
     `dropout_s` the scene's `on_dropout` applies, from the first frame the server has no input of theirs for.
+    A participant whose page is loading the game (after a reload, or before the first frame: the page's socket says
+    so before Python is ready) gets `load_grace_s` instead: Python can take far longer to boot than a partner
+    should wait for a lost connection. The first frame waits until every seat's game is loaded.
     """
 
     input_delay: int = 2
@@ -56,6 +59,7 @@ class Netcode:
     predict: str = REPEAT_LAST
     lagging_s: float = 0.75
     dropout_s: float = 10.0
+    load_grace_s: float = 90.0
     on_dropout: WaitForReturn | ReplaceWithAI | ContinueWithout | EndForAll = field(default_factory=EndForAll)
 
     def problems(self) -> list[str]:
@@ -68,6 +72,8 @@ class Netcode:
             found.append(f"netcode.predict must be {REPEAT_LAST!r} or {DEFAULT!r}")
         if not 0 < self.lagging_s < self.dropout_s:
             found.append("netcode needs 0 < lagging_s < dropout_s")
+        if not self.load_grace_s > 0:
+            found.append("netcode.load_grace_s must be positive")
         return found
 
     def client(self) -> dict[str, Any]:
@@ -77,7 +83,12 @@ class Netcode:
             "window": self.window,
             "predict": self.predict,
             "lagging_s": self.lagging_s,
+            "on_dropout": self.on_dropout.kind,  # the page says what plays for a partner who left
         }
 
     def describe(self) -> dict[str, Any]:
-        return {**self.client(), "dropout_s": self.dropout_s, "on_dropout": self.on_dropout.kind}
+        return {
+            **self.client(),
+            "dropout_s": self.dropout_s,
+            "load_grace_s": self.load_grace_s,
+        }

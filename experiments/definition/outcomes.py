@@ -66,7 +66,7 @@ DEFAULT_OUTCOMES: dict[str, Outcome] = {
     TIMED_OUT: Outcome(message="The time allowed for this study has run out. Thank you for your time."),
     PARTNER_DROPPED: Outcome(message="Your partner left the study, so it has ended early. Thank you for your time."),
     DROPPED_OUT: Outcome(
-        message="You were away from the group game for too long, so it went on without you. Thank you for your time.",
+        message="You were away from the group game for too long, so it has ended for you. Thank you for your time.",
         issue_code=False,
     ),
     NO_PARTNER: Outcome(message="We could not find a partner for you in time. Thank you for your patience."),

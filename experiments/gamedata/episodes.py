@@ -15,6 +15,7 @@ from experiments.definition.gym_scene import GymScene
 from experiments.definition.outcomes import DROPPED_OUT, PARTNER_DROPPED, RUNTIME_ERROR
 from experiments.definition.runtime_bundle import scene_bundle
 from experiments.definition.stager import base_id
+from experiments.flow import hooks
 from experiments.flow.models import Participant
 from experiments.flow.queries import lock_rows, one_or_none
 from experiments.flow.services import participant_finish
@@ -288,6 +289,8 @@ def runtime_error_record(*, participant: Participant, definition, scene_key: str
     participant_runtime_error(
         participant=participant, definition=definition, scene_key=scene_key, stage=stage, message=message
     )
+    if participant.status == RUNTIME_ERROR:  # the session ended early: a group game ends for every seat (netcode)
+        hooks.session_ended(participant=participant, definition=definition, outcome=RUNTIME_ERROR)
     return True
 
 

@@ -387,7 +387,7 @@ def test_a_dropped_player_is_replaced_by_the_ai_from_the_frame_the_relay_stops_a
         replaced = await kept_alive_until(clients[0], "replaced", clients[:2])
         async with GameClient("net-trio", cookies[2]) as back:
             await back.send({"type": "hello", "scene_key": "gather3"})
-            refused = await back.expect("error")
+            refused = await back.expect("end")  # the game is over for them: their page goes to their ending
         for client in clients[:2]:  # close every socket: a consumer left open keeps sweeping into the next test
             await client.__aexit__()
         return replaced, refused, None
@@ -396,7 +396,7 @@ def test_a_dropped_player_is_replaced_by_the_ai_from_the_frame_the_relay_stops_a
     seat = GameSeat.objects.get(agent="player_2")
     assert replaced == {"type": "replaced", "player": "player_2", "from_frame": 5, "policy": {"kind": "random"}}
     assert seat.status == "dropped" and seat.replaced_from == 5
-    assert refused["message"] == "this study has ended for you"
+    assert refused["message"] == "this study has ended for you" and refused["next"] == "/x/net-trio/flow/"
     assert status_by_seat() == {"player_0": "active", "player_1": "active", "player_2": "dropped_out"}
     assert Game.objects.get().status == "playing"
 
@@ -442,5 +442,6 @@ def test_a_stalled_browser_gets_the_inputs_it_lacks_from_the_log():
             return log, quiet
 
     log, quiet = run(scenario)
-    assert log == {"type": "input_log", "episode": 0, "inputs": [["chaser", 3, 4]]}
+    assert log["episode"] == 0 and log["inputs"] == [["chaser", 3, 4]]
+    assert log["states"] == {"chaser": "here", "runner": "here"}  # every seat's state, for the start barrier
     assert not [m for m in quiet if m["type"] == "input_log"]

@@ -9,7 +9,7 @@ import { captureErrors } from "./error_reports.js";
 import { csrfTokenOf, postJson } from "./http.js";
 import { keysOf, trackKeys } from "./input.js";
 import { startMonitor } from "./monitor.js";
-import { playNetGame } from "./netgame.js";
+import { holdSeat, playNetGame } from "./netgame.js";
 import { createRenderer } from "./renderer.js";
 import { bootRuntime } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
@@ -163,10 +163,14 @@ async function main() {
   const uploader = new Uploader({ url: config.data_url, sceneKey: config.scene_key, storageKey, csrfToken });
   uploader.resume(); // re-send what a previous page load left unacknowledged
   const booted = runtimeFor(config.scene_key);
+  /** @type {{release: () => void, isOver: () => boolean} | null} */
+  let held = null;
   booted.onProgress((progress) => setProgress(progress.stage, progress.fraction));
   if (config.waiting_room) {
     // The runtime keeps booting while the participant waits for a group (a reload mid-game rejoins at once).
     window.mugGame.match = await waitForGroup(config);
+    // The seat is held (and the others told) before Python is ready; an ended game shows its ending at once.
+    if (config.relay_path) held = holdSeat(config, (result) => finishNetGame(result, uploader));
     await uploader.drained(); // rows a reload left unsent reach the server first: the rejoin continues after them
   }
   const worker = booted.worker;
@@ -191,7 +195,7 @@ async function main() {
   });
   trackKeys(worker, keysOf(loop.keys));
   if (config.relay_path) {
-    const result = await playNetGame({ config, worker, renderer, uploader, runtime, countdown });
+    const result = await playNetGame({ config, worker, renderer, uploader, runtime, countdown, held });
     stopMonitor();
     await finishNetGame(result, uploader);
     return;

@@ -4,7 +4,7 @@
 import { dispatch } from "../shared/dispatch.js";
 import * as relay from "../shared/protocol/relay.js";
 import * as work from "../shared/protocol/worker.js";
-import { socketUrl } from "../shared/socket.js";
+import { JsonSocket, socketUrl } from "../shared/socket.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -12,6 +12,78 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 /**
  * @typedef {{finished?: boolean, next?: string, reason?: string, superseded?: boolean}} GameResult
  */
+
+const GONE_SHOWN_MS = 6000; // how long "X left the game" stays up
+
+/**
+ * What the others are told of each state of a seat (the start barrier counts "loading" and "away" as not ready).
+ * @param {string} player
+ * @param {string} state
+ * @param {string} policy what plays for a seat that left ("ai", "idle") or "" if nothing does
+ */
+function partnerText(player, state, policy) {
+  if (state === "away" || state === "loading") return `${player} is reconnecting…`;
+  if (state === "hidden" || state === "lagging") return `Waiting for ${player}: their connection is lagging…`;
+  if (state === "replaced" || state === "dropped") {
+    if (policy === "ai") return `${player} left the game; the computer plays for them.`;
+    return `${player} left the game.`;
+  }
+  return "";
+}
+
+// A seat's state only moves forward: once a seat has left (dropped, played by a policy), a late notice of its
+// old socket (e.g. "away" after "replaced") changes nothing.
+const FINAL_STATES = new Set(["replaced", "dropped"]);
+
+/**
+ * @param {Record<string, string>} states
+ * @param {string} player
+ * @param {string} state
+ */
+function setState(states, player, state) {
+  if (FINAL_STATES.has(states[player]) && !FINAL_STATES.has(state)) return;
+  states[player] = state;
+}
+
+/**
+ * While the page loads the game (Python boots in the worker), hold the participant's seat over the page's own
+ * socket: the relay then knows the seat is loading (it waits `load_grace_s` for it, not `dropout_s`) and the others
+ * are told "reconnecting". If the game is over for the participant (it ended while the page reloaded, or the relay
+ * refuses them), `onOver` gets the result at once, without waiting for Python.
+ * @param {any} config the scene's runtime configuration
+ * @param {(result: GameResult) => void} onOver
+ * @returns {{release: () => void, isOver: () => boolean}}
+ */
+export function holdSeat(config, onOver) {
+  let done = false;
+  let ended = false;
+  const release = () => {
+    done = true;
+    clearInterval(pinger);
+    socket.close();
+  };
+  const over = (/** @type {GameResult} */ result) => {
+    if (done) return;
+    release();
+    ended = true;
+    onOver(result);
+  };
+  const handlers = {
+    [relay.END]: (m) => over({ next: m.next, reason: m.reason }),
+    [relay.FINISHED]: () => over({ finished: true }),
+    [relay.SUPERSEDED]: release, // this page's worker (or a newer tab) took the seat
+    [relay.PROBE]: (m) => socket.send({ type: relay.PROBE, id: m.id, stats: {} }),
+  };
+  const socket = new JsonSocket({
+    url: socketUrl(config.relay_path),
+    onOpen: () => socket.send({ type: relay.HELLO, scene_key: config.scene_key, loading: true }),
+    onMessage: (message) => dispatch(handlers, message),
+    onDrop: () => !done,
+  });
+  socket.connect();
+  const pinger = setInterval(() => socket.send({ type: relay.PING, id: 0 }), 1000); // keeps the seat seen
+  return { release, isOver: () => ended };
+}
 
 /**
  * Resolves with {finished: true}, {next: url} (the game ended early) or {superseded: true}.
@@ -22,9 +94,12 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
  * @param {import("./uploader.js").Uploader} options.uploader
  * @param {object} options.runtime what the worker reported of itself, stored with each episode
  * @param {(seconds: number) => Promise<void>} options.countdown
+ * @param {{release: () => void, isOver: () => boolean} | null} [options.held] the page's socket that held the
+ *   seat while the game loaded
  * @returns {Promise<GameResult>}
  */
-export function playNetGame({ config, worker, renderer, uploader, runtime, countdown }) {
+export function playNetGame({ config, worker, renderer, uploader, runtime, countdown, held = null }) {
+  if (held?.isOver()) return new Promise(() => {}); // the page is already on its way to the participant's ending
   /** @type {any} what the tests and the benchmark read */
   const net = { frames: 0, rows: 0, episodes: [], states: {}, lagShown: [], desyncs: [], replaced: [], stats: null,
                 replays: [], tickMs: [] };
@@ -33,16 +108,59 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
   let nextRow = 0; // the next frame the server lacks: rows before it (a reload, a resync) are not sent again
   /** @type {number | null} */
   let stalledSince = null;
+  net.link = true; // this browser's own connection to the relay
+  net.barrier = null; // before the first frame: {ready, of} while some seat is still loading
+  /** @type {Record<string, number>} when each seat was seen to leave */
+  const goneAt = {};
   const banner = $("net-status");
   const showLag = () => {
-    const away = Object.entries(net.states).filter(([p, s]) => p !== net.seat && (s === "hidden" || s === "away"));
-    const stalled = stalledSince !== null && performance.now() - stalledSince > laggingMs;
-    const names = new Set([...away.map(([p]) => p), ...(stalled ? net.waiting || [] : [])]);
-    const text = names.size ? `Waiting for ${[...names].join(", ")}: their connection is lagging…` : "";
-    if (text && banner.hidden) net.lagShown.push({ at: performance.now(), players: [...names] });
+    let text = "";
+    const now = performance.now();
+    const others = Object.entries(net.states).filter(([p]) => p !== net.seat);
+    if (!net.link) {
+      text = "Your connection to the game was lost; reconnecting…"; // never blamed on a partner
+    } else if (net.barrier) {
+      text = `Waiting for the others to load (${net.barrier.ready} of ${net.barrier.of} ready)…`;
+    } else {
+      const stalled = stalledSince !== null && now - stalledSince > laggingMs ? net.waiting || [] : [];
+      const shown = others.map(([p, s]) => {
+        if (FINAL_STATES.has(s)) return now - (goneAt[p] ?? now) < GONE_SHOWN_MS ? [p, s] : [p, ""];
+        if (s === "here" && stalled.includes(p)) return [p, "lagging"];
+        return [p, s];
+      });
+      const policy = config.netcode.on_dropout || "";
+      text = shown.map(([p, s]) => partnerText(p, s, policy)).filter(Boolean).join(" ");
+    }
+    if (text && banner.hidden) net.lagShown.push({ at: now, players: others.map(([p]) => p), text });
     banner.textContent = text;
     banner.hidden = !text;
   };
+  /** @param {string} player @param {string} state */
+  const stateOf = (player, state) => {
+    if (FINAL_STATES.has(state) && !FINAL_STATES.has(net.states[player])) goneAt[player] = performance.now();
+    setState(net.states, player, state);
+  };
+  /** Until every seat has loaded (none is loading or away), the first frame waits: the start barrier. */
+  const barrierCount = () => {
+    const seats = Object.values(net.states);
+    const ready = seats.filter((s) => s !== "loading" && s !== "away").length;
+    return { ready, of: seats.length };
+  };
+  /** @type {(() => void) | null} */
+  let barrierCheck = null;
+  const allLoaded = () =>
+    new Promise((resolve) => {
+      barrierCheck = () => {
+        const count = barrierCount();
+        net.barrier = count.ready < count.of ? count : null;
+        showLag();
+        if (!net.barrier) {
+          barrierCheck = null;
+          resolve(undefined);
+        }
+      };
+      barrierCheck();
+    });
   return new Promise((resolve) => {
     /** @param {GameResult} result */
     const finish = (result) => {
@@ -57,8 +175,13 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     };
     const handlers = {
       [work.net(relay.WELCOME)]: (m) => {
+        held?.release(); // the worker's own socket serves the seat now
         Object.assign(net, { seat: m.seat, players: m.players });
-        Object.assign(net.states, m.states);
+        for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
+      },
+      [work.NET_LINK]: (m) => {
+        net.link = m.up;
+        showLag();
       },
       [work.NET_STARTED]: (m) => {
         nextRow = m.stored.n_steps; // rows the server already has (a reload fast-forwards through them)
@@ -66,7 +189,8 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         net.episodes.push({ episode: m.episode, seed: m.seed, rejoined: !m.fresh });
         renderer.draw(m.render);
         renderer.hud(m.hud);
-        const counted = m.fresh ? countdown(config.countdown_seconds) : Promise.resolve();
+        const loaded = m.fresh ? allLoaded() : Promise.resolve();
+        const counted = m.fresh ? loaded.then(() => countdown(config.countdown_seconds)) : loaded;
         counted.then(() => worker.postMessage({ type: work.NET_GO }));
       },
       [work.NET_FRAME]: (m) => {
@@ -92,13 +216,16 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         if (m.over) uploader.endEpisode();
       },
       [work.net(relay.PLAYER)]: (m) => {
-        net.states[m.player] = m.state;
+        if (m.states) for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
+        else stateOf(m.player, m.state);
         showLag();
+        barrierCheck?.();
       },
       [work.net(relay.REPLACED)]: (m) => {
         net.replaced.push(m);
-        net.states[m.player] = "replaced";
+        stateOf(m.player, "replaced");
         showLag();
+        barrierCheck?.();
       },
       [work.net(relay.RESYNC)]: () => {
         net.resyncs = (net.resyncs || 0) + 1;

@@ -22,10 +22,19 @@ const SYNC_AFTER_MS = 1000; // stalled this long on a partner: ask the relay for
  */
 
 export class NetClient {
-  /** @param {{url: string, sceneKey: string, onMessage: (message: any) => void}} options */
-  constructor({ url, sceneKey, onMessage }) {
+  /**
+   * @param {object} options
+   * @param {string} options.url
+   * @param {string} options.sceneKey
+   * @param {(message: any) => void} options.onMessage
+   * @param {(up: boolean) => void} [options.onLink] this browser's own connection went down, or is back (welcomed)
+   */
+  constructor({ url, sceneKey, onMessage, onLink = () => {} }) {
     this.sceneKey = sceneKey;
     this.onMessage = onMessage; // messages the game acts on (welcome, episode, finished, end, player, ...)
+    this.onLink = onLink;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.statePoll = undefined;
     /** @type {() => object} what a probe's answer reports (set by the game loop) */
     this.statsOf = () => ({});
     this.rttMs = 0;
@@ -45,6 +54,7 @@ export class NetClient {
       url,
       onOpen: () => this.send({ type: relay.HELLO, scene_key: this.sceneKey }),
       onMessage: (message) => this.#receive(message),
+      onDrop: () => this.onLink(false),
     });
     // The news the game loop merges in each tick; everything else goes on to onMessage (after its news is taken).
     this.handlers = {
@@ -60,6 +70,7 @@ export class NetClient {
       },
       [relay.INPUT_LOG]: (m) => {
         if (m.episode === this.episode) this.news.inputs.push(...m.inputs); // known ones are ignored
+        if (m.states) this.onMessage({ type: relay.PLAYER, states: m.states }); // a PLAYER notice may have been lost
         return true;
       },
       [relay.PROBE]: (m) => {
@@ -81,6 +92,7 @@ export class NetClient {
         this.news.replaced.push(...m.replaced);
         this.news.ack = Math.max(this.news.ack, m.ack);
         this.news.resend = true; // a new socket: whatever the relay has not acknowledged goes again
+        this.onLink(true);
       },
       [relay.RESYNC]: (m) => {
         // the referee's state: this browser had diverged (the relay sends it to us only)
@@ -109,8 +121,23 @@ export class NetClient {
     if (!this.pinger) this.pinger = setInterval(() => this.#ping(), PING_EVERY_MS);
   }
 
+  /**
+   * Before the first frame, every seat must have loaded: ask the relay for every seat's state now and then (a
+   * PLAYER notice sent while this socket was joining is not repeated).
+   * @param {boolean} on
+   */
+  pollStates(on) {
+    clearInterval(this.statePoll);
+    this.statePoll = undefined;
+    if (!on) return;
+    const ask = () => this.send({ type: relay.SYNC, episode: this.episode, after: -1 });
+    ask();
+    this.statePoll = setInterval(ask, 2000);
+  }
+
   close() {
     clearInterval(this.pinger);
+    clearInterval(this.statePoll);
     this.socket.close();
   }
 

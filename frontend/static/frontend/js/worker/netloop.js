@@ -24,8 +24,8 @@ let net = null;
 let client;
 /** @type {{stop: () => void, running: () => boolean} | null} */
 let clock = null;
-/** @type {{booted: boolean, episode: number | null, done: any}} */
-const state = { booted: false, episode: null, done: null };
+/** @type {{booted: boolean, episode: number | null, done: any, resynced: number}} */
+const state = { booted: false, episode: null, done: null, resynced: 0 };
 const played = { ticks: 0, frame: -1, stats: { rollbacks: 0, replayed: 0 }, since: { at: performance.now(), ticks: 0 } };
 
 /** This browser's frame rate since the last report, its frame and its rollbacks (for the live monitor). */
@@ -44,8 +44,19 @@ function playStats() {
 export function netJoin(message, ctx) {
   net = ctx.py.pyimport("mug.netplay");
   const handlers = relayHandlers(ctx);
-  const onMessage = (/** @type {any} */ m) => dispatch(handlers, m, () => forward(m, ctx));
-  client = new NetClient({ url: message.url, sceneKey: message.sceneKey, onMessage });
+  const onMessage = (/** @type {any} */ m) => {
+    try {
+      dispatch(handlers, m, () => forward(m, ctx));
+    } catch (error) {
+      // The env raised building or resetting (net_boot, net_start run in the socket's handler, where nothing else
+      // would catch it): the page reports it and the server ends the scene with the study's runtime error outcome.
+      stopClock();
+      client.close();
+      ctx.post(work.ERROR, { stage: "reset", message: errorMessage(error) });
+    }
+  };
+  const onLink = (/** @type {boolean} */ up) => ctx.post(work.NET_LINK, { up });
+  client = new NetClient({ url: message.url, sceneKey: message.sceneKey, onMessage, onLink });
   client.statsOf = playStats;
   client.connect();
 }
@@ -66,6 +77,7 @@ function forward(message, ctx) {
  */
 export function netGo(ctx) {
   if (clock?.running()) return;
+  client.pollStates(false);
   clock = startClock(ctx.config.loop.fps, (now, late) => {
     const out = tick(now, late, ctx);
     return out ? out.tick_scale || 1 : null;
@@ -122,7 +134,9 @@ function begin(episode, seed, extra, ctx) {
   stopClock();
   state.done = null;
   state.episode = episode;
+  state.resynced = 0; // the relay counts the resyncs it sends per episode (and per rejoin)
   const started = JSON.parse(net.net_start(episode, seed));
+  if (extra.fresh) client.pollStates(true); // until the countdown is over: who has loaded (the start barrier)
   ctx.post(work.NET_STARTED, { episode, seed, render: started.render, hud: started.hud, reset: started.reset, ...extra });
 }
 
@@ -150,9 +164,12 @@ function tick(now, late, ctx) {
     return null;
   }
   const tickMs = performance.now() - before;
+  // The relay compares this browser's checksums again only once it has applied the state the relay last sent.
+  if (news.resync) state.resynced = Math.max(state.resynced, news.resync.resync || 0);
   Object.assign(played, { ticks: played.ticks + 1, frame: out.frame, stats: out.stats });
   if (out.send.length || out.checksums.length) {
-    client.send({ type: relay.INPUT, episode: state.episode, frame: out.frame, inputs: out.send, checksums: out.checksums });
+    const { episode, resynced } = state;
+    client.send({ type: relay.INPUT, episode, frame: out.frame, inputs: out.send, checksums: out.checksums, resynced });
   }
   client.askForMissing(out.confirmed, out.stalled);
   for (const row of out.rows) Object.assign(row, { t: now, late_ms: late, focused: ctx.input.focused });

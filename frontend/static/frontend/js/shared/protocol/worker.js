@@ -18,6 +18,7 @@ export const FRAME = "frame"; // {render, hud, row, over, tick_ms, infer_ms, inf
 export const ERROR = "error"; // {stage, message}
 export const NET_STARTED = "net-started"; // {episode, seed, render, hud, reset, stored, fresh}
 export const NET_FRAME = "net-frame"; // one tick of the group game: render, rows, stats, ...
+export const NET_LINK = "net-link"; // {up}: this browser's own connection to the relay went down, or is back
 
 const NET_PREFIX = "net-";
 
