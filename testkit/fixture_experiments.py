@@ -656,3 +656,25 @@ screen_quota = Experiment(
     stager=[StaticScene(scene_id="intro", body="<p>In.</p>"), EndScene(scene_id="end")],
 )
 PATHS.append("testkit.fixture_experiments:screen_quota")
+
+# Reloads and second tabs in single-player games (tests/gamedata/test_episode_numbering.py,
+# tests/browser/test_solo_reload_browser.py): the "game" study whose interrupted rounds count as played.
+game_skip = Experiment(
+    slug="game-skip",
+    title="Game data, a reload skips the round",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "random"},
+            keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, ("ArrowLeft", "ArrowUp"): 1, "ArrowRight": 4},
+            num_episodes=2,
+            max_steps=130,
+            seed=[11, 12],
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+            reload_policy="skip",
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+PATHS.append("testkit.fixture_experiments:game_skip")
