@@ -104,7 +104,8 @@ def test_the_newer_tab_wins_and_the_older_tab_is_told():
     assert "open in another tab" in refused.json()["error"]
     play(client, "game", newer)
     assert statuses() == [(0, 11, "interrupted"), (1, 11, "complete")]
-    assert Episode.objects.get(index=0).n_steps == 130 and Episode.objects.get(index=0).verification not in ("pending", "verified")
+    taken_over = Episode.objects.get(index=0)
+    assert taken_over.n_steps == 130 and taken_over.verification not in ("pending", "verified")
     third = begin(client, "game", tab="tab-b").json()  # the newer tab goes on
     assert (third["episode"], third["round"]) == (2, 2)
     assert Episode.objects.get(index=1).runtime["tab"] == "tab-b"  # kept past the first chunk's runtime report
