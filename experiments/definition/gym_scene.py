@@ -36,6 +36,8 @@ class GymScene(Scene):
     single-agent Gymnasium env has one agent, "agent". Model paths are relative to the experiment's module.
     `keys` maps a key (KeyboardEvent.key) or a tuple of keys held together to an action. `seed`: None draws
     a random seed per participant, an int gives episode i the seed `seed + i`, a list gives seeds in order.
+    `reload_policy` (single-player browser games): a round cut short by a reload or a second tab is kept as
+    "interrupted" and is then played again with its seed ("replay", the default) or counts as played ("skip").
     """
 
     env: str
@@ -65,7 +67,7 @@ class GymScene(Scene):
     runs_on: str = "browser"  # or "server": the env steps on the server, the browser only draws and sends keys
     # Single-player browser games: what a reload (or a second tab taking over) does to the round it cut short, which
     # stays stored as "interrupted" with its rows. "replay" (default): the round is played again with the same seed
-    # (every round ends with a whole episode; a participant may redo a round by reloading, up to 5 tries a round).
+    # (every round ends with a whole episode; a participant may redo a round by reloading; at most 5 x num_episodes attempts in all).
     # "skip": the round counts as played and the next one begins (no redos; the scene may end with fewer whole
     # episodes). Either way the server numbers the rounds and never begins more than `num_episodes`.
     reload_policy: str = "replay"
