@@ -67,7 +67,8 @@ class GymScene(Scene):
     runs_on: str = "browser"  # or "server": the env steps on the server, the browser only draws and sends keys
     # Single-player browser games: what a reload (or a second tab taking over) does to the round it cut short, which
     # stays stored as "interrupted" with its rows. "replay" (default): the round is played again with the same seed
-    # (every round ends with a whole episode; a participant may redo a round by reloading; at most 5 x num_episodes attempts in all).
+    # (every round ends with a whole episode; a participant may redo a round by reloading; at most 5 x num_episodes
+    # attempts in all).
     # "skip": the round counts as played and the next one begins (no redos; the scene may end with fewer whole
     # episodes). Either way the server numbers the rounds and never begins more than `num_episodes`.
     reload_policy: str = "replay"
