@@ -13,8 +13,10 @@ from testkit.flowhelpers import start_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LOAD_TIMEOUT_MS = 180_000
-# Every "Round k/n" the HUD showed in this tab, kept across reloads (sessionStorage is the tab's own).
+# Every "Round k/n" the HUD showed in this tab, kept across reloads (sessionStorage is the tab's own); each page load
+# is marked, so a round shown again after a reload is listed again.
 RECORD_ROUNDS = """
+sessionStorage.setItem('rounds', JSON.stringify([...JSON.parse(sessionStorage.getItem('rounds') || '[]'), 'load']));
 setInterval(() => {
   const text = document.querySelector('.hud')?.textContent || '';
   const found = text.match(/Round \\d+\\/\\d+/);
@@ -26,7 +28,8 @@ setInterval(() => {
 
 
 def rounds_seen(page) -> list[str]:
-    return page.evaluate("JSON.parse(sessionStorage.getItem('rounds') || '[]')")
+    seen = page.evaluate("JSON.parse(sessionStorage.getItem('rounds') || '[]')")
+    return [text for text in seen if text != "load"]
 
 
 def loaded(page) -> None:
