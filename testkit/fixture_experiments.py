@@ -678,3 +678,15 @@ game_skip = Experiment(
     ],
 )
 PATHS.append("testkit.fixture_experiments:game_skip")
+
+# A monitored game for two over the relay (tests/flow/test_hidden_tab_sweep.py): the sweep's exclusion drops the seat.
+watched_pair = Experiment(
+    slug="watched-pair",
+    title="Tag for two, monitored for a hidden tab",
+    monitoring=Monitoring(hidden_warn_s=1, hidden_exclude_s=3),
+    stager=[
+        dataclasses.replace(net_pair.stager[0], netcode=Netcode(lagging_s=0.5, dropout_s=60.0)),
+        EndScene(scene_id="end"),
+    ],
+)
+PATHS.append("testkit.fixture_experiments:watched_pair")

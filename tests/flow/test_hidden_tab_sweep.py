@@ -8,13 +8,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 from django.test import Client
 from django.utils import timezone
 
+from experiments.definition import registry
 from experiments.flow.models import MonitorState, Participant
-from experiments.flow.monitoring import monitor_sweep
+from experiments.flow.monitoring import monitor_report, monitor_sweep
+from netcode.models import ENDED, Game, GameEvent
 from testkit.flowhelpers import enter
+from testkit.gameclient_ws import GameClient, matched
 from testkit.plainhttp import Browser
+from testkit.roomclient import participant_cookie
 from testkit.servers import poll_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,3 +90,30 @@ def test_a_real_server_excludes_a_tab_that_never_reports_again(prod_server):
     assert "hidden for" in MonitorState.objects.get().excluded_for
     back = browser.post_json("/x/watched/monitor/", {"event": "visible"}).json()
     assert back["excluded"] and back["next"] == "/x/watched/flow/"
+
+
+def test_the_sweep_drops_a_hidden_players_seat_and_the_partner_gets_the_dropout_policy():
+    cookies = {pid: participant_cookie("watched-pair", pid) for pid in ("ann", "ben")}
+    async_to_sync(matched)("watched-pair", list(cookies.values()), "pair")
+    definition = registry.get_experiment("watched-pair")
+
+    def ben_hides_for_good() -> list[int]:
+        ben = Participant.objects.get(external_id="ben")
+        monitor_report(participant=ben, definition=definition, event="hidden")  # his last report
+        return monitor_sweep(now=MonitorState.objects.get().hidden_since + timedelta(seconds=3.5))
+
+    async def scenario():
+        async with GameClient("watched-pair", cookies["ann"]) as a, GameClient("watched-pair", cookies["ben"]) as b:
+            await a.hello()
+            await b.hello()
+            swept = await sync_to_async(ben_hides_for_good)()
+            return swept, await a.expect("end"), await b.expect("end")
+
+    swept, partner_end, own_end = async_to_sync(scenario)()
+    assert swept == [Participant.objects.get(external_id="ben").pk]
+    assert partner_end["reason"] == "partner_dropped" and own_end["reason"] == "excluded"
+    assert dict(Participant.objects.values_list("external_id", "status")) == {
+        "ann": "partner_dropped",
+        "ben": "excluded",
+    }
+    assert Game.objects.get().status == ENDED and GameEvent.objects.filter(kind="dropout").count() == 1
