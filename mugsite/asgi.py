@@ -20,6 +20,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.http.request import split_domain_port, validate_host  # noqa: E402
 
+from experiments.flow.sweeps import StartsSweeps  # noqa: E402
 from experiments.gamedata.verification_workers import StartsVerifiers  # noqa: E402
 from mugsite import bodies  # noqa: E402
 from mugsite.httpbridge import DjangoOnThreads  # noqa: E402
@@ -34,6 +35,8 @@ threads = settings.MUG_HTTP_CONCURRENCY
 http_app = HttpConcurrencyLimit(DjangoOnThreads(threads), threads) if threads > 0 else django_asgi_app
 # Episode verification runs in worker processes that this process starts with its first request (see the module).
 http_app = StartsVerifiers(http_app, settings.MUG_VERIFY_WORKERS)
+# The monitoring sweep (a tab hidden past its limit) runs on a thread this process starts with its first request.
+http_app = StartsSweeps(http_app)
 
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 

@@ -328,6 +328,28 @@ screen_quota = Experiment(
 )
 
 
+# Reloads and second tabs in single-player games (tests/gamedata/test_episode_numbering.py,
+# tests/browser/test_solo_reload_browser.py): the "game" study whose interrupted rounds count as played.
+game_skip = Experiment(
+    slug="game-skip",
+    title="Game data, a reload skips the round",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "random"},
+            keys={"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, ("ArrowLeft", "ArrowUp"): 1, "ArrowRight": 4},
+            num_episodes=2,
+            max_steps=130,
+            seed=[11, 12],
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+            reload_policy="skip",
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+
+
 # Every test study by dotted path: the servers the tests start load them all (MUG_EXPERIMENTS).
 PATHS = [
     *(f"examples.{name}.experiment:experiment" for name in ("demo", "cartpole", "tag", "tagai", "lander")),
@@ -351,12 +373,22 @@ PATHS = [
             "game_replay",
             "cartpole_long",
             "screen_quota",
+            "game_skip",
         )
     ),
     *(f"testkit.room_experiments:{name}" for name in ("duo", "duo_ai", "duo_end", "duo_skip", "pairs")),
     *(
         f"testkit.relay_experiments:{name}"
-        for name in ("net_pair", "net_trio", "net_quad", "net_patient", "net_relay", "net_reliable", "net_marathon")
+        for name in (
+            "net_pair",
+            "net_trio",
+            "net_quad",
+            "net_patient",
+            "net_relay",
+            "net_reliable",
+            "net_marathon",
+            "watched_pair",
+        )
     ),
     *(
         f"testkit.server_experiments:{name}"

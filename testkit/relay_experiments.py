@@ -10,6 +10,7 @@ from experiments.study import (
     EndScene,
     Experiment,
     GymScene,
+    Monitoring,
     Netcode,
     ReplaceWithAI,
     WaitingRoom,
@@ -120,4 +121,16 @@ net_marathon = Experiment(
     slug="net-marathon",
     title="Gather for two, one episode of an hour at 30 fps (bench/long_run.py)",
     stager=[gather_pair(steps=108_000, episodes=1, dropout_s=60.0), EndScene(scene_id="end")],
+)
+
+
+# A monitored game for two over the relay (tests/flow/test_hidden_tab_sweep.py): the sweep's exclusion drops the seat.
+watched_pair = Experiment(
+    slug="watched-pair",
+    title="Tag for two, monitored for a hidden tab",
+    monitoring=Monitoring(hidden_warn_s=1, hidden_exclude_s=3),
+    stager=[
+        dataclasses.replace(net_pair.stager[0], netcode=Netcode(lagging_s=0.5, dropout_s=60.0)),
+        EndScene(scene_id="end"),
+    ],
 )

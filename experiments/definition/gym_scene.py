@@ -24,6 +24,8 @@ from mug.policies import describe as describe_policy
 
 DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
 MUG_PACKAGE_DIR = Path(mug.__file__).resolve().parent  # the browser package, shipped with every game
+REPLAY, SKIP = "replay", "skip"
+RELOAD_POLICIES = (REPLAY, SKIP)  # GymScene.reload_policy
 
 
 @dataclass(kw_only=True)
@@ -34,6 +36,8 @@ class GymScene(Scene):
     single-agent Gymnasium env has one agent, "agent". Model paths are relative to the experiment's module.
     `keys` maps a key (KeyboardEvent.key) or a tuple of keys held together to an action. `seed`: None draws
     a random seed per participant, an int gives episode i the seed `seed + i`, a list gives seeds in order.
+    `reload_policy` (single-player browser games): a round cut short by a reload or a second tab is kept as
+    "interrupted" and is then played again with its seed ("replay", the default) or counts as played ("skip").
     """
 
     env: str
@@ -61,6 +65,13 @@ class GymScene(Scene):
     waiting_room: WaitingRoom | None = None  # scenes with two or more humans get the default WaitingRoom()
     netcode: Netcode | None = None  # rollback and dropout settings of multi-human scenes (default Netcode())
     runs_on: str = "browser"  # or "server": the env steps on the server, the browser only draws and sends keys
+    # Single-player browser games: what a reload (or a second tab taking over) does to the round it cut short, which
+    # stays stored as "interrupted" with its rows. "replay" (default): the round is played again with the same seed
+    # (every round ends with a whole episode; a participant may redo a round by reloading; at most 5 x num_episodes
+    # attempts in all).
+    # "skip": the round counts as played and the next one begins (no redos; the scene may end with fewer whole
+    # episodes). Either way the server numbers the rounds and never begins more than `num_episodes`.
+    reload_policy: str = "replay"
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -73,6 +84,8 @@ class GymScene(Scene):
             raise DefinitionError(f"gym scene {self.scene_id!r}: agents need at least one 'human'")
         if not self.keys:
             raise DefinitionError(f"gym scene {self.scene_id!r}: map at least one key to an action")
+        if self.reload_policy not in RELOAD_POLICIES:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: reload_policy must be one of {RELOAD_POLICIES}")
         if self.runs_on not in (BROWSER, SERVER):
             raise DefinitionError(f"gym scene {self.scene_id!r}: runs_on must be {BROWSER!r} or {SERVER!r}")
         if len(self.human_agents()) >= 2 or self.on_server:

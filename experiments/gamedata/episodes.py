@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from experiments.definition.gym_scene import GymScene
+from experiments.definition.gym_scene import SKIP, GymScene
 from experiments.definition.outcomes import DROPPED_OUT, PARTNER_DROPPED, RUNTIME_ERROR
 from experiments.definition.runtime_bundle import scene_bundle
 from experiments.definition.stager import base_id
@@ -39,8 +39,12 @@ WITNESSED_ONLY = (
 
 def gym_scene_complete(*, participant: Participant, scene_key: str, scene: GymScene) -> bool:
     """True once every episode of the scene has arrived whole and the server saw it happen: the relay stamped its
-    end, the server game host stepped it, or a worker verified the single-player browser episode by replay."""
-    return _episodes_verified(participant, scene_key) >= scene.num_episodes
+    end, the server game host stepped it, or a worker verified the single-player browser episode by replay. With
+    reload_policy "skip", a round cut short by a reload counts as played."""
+    verified = _episodes_verified(participant, scene_key)
+    if scene.reload_policy == SKIP and not witnessed_only(scene):
+        verified += Episode.objects.filter(participant=participant, scene_key=scene_key, status=INTERRUPTED).count()
+    return verified >= scene.num_episodes
 
 
 def _episodes_verified(participant: Participant, scene_key: str) -> int:
@@ -120,30 +124,69 @@ def episodes_add_rows(*, episode_ids: list[int], rows: int, final_by: str | None
     return Episode.objects.filter(pk__in=episode_ids, status=OPEN).update(**changes)
 
 
-def episode_begin(*, participant: Participant, definition, scene_key: str) -> Episode | None:
-    """Start the next episode attempt with the server's index and seed; None once every episode is done.
+SUPERSEDED = "this study is open in another tab or window; please continue there"
 
-    An attempt still open (the page was reloaded mid-episode) becomes interrupted; its rows stay, and rows
-    still on their way to it are accepted.
+
+class Superseded(ChunkError):
+    """A begin from a page that another tab (or browser) of the same participant has taken over."""
+
+    status = 409
+
+
+def episode_begin(
+    *, participant: Participant, definition, scene_key: str, tab: str | None = None
+) -> tuple[Episode, int] | None:
+    """Start the next episode attempt with the server's index, round and seed; None once every round is played.
+
+    The round (from 1, never past `num_episodes`) is the server's: the scene's `reload_policy` says whether a round
+    cut short by a reload is played again ("replay", same seed) or counts as played ("skip"). An attempt still open
+    (a reload, or another tab taking over) becomes interrupted; its rows stay, and rows still on their way to it are
+    accepted. `tab` names the page load: a tab that began an earlier attempt of this scene after which another tab
+    began one has been taken over, and is refused (Superseded) instead of taking the game back.
     """
     scene = _current_gym_scene(participant, definition, scene_key)
     if witnessed_only(scene):
         raise ChunkError(WITNESSED_ONLY, status=409)
     with transaction.atomic():
         lock_rows(Participant.objects.filter(pk=participant.pk))  # one begin at a time
-        done = _episodes_done(participant, scene_key)
         episodes = Episode.objects.filter(participant=participant, scene_key=scene_key)
-        attempts = episodes.count()
-        if done >= scene.num_episodes or attempts >= scene.num_episodes * MAX_ATTEMPTS_PER_EPISODE:
-            return None
+        if tab and _taken_over(episodes, tab):
+            raise Superseded(SUPERSEDED)
+        # The attempt still open is over: this begin comes from a reload or another tab. Interrupted first, so that
+        # "skip" counts its round as used.
         episodes_interrupt(participant_ids=[participant.pk], scene_key=scene_key)
-        return episode_open(
+        used = _rounds_used(participant, scene_key, scene)
+        attempts = episodes.count()
+        if used >= scene.num_episodes or attempts >= scene.num_episodes * MAX_ATTEMPTS_PER_EPISODE:
+            return None
+        episode = episode_open(
             participant_id=participant.pk,
             scene=scene,
             scene_key=scene_key,
             index=attempts,
-            seed=scene.seeds(participant.seed)[done],
+            seed=scene.seeds(participant.seed)[used],
+            runtime={"tab": tab[:64]} if tab else None,
         )
+        return episode, used + 1
+
+
+def _taken_over(episodes, tab: str) -> bool:
+    """This tab began an attempt before, and the latest attempt is another tab's."""
+    latest = episodes.order_by("-index").values_list("runtime", flat=True).first()
+    if latest is None or not isinstance(latest, dict) or latest.get("tab") in (None, tab[:64]):
+        return False
+    return any(
+        isinstance(runtime, dict) and runtime.get("tab") == tab[:64]
+        for runtime in episodes.values_list("runtime", flat=True)
+    )
+
+
+def _rounds_used(participant: Participant, scene_key: str, scene: GymScene) -> int:
+    """Rounds played or being checked; with reload_policy "skip", rounds cut short too."""
+    used = _episodes_done(participant, scene_key)
+    if scene.reload_policy == SKIP:
+        used += Episode.objects.filter(participant=participant, scene_key=scene_key, status=INTERRUPTED).count()
+    return used
 
 
 def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[str, Any]:
@@ -182,6 +225,7 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
         # Never more episodes waiting or verified than the scene has (an old attempt finished late is kept, unchecked).
         verify = (
             chunk.final
+            and episode.status == OPEN
             and not witnessed_only(scene)
             and _episodes_done(participant, chunk.scene_key) < scene.num_episodes
         )
@@ -240,9 +284,15 @@ def _store(episode: Episode, chunk: Chunk, size: int, verify: bool) -> None:
     episode.n_steps += len(chunk.rows)
     episode.n_bytes += size
     if chunk.number == 0:  # what the browser reports about itself and reset(), sent with the first chunk
-        episode.runtime, episode.reset_data = _small(chunk.meta.get("runtime")), _small(chunk.meta.get("reset"))
+        tab = {"tab": episode.runtime["tab"]} if "tab" in episode.runtime else {}  # the page load that began it
+        episode.runtime, episode.reset_data = (
+            {**_small(chunk.meta.get("runtime")), **tab},
+            _small(chunk.meta.get("reset")),
+        )
         fields += ["runtime", "reset_data"]
-    if chunk.final:  # whole, even if a newer attempt began meanwhile (a reload right at the end)
+    if chunk.final and episode.status == OPEN:
+        # An interrupted attempt stays interrupted even if its end arrives (a tab taken over played on, or a reload
+        # right at the end whose begin came first): a newer attempt holds its round, and no two overlap.
         episode.status, episode.ended_at = COMPLETE, timezone.now()
         fields += ["status", "ended_at"]
     if (

@@ -169,14 +169,26 @@ def gym_data(request: HttpRequest, slug: str) -> JsonResponse:
 
 @require_POST
 def gym_episode(request: HttpRequest, slug: str) -> JsonResponse:
-    """Begin the next episode of a single-player browser game: the server picks its index and seed; once every
-    episode is played, says how many are verified and still being checked. Group and server games: 409."""
+    """Begin the next episode of a single-player browser game: the server picks its index (the attempt, which the
+    page's chunks name), its round (what the participant is shown, never past the scene's `num_episodes`) and seed;
+    once every round is played, says how many are verified and still being checked. `tab` names the page load: a
+    tab that another tab has taken over gets 409 with `"superseded": true`. Group and server games: 409."""
     participant, definition = _playing(request, slug)
-    scene_key = str(_fields(request.body, "scene_key")["scene_key"])
-    episode = gameplay.episode_begin(participant=participant, definition=definition, scene_key=scene_key)
-    if episode is None:  # "checking": episodes still waiting for the server's check; the page waits for them
+    fields = _fields(request.body, "scene_key")
+    scene_key, tab = str(fields["scene_key"]), fields.get("tab")
+    try:
+        begun = gameplay.episode_begin(
+            participant=participant,
+            definition=definition,
+            scene_key=scene_key,
+            tab=tab if isinstance(tab, str) and tab else None,
+        )
+    except gameplay.Superseded as error:
+        return JsonResponse({"error": str(error), "superseded": True}, status=error.status)
+    if begun is None:  # "checking": episodes still waiting for the server's check; the page waits for them
         return JsonResponse({"done": True, **gameplay.episodes_progress(participant=participant, scene_key=scene_key)})
-    return JsonResponse({"done": False, "episode": episode.index, "seed": episode.seed})
+    episode, round_number = begun
+    return JsonResponse({"done": False, "episode": episode.index, "round": round_number, "seed": episode.seed})
 
 
 @require_POST

@@ -45,7 +45,9 @@ def test_a_tab_hidden_briefly_warns_and_hidden_long_excludes():
     participant = Participant.objects.get()
     assert participant.status == "excluded" and "hidden for 4 s" in participant.monitor.excluded_for
     assert [event for _, event, _ in participant.monitor.events] == ["start", "hidden", "visible", "hidden", "visible"]
-    assert report(client, "alive").get("error")  # the session is over: no more reports are taken
+    # The session is over: a later report stores nothing and sends the page to its ending.
+    assert report(client, "alive")["excluded"]
+    assert len(Participant.objects.get().monitor.events) == 5
 
 
 def test_no_input_warns_then_excludes_but_hidden_time_is_not_inactivity():

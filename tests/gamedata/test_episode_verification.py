@@ -148,7 +148,7 @@ def test_the_replay_policy_has_the_round_played_again(tmp_path):
         assert verdict("sloppy", 0) == MISMATCH
         assert Participant.objects.get(external_id="sloppy").status == ACTIVE
         again = begin_episode(browser, "game-replay", "play")
-        assert again == {"done": False, "episode": 1, "seed": 11}  # the same round, again
+        assert again == {"done": False, "episode": 1, "round": 1, "seed": 11}  # the same round, again
         upload(browser, "game-replay", episode_chunks(config, 1, 11))
         upload(browser, "game-replay", honest_episode(browser, config, "game-replay"))
         poll_until(lambda: begin_episode(browser, "game-replay", "play")["checking"] == 0)

@@ -26,7 +26,7 @@ def player():
 def first_episode(player):
     config = runtime_config(player, "game")
     begun = begin_episode(player, "game", "play")
-    assert begun == {"done": False, "episode": 0, "seed": 11}
+    assert begun == {"done": False, "episode": 0, "round": 1, "seed": 11}
     return config, episode_chunks(config, 0, begun["seed"])
 
 
@@ -132,7 +132,7 @@ def test_a_reload_mid_episode_keeps_the_partial_episode_and_replays_the_seed(pla
     config, chunks = first_episode
     post_chunk(player, "game", chunks[0])
     # The reloaded page begins a new attempt; the old page's last chunk arrives after that.
-    assert begin_episode(player, "game", "play") == {"done": False, "episode": 1, "seed": 11}
+    assert begin_episode(player, "game", "play") == {"done": False, "episode": 1, "round": 1, "seed": 11}
     assert post_chunk(player, "game", chunks[1]).status_code == 200
     for chunk in episode_chunks(config, 1, 11):
         assert post_chunk(player, "game", chunk).status_code == 200

@@ -49,13 +49,21 @@ async function fail(stage, message) {
   }
 }
 
-/** The server's next episode ({episode, seed}) or {done, checking}; retried while the server cannot answer. */
+// This page load, as the server tells tabs apart: the newest tab to begin an episode wins, older ones stop.
+const TAB = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** The server's next episode ({episode, round, seed}), {done, checking}, or {superseded} when another tab took
+ * over; retried while the server cannot answer. */
 async function beginEpisode() {
   const backoff = new Backoff(500, 8000);
   for (;;) {
     try {
-      const response = await postJson(config.episode_url, { scene_key: config.scene_key }, csrfToken);
+      const response = await postJson(config.episode_url, { scene_key: config.scene_key, tab: TAB }, csrfToken);
       if (response.ok) return await response.json();
+      if (response.status === 409) {
+        const body = await response.json().catch(() => ({}));
+        if (body.superseded) return { superseded: true };
+      }
       if (response.status < 500) return { done: true }; // the scene is over for this participant
     } catch {
       // offline for a moment: try again
@@ -91,13 +99,18 @@ function countdown(seconds) {
  * @param {Worker} worker
  * @param {import("./renderer.js").PacketRenderer} renderer
  * @param {Uploader} uploader
- * @param {number} episode
- * @param {number} seed
+ * @param {{episode: number, round: number, seed: number}} next the server's attempt index, round and seed
  * @param {object} runtime what the worker reported of itself (versions), stored with the episode
- * @returns {Promise<void>}
+ * @returns {Promise<void>} resolves when the episode is over, or when another tab took over (the worker stops)
  */
-function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
+function playEpisode(worker, renderer, uploader, next, runtime) {
+  const { episode, seed } = next;
   return new Promise((resolve) => {
+    uploader.onSuperseded = () => {
+      worker.removeEventListener("message", onMessage);
+      worker.terminate(); // this tab is done: the newer one plays
+      resolve();
+    };
     const handlers = {
       [work.STARTED]: (message) => {
         uploader.beginEpisode(episode, { seed, runtime, reset: message.reset });
@@ -124,7 +137,8 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
     /** @param {MessageEvent} event */
     const onMessage = (event) => dispatch(handlers, event.data);
     worker.addEventListener("message", onMessage);
-    worker.postMessage({ type: work.START, episode, seed, fps: config.loop.fps });
+    // The HUD's "Round k/n" counts the server's rounds (a replayed round keeps its number), not attempts.
+    worker.postMessage({ type: work.START, episode: next.round - 1, seed, fps: config.loop.fps });
   });
 }
 
@@ -200,10 +214,17 @@ async function main() {
     await finishNetGame(result, uploader);
     return;
   }
-  // The server decides each episode's index and seed, and when there are no more to play. An episode counts once
-  // the server has replayed it: while some are being checked the page waits; one that failed the check may be
-  // given to play again (the experiment's policy), so the server is asked again after the wait.
+  // The server decides each episode's index, round and seed, and when there are no more to play. An episode counts
+  // once the server has replayed it: while some are being checked the page waits; one that failed the check may be
+  // given to play again (the experiment's policy), so the server is asked again after the wait. Rows a reload left
+  // unsent reach the server before the first begin (an episode that ended just before the reload counts whole).
+  await uploader.drained();
   for (let next = await beginEpisode(); !failed; next = await beginEpisode()) {
+    if (next.superseded || uploader.superseded) {
+      stopMonitor();
+      showSuperseded();
+      return;
+    }
     if (next.done) {
       if (!next.checking) break;
       showChecking(true);
@@ -212,8 +233,13 @@ async function main() {
     }
     showChecking(false);
     await countdown(config.countdown_seconds);
-    await playEpisode(worker, renderer, uploader, next.episode, next.seed, runtime);
+    await playEpisode(worker, renderer, uploader, next, runtime);
     await uploader.drained(); // the server counts an episode as done only once all of it has arrived
+    if (uploader.superseded) {
+      stopMonitor();
+      showSuperseded();
+      return;
+    }
   }
   stopMonitor();
   if (failed) return;
@@ -272,6 +298,9 @@ function startClicked() {
 }
 
 function showSuperseded() {
+  window.mugGame.superseded = true; // read by the tests
+  $("in-game").hidden = true;
+  $("after-game").hidden = true;
   $("game-error").hidden = false;
   $("game-error").textContent = "This study is open in another tab or window. Please continue there.";
 }

@@ -1,6 +1,8 @@
 // Monitoring during play: tells the server when the tab is hidden or shown, when the participant gives input
-// (at most every 2 s), and that the page is alive; the server decides and answers with nothing, a warning to
-// show, or the exclusion (the page then goes to its ending).
+// (at most every 2 s), and that the page is alive (every 2 s: "alive" while visible, "hidden" while hidden, so a
+// warning reaches a hidden tab: its banner and its title); the server decides and answers with nothing, a
+// warning to show, or the exclusion (the page then goes to its ending). The server also decides on its own clock:
+// a tab that never reports again is excluded there, and its next report (if any) brings it to its ending.
 
 import { postJson } from "./http.js";
 
@@ -21,6 +23,7 @@ export function startMonitor(config, csrfToken) {
   const state = { reports: [], warnings: [], stopped: false };
   window.mugGame.monitor = state; // read by the tests
   let inputSentAt = 0;
+  const title = document.title;
   /** @param {string} event */
   const send = async (event) => {
     if (state.stopped) return;
@@ -36,24 +39,30 @@ export function startMonitor(config, csrfToken) {
         state.warnings.push(body.warning);
         banner.textContent = `Please stay with the game: ${body.warning}. If this goes on, the study will end.`;
         banner.hidden = false;
+        if (document.visibilityState === "hidden") document.title = "⚠ Please come back to the study";
       } else if (body.ok) {
         banner.hidden = true;
+        document.title = title;
       }
     } catch {
       // offline for a moment: the next report tells the server
     }
   };
-  const onVisibility = () => send(document.visibilityState === "hidden" ? "hidden" : "visible");
+  const onVisibility = () => {
+    if (document.visibilityState !== "hidden") document.title = title;
+    send(document.visibilityState === "hidden" ? "hidden" : "visible");
+  };
   const onKey = () => {
     if (performance.now() - inputSentAt < INPUT_EVERY_MS) return;
     inputSentAt = performance.now();
     send("input");
   };
-  const alive = setInterval(() => document.visibilityState === "visible" && send("alive"), ALIVE_EVERY_MS);
+  const alive = setInterval(() => send(document.visibilityState === "hidden" ? "hidden" : "alive"), ALIVE_EVERY_MS);
   document.addEventListener("visibilitychange", onVisibility);
   window.addEventListener("keydown", onKey);
   const stop = () => {
     state.stopped = true;
+    document.title = title;
     clearInterval(alive);
     document.removeEventListener("visibilitychange", onVisibility);
     window.removeEventListener("keydown", onKey);

@@ -1,6 +1,8 @@
 // Step data upload: rows are sealed into chunks numbered within their episode, kept in localStorage until
 // the server acknowledges them, and sent one at a time in order. A reload re-sends whatever was not
-// acknowledged; (episode, number) makes a re-send idempotent on the server.
+// acknowledged; (episode, number) makes a re-send idempotent on the server. An acknowledgement saying that the
+// episode this page is playing was interrupted means another tab (or browser) of the participant began a newer one:
+// `onSuperseded` is called once and the page stops (the newer tab wins).
 
 import { Backoff, sleep } from "../shared/backoff.js";
 import { postJson } from "./http.js";
@@ -39,6 +41,9 @@ export class Uploader {
     this.rejected = 0;
     /** @type {(() => void)[]} */
     this.waiters = [];
+    this.superseded = false;
+    /** @type {() => void} */
+    this.onSuperseded = () => {};
     // Seal the rows of the running episode before the page goes away, so a reload loses nothing.
     window.addEventListener("pagehide", () => this.#seal(false));
   }
@@ -135,10 +140,18 @@ export class Uploader {
     try {
       const response = await postJson(this.url, chunk, this.csrfToken);
       if (response.status !== 200) console.warn("chunk", chunk.episode, chunk.number, response.status, await response.text());
+      else this.#checkAck(await response.json());
       return response.status;
     } catch {
       return 0; // offline or the server is restarting: retry
     }
+  }
+
+  /** @param {{episode: number, episode_status: string}} ack */
+  #checkAck(ack) {
+    if (this.superseded || ack.episode !== this.episode || ack.episode_status !== "interrupted") return;
+    this.superseded = true; // another page began a newer episode of this scene: this one was taken over
+    this.onSuperseded();
   }
 
   /** @returns {Chunk[]} */
