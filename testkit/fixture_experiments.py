@@ -656,3 +656,6 @@ screen_quota = Experiment(
     stager=[StaticScene(scene_id="intro", body="<p>In.</p>"), EndScene(scene_id="end")],
 )
 PATHS.append("testkit.fixture_experiments:screen_quota")
+
+# The runtime's bad paths and one runtime per visit (issue 18): testkit/runtime_experiments.py.
+PATHS.extend(f"testkit.runtime_experiments:{name}" for name in ("load_deadline", "reset_crash", "two_games"))

@@ -109,6 +109,25 @@ importlib.invalidate_caches()
 /** @type {{paths: string[], tops: string[]} | null} what the previous scene put into the interpreter */
 let previousScene = null;
 
+/**
+ * Modules still imported from an earlier scene's directory (none, unless the swap above missed some).
+ * @param {string} sceneDir this scene's
+ * @returns {string[]}
+ */
+function staleModules(sceneDir) {
+  py.globals.set("mug_scene_dir", sceneDir);
+  return JSON.parse(
+    py.runPython(`
+import json, sys
+_site = ${JSON.stringify(SITE)} + "/scene"
+json.dumps(sorted(
+    name for name, module in list(sys.modules.items())
+    if (getattr(module, "__file__", None) or "").startswith(_site)
+    and not module.__file__.startswith(mug_scene_dir + "/")
+))`),
+  );
+}
+
 /** @param {any} config */
 async function bootPython(config) {
   progress("Starting Python", 0.05, 0.5);
@@ -168,7 +187,7 @@ async function loadScene(config) {
     inference = await runQueries(started.queries, agents);
     return started;
   };
-  const interpreter = { boots, scenes };
+  const interpreter = { boots, scenes, stale: staleModules(sceneDir) };
   post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo(), interpreter });
 }
 
