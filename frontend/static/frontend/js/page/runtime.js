@@ -40,9 +40,17 @@ function sharedWorker() {
   }
   shared?.worker.terminate(); // a worker whose load failed starts over
   // eslint-disable-next-line no-restricted-syntax -- the kind of worker script, not a message type
-  shared = { worker: new Worker(workerUrl(), { type: "module" }), broken: false, detach: () => {} };
+  const worker = new Worker(workerUrl(), { type: "module" });
+  const slot = { worker, broken: false, detach: () => {} };
+  // A page that ends the worker (the screening's pre-flight) leaves the next scene a fresh one, not a dead one.
+  const terminate = worker.terminate.bind(worker);
+  worker.terminate = () => {
+    slot.broken = true;
+    terminate();
+  };
+  shared = slot;
   workersStarted += 1;
-  return shared;
+  return slot;
 }
 
 /**
