@@ -11,7 +11,7 @@ import { keysOf, trackKeys } from "./input.js";
 import { startMonitor } from "./monitor.js";
 import { playNetGame } from "./netgame.js";
 import { createRenderer } from "./renderer.js";
-import { bootRuntime } from "./runtime.js";
+import { bootRuntime, runtimeLive } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
 import { waitForGroup } from "./waitroom.js";
@@ -180,7 +180,7 @@ export function mountGame() {
 /** @param {string} sceneKey */
 function runtimeFor(sceneKey) {
   const preboot = window.mugRuntime;
-  if (preboot && preboot.sceneKey === sceneKey) {
+  if (preboot && preboot.sceneKey === sceneKey && runtimeLive(preboot)) {
     window.mugGame.timing.boot = preboot.bootedAt;
     return preboot;
   }

@@ -28,7 +28,7 @@ function workerUrl() {
 /**
  * The document's one game worker and its interpreter, kept across the game scenes of a visit (the flow page is one
  * document): a later scene's load goes to the same worker, which adds only that scene's wheels, code and models.
- * @type {{worker: Worker, broken: boolean, detach: () => void} | null}
+ * @type {{worker: Worker, broken: boolean, detach: () => void, owner: Runtime | null} | null}
  */
 let shared = null;
 let workersStarted = 0;
@@ -41,7 +41,7 @@ function sharedWorker() {
   shared?.worker.terminate(); // a worker whose load failed starts over
   // eslint-disable-next-line no-restricted-syntax -- the kind of worker script, not a message type
   const worker = new Worker(workerUrl(), { type: "module" });
-  const slot = { worker, broken: false, detach: () => {} };
+  const slot = { worker, broken: false, detach: () => {}, owner: null };
   // A page that ends the worker (the screening's pre-flight) leaves the next scene a fresh one, not a dead one.
   const terminate = worker.terminate.bind(worker);
   worker.terminate = () => {
@@ -101,7 +101,16 @@ export function bootRuntime(config) {
       worker.removeEventListener("error", onError);
     };
   });
+  slot.owner = runtime;
   runtime.ready.catch(() => {}); // reported by the game page when it mounts
   worker.postMessage({ type: work.LOAD, config });
   return runtime;
+}
+
+/**
+ * Whether this runtime still has the worker to itself (a later boot takes it over; a terminated worker is gone).
+ * @param {Runtime} runtime
+ */
+export function runtimeLive(runtime) {
+  return Boolean(shared && !shared.broken && shared.owner === runtime);
 }
