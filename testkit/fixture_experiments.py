@@ -658,4 +658,5 @@ screen_quota = Experiment(
 PATHS.append("testkit.fixture_experiments:screen_quota")
 
 # The runtime's bad paths and one runtime per visit (issue 18): testkit/runtime_experiments.py.
-PATHS.extend(f"testkit.runtime_experiments:{name}" for name in ("load_deadline", "reset_crash", "two_games"))
+RUNTIME_STUDIES = ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
+PATHS.extend(f"testkit.runtime_experiments:{name}" for name in RUNTIME_STUDIES)

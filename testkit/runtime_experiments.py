@@ -3,9 +3,14 @@ tests/gamedata/test_load_failures.py, bench/browser_second_scene.py)."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from examples.tagai.experiment import FLEE
 from experiments.study import EndScene, Experiment, GymScene, StaticScene
 
-LOAD_TIMEOUT_S = 20  # short, so a test sees the ending; the default is 180 s
+# Short, so a test sees the ending, yet far above Pyodide's boot on a busy 2-core machine; the default is 180 s.
+LOAD_TIMEOUT_S = 60
+MODEL_LOAD_TIMEOUT_S = 120  # the model loads last: Python and the wheels first
 
 
 def cartpole(scene_id: str = "play", **scene) -> GymScene:
@@ -30,11 +35,24 @@ def tag(scene_id: str, **scene) -> GymScene:
     )
 
 
+# One short game with the default load deadline.
+one_game = Experiment(slug="one-game", title="One short game", stager=[cartpole(), EndScene(scene_id="end")])
+
 # A game whose loading may not take longer than LOAD_TIMEOUT_S.
 load_deadline = Experiment(
     slug="load-deadline",
-    title="A game that must load within 20 s",
+    title="A game that must load within 60 s",
     stager=[cartpole(load_timeout_s=LOAD_TIMEOUT_S), EndScene(scene_id="end")],
+)
+
+# A game with an ONNX chaser, whose model must load within LOAD_TIMEOUT_S too.
+model_deadline = Experiment(
+    slug="model-deadline",
+    title="A game with a model that must load within 120 s",
+    stager=[
+        dataclasses.replace(FLEE, scene_id="play", num_episodes=1, load_timeout_s=LOAD_TIMEOUT_S),
+        EndScene(scene_id="end"),
+    ],
 )
 
 # An env whose reset() raises.
@@ -61,4 +79,7 @@ two_games = Experiment(
     ],
 )
 
-PATHS = [f"testkit.runtime_experiments:{name}" for name in ("load_deadline", "reset_crash", "two_games")]
+PATHS = [
+    f"testkit.runtime_experiments:{name}"
+    for name in ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
+]

@@ -9,11 +9,11 @@ import pytest
 from experiments.flow.models import CompletionCode, Participant
 from experiments.gamedata.models import Episode
 from testkit.flowhelpers import start_in_page
-from testkit.runtime_experiments import LOAD_TIMEOUT_S
+from testkit.runtime_experiments import LOAD_TIMEOUT_S, MODEL_LOAD_TIMEOUT_S
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LOAD_MS = 240_000  # Pyodide on a busy 2-core machine; every wait polls for its condition
+LOAD_MS = 300_000  # Pyodide on a busy 2-core machine, then a deadline; every wait polls for its condition
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_a_pyodide_download_that_fails_twice_is_retried_and_the_game_plays(serve
             route.fallback()  # on to the localhost guard, which lets it through
 
     chromium_context.route("**/pyodide.asm.wasm", flaky)
-    page = open_study(chromium_context, f"{server_url}/x/load-deadline/?PROLIFIC_PID=flaky")
+    page = open_study(chromium_context, f"{server_url}/x/one-game/?PROLIFIC_PID=flaky")
     page.wait_for_selector("#start-button:enabled", timeout=LOAD_MS)
     assert len(tries) == 3
     page.click("#start-button")
@@ -107,7 +107,7 @@ def test_the_start_button_looks_disabled_and_shows_the_progress_until_the_game_h
     release: list = []
     # Hold Pyodide's wasm until the disabled button has been looked at (the machine may load it fast).
     chromium_context.route("**/pyodide.asm.wasm", lambda route: release.append(route))
-    page = open_study(chromium_context, f"{server_url}/x/load-deadline/?PROLIFIC_PID=patient")
+    page = open_study(chromium_context, f"{server_url}/x/one-game/?PROLIFIC_PID=patient")
     page.wait_for_function("() => document.querySelector('#load-stage')?.textContent.startsWith('Starting')")
     loading = page.evaluate(look)
     for route in release:
@@ -119,3 +119,18 @@ def test_the_start_button_looks_disabled_and_shows_the_progress_until_the_game_h
     assert loading["disabled"] and loading["text"].startswith("Loading…") and loading["text"].endswith("%")
     assert ready["text"] == "Start"
     assert loading["background"] != ready["background"] and loading["cursor"] == "not-allowed"
+
+
+def test_a_model_that_keeps_failing_ends_at_the_deadline_with_the_error_outcome(
+    server_url, chromium_context, local_pyodide
+):
+    chromium_context.route("**/*.onnx", lambda route: route.fulfill(status=502, body="bad gateway"))
+    page = open_study(chromium_context, f"{server_url}/x/model-deadline/?PROLIFIC_PID=nomodel")
+    page.wait_for_function(
+        "() => (document.querySelector('#load-stage')?.textContent || '').includes('.onnx (HTTP 502)')",
+        timeout=LOAD_MS,
+    )
+    page.wait_for_selector("#ending[data-outcome=runtime_error]", timeout=LOAD_MS)
+    error = the_error("nomodel")
+    assert error["stage"] == "load" and f"did not load within {MODEL_LOAD_TIMEOUT_S} s" in error["message"]
+    assert "Loading the AI" in error["message"] and ".onnx (HTTP 502)" in error["message"]

@@ -35,7 +35,7 @@ def test_the_game_page_carries_the_scenes_load_deadline_and_the_default(prod_ser
 def test_a_reported_load_failure_ends_with_the_runtime_error_outcome_and_no_code(prod_server):
     browser = Browser(prod_server.url)
     browser.enter("load-deadline", PROLIFIC_PID="stuck")
-    message = "the game did not load within 20 s (at: Starting Python; 7 downloads retried; failing: pyodide.asm.wasm)"
+    message = "the game did not load within 60 s (at: Starting Python; 7 downloads retried; failing: pyodide.asm.wasm)"
     reply = browser.post_json(
         "/x/load-deadline/runtime-error/", {"scene_key": "play", "stage": "load", "message": message}
     )
