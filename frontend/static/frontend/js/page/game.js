@@ -203,6 +203,7 @@ async function main() {
   booted.onProgress(setProgress);
   const cancelDeadline = loadDeadline(booted);
   unmount.push(cancelDeadline);
+  booted.ready.then(cancelDeadline, () => {}); // ready while the group is still being formed counts as loaded
   if (config.waiting_room) {
     // The runtime keeps booting while the participant waits for a group (a reload mid-game rejoins at once).
     window.mugGame.match = await waitForGroup(config);
@@ -210,7 +211,6 @@ async function main() {
   }
   const worker = booted.worker;
   const { runtime, assets, interpreter } = await booted.ready;
-  cancelDeadline();
   const errors = { [work.ERROR]: (message) => fail(message.stage, message.message) }; // the env raised mid-game
   /** @param {MessageEvent} event */
   const onError = (event) => dispatch(errors, event.data);
