@@ -34,7 +34,11 @@ def the_error(external_id: str) -> dict:
     return participant.runtime_errors[-1]
 
 
-def test_a_pyodide_download_that_fails_twice_is_retried_and_the_game_plays(server_url, chromium_context, local_pyodide):
+# The wasm is fetched (WebAssembly.instantiateStreaming); pyodide.asm.js is a module import inside loadPyodide.
+@pytest.mark.parametrize("name", ["pyodide.asm.wasm", "pyodide.asm.js"])
+def test_a_pyodide_download_that_fails_twice_is_retried_and_the_game_plays(
+    server_url, chromium_context, local_pyodide, name
+):
     tries: list[str] = []
 
     def flaky(route) -> None:
@@ -44,7 +48,7 @@ def test_a_pyodide_download_that_fails_twice_is_retried_and_the_game_plays(serve
         else:
             route.fallback()  # on to the localhost guard, which lets it through
 
-    chromium_context.route("**/pyodide.asm.wasm", flaky)
+    chromium_context.route(f"**/{name}", flaky)
     page = open_study(chromium_context, f"{server_url}/x/one-game/?PROLIFIC_PID=flaky")
     page.wait_for_selector("#start-button:enabled", timeout=LOAD_MS)
     assert len(tries) == 3

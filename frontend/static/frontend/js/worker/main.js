@@ -3,6 +3,7 @@
 // AI agents with ONNX models are inferred between frames (policies.js); their outputs enter the next call.
 // Messages from the page are handled by one handler map (their names: shared/protocol/worker.js).
 
+import { Backoff, sleep } from "../shared/backoff.js";
 import { dispatch } from "../shared/dispatch.js";
 import { errorMessage } from "../shared/errors.js";
 import * as work from "../shared/protocol/worker.js";
@@ -132,11 +133,23 @@ json.dumps(sorted(
 async function bootPython(config) {
   progress("Starting Python", 0.05, 0.5);
   const { loadPyodide } = await importRetrying(config.pyodide_url + "pyodide.mjs", () => reportProgress(true));
-  py = await loadPyodide({
-    indexURL: config.pyodide_url,
-    env: { PYTHONHASHSEED: "0" }, // every browser orders sets and dicts of strings alike
-    packages: ["numpy", "micropip"],
-  });
+  // Pyodide imports pyodide.asm.js itself (a module import, not a fetch): a failed boot is tried again whole.
+  const backoff = new Backoff(500, 8000);
+  for (;;) {
+    try {
+      py = await loadPyodide({
+        indexURL: config.pyodide_url,
+        env: { PYTHONHASHSEED: "0" }, // every browser orders sets and dicts of strings alike
+        packages: ["numpy", "micropip"],
+      });
+      break;
+    } catch (error) {
+      transfer.retries += 1;
+      transfer.failing = `Python (${errorMessage(error)})`;
+      reportProgress(true);
+      await sleep(backoff.next());
+    }
+  }
   boots += 1;
   py.runPython("import numpy, micropip"); // loadPackage fails quietly; an import fails loudly
   py.FS.mkdirTree(SITE);
