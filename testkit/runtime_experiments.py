@@ -45,12 +45,12 @@ load_deadline = Experiment(
     stager=[cartpole(load_timeout_s=LOAD_TIMEOUT_S), EndScene(scene_id="end")],
 )
 
-# A game with an ONNX chaser, whose model must load within LOAD_TIMEOUT_S too.
+# A game with an ONNX chaser, whose model must load within MODEL_LOAD_TIMEOUT_S.
 model_deadline = Experiment(
     slug="model-deadline",
     title="A game with a model that must load within 120 s",
     stager=[
-        dataclasses.replace(FLEE, scene_id="play", num_episodes=1, load_timeout_s=LOAD_TIMEOUT_S),
+        dataclasses.replace(FLEE, scene_id="play", num_episodes=1, load_timeout_s=MODEL_LOAD_TIMEOUT_S),
         EndScene(scene_id="end"),
     ],
 )

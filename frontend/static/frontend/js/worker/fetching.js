@@ -16,6 +16,18 @@ const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 /** @type {Transfer} */
 export const transfer = { loaded: 0, total: 0, retries: 0, failing: "" };
+/** @type {Map<string, string>} the downloads failing now (by URL), with why; one that succeeds leaves */
+const failures = new Map();
+
+/**
+ * @param {string} url
+ * @param {string | null} reason null: it worked
+ */
+export function noteFailure(url, reason) {
+  if (reason === null) failures.delete(url);
+  else failures.set(url, `${nameOf(url)} (${reason})`);
+  transfer.failing = [...failures.values()].join(", ");
+}
 
 /** A new loading stage counts its own bytes (the retries count for the whole load). */
 export function transferStage() {
@@ -28,8 +40,16 @@ export function transferStage() {
  * @returns {string}
  */
 function nameOf(input) {
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const url = urlOf(input);
   return url.split("?")[0].split("/").filter(Boolean).pop() || url;
+}
+
+/**
+ * @param {RequestInfo | URL} input
+ * @returns {string}
+ */
+function urlOf(input) {
+  return typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
 }
 
 /**
@@ -70,7 +90,7 @@ export function installRetryingFetch(onChange) {
       try {
         const response = await plain(input, init);
         if (!TRANSIENT.has(response.status)) {
-          transfer.failing = "";
+          noteFailure(urlOf(input), null);
           count(response, onChange);
           return response;
         }
@@ -80,7 +100,7 @@ export function installRetryingFetch(onChange) {
         reason = errorMessage(error);
       }
       transfer.retries += 1;
-      transfer.failing = `${nameOf(input)} (${reason})`;
+      noteFailure(urlOf(input), reason);
       onChange();
       await sleep(backoff.next());
     }
@@ -97,10 +117,12 @@ export async function importRetrying(url, onChange) {
   const backoff = new Backoff(500, 8000);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await import(attempt ? `${url}?retry=${attempt}` : url);
+      const module = await import(attempt ? `${url}?retry=${attempt}` : url);
+      noteFailure(url, null);
+      return module;
     } catch (error) {
       transfer.retries += 1;
-      transfer.failing = `${nameOf(url)} (${errorMessage(error)})`;
+      noteFailure(url, errorMessage(error));
       onChange();
       await sleep(backoff.next());
     }

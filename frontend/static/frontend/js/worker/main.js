@@ -8,7 +8,7 @@ import { dispatch } from "../shared/dispatch.js";
 import { errorMessage } from "../shared/errors.js";
 import * as work from "../shared/protocol/worker.js";
 import { startClock } from "./clock.js";
-import { importRetrying, installRetryingFetch, transfer, transferStage } from "./fetching.js";
+import { importRetrying, installRetryingFetch, noteFailure, transfer, transferStage } from "./fetching.js";
 import { netGo, netJoin, netPresence } from "./netloop.js";
 import { loadModels, runQueries } from "./policies.js";
 
@@ -142,10 +142,11 @@ async function bootPython(config) {
         env: { PYTHONHASHSEED: "0" }, // every browser orders sets and dicts of strings alike
         packages: ["numpy", "micropip"],
       });
+      noteFailure("Python", null);
       break;
     } catch (error) {
       transfer.retries += 1;
-      transfer.failing = `Python (${errorMessage(error)})`;
+      noteFailure("Python", errorMessage(error));
       reportProgress(true);
       await sleep(backoff.next());
     }
