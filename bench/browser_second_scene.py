@@ -32,7 +32,7 @@ def play_scene(page, scene_id: str) -> dict:
         page.keyboard.press(KEYS[scene_id][i % len(KEYS[scene_id])])
     # Read the timings the moment play ends: the page moves on once the data is stored.
     handle = page.wait_for_function(
-        "window.mugGame.played && JSON.stringify(window.mugGame)", polling=20, timeout=240_000
+        "() => window.mugGame.played && JSON.stringify(window.mugGame)", polling=20, timeout=240_000
     )
     game = json.loads(handle.json_value())
     timing, countdown_ms = game["timing"], 1000 * 1  # the fixture's countdown_seconds
