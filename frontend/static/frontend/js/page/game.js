@@ -59,6 +59,7 @@ async function fail(stage, message) {
       const response = await postJson(config.error_url, { scene_key: config.scene_key, stage, message }, csrfToken);
       const body = await response.json();
       if (body.next) window.location.assign(body.next);
+      else if (response.status === 409) window.location.reload(); // the flow moved on (ended elsewhere): show it
       if (response.status < 500) return;
     } catch {
       // offline for a moment: the message on the page already tells the participant what to do
