@@ -404,5 +404,9 @@ PATHS = [
             "watched_far",
         )
     ),
+    *(
+        f"testkit.runtime_experiments:{name}"
+        for name in ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
+    ),
     "testkit.reads_experiments:arms",
 ]

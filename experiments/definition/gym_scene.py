@@ -61,6 +61,10 @@ class GymScene(Scene):
     in_game_body: str = ""
     after_body: str = "<p>Well done! Your game data is saved.</p>"
     countdown_seconds: int = 3
+    # Seconds the browser may take to load the game (Pyodide, wheels, code, models; failed downloads are retried
+    # meanwhile) from the moment the scene is shown; then the page reports a load failure and the server ends the
+    # participant with the study's `runtime_error` outcome.
+    load_timeout_s: float = 180
     button_label: str = "Start"
     waiting_room: WaitingRoom | None = None  # scenes with two or more humans get the default WaitingRoom()
     netcode: Netcode | None = None  # rollback and dropout settings of multi-human scenes (default Netcode())
@@ -135,6 +139,8 @@ class GymScene(Scene):
             raise DefinitionError(
                 f"gym scene {self.scene_id!r}: need 1 <= fps <= 120, num_episodes >= 1, max_steps >= 1"
             )
+        if not 5 <= self.load_timeout_s <= 3600:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: load_timeout_s must be between 5 and 3600 seconds")
         if isinstance(self.seed, list) and len(self.seed) < self.num_episodes:
             raise DefinitionError(f"gym scene {self.scene_id!r}: give at least num_episodes seeds")
 

@@ -8,8 +8,10 @@ import "./survey.js"; // sliders of surveys swapped in
 /** @param {Document} root */
 function prebootFrom(root) {
   const data = root.getElementById("mug-preboot");
-  if (!data || window.mugRuntime || typeof WebAssembly !== "object") return;
+  if (!data || typeof WebAssembly !== "object") return;
   const config = JSON.parse(data.textContent || "null");
+  // A later game of the visit loads into the interpreter the earlier one used (runtime.js): its game is over here.
+  if (window.mugRuntime && window.mugRuntime.sceneKey === config.scene_key) return;
   window.mugRuntime = Object.assign(bootRuntime(config), { bootedAt: performance.now() });
 }
 

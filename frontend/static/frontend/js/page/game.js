@@ -11,7 +11,7 @@ import { keysOf, trackKeys } from "./input.js";
 import { startMonitor } from "./monitor.js";
 import { holdSeat, playNetGame } from "./netgame.js";
 import { createRenderer } from "./renderer.js";
-import { bootRuntime } from "./runtime.js";
+import { bootRuntime, runtimeLive } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
 import { waitForGroup } from "./waitroom.js";
@@ -22,14 +22,26 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 let config = null;
 let csrfToken = "";
 let failed = false;
+/** @type {(() => void)[]} what the mounted game scene must undo when the next one mounts (one document per visit) */
+let unmount = [];
+const DEFAULT_LOAD_DEADLINE_S = 180;
+
+/** @param {number} bytes */
+const megabytes = (bytes) => (bytes / 1e6).toFixed(1);
 
 /**
- * @param {string} stage
- * @param {number} fraction
+ * The loading stage, its bytes where known and any download being retried, beside the bar and on the (disabled)
+ * Start button.
+ * @param {import("./runtime.js").Progress} progress
  */
-function setProgress(stage, fraction) {
-  $("load-stage").textContent = stage;
+function setProgress({ stage, fraction, loaded = 0, total = 0, failing = "" }) {
+  let text = stage;
+  if (loaded) text += total >= loaded ? ` (${megabytes(loaded)} of ${megabytes(total)} MB)` : ` (${megabytes(loaded)} MB)`;
+  if (failing) text += `. A download failed (${failing}); trying again`;
+  $("load-stage").textContent = text;
   $("load-bar").style.width = `${Math.round(fraction * 100)}%`;
+  const start = /** @type {HTMLButtonElement} */ ($("start-button"));
+  if (start.disabled) start.textContent = `Loading… ${Math.round(fraction * 100)}%`;
 }
 
 /**
@@ -40,13 +52,35 @@ async function fail(stage, message) {
   if (failed) return;
   failed = true;
   $("game-error").hidden = false;
-  try {
-    const response = await postJson(config.error_url, { scene_key: config.scene_key, stage, message }, csrfToken);
-    const body = await response.json();
-    if (body.next) window.location.assign(body.next);
-  } catch {
-    // The message on the page already tells the participant what to do.
+  // The server decides the ending (the study's outcome for a runtime error); a lost report is sent again.
+  const backoff = new Backoff(1000, 8000);
+  for (let attempt = 0; attempt < 6; attempt++) {
+    try {
+      const response = await postJson(config.error_url, { scene_key: config.scene_key, stage, message }, csrfToken);
+      const body = await response.json();
+      if (body.next) window.location.assign(body.next);
+      else if (response.status === 409) window.location.reload(); // the flow moved on (ended elsewhere): show it
+      if (response.status < 500) return;
+    } catch {
+      // offline for a moment: the message on the page already tells the participant what to do
+    }
+    await sleep(backoff.next());
   }
+}
+
+/**
+ * Ends the scene with a load failure once loading has taken longer than the scene allows (its `load_timeout_s`);
+ * downloads are retried until then. Returns the function that cancels it (the runtime is ready).
+ * @param {import("./runtime.js").Runtime} booted
+ */
+function loadDeadline(booted) {
+  const seconds = config.load_timeout_s || DEFAULT_LOAD_DEADLINE_S;
+  const timer = setTimeout(() => {
+    const { stage, retries = 0, failing = "" } = booted.progress;
+    const detail = failing ? `; failing: ${failing}` : "";
+    fail("load", `the game did not load within ${seconds} s (at: ${stage}; ${retries} downloads retried${detail})`);
+  }, seconds * 1000);
+  return () => clearTimeout(timer);
 }
 
 // This page load, as the server tells tabs apart: the newest tab to begin an episode wins, older ones stop.
@@ -144,7 +178,11 @@ function playEpisode(worker, renderer, uploader, next, runtime) {
 
 /** Run the game scene on this page; reuses a runtime that an earlier page of the flow already began to boot. */
 export function mountGame() {
+  unmount.forEach((undo) => undo()); // the previous game scene of this document, if any
+  unmount = [];
   config = JSON.parse($("mug-runtime").textContent || "null");
+  const start = $("start-button");
+  start.dataset.label = (start.textContent || "").trim(); // shown again once the game has loaded
   csrfToken = csrfTokenOf("#scene-form");
   captureErrors(config.client_error_url, csrfToken);
   failed = false;
@@ -157,7 +195,7 @@ export function mountGame() {
 /** @param {string} sceneKey */
 function runtimeFor(sceneKey) {
   const preboot = window.mugRuntime;
-  if (preboot && preboot.sceneKey === sceneKey) {
+  if (preboot && preboot.sceneKey === sceneKey && runtimeLive(preboot)) {
     window.mugGame.timing.boot = preboot.bootedAt;
     return preboot;
   }
@@ -179,7 +217,10 @@ async function main() {
   const booted = runtimeFor(config.scene_key);
   /** @type {{release: () => void, isOver: () => boolean} | null} */
   let held = null;
-  booted.onProgress((progress) => setProgress(progress.stage, progress.fraction));
+  booted.onProgress(setProgress);
+  const cancelDeadline = loadDeadline(booted);
+  unmount.push(cancelDeadline);
+  booted.ready.then(cancelDeadline, () => {}); // ready while the group is still being formed counts as loaded
   if (config.waiting_room) {
     // The runtime keeps booting while the participant waits for a group (a reload mid-game rejoins at once).
     window.mugGame.match = await waitForGroup(config);
@@ -188,9 +229,14 @@ async function main() {
     await uploader.drained(); // rows a reload left unsent reach the server first: the rejoin continues after them
   }
   const worker = booted.worker;
-  const { runtime, assets } = await booted.ready;
+  const { runtime, assets, interpreter } = await booted.ready;
   const errors = { [work.ERROR]: (message) => fail(message.stage, message.message) }; // the env raised mid-game
-  worker.addEventListener("message", (event) => dispatch(errors, event.data));
+  /** @param {MessageEvent} event */
+  const onError = (event) => dispatch(errors, event.data);
+  worker.addEventListener("message", onError);
+  unmount.push(() => worker.removeEventListener("message", onError));
+  // How many times this document booted Python and loaded a scene into it (tests and the benchmark read it).
+  window.mugGame.interpreter = { ...interpreter, workers: booted.workers };
   window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
   if (!config.waiting_room) {
@@ -207,7 +253,8 @@ async function main() {
     background: loop.background,
     assets,
   });
-  trackKeys(worker, keysOf(loop.keys));
+  unmount.push(() => renderer.destroy());
+  unmount.push(trackKeys(worker, keysOf(loop.keys)));
   if (config.relay_path) {
     const result = await playNetGame({ config, worker, renderer, uploader, runtime, countdown, held });
     stopMonitor();
@@ -287,12 +334,14 @@ function showChecking(shown) {
   if (message) message.textContent = "Checking your game data…";
 }
 
+// Through the flow page (flow.js posts it in place): the document, and so the game worker, stays for the next scene.
 function submitScene() {
-  /** @type {HTMLFormElement} */ ($("scene-form")).submit();
+  /** @type {HTMLFormElement} */ ($("scene-form")).requestSubmit();
 }
 
 function startClicked() {
   const start = /** @type {HTMLButtonElement} */ ($("start-button"));
+  start.textContent = start.dataset.label || "Start";
   start.disabled = false;
   return new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
 }

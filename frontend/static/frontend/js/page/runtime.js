@@ -14,7 +14,7 @@ function workerUrl() {
 }
 
 /**
- * @typedef {{stage: string, fraction: number}} Progress
+ * @typedef {{stage: string, fraction: number, loaded?: number, total?: number, retries?: number, failing?: string}} Progress
  * @typedef {object} Runtime
  * @property {string} sceneKey
  * @property {Worker} worker
@@ -22,15 +22,44 @@ function workerUrl() {
  * @property {(listener: (progress: Progress) => void) => void} onProgress
  * @property {Promise<any>} ready resolves with the worker's "ready" message
  * @property {number} [bootedAt]
+ * @property {number} workers game workers this document has started (one per visit unless one failed)
  */
+
+/**
+ * The document's one game worker and its interpreter, kept across the game scenes of a visit (the flow page is one
+ * document): a later scene's load goes to the same worker, which adds only that scene's wheels, code and models.
+ * @type {{worker: Worker, broken: boolean, detach: () => void, owner: Runtime | null} | null}
+ */
+let shared = null;
+let workersStarted = 0;
+
+function sharedWorker() {
+  if (shared && !shared.broken) {
+    shared.detach(); // the previous scene's runtime stops listening: its game is over
+    return shared;
+  }
+  shared?.worker.terminate(); // a worker whose load failed starts over
+  // eslint-disable-next-line no-restricted-syntax -- the kind of worker script, not a message type
+  const worker = new Worker(workerUrl(), { type: "module" });
+  const slot = { worker, broken: false, detach: () => {}, owner: null };
+  // A page that ends the worker (the screening's pre-flight) leaves the next scene a fresh one, not a dead one.
+  const terminate = worker.terminate.bind(worker);
+  worker.terminate = () => {
+    slot.broken = true;
+    terminate();
+  };
+  shared = slot;
+  workersStarted += 1;
+  return slot;
+}
 
 /**
  * @param {any} config the scene's runtime configuration (its json_script)
  * @returns {Runtime}
  */
 export function bootRuntime(config) {
-  // eslint-disable-next-line no-restricted-syntax -- the kind of worker script, not a message type
-  const worker = new Worker(workerUrl(), { type: "module" });
+  const slot = sharedWorker();
+  const worker = slot.worker;
   /** @type {Set<(progress: Progress) => void>} */
   const listeners = new Set();
   /** @type {Runtime} */
@@ -43,8 +72,14 @@ export function bootRuntime(config) {
       listener(runtime.progress);
     },
     ready: Promise.resolve(),
+    workers: workersStarted,
   };
   runtime.ready = new Promise((resolve, reject) => {
+    /** @param {Error & {stage?: string}} error */
+    const failed = (error) => {
+      slot.broken = true;
+      reject(error);
+    };
     const handlers = {
       /** @param {Progress} message */
       [work.PROGRESS]: (message) => {
@@ -52,14 +87,30 @@ export function bootRuntime(config) {
         listeners.forEach((listener) => listener(message));
       },
       [work.READY]: resolve,
-      [work.ERROR]: (message) => reject(Object.assign(new Error(message.message), { stage: message.stage })),
+      [work.ERROR]: (message) => failed(Object.assign(new Error(message.message), { stage: message.stage })),
     };
-    worker.addEventListener("message", (event) => dispatch(handlers, event.data));
-    worker.addEventListener("error", (event) =>
-      reject(Object.assign(new Error(event.message || "the game worker failed"), { stage: "load" })),
-    );
+    /** @param {MessageEvent} event */
+    const onMessage = (event) => dispatch(handlers, event.data);
+    /** @param {ErrorEvent} event */
+    const onError = (event) =>
+      failed(Object.assign(new Error(event.message || "the game worker failed"), { stage: "load" }));
+    worker.addEventListener("message", onMessage);
+    worker.addEventListener("error", onError);
+    slot.detach = () => {
+      worker.removeEventListener("message", onMessage);
+      worker.removeEventListener("error", onError);
+    };
   });
+  slot.owner = runtime;
   runtime.ready.catch(() => {}); // reported by the game page when it mounts
   worker.postMessage({ type: work.LOAD, config });
   return runtime;
+}
+
+/**
+ * Whether this runtime still has the worker to itself (a later boot takes it over; a terminated worker is gone).
+ * @param {Runtime} runtime
+ */
+export function runtimeLive(runtime) {
+  return Boolean(shared && !shared.broken && shared.owner === runtime);
 }

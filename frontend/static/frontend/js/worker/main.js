@@ -3,10 +3,12 @@
 // AI agents with ONNX models are inferred between frames (policies.js); their outputs enter the next call.
 // Messages from the page are handled by one handler map (their names: shared/protocol/worker.js).
 
+import { Backoff, sleep } from "../shared/backoff.js";
 import { dispatch } from "../shared/dispatch.js";
 import { errorMessage } from "../shared/errors.js";
 import * as work from "../shared/protocol/worker.js";
 import { startClock } from "./clock.js";
+import { importRetrying, installRetryingFetch, noteFailure, transfer, transferStage } from "./fetching.js";
 import { netGo, netJoin, netPresence } from "./netloop.js";
 import { loadModels, runQueries } from "./policies.js";
 
@@ -48,51 +50,159 @@ function post(type, data = {}) {
   self.postMessage({ type, ...data });
 }
 
+let stage = "";
+let stageFrom = 0;
+let stageTo = 0;
+let progressSent = 0;
+
 /**
- * @param {string} stage
- * @param {number} fraction
+ * Enter a loading stage, which spans [from, to] of the progress bar (filled by the bytes its downloads receive).
+ * @param {string} name
+ * @param {number} from
+ * @param {number} to
  */
-function progress(stage, fraction) {
-  post(work.PROGRESS, { stage, fraction });
+function progress(name, from, to = from) {
+  [stage, stageFrom, stageTo] = [name, from, to];
+  transferStage();
+  reportProgress(true);
+}
+
+/** @param {boolean} [now] otherwise at most every 100 ms (a download reports every chunk) */
+function reportProgress(now = false) {
+  if (!now && performance.now() - progressSent < 100) return;
+  progressSent = performance.now();
+  const { loaded, total, retries, failing } = transfer;
+  const share = total ? Math.min(1, loaded / total) : 0;
+  const fraction = stageFrom + (stageTo - stageFrom) * share;
+  post(work.PROGRESS, { stage, fraction, loaded, total, retries, failing });
+}
+
+installRetryingFetch(() => reportProgress(Boolean(transfer.failing)));
+
+// One interpreter per visit: the first scene boots Pyodide; a later game scene of the same page loads only what it
+// adds (its wheels, bundle and models) into the same interpreter. Each scene's bundle lives in its own directory;
+// before the next scene loads, the previous env is closed, its directory leaves sys.path and every module of its
+// bundle's top-level packages (the env, mug, its policies) leaves sys.modules, so the next scene imports its own
+// copy. Installed packages (numpy, gymnasium...) stay imported: they are the same files for every scene.
+let boots = 0;
+let scenes = 0;
+/** @type {Promise<void>} loads run one after the other */
+let loading = Promise.resolve();
+const SITE = "/home/pyodide/mugsite";
+
+const SCENE_SWAP = `
+import importlib, sys
+_loop_module = sys.modules.get("mug.loop")
+if _loop_module is not None and getattr(_loop_module, "_loop", None) is not None:
+    try:
+        _loop_module._loop.adapter.close()
+    except Exception as error:  # a broken close() must not keep the next scene from loading
+        print("closing the previous env failed:", error)
+for _path in mug_previous_scene["paths"]:
+    while _path in sys.path:
+        sys.path.remove(_path)
+_tops = set(mug_previous_scene["tops"])
+for _name in [name for name in sys.modules if name.split(".")[0] in _tops]:
+    del sys.modules[_name]
+importlib.invalidate_caches()
+`;
+
+/** @type {{paths: string[], tops: string[]} | null} what the previous scene put into the interpreter */
+let previousScene = null;
+
+/**
+ * Modules still imported from an earlier scene's directory (none, unless the swap above missed some).
+ * @param {string} sceneDir this scene's
+ * @returns {string[]}
+ */
+function staleModules(sceneDir) {
+  py.globals.set("mug_scene_dir", sceneDir);
+  return JSON.parse(
+    py.runPython(`
+import json, sys
+_site = ${JSON.stringify(SITE)} + "/scene"
+json.dumps(sorted(
+    name for name, module in list(sys.modules.items())
+    if (getattr(module, "__file__", None) or "").startswith(_site)
+    and not module.__file__.startswith(mug_scene_dir + "/")
+))`),
+  );
 }
 
 /** @param {any} config */
-async function load(config) {
-  progress("Starting Python", 0.05);
-  const { loadPyodide } = await import(config.pyodide_url + "pyodide.mjs");
-  py = await loadPyodide({
-    indexURL: config.pyodide_url,
-    env: { PYTHONHASHSEED: "0" }, // every browser orders sets and dicts of strings alike
-    packages: ["numpy", "micropip"],
-  });
+async function bootPython(config) {
+  progress("Starting Python", 0.05, 0.5);
+  const { loadPyodide } = await importRetrying(config.pyodide_url + "pyodide.mjs", () => reportProgress(true));
+  // Pyodide imports pyodide.asm.js itself (a module import, not a fetch): a failed boot is tried again whole.
+  const backoff = new Backoff(500, 8000);
+  for (;;) {
+    try {
+      py = await loadPyodide({
+        indexURL: config.pyodide_url,
+        env: { PYTHONHASHSEED: "0" }, // every browser orders sets and dicts of strings alike
+        packages: ["numpy", "micropip"],
+      });
+      noteFailure("Python", null);
+      break;
+    } catch (error) {
+      transfer.retries += 1;
+      noteFailure("Python", errorMessage(error));
+      reportProgress(true);
+      await sleep(backoff.next());
+    }
+  }
+  boots += 1;
   py.runPython("import numpy, micropip"); // loadPackage fails quietly; an import fails loudly
-  progress("Installing packages", 0.55);
-  const siteDir = "/home/pyodide/mugsite";
-  py.FS.mkdirTree(siteDir);
-  py.FS.writeFile(`${siteDir}/_multiprocessing.py`, MP_STUB);
-  py.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(siteDir)})`);
+  py.FS.mkdirTree(SITE);
+  py.FS.writeFile(`${SITE}/_multiprocessing.py`, MP_STUB);
+  py.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(SITE)})`);
+}
+
+/** @param {any} config */
+function load(config) {
+  loading = loading.catch(() => {}).then(() => loadScene(config));
+  return loading;
+}
+
+/** @param {any} config */
+async function loadScene(config) {
+  if (!py) await bootPython(config);
+  else if (previousScene) {
+    py.globals.set("mug_previous_scene", py.toPy(previousScene));
+    py.runPython(SCENE_SWAP);
+    previousScene = null;
+  }
+  progress("Installing packages", 0.55, 0.8);
   py.globals.set("mug_packages", py.toPy(config.packages));
   py.globals.set("mug_index_urls", py.toPy(config.index_urls));
   await py.runPythonAsync("import micropip\nawait micropip.install(mug_packages, index_urls=mug_index_urls)");
-  progress("Loading the game", 0.8);
-  const bundle = await (await fetch(config.bundle_url)).json();
+  progress("Loading the game", 0.8, 0.9);
+  const response = await fetch(config.bundle_url);
+  if (!response.ok) throw new Error(`the game's code could not be downloaded (HTTP ${response.status})`);
+  const bundle = await response.json();
+  scenes += 1;
+  const sceneDir = `${SITE}/scene${scenes}`;
+  const paths = Object.keys(bundle.files);
+  previousScene = { paths: [sceneDir], tops: [...new Set(paths.map((path) => path.split("/")[0].replace(/\.py$/, "")))] };
   for (const [path, source] of Object.entries(bundle.files)) {
-    py.FS.mkdirTree(`${siteDir}/${path.split("/").slice(0, -1).join("/")}`);
-    py.FS.writeFile(`${siteDir}/${path}`, source);
+    py.FS.mkdirTree(`${sceneDir}/${path.split("/").slice(0, -1).join("/")}`);
+    py.FS.writeFile(`${sceneDir}/${path}`, source);
   }
+  py.runPython(`import importlib, sys; sys.path.insert(0, ${JSON.stringify(sceneDir)}); importlib.invalidate_caches()`);
   Object.assign(ctx, { py, config });
   const loop = py.pyimport("mug.loop");
   const booted = JSON.parse(loop.boot(JSON.stringify(config.loop)));
   tickFn = loop.tick;
   agents = config.loop.agents;
-  progress("Loading the AI", 0.9);
+  progress("Loading the AI", 0.9, 0.98);
   await loadModels(agents, config.model_url, config.ort_url);
   startEpisode = async (episode, seed) => {
     const started = JSON.parse(loop.start(episode, seed));
     inference = await runQueries(started.queries, agents);
     return started;
   };
-  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo() });
+  const interpreter = { boots, scenes, stale: staleModules(sceneDir) };
+  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo(), interpreter });
 }
 
 function runtimeInfo() {
@@ -177,11 +287,14 @@ const handlers = {
   [work.NET_GO]: () => netGo(ctx),
 };
 
+// Where a failure happened, for the participant's record: loading, the env's reset() (an episode's start), or play.
+const STAGES = { [work.LOAD]: "load", [work.START]: "reset" };
+
 self.onmessage = async (event) => {
   const message = event.data;
   try {
     await dispatch(handlers, message);
   } catch (error) {
-    post(work.ERROR, { stage: message.type === work.LOAD ? "load" : "step", message: errorMessage(error) });
+    post(work.ERROR, { stage: STAGES[message.type] || "step", message: errorMessage(error) });
   }
 };
