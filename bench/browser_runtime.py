@@ -45,7 +45,7 @@ def play_once(playwright, base: str, slug: str, run: int, preload: bool) -> dict
     """One participant from consent to the end of the game scene; returns the page's timings."""
     with tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path="/usr/bin/chromium", headless=True, args=FLAGS
+            profile, executable_path="/usr/bin/chromium", headless=True, args=FLAGS, bypass_csp=True
         )
         page = context.new_page()
         cdp = context.new_cdp_session(page)

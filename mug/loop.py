@@ -185,6 +185,7 @@ def _all_done(terminated: dict[str, bool], truncated: dict[str, bool]) -> bool:
 
 # The browser's entry points: one live loop per worker, JSON strings across the JS boundary.
 _loop: GameLoop | None = None
+_COMPACT = (",", ":")  # no padding: a shorter string to build, to copy across the boundary and to parse
 
 
 def boot(config_json: str) -> str:
@@ -206,4 +207,4 @@ def tick(input_json: str) -> str:
     actions = _loop.actions_for(data.get("held", []), data.get("presses", []), data.get("inference"))
     row = _loop.step_frame(actions)
     out = {"row": row, "render": _loop.render(), "hud": _loop.hud(), "over": _loop.over, "queries": _loop.queries}
-    return json.dumps(out)
+    return json.dumps(out, separators=_COMPACT)
