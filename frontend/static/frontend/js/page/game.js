@@ -109,6 +109,7 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
         if (!game.frames) game.timing.firstFrame = performance.now();
         game.frames++;
         game.tickMs += message.tick_ms;
+        game.ticks.push(message.tick_ms); // each frame's call, for the benchmark's median
         game.inferMs += message.infer_ms;
         game.inferences += message.inferences;
         renderer.draw(message.render);
@@ -136,7 +137,10 @@ export function mountGame() {
   failed = false;
   // Progress and timings that the tests and the benchmark read (performance.now() milliseconds).
   const now = performance.now();
-  window.mugGame = { done: false, frames: 0, tickMs: 0, inferMs: 0, inferences: 0, timing: { boot: now, mount: now } };
+  window.mugGame = {
+    ...{ done: false, frames: 0, tickMs: 0, ticks: [], inferMs: 0, inferences: 0 },
+    timing: { boot: now, mount: now },
+  };
   main().catch((error) => fail(error?.stage || "load", errorMessage(error)));
 }
 
