@@ -656,3 +656,11 @@ screen_quota = Experiment(
     stager=[StaticScene(scene_id="intro", body="<p>In.</p>"), EndScene(scene_id="end")],
 )
 PATHS.append("testkit.fixture_experiments:screen_quota")
+
+# A server-side game whose env draws a registered image (issue 18: the first frame a player sees has every asset).
+server_sprites = Experiment(
+    slug="server-sprites",
+    title="Gather with a sprite, stepped on the server",
+    stager=[dataclasses.replace(server_gather(), env="testkit.envs.sprites:make"), EndScene(scene_id="end")],
+)
+PATHS.append("testkit.fixture_experiments:server_sprites")
