@@ -664,3 +664,46 @@ server_sprites = Experiment(
     stager=[dataclasses.replace(server_gather(), env="testkit.envs.sprites:make"), EndScene(scene_id="end")],
 )
 PATHS.append("testkit.fixture_experiments:server_sprites")
+
+# The game page (issue 18): the first frame under the countdown, each seat's label and its own score in the HUD.
+TAG_LABELS = {"chaser": "the red dot", "runner": "the green dot"}
+labelled = Experiment(
+    slug="labelled",
+    title="Tag against a random runner, with seat labels and the scene's own HUD line",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "random"},
+            keys=ARROWS,
+            num_episodes=1,
+            max_steps=200,
+            countdown_seconds=3,
+            agent_labels=TAG_LABELS,
+            hud_text="testkit.envs.hudtext:line",
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+server_tag_pair = Experiment(
+    slug="server-tag-pair",
+    title="Tag for two on the server (the runner's score is never the chaser's): each seat sees its own",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "human"},
+            keys=ARROWS,
+            num_episodes=1,
+            max_steps=240,
+            countdown_seconds=0,
+            runs_on="server",
+            agent_labels=TAG_LABELS,
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(lagging_s=0.5, dropout_s=30.0, on_dropout=EndForAll()),
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+PATHS += ["testkit.fixture_experiments:labelled", "testkit.fixture_experiments:server_tag_pair"]

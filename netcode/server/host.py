@@ -59,7 +59,7 @@ class GameHost:
     def __init__(self, game_id: int, channel: str, layer, slot: Slot) -> None:
         self.game_id, self.channel, self.layer, self.slot = game_id, channel, layer, slot
         self.group = protocol.group_name(game_id)
-        self.screen, self.hud, self.assets = Screen(), "", []
+        self.screen, self.hud, self.assets = Screen(), {}, []
         self.episode, self.frame, self.playing, self.paused = -1, -1, False, False
         self.hidden: set[str] = set()
         self.absent: dict[str, float] = {}  # agent -> since (monotonic), disconnected or hidden

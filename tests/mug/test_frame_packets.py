@@ -1,4 +1,5 @@
-"""The per-frame call's fast paths change nothing: the same packets, rows and errors as the plain checks."""
+"""The per-frame call: its fast paths change nothing (the same packets, rows and errors as the plain checks), and
+the HUD line is each seat's own (or the scene's callable's), with the display options checked at load."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import json
 import numpy as np
 import pytest
 
+from experiments.study import DefinitionError, GymScene
 from mug import colors, loop
 from mug.colors import normalize_color
+from mug.loop import GameLoop, LoopConfig
+from mug.netplay import NetSession
 from mug.surface import Surface
+from netcode.server.runner import ServerRunner
 
 CARTPOLE = {
     "env": "examples.cartpole.env:make",
@@ -108,3 +113,84 @@ def test_the_colour_memory_is_bounded(monkeypatch):
     for i in range(colors._SEEN_MAX + 50):
         assert normalize_color(f"#{i:06x}") == f"#{i:06x}"
     assert len(colors._SEEN) == colors._SEEN_MAX
+
+
+TAG_PAIR = {
+    "env": "examples.tag.env:make",
+    "agents": {"chaser": "human", "runner": "human"},
+    "keys": {"ArrowUp": 1, "ArrowDown": 2, "ArrowLeft": 3, "ArrowRight": 4},
+    "num_episodes": 1,
+    "max_steps": 60,
+}
+
+
+def played_tag(config: dict, frames: int = 20) -> GameLoop:
+    game = GameLoop(LoopConfig.from_dict(config))
+    game.start_episode(0, 5)
+    for _ in range(frames):
+        game.step_frame(game.actions_for(["ArrowRight"], []))
+    return game
+
+
+def test_each_seat_sees_its_own_score_never_the_sum_over_humans():
+    game = played_tag(TAG_PAIR)
+    chaser, runner = game.scores["chaser"], game.scores["runner"]
+    assert chaser != chaser + runner or runner != chaser + runner  # the sum would show another number
+    assert f"Score {runner:g} " in game.hud("runner") and f"Score {chaser:g} " in game.hud("chaser")
+    assert game.hud() == game.hud("chaser")  # the first human by default (a single-player page's only seat)
+    assert game.huds() == {"chaser": game.hud("chaser"), "runner": game.hud("runner")}
+
+
+def test_a_scenes_hud_callable_writes_each_seats_line():
+    game = played_tag({**TAG_PAIR, "hud_text": "testkit.envs.hudtext:line"})
+    assert game.hud("runner") == f"runner: {game.scores['runner']:g} points in round 1 of 1"
+    broken = GameLoop(LoopConfig.from_dict({**TAG_PAIR, "hud_text": "testkit.envs.hudtext:not_text"}))
+    with pytest.raises(TypeError, match="hud_text must return a str, got int"):
+        broken.start_episode(0, 5)
+
+
+def test_a_net_session_and_a_server_game_show_each_seat_its_own_line():
+    config = LoopConfig.from_dict(TAG_PAIR)
+    session = NetSession(GameLoop(config), ["chaser", "runner"], "runner")
+    started = session.start(0, 5)
+    assert started["hud"] == session.loop.hud("runner")
+    runner = ServerRunner({**TAG_PAIR, "render_mode": "mug"}, ["chaser", "runner"])
+    assert set(runner.start(0, 5)["hud"]) == {"chaser", "runner"}
+    out = runner.step()
+    assert out["hud"] == {"chaser": runner.loop.hud("chaser"), "runner": runner.loop.hud("runner")}
+
+
+def tag_scene(**options) -> GymScene:
+    return GymScene(
+        scene_id="play",
+        env="examples.tag.env:make",
+        agents={"chaser": "human", "runner": "random"},
+        keys={"ArrowUp": 1},
+        packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        **options,
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"agent_labels": {"hunter": "the red dot"}}, "agent_labels names agents not in agents"),
+        ({"agent_labels": {"chaser": " "}}, "non-empty str"),
+        ({"agent_labels": {"chaser": 3}}, "non-empty str"),
+        ({"hud_text": "no_colon"}, "hud_text must look like"),
+        ({"hud_text": "testkit.envs.nowhere:line"}, "hud_text: cannot import"),
+        ({"hud_text": "testkit.envs.hudtext:not_text"}, "hud_text must return a str"),
+        ({"hud_text": "testkit.envs.hudtext:missing"}, "is not callable"),
+    ],
+)
+def test_display_options_are_checked_at_load(tmp_path, options, message):
+    with pytest.raises(DefinitionError, match=message):
+        tag_scene(**options).prepare(tmp_path)
+
+
+def test_display_options_reach_the_runtime_and_the_bundle(tmp_path):
+    scene = tag_scene(agent_labels={"chaser": "the red dot"}, hud_text="testkit.envs.hudtext:line")
+    scene.prepare(tmp_path)
+    config = scene.loop_config()
+    assert config["agent_labels"] == {"chaser": "the red dot"} and config["hud_text"] == "testkit.envs.hudtext:line"
+    assert "testkit.envs.hudtext" in scene.shipped_modules()

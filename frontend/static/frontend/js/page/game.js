@@ -10,7 +10,7 @@ import { csrfTokenOf, postJson } from "./http.js";
 import { keysOf, trackKeys } from "./input.js";
 import { startMonitor } from "./monitor.js";
 import { playNetGame } from "./netgame.js";
-import { createRenderer } from "./renderer.js";
+import { createRenderer, seatText } from "./renderer.js";
 import { bootRuntime } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
@@ -101,8 +101,9 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
     const handlers = {
       [work.STARTED]: (message) => {
         uploader.beginEpisode(episode, { seed, runtime, reset: message.reset });
-        renderer.draw(message.render);
+        renderer.draw(message.render); // the first frame, under the countdown
         renderer.hud(message.hud);
+        countdown(config.countdown_seconds).then(() => worker.postMessage({ type: work.PLAY }));
       },
       [work.FRAME]: (message) => {
         const game = window.mugGame;
@@ -125,7 +126,7 @@ function playEpisode(worker, renderer, uploader, episode, seed, runtime) {
     /** @param {MessageEvent} event */
     const onMessage = (event) => dispatch(handlers, event.data);
     worker.addEventListener("message", onMessage);
-    worker.postMessage({ type: work.START, episode, seed, fps: config.loop.fps });
+    worker.postMessage({ type: work.START, episode, seed, fps: config.loop.fps, hold: true });
   });
 }
 
@@ -194,12 +195,15 @@ async function main() {
     assets,
   });
   trackKeys(worker, keysOf(loop.keys));
+  // For the tests (what is drawn, e.g. under the countdown); not enumerable: the benchmark serialises mugGame.
+  Object.defineProperty(window.mugGame, "renderer", { value: renderer, configurable: true });
   if (config.relay_path) {
     const result = await playNetGame({ config, worker, renderer, uploader, runtime, countdown });
     stopMonitor();
     await finishNetGame(result, uploader);
     return;
   }
+  renderer.seat(seatText(loop, Object.keys(loop.agents).find((agent) => loop.agents[agent] === "human")));
   // The server decides each episode's index and seed, and when there are no more to play. An episode counts once
   // the server has replayed it: while some are being checked the page waits; one that failed the check may be
   // given to play again (the experiment's policy), so the server is asked again after the wait.
@@ -211,7 +215,6 @@ async function main() {
       continue;
     }
     showChecking(false);
-    await countdown(config.countdown_seconds);
     await playEpisode(worker, renderer, uploader, next.episode, next.seed, runtime);
     await uploader.drained(); // the server counts an episode as done only once all of it has arrived
   }

@@ -5,6 +5,7 @@ import { dispatch } from "../shared/dispatch.js";
 import * as relay from "../shared/protocol/relay.js";
 import * as work from "../shared/protocol/worker.js";
 import { socketUrl } from "../shared/socket.js";
+import { seatText } from "./renderer.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -58,6 +59,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     const handlers = {
       [work.net(relay.WELCOME)]: (m) => {
         Object.assign(net, { seat: m.seat, players: m.players });
+        renderer.seat(seatText(config.loop, m.seat));
         Object.assign(net.states, m.states);
       },
       [work.NET_STARTED]: (m) => {
