@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from examples.gather.env import GatherEnv
 
-BADGE_URL = "/static/frontend/img/test-badge.png"
+# A 4x4 magenta PNG inline (the page's CSP allows data: images), so the test needs no static file.
+BADGE_URL = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR4nGM4obEAjhiI4wAAjNIZAZwqAgUAAAAASUVORK5CYII="
+)
 
 
 class SpriteGather(GatherEnv):

@@ -1,5 +1,6 @@
 """Real Chromium on the game page: the countdown runs over the episode's first frame, each player is told which
-agent is theirs, and the HUD shows each seat its own score (or the scene's HUD callable's line)."""
+agent is theirs, the HUD shows each seat its own score (or the scene's HUD callable's line), and a server game's
+first frame draws its sprites with their images (not Phaser's missing texture)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,16 @@ def test_each_seat_of_a_group_game_sees_its_label_and_its_own_score(
     chaser_score = float(re.search(r"Score (-?[0-9.]+)", seen["chaser"][1]).group(1))
     assert chaser_score < 0, seen
     assert re.search(r"Score 0 ", seen["runner"][1]), seen
+
+
+def test_a_server_games_first_frame_draws_its_sprite_with_its_image(asgi_server_url, chromium_context, console_errors):
+    page = chromium_context.new_page()
+    start_in_page(page, f"{asgi_server_url}/x/server-sprites/?PROLIFIC_PID=sprites")
+    page.wait_for_selector("#start-button:enabled", timeout=60_000)
+    page.click("#start-button")  # the hello starts the game process: its env (and its images) come a while later
+    page.wait_for_function(
+        "() => window.mugGame.renderer && window.mugGame.renderer.objects.has('badge')", timeout=60_000, polling=20
+    )
+    texture = page.evaluate("window.mugGame.renderer.objects.get('badge').node.texture.key")
+    assert texture == "badge"  # Phaser draws an image whose texture was never loaded as "__MISSING"
+    assert page.evaluate("window.mugGame.renderer.scene.textures.exists('badge')")
