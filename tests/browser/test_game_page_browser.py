@@ -60,12 +60,14 @@ def test_each_seat_of_a_group_game_sees_its_label_and_its_own_score(
         page = context.new_page()
         start_in_page(page, f"{asgi_server_url}/x/server-tag-pair/?PROLIFIC_PID={pid}")
         pages.append(page)
-    for page in pages:  # matched in the waiting room; the server steps Tag, nobody presses a key
-        page.wait_for_function("() => window.mugGame.frames > 30", timeout=120_000)
     seen = {}
-    for page in pages:
-        seat = page.evaluate("window.mugGame.server.seat")
-        seen[seat] = (text_of(page, "#game-canvas .seat"), text_of(page, "#game-canvas .hud"))
+    for page in pages:  # matched in the waiting room; the server steps Tag (a minute long), nobody presses a key
+        page.wait_for_function("() => window.mugGame.frames > 30", timeout=120_000)
+        seat, label, hud = page.evaluate(
+            "() => [window.mugGame.server.seat, ...['.seat', '.hud'].map("
+            "(s) => document.querySelector('#game-canvas ' + s).textContent)]"
+        )
+        seen[seat] = (label, hud)
     assert set(seen) == {"chaser", "runner"}
     assert seen["chaser"][0] == "You are the red dot" and seen["runner"][0] == "You are the green dot"
     # The chaser pays 0.01 a frame while the runner is free, the runner loses only when caught: the runner's own
