@@ -10,7 +10,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mug.adapters import SINGLE_AGENT, coerce_action, finite_reward, flatten, make_adapter, to_jsonable
+from mug.adapters import (
+    SINGLE_AGENT,
+    coerce_action,
+    finite_reward,
+    flatten,
+    load_callable,
+    make_adapter,
+    to_jsonable,
+)
 from mug.keys import KeyMap
 from mug.policies import HUMAN, RANDOM, make_policy
 
@@ -36,6 +44,8 @@ class LoopConfig:
     height: int = 400
     background: str = "#ffffff"
     hud: bool = True
+    hud_text: str | None = None  # "module:function"(env, agent, info) -> str: the scene's own HUD line per seat
+    agent_labels: dict[str, str] = field(default_factory=dict)  # agent -> who a player is told they are
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
@@ -56,6 +66,7 @@ class GameLoop:
             for agent in self.adapter.possible_agents
             if agent not in self.humans
         }
+        self.hud_fn = load_callable(config.hud_text) if config.hud_text else None
         self.observations: dict[str, Any] = {}
         self.queries: dict[str, Any] = {}
         self.episode = -1
@@ -153,14 +164,45 @@ class GameLoop:
         surface = getattr(getattr(self.adapter.env, "unwrapped", self.adapter.env), "surface", None)
         return surface.assets() if surface is not None and hasattr(surface, "assets") else []
 
-    def hud(self) -> str:
+    def hud(self, agent: str | None = None) -> str:
+        """The HUD line one human seat sees (by default the first human's): the round, that seat's own score (never
+        the sum over humans: zero-sum games would show 0, common rewards double) and the time left; or the line the
+        scene's `hud_text` callable returns."""
         if not self.config.hud:
             return ""
-        score = sum(self.scores.get(agent, 0) for agent in self.humans)
-        text = f"Round {self.episode + 1}/{self.config.num_episodes}   Score {score:g}"
+        if agent is None:
+            agent = self.humans[0] if self.humans else SINGLE_AGENT
+        if self.hud_fn is not None:
+            return hud_line(self.hud_fn, self.adapter.env, agent, self.hud_info())
+        text = f"Round {self.episode + 1}/{self.config.num_episodes}   Score {self.scores.get(agent, 0):g}"
         if self.config.max_steps:
             text += f"   Time left {max(0, self.config.max_steps - self.frame) / self.config.fps:.0f}s"
         return text
+
+    def huds(self) -> dict[str, str]:
+        """Every human seat's HUD line (a server-side game sends them all; each page shows its own)."""
+        return {agent: self.hud(agent) for agent in self.humans}
+
+    def hud_info(self) -> dict[str, Any]:
+        """What a `hud_text` callable gets besides the env and the seat."""
+        time_left = None
+        if self.config.max_steps:
+            time_left = max(0, self.config.max_steps - self.frame) / self.config.fps
+        return {
+            "round": self.episode + 1,
+            "rounds": self.config.num_episodes,
+            "frame": self.frame,
+            "scores": dict(self.scores),
+            "time_left_s": time_left,
+        }
+
+
+def hud_line(function, env, agent: str, info: dict[str, Any]) -> str:
+    """Call a scene's HUD callable; anything but a str is the scene's bug, said plainly."""
+    text = function(env, agent, info)
+    if not isinstance(text, str):
+        raise TypeError(f"hud_text must return a str, got {type(text).__name__}")
+    return text
 
 
 def _seed_global_rngs(seed: int) -> None:
@@ -185,6 +227,7 @@ def _all_done(terminated: dict[str, bool], truncated: dict[str, bool]) -> bool:
 
 # The browser's entry points: one live loop per worker, JSON strings across the JS boundary.
 _loop: GameLoop | None = None
+_COMPACT = (",", ":")  # no padding: a shorter string to build, to copy across the boundary and to parse
 
 
 def boot(config_json: str) -> str:
@@ -206,4 +249,4 @@ def tick(input_json: str) -> str:
     actions = _loop.actions_for(data.get("held", []), data.get("presses", []), data.get("inference"))
     row = _loop.step_frame(actions)
     out = {"row": row, "render": _loop.render(), "hud": _loop.hud(), "over": _loop.over, "queries": _loop.queries}
-    return json.dumps(out)
+    return json.dumps(out, separators=_COMPACT)

@@ -43,6 +43,7 @@ class NetSession:
 
     def start(self, episode: int, seed: int) -> dict[str, Any]:
         started = self.loop.start_episode(episode, seed)
+        started["hud"] = self.loop.hud(self.local)  # this seat's own score
         self.session = RollbackSession(self.loop, self.players, self.local, self.input_delay, self.window, self.predict)
         for player, policy in self.replaced.items():
             self.session.replace(player, 0, policy)
@@ -73,7 +74,7 @@ class NetSession:
         changed = row is not None or caught_up or session.stats["replayed"] != replayed
         return {
             "render": self.loop.render() if changed else None,
-            "hud": self.loop.hud(),
+            "hud": self.loop.hud(self.local),
             "send": self._to_send(data.get("resend", False) or self.episode_over),
             "unacked": self.unacked(),
             "frame": session.frame,

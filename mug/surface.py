@@ -120,8 +120,10 @@ class Surface:
             object_id = f"_{self._auto}"
             self._auto += 1
         obj = {"id": object_id, "type": kind, "persistent": persistent, "depth": depth, "alpha": alpha}
+        obj["tween_ms"] = tween_ms
+        obj.update(fields)
         self._frame.pop(object_id, None)  # the last drawing of an id wins, in its new drawing order
-        self._frame[object_id] = {**obj, "tween_ms": tween_ms, **fields}
+        self._frame[object_id] = obj
         return object_id
 
 
@@ -135,6 +137,10 @@ def rgb_packet(array, width: int, height: int) -> dict[str, Any]:
 
 
 def _common(id=None, persistent=False, depth=0, alpha=1, tween_ms=0):  # noqa: A002 (the API's keyword is id)
+    # The defaults (most objects): nothing to check.
+    plain = type(alpha) is int and type(depth) is int and type(tween_ms) is int and (id is None or type(id) is str)
+    if plain and alpha == 1 and depth == 0 and tween_ms == 0:
+        return id, bool(persistent), 0, 1, 0
     if id is not None and not isinstance(id, str):
         raise TypeError(f"id must be a str, got {type(id).__name__}")
     alpha = _num(alpha, "alpha")
@@ -154,6 +160,13 @@ def _paint(fill, stroke, stroke_width) -> dict[str, Any]:
 
 
 def _num(value: Any, name: str) -> int | float:
+    kind = type(value)
+    if kind is int:  # the common cases first: this runs for every number of every shape of every frame
+        return value
+    if kind is float:
+        if value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
+            return value
+        raise ValueError(f"{name} must be finite, got {value!r}")
     if hasattr(value, "item") and not isinstance(value, (list, tuple)):
         value = value.item()  # numpy scalars become plain numbers
     if isinstance(value, bool) or not isinstance(value, (int, float)):

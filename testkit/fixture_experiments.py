@@ -26,6 +26,7 @@ from experiments.study import (
     TextQuestion,
 )
 from testkit.relay_experiments import ARROWS
+from testkit.server_experiments import TAG_LABELS
 
 
 def by_group(answers) -> str:
@@ -350,6 +351,28 @@ game_skip = Experiment(
 )
 
 
+# The game page (issue 18): the first frame under the countdown, each seat's label and its own score in the HUD.
+labelled = Experiment(
+    slug="labelled",
+    title="Tag against a random runner, with seat labels and the scene's own HUD line",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "random"},
+            keys=ARROWS,
+            num_episodes=1,
+            max_steps=200,
+            countdown_seconds=3,
+            agent_labels=TAG_LABELS,
+            hud_text="testkit.envs.hudtext:line",
+            packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+
+
 # Every test study by dotted path: the servers the tests start load them all (MUG_EXPERIMENTS).
 PATHS = [
     *(f"examples.{name}.experiment:experiment" for name in ("demo", "cartpole", "tag", "tagai", "lander")),
@@ -374,6 +397,7 @@ PATHS = [
             "cartpole_long",
             "screen_quota",
             "game_skip",
+            "labelled",
         )
     ),
     *(f"testkit.room_experiments:{name}" for name in ("duo", "duo_ai", "duo_end", "duo_skip", "pairs")),
@@ -402,6 +426,8 @@ PATHS = [
             "server_pair_ai",
             "server_pair_wait",
             "watched_far",
+            "server_sprites",
+            "server_tag_pair",
         )
     ),
     *(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from experiments.study import (
     EndForAll,
     EndScene,
@@ -143,4 +145,35 @@ watched_far = Experiment(
         hidden_warn_s=None, hidden_exclude_s=None, latency_warn_ms=100, latency_exclude_ms=150, latency_for_s=3
     ),
     stager=[server_gather(steps=900, episodes=1), EndScene(scene_id="end")],
+)
+
+
+# A server-side game whose env draws a registered image (issue 18: the first frame a player sees has every asset).
+server_sprites = Experiment(
+    slug="server-sprites",
+    title="Gather with a sprite, stepped on the server",
+    stager=[dataclasses.replace(server_gather(), env="testkit.envs.sprites:make"), EndScene(scene_id="end")],
+)
+
+
+TAG_LABELS = {"chaser": "the red dot", "runner": "the green dot"}
+server_tag_pair = Experiment(
+    slug="server-tag-pair",
+    title="Tag for two on the server (the runner's score is never the chaser's): each seat sees its own",
+    stager=[
+        GymScene(
+            scene_id="play",
+            env="examples.tag.env:make",
+            agents={"chaser": "human", "runner": "human"},
+            keys=ARROWS,
+            num_episodes=1,
+            max_steps=1800,
+            countdown_seconds=0,
+            runs_on="server",
+            agent_labels=TAG_LABELS,
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(lagging_s=0.5, dropout_s=30.0, on_dropout=EndForAll()),
+        ),
+        EndScene(scene_id="end"),
+    ],
 )

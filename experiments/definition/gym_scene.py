@@ -16,9 +16,9 @@ from experiments.definition.preflight import check_group_agents, check_netcode
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
 from experiments.definition.stager import base_id
-from mug.adapters import EnvConfigError, make_adapter
+from mug.adapters import EnvConfigError, load_callable, make_adapter
 from mug.keys import combo_name
-from mug.loop import HUMAN, LoopConfig
+from mug.loop import HUMAN, LoopConfig, hud_line
 from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
 from mug.policies import describe as describe_policy
 
@@ -76,6 +76,13 @@ class GymScene(Scene):
     # "skip": the round counts as played and the next one begins (no redos; the scene may end with fewer whole
     # episodes). Either way the server numbers the rounds and never begins more than `num_episodes`.
     reload_policy: str = "replay"
+    # The HUD line: "package.module:function", called as function(env, agent, info) -> str for each human seat
+    # every frame (info: round, rounds, frame, scores by agent, time_left_s); shipped to the browser like the env.
+    # Without it each seat sees the round, its own agent's score and the time left.
+    hud_text: str | None = None
+    # Who each agent is, as players are told during play ("You are the blue chef" from {"agent_0": "the blue chef"});
+    # without a label, games of two or more agents name the agent id.
+    agent_labels: dict[str, str] = field(default_factory=dict)
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -94,6 +101,7 @@ class GymScene(Scene):
             raise DefinitionError(f"gym scene {self.scene_id!r}: runs_on must be {BROWSER!r} or {SERVER!r}")
         if len(self.human_agents()) >= 2 or self.on_server:
             check_group_agents(self)
+        self._check_display_options()
         self._preflight(base_dir)
         self._prepare_waiting_room(base_dir)
 
@@ -144,6 +152,37 @@ class GymScene(Scene):
         if isinstance(self.seed, list) and len(self.seed) < self.num_episodes:
             raise DefinitionError(f"gym scene {self.scene_id!r}: give at least num_episodes seeds")
 
+    def _check_display_options(self) -> None:
+        labels = self.agent_labels
+        if not isinstance(labels, dict) or set(labels) - set(self.agents):
+            unknown = sorted(set(labels) - set(self.agents)) if isinstance(labels, dict) else labels
+            raise DefinitionError(f"gym scene {self.scene_id!r}: agent_labels names agents not in agents: {unknown}")
+        for agent, label in labels.items():
+            if not isinstance(label, str) or not label.strip() or len(label) > 80:
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: agent_labels[{agent!r}] must be a non-empty str of <= 80 chars"
+                )
+        if self.hud_text is not None and (not isinstance(self.hud_text, str) or ":" not in self.hud_text):
+            raise DefinitionError(f"gym scene {self.scene_id!r}: hud_text must look like 'package.module:function'")
+
+    def _check_hud_text(self, adapter) -> None:
+        """The HUD callable is imported and called once for each human seat on the reset env (by `_preflight`)."""
+        if self.hud_text is None:
+            return
+        try:
+            function = load_callable(self.hud_text)
+        except EnvConfigError as error:
+            raise DefinitionError(f"gym scene {self.scene_id!r}: hud_text: {error}") from error
+        info = {"round": 1, "rounds": self.num_episodes, "frame": 0, "scores": {a: 0 for a in self.agents}}
+        info["time_left_s"] = self.max_steps / self.fps if self.max_steps else None
+        for agent in self.human_agents():
+            try:
+                hud_line(function, adapter.env, agent, info)
+            except Exception as error:  # noqa: BLE001 (any error of the researcher's callable fails the load)
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: hud_text {self.hud_text!r} failed for {agent!r}: {error!r}"
+                ) from error
+
     def _preflight(self, base_dir: Path) -> None:
         """Build the env and try the AI policies once on the server: an unusable env or model fails at load
         time, not mid-study."""
@@ -164,6 +203,7 @@ class GymScene(Scene):
                 ):
                     raise DefinitionError(f"gym scene {self.scene_id!r}: default_action is not in {agent}'s space")
             self._check_policies(adapter, base_dir)
+            self._check_hud_text(adapter)
         finally:
             adapter.close()
 
@@ -212,6 +252,8 @@ class GymScene(Scene):
             height=self.height,
             background=self.background,
             hud=self.hud,
+            hud_text=self.hud_text,
+            agent_labels=dict(self.agent_labels),
         )
         return asdict(config)
 
@@ -231,6 +273,7 @@ class GymScene(Scene):
             policies.append(self.netcode.on_dropout.policy)  # the browsers run the replacement too
         paths = [self.env, *(policy.path for policy in policies if isinstance(policy, PythonPolicy))]
         paths += self.ship or []
+        paths += [self.hud_text] if self.hud_text else []
         return sorted({path.partition(":")[0] for path in paths})
 
     def agent_descriptions(self) -> dict[str, Any]:

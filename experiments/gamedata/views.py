@@ -90,7 +90,12 @@ def server_game_config(experiment, key: str, scene: GymScene) -> dict:
     return {
         "scene_key": key,
         "runs_on": scene.runs_on,
-        "loop": {name: loop[name] for name in ("keys", "input_mode", "fps", "width", "height", "background", "hud")},
+        "loop": {
+            **{name: loop[name] for name in ("keys", "input_mode", "fps", "width", "height", "background", "hud")},
+            # who each seat is, for the line "You are ..." (agents by name only: no policy details)
+            "agents": {agent: "human" if spec == "human" else "ai" for agent, spec in loop["agents"].items()},
+            "agent_labels": loop["agent_labels"],
+        },
         "num_episodes": scene.num_episodes,
         "countdown_seconds": scene.countdown_seconds,
         "error_url": reverse("experiments:gym-error", kwargs={"slug": experiment.slug}),

@@ -59,7 +59,7 @@ class GameHost:
     def __init__(self, game_id: int, channel: str, layer, slot: Slot) -> None:
         self.game_id, self.channel, self.layer, self.slot = game_id, channel, layer, slot
         self.group = protocol.group_name(game_id)
-        self.screen, self.hud, self.assets = Screen(), "", []
+        self.screen, self.hud, self.assets = Screen(), {}, []
         self.episode, self.frame, self.playing, self.paused = -1, -1, False, False
         self.hidden: set[str] = set()
         self.absent: dict[str, float] = {}  # agent -> since (monotonic), disconnected or hidden
@@ -71,6 +71,10 @@ class GameHost:
         self.lateness: list[float] = []
         self.task: asyncio.Task | None = None
         self.stopping = False
+        # Joins that came before the game process reported its assets wait for them: a welcome without the assets
+        # would make the page draw its sprites as missing textures until a reload.
+        self.ready = False
+        self.joins: list[dict] = []
 
     async def run(self) -> None:
         helpers: list[asyncio.Task] = []
@@ -121,7 +125,10 @@ class GameHost:
             elif kind == "started":
                 await self.on_started(message)
             elif kind == "ready":
-                self.assets = message["assets"]
+                self.assets, self.ready = message["assets"], True
+                joins, self.joins = self.joins, []
+                for join in joins:
+                    await self.answer_join(join)
                 asyncio.create_task(self.go_when_seated())
             elif kind == "ignored":
                 logger.info("server game %s: input ignored (%s): %s", self.game_id, message["seat"], message["reason"])
@@ -199,11 +206,17 @@ class GameHost:
             if kind == protocol.HOST_INPUT:
                 self.process.send_input(event["agent"], event["input"])
             elif kind == protocol.HOST_JOIN:
-                await self.layer.send(event["reply"], {"type": protocol.GROUP_EVENT, "message": self.welcome(event)})
+                if self.ready:
+                    await self.answer_join(event)
+                else:
+                    self.joins.append(event)
             elif kind == protocol.HOST_PRESENCE:
                 await self.on_presence(event["agent"], event["state"])
             elif kind == protocol.HOST_DROPPED and event["agent"] in self.plan["seats"]:
                 await self.apply_drop(event["agent"], event["messages"])  # its record was closed by staff
+
+    async def answer_join(self, event: dict) -> None:
+        await self.layer.send(event["reply"], {"type": protocol.GROUP_EVENT, "message": self.welcome(event)})
 
     def welcome(self, event: dict) -> dict:
         return {

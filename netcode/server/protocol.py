@@ -14,6 +14,7 @@ PRESENCE = "presence"  # {"hidden": bool}
 REPAINT = "repaint"  # frames were missed (a full channel drops them): send a full repaint (a WELCOME)
 
 # server -> client
+# "hud" in welcome, started and frame: {seat: its HUD line}; each page shows its own seat's.
 WELCOME = "welcome"  # {"seat", "players", "episode", "frame", "render" (a full repaint), "hud", "assets"}
 STARTED = "started"  # {"episode", "seed", "countdown_s", "render", "hud"}: an episode begins after the countdown
 FRAME = "frame"  # {"episode", "frame", "render" (a delta), "hud", "over", "seen": {seat: last input id applied}}

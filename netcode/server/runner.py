@@ -32,7 +32,9 @@ class ServerRunner:
         self.ignored: list[str] = []  # why inputs were dropped (also logged)
 
     def start(self, episode: int, seed: int) -> dict[str, Any]:
-        return self.loop.start_episode(episode, seed)
+        started = self.loop.start_episode(episode, seed)
+        started["hud"] = self.loop.huds()  # every seat's own line: each page shows its seat's
+        return started
 
     def replace(self, seat: str, policy: dict[str, Any]) -> None:
         """A dropped participant's seat is played by a policy ("idle": the default action) from the next frame."""
@@ -87,7 +89,7 @@ class ServerRunner:
         idle = {seat: loop.keymap.default_action for seat in self.idle if seat in loop.adapter.live_agents()}
         self.presses = {seat: [] for seat in self.held}
         row = loop.step_frame({**actions, **idle, **loop.ai_actions()})
-        return {"row": row, "render": loop.render(), "hud": loop.hud(), "over": loop.over, "seen": dict(self.seen)}
+        return {"row": row, "render": loop.render(), "hud": loop.huds(), "over": loop.over, "seen": dict(self.seen)}
 
 
 class Screen:

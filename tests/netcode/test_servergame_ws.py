@@ -82,11 +82,11 @@ def test_bad_input_is_ignored_with_a_reason_and_the_game_goes_on(caplog):
             await browser.send({"type": "input", "held": ["ArrowUp"]})
             before_hello = await browser.expect("error")
             await browser.hello()
+            await browser.expect("started")  # the welcome waits for the env, so the episode may start at once
             await browser.send("not json")
             errors = [await browser.expect("error")]
             await browser.send({"type": "teleport"})
             errors.append(await browser.expect("error"))
-            await browser.expect("started")
             for bad in (
                 {"frame": 10_000, "held": ["ArrowUp"]},
                 {"frame": 0, "held": ["Escape"]},
@@ -248,8 +248,8 @@ def test_one_slow_env_does_not_slow_the_other_games():
             await clients[3].expect("started")
             for _ in range(2):
                 await clients[3].expect("frame")  # its third step never returns
-            for client in clients[:3]:
-                await client.hello()
+            for client in clients[:3]:  # all at once: each welcome waits for its own game's process to be ready
+                await client.send({"type": "hello", "scene_key": "play"})
             return await asyncio.gather(*(client.expect("finished", timeout=120) for client in clients[:3]))
         finally:
             await stop_hosts()

@@ -10,7 +10,7 @@ import { csrfTokenOf, postJson } from "./http.js";
 import { keysOf, trackKeys } from "./input.js";
 import { startMonitor } from "./monitor.js";
 import { holdSeat, playNetGame } from "./netgame.js";
-import { createRenderer } from "./renderer.js";
+import { createRenderer, seatText } from "./renderer.js";
 import { bootRuntime, runtimeLive } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
@@ -148,14 +148,16 @@ function playEpisode(worker, renderer, uploader, next, runtime) {
     const handlers = {
       [work.STARTED]: (message) => {
         uploader.beginEpisode(episode, { seed, runtime, reset: message.reset });
-        renderer.draw(message.render);
+        renderer.draw(message.render); // the first frame, under the countdown
         renderer.hud(message.hud);
+        countdown(config.countdown_seconds).then(() => worker.postMessage({ type: work.PLAY }));
       },
       [work.FRAME]: (message) => {
         const game = window.mugGame;
         if (!game.frames) game.timing.firstFrame = performance.now();
         game.frames++;
         game.tickMs += message.tick_ms;
+        game.ticks.push(message.tick_ms); // each frame's call, for the benchmark's median
         game.inferMs += message.infer_ms;
         game.inferences += message.inferences;
         renderer.draw(message.render);
@@ -172,7 +174,7 @@ function playEpisode(worker, renderer, uploader, next, runtime) {
     const onMessage = (event) => dispatch(handlers, event.data);
     worker.addEventListener("message", onMessage);
     // The HUD's "Round k/n" counts the server's rounds (a replayed round keeps its number), not attempts.
-    worker.postMessage({ type: work.START, episode: next.round - 1, seed, fps: config.loop.fps });
+    worker.postMessage({ type: work.START, episode: next.round - 1, seed, fps: config.loop.fps, hold: true });
   });
 }
 
@@ -188,7 +190,10 @@ export function mountGame() {
   failed = false;
   // Progress and timings that the tests and the benchmark read (performance.now() milliseconds).
   const now = performance.now();
-  window.mugGame = { done: false, frames: 0, tickMs: 0, inferMs: 0, inferences: 0, timing: { boot: now, mount: now } };
+  window.mugGame = {
+    ...{ done: false, frames: 0, tickMs: 0, ticks: [], inferMs: 0, inferences: 0 },
+    timing: { boot: now, mount: now },
+  };
   main().catch((error) => fail(error?.stage || "load", errorMessage(error)));
 }
 
@@ -255,12 +260,15 @@ async function main() {
   });
   unmount.push(() => renderer.destroy());
   unmount.push(trackKeys(worker, keysOf(loop.keys)));
+  // For the tests (what is drawn, e.g. under the countdown); not enumerable: the benchmark serialises mugGame.
+  Object.defineProperty(window.mugGame, "renderer", { value: renderer, configurable: true });
   if (config.relay_path) {
     const result = await playNetGame({ config, worker, renderer, uploader, runtime, countdown, held });
     stopMonitor();
     await finishNetGame(result, uploader);
     return;
   }
+  renderer.seat(seatText(loop, Object.keys(loop.agents).find((agent) => loop.agents[agent] === "human")));
   // The server decides each episode's index, round and seed, and when there are no more to play. An episode counts
   // once the server has replayed it: while some are being checked the page waits; one that failed the check may be
   // given to play again (the experiment's policy), so the server is asked again after the wait. Rows a reload left
@@ -279,7 +287,6 @@ async function main() {
       continue;
     }
     showChecking(false);
-    await countdown(config.countdown_seconds);
     await playEpisode(worker, renderer, uploader, next, runtime);
     await uploader.drained(); // the server counts an episode as done only once all of it has arrived
     if (uploader.superseded) {

@@ -5,6 +5,7 @@ import { dispatch } from "../shared/dispatch.js";
 import * as relay from "../shared/protocol/relay.js";
 import * as work from "../shared/protocol/worker.js";
 import { JsonSocket, socketUrl } from "../shared/socket.js";
+import { seatText } from "./renderer.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -177,6 +178,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
       [work.net(relay.WELCOME)]: (m) => {
         held?.release(); // the worker's own socket serves the seat now
         Object.assign(net, { seat: m.seat, players: m.players });
+        renderer.seat(seatText(config.loop, m.seat));
         for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
       },
       [work.NET_LINK]: (m) => {

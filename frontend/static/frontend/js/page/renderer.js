@@ -7,6 +7,10 @@ const ALIGN_ORIGIN = { left: 0, center: 0.5, right: 1 };
 
 export async function createRenderer(parent, { width, height, background, assets = [] }) {
   const Phaser = window.Phaser;
+  const seatLine = document.createElement("div"); // who this player is ("You are the blue chef")
+  seatLine.className = "seat";
+  seatLine.hidden = true;
+  parent.appendChild(seatLine);
   const hudLine = document.createElement("div");
   hudLine.className = "hud";
   parent.appendChild(hudLine);
@@ -34,13 +38,37 @@ export async function createRenderer(parent, { width, height, background, assets
       },
     });
   });
-  return new PacketRenderer(scene, hudLine);
+  return new PacketRenderer(scene, hudLine, seatLine);
+}
+
+/**
+ * What a player is told about their seat: the scene's label for the agent, or its id when the env has two or more
+ * agents; "" (nothing shown) for a game of one agent.
+ * @param {{agents: Record<string, any>, agent_labels?: Record<string, string>}} loop the scene's loop configuration
+ * @param {string | null | undefined} seat
+ */
+export function seatText(loop, seat) {
+  if (!seat) return "";
+  const label = loop.agent_labels?.[seat];
+  if (label) return `You are ${label}`;
+  return Object.keys(loop.agents || {}).length >= 2 ? `You are ${seat}` : "";
+}
+
+/**
+ * A HUD sent for every seat at once ({seat: line}, server-side games) as this seat's line.
+ * @param {string | Record<string, string> | null | undefined} hud
+ * @param {string | null | undefined} seat
+ */
+export function hudFor(hud, seat) {
+  if (hud && typeof hud === "object") return (seat && hud[seat]) || "";
+  return hud || "";
 }
 
 export class PacketRenderer {
-  constructor(scene, hudLine) {
+  constructor(scene, hudLine, seatLine) {
     this.scene = scene;
     this.hudLine = hudLine;
+    this.seatLine = seatLine;
     this.objects = new Map(); // id -> { spec, node }
     this.warned = new Set();
   }
@@ -62,6 +90,12 @@ export class PacketRenderer {
     this.hudLine.textContent = text || "";
   }
 
+  /** @param {string} text who this player is; "" hides the line */
+  seat(text) {
+    this.seatLine.textContent = text;
+    this.seatLine.hidden = !text;
+  }
+
   objectCount() {
     return this.objects.size;
   }
@@ -77,6 +111,7 @@ export class PacketRenderer {
     this.#clear();
     this.scene.game.destroy(true);
     this.hudLine.remove();
+    this.seatLine.remove();
   }
 
   #apply(spec) {

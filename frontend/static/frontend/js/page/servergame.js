@@ -7,7 +7,7 @@ import * as sgame from "../shared/protocol/servergame.js";
 import * as work from "../shared/protocol/worker.js";
 import { JsonSocket, socketUrl } from "../shared/socket.js";
 import { keysOf, trackKeys } from "./input.js";
-import { createRenderer } from "./renderer.js";
+import { createRenderer, hudFor, seatText } from "./renderer.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -79,10 +79,12 @@ export function playServerGame({ config, countdown }) {
           width: loop.width, height: loop.height, background: loop.background, assets: message.assets || [],
         });
         trackKeys(keyLink, keysOf(loop.keys));
+        // For the tests (what is drawn, e.g. under the countdown); not enumerable: the benchmark serialises mugGame.
+        Object.defineProperty(window.mugGame, "renderer", { value: renderer, configurable: true });
         window.mugGame.timing.ready = performance.now();
       }
       if (message.render) renderer.draw(message.render);
-      if (message.hud !== undefined) renderer.hud(message.hud);
+      if (message.hud !== undefined) renderer.hud(hudFor(message.hud, state.seat)); // this seat's own line
     };
     /** @param {Record<string, number> | undefined} seen */
     const measure = (seen) => {
@@ -109,6 +111,7 @@ export function playServerGame({ config, countdown }) {
         state.seat = m.seat;
         [shownEpisode, lastFrame] = [m.episode, m.frame]; // the whole screen as of this frame
         await draw(m);
+        renderer?.seat(seatText(config.loop, m.seat));
         if (m.paused) showBanner("The game is paused until everyone is back…");
       },
       [sgame.STARTED]: async (m) => {

@@ -26,6 +26,8 @@ let inference = {};
 let startEpisode = async () => {
   throw new Error("the game is not loaded");
 };
+/** @type {(() => void) | null} an episode started with hold: its clock, started by PLAY */
+let held = null;
 /** @type {WorkerContext["input"]} */
 const input = { held: [], presses: [], focused: true };
 /** @type {WorkerContext} */
@@ -271,8 +273,15 @@ const handlers = {
   [work.START]: async (message) => {
     const started = await startEpisode(message.episode, message.seed);
     delete started.queries;
-    post(work.STARTED, started);
-    startClock(message.fps, frame);
+    const go = () => startClock(message.fps, frame);
+    post(work.STARTED, started); // the page draws the first frame (under its countdown, with hold)
+    if (message.hold) held = go;
+    else go();
+  },
+  [work.PLAY]: () => {
+    const go = held;
+    held = null;
+    go?.();
   },
   [work.BENCHMARK]: async (message) => post(work.BENCHMARK, { step_ms: await benchmark(message.frames, message.seed) }),
   [work.INPUT]: (message) => {

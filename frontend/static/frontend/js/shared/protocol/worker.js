@@ -3,7 +3,8 @@
 
 // page -> worker
 export const LOAD = "load"; // {config}: boot Pyodide, install the scene's packages, load its code and models
-export const START = "start"; // {episode, seed, fps}: play one episode on the worker's clock
+export const START = "start"; // {episode, seed, fps, hold}: play one episode on the worker's clock (hold: after PLAY)
+export const PLAY = "play"; // the countdown over the episode's first frame is over: start its clock
 export const BENCHMARK = "benchmark"; // {frames, seed}: the screening's pre-flight (answered with the same type)
 export const INPUT = "input"; // {held, presses}
 export const FOCUS = "focus"; // {focused}
