@@ -44,6 +44,13 @@ def fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def quick_passwords(settings):
+    """Passwords of the users tests create are hashed fast (nothing in-process tests the hasher; the servers the
+    system tests start keep the production one)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def test_experiments(settings):
     """Every test sees the demo plus the test experiments."""
     settings.MUG = {**settings.MUG, "EXPERIMENTS": PATHS}

@@ -26,11 +26,6 @@ RAW = ["<script>alert(1)", "<img src=x onerror"]  # what must never reach an HTM
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def csrf_browser(slug: str) -> Client:
     """A browser whose requests are CSRF-checked like a real one's; the page it loaded gave it the token."""
     client = Client(enforce_csrf_checks=True)

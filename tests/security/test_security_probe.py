@@ -82,12 +82,6 @@ SOCKETS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    """The test users' passwords are hashed fast (before the user fixtures run); nothing here tests hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def url_routes(patterns=None, prefix: str = "") -> list[str]:
     routes = []
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
