@@ -44,10 +44,11 @@ def fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    """Passwords of the users tests create are hashed fast (nothing in-process tests the hasher; the servers the
-    system tests start keep the production one)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def quick_passwords(request, settings):
+    """Passwords of the users in-process tests create are hashed fast (nothing in-process tests the hasher). Not for
+    browser and system tests: the servers they start check passwords with the production hasher."""
+    if not {"browser", "system"} & {marker.name for marker in request.node.iter_markers()}:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
