@@ -363,6 +363,8 @@ labelled = Experiment(
             keys=ARROWS,
             num_episodes=1,
             max_steps=200,
+            # Eleven steps apart: the random runner cannot reach the idle chaser while the test watches the HUD.
+            seed=20,
             countdown_seconds=3,
             agent_labels=TAG_LABELS,
             hud_text="testkit.envs.hudtext:line",
