@@ -13,42 +13,13 @@ from testkit.roomclient import RoomClient
 class GameClient(RoomClient):
     """One socket to /x/<slug>/ws/game/ with the participant's cookie."""
 
-    def __init__(self, slug: str, cookie: str | None, **kwargs):
-        super().__init__(slug, cookie, **kwargs)
-        from channels.testing import WebsocketCommunicator
-
-        from mugsite.asgi import application
-
-        self.socket = WebsocketCommunicator(application, f"/x/{slug}/ws/game/", headers=self.socket.scope["headers"])
+    route = "game"
+    skipped = ("player", "pong", "probe", "inputs", "ack")
+    patience = 15.0
 
     async def hello(self, scene_key: str = "pair") -> dict:
         await self.send({"type": "hello", "scene_key": scene_key})
         return await self.expect("welcome")
-
-    async def expect(self, kind: str, timeout: float = 15.0) -> dict:
-        """The next message of this type, skipping presence, pongs, inputs and acks (unless asked for)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            message = await self.next_message(deadline)
-            assert message is not None, f"no {kind!r} message within {timeout} s"
-            if message["type"] == kind:
-                return message
-            if message["type"] not in ("player", "pong", "probe", "inputs", "ack"):
-                raise AssertionError(f"expected {kind!r}, got {message}")
-
-    async def expect_all(self, *kinds: str, timeout: float = 15.0) -> dict[str, dict]:
-        """The first message of each of these types, in whatever order they come (e.g. a partner's inputs and
-        this seat's own ack race each other)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        got: dict[str, dict] = {}
-        while len(got) < len(kinds):
-            message = await self.next_message(deadline)
-            assert message is not None, f"no {sorted(set(kinds) - set(got))} within {timeout} s"
-            if message["type"] in kinds:
-                got.setdefault(message["type"], message)
-            elif message["type"] not in ("player", "pong", "probe", "inputs", "ack"):
-                raise AssertionError(f"expected {kinds}, got {message}")
-        return got
 
     async def inputs(self, episode: int, frame: int, inputs: list, checksums: list | None = None) -> None:
         await self.send(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 
-from mugsite.asgi import application
 from netcode.server.host import HOSTS
 from testkit.roomclient import RoomClient, participant_cookie
 
@@ -17,25 +15,17 @@ QUIET = ("player", "pong", "probe", "paused")
 class PlayClient(RoomClient):
     """One browser's socket to /x/<slug>/ws/play/."""
 
+    route = "play"
+    skipped = (*QUIET, "frame", "started", "welcome")  # frames are kept in `self.frames` as they pass
+    patience = 20.0
+
     def __init__(self, slug: str, cookie: str | None):
         super().__init__(slug, cookie)
-        self.socket = WebsocketCommunicator(application, f"/x/{slug}/ws/play/", headers=self.socket.scope["headers"])
         self.frames: list[dict] = []
 
     async def hello(self, scene_key: str = "play") -> dict:
         await self.send({"type": "hello", "scene_key": scene_key})
         return await self.expect("welcome")
-
-    async def expect(self, kind: str, timeout: float = 20.0) -> dict:
-        """The next message of this type; frames are kept in `self.frames`, presence and pongs skipped."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            message = await self.next_message(deadline)
-            assert message is not None, f"no {kind!r} message within {timeout} s"
-            if message["type"] == kind:
-                return message
-            if message["type"] not in (*QUIET, "frame", "started", "welcome"):
-                raise AssertionError(f"expected {kind!r}, got {message}")
 
     async def next_message(self, deadline: float) -> dict | None:
         message = await super().next_message(deadline)

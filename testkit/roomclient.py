@@ -22,13 +22,18 @@ def participant_cookie(slug: str, pid: str, walk: tuple[str, ...] = ()) -> str:
 
 
 class RoomClient:
-    """One socket; answers pings (unless `silent`) and collects the other messages."""
+    """One socket to /x/<slug>/ws/<route>/; answers pings (unless `silent`) and collects the other messages."""
+
+    route = "room"
+    # What `expect` passes over on its way to the message it waits for (anything else fails the test).
+    skipped: tuple[str, ...] = ("ping", "waiting")
+    patience = 30.0  # seconds: a generous deadline (a busy machine answers late, not never)
 
     def __init__(self, slug: str, cookie: str | None, cookie_slug: str | None = None, silent: bool = False):
         headers = [(b"origin", b"http://127.0.0.1")]
         if cookie:
             headers.append((b"cookie", f"mug_{cookie_slug or slug}={cookie}".encode()))
-        self.socket = WebsocketCommunicator(application, f"/x/{slug}/ws/room/", headers=headers)
+        self.socket = WebsocketCommunicator(application, f"/x/{slug}/ws/{self.route}/", headers=headers)
         self.silent = silent
 
     async def __aenter__(self) -> RoomClient:
@@ -53,19 +58,31 @@ class RoomClient:
                 return json.loads(await self.socket.receive_from())
         return None
 
-    async def expect(self, kind: str, timeout: float = 30.0) -> dict:
-        """The next message of this type; pings are answered on the way, waiting updates skipped (a generous
-        deadline: a busy machine answers late, not never)."""
+    async def expect(self, kind: str, timeout: float | None = None) -> dict:
+        """The next message of this type, passing over the `skipped` kinds."""
+        return (await self.expect_all(kind, timeout=timeout))[kind]
+
+    async def expect_all(self, *kinds: str, timeout: float | None = None) -> dict[str, dict]:
+        """The first message of each of these types, in whatever order they come (e.g. a partner's inputs and
+        this seat's own ack race each other)."""
+        timeout = self.patience if timeout is None else timeout
         deadline = asyncio.get_running_loop().time() + timeout
-        while True:
+        got: dict[str, dict] = {}
+        while len(got) < len(kinds):
             message = await self.next_message(deadline)
-            assert message is not None, f"no {kind!r} message within {timeout} s"
-            if message["type"] == kind:
-                return message
-            if message["type"] == "ping" and not self.silent:
-                await self.send({"type": "pong", "id": message["id"]})
-            elif message["type"] not in ("ping", "waiting"):
-                raise AssertionError(f"expected {kind!r}, got {message}")
+            assert message is not None, f"no {sorted(set(kinds) - set(got))} message within {timeout} s"
+            if message["type"] in kinds:
+                got.setdefault(message["type"], message)
+            elif message["type"] in self.skipped:
+                await self.passed_over(message)
+            else:
+                raise AssertionError(f"expected {kinds}, got {message}")
+        return got
+
+    async def passed_over(self, message: dict) -> None:
+        """A skipped message: pings are answered (unless `silent`)."""
+        if message["type"] == "ping" and not self.silent:
+            await self.send({"type": "pong", "id": message["id"]})
 
     async def idle(self, seconds: float) -> list[dict]:
         """Keep answering pings for a while; returns the messages other than pings."""

@@ -7,9 +7,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 
-from mugsite.asgi import application
 from netcode.server.host import HOSTS
 from testkit.envs.sprites import BADGE_URL
 from testkit.roomclient import RoomClient, participant_cookie
@@ -21,9 +19,7 @@ BADGE = {"name": "badge", "kind": "image", "url": BADGE_URL}
 class PlayClient(RoomClient):
     """One browser's socket to /x/<slug>/ws/play/."""
 
-    def __init__(self, slug: str, cookie: str | None):
-        super().__init__(slug, cookie)
-        self.socket = WebsocketCommunicator(application, f"/x/{slug}/ws/play/", headers=self.socket.scope["headers"])
+    route = "play"
 
     async def first(self, *kinds: str, timeout: float = 30.0) -> dict:
         """The first message of one of these types (presence, pings and the like skipped)."""
