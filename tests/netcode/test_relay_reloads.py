@@ -24,7 +24,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(scenario):
-    return async_to_sync(scenario)()
+    """Run an async scenario (a coroutine function of no arguments) to its end."""
+
+    async def scenario_run():
+        return await scenario()
+
+    return async_to_sync(scenario_run)()
 
 
 def group(slug: str, scene_key: str, pids: tuple[str, ...]) -> list[str]:
