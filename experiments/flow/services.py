@@ -352,7 +352,7 @@ def scene_visit_milestone(*, participant: Participant, definition: Definition, s
     """Store when (the server's clock) the page reached a loading milestone on the participant's current game scene:
     its runtime "ready", or "start" pressed (which implies ready). A forged report changes only what staff see for
     this participant and spares their visit the server's load deadline; it never gives an outcome or a code."""
-    if milestone not in MILESTONE_FIELDS:
+    if not isinstance(milestone, str) or milestone not in MILESTONE_FIELDS:
         raise ApplicationError(f"milestone must be one of {tuple(MILESTONE_FIELDS)}")
     if not _milestone_counted(participant):
         raise MilestoneRefused("too many reports; try again later", status=429)
@@ -364,7 +364,8 @@ def scene_visit_milestone(*, participant: Participant, definition: Definition, s
     values = {MILESTONE_FIELDS[milestone]: now}
     if milestone == "start":  # the ready report may have been lost: a Start press proves it
         values["runtime_ready_at"] = Coalesce(F("runtime_ready_at"), Value(now, output_field=DateTimeField()))
-    SceneVisit.objects.filter(participant=participant, scene_key=scene_key, completed_at=None).update(**values)
+    if not SceneVisit.objects.filter(participant=participant, scene_key=scene_key, completed_at=None).update(**values):
+        raise MilestoneRefused("this scene's page was never shown to the participant")
 
 
 def _milestone_counted(participant: Participant) -> bool:

@@ -132,6 +132,11 @@ def test_milestones_are_refused_unless_the_cookie_owner_is_on_that_game_scene():
     assert milestone(other, {"scene_key": "play", "milestone": "start"}).status_code == 200
     assert visit("owner").runtime_ready_at is None and visit("other").start_pressed_at is not None
 
+    unseen = Client()  # entered, but the game page was never loaded: no visit to report on
+    enter(unseen, "game", PROLIFIC_PID="unseen")
+    assert milestone(unseen, {"scene_key": "play", "milestone": "ready"}).status_code == 409
+    assert not SceneVisit.objects.filter(participant__external_id="unseen").exists()
+
     survey = Client()
     enter(survey, "flow", PROLIFIC_PID="reader")
     page(survey, "flow")
