@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import secrets
@@ -369,8 +370,10 @@ def scene_visit_milestone(*, participant: Participant, definition: Definition, s
 
 
 def _milestone_counted(participant: Participant) -> bool:
-    """Count one report in the participant's fixed window (the shared cache, as entry.py counts starts)."""
-    key = f"mug:milestones:{int(time.time() // MILESTONE_WINDOW_S)}:{participant.pk}"
+    """Count one report in the participant's fixed window (the shared cache, as entry.py counts starts); keyed by
+    their secret token, never reused, rather than a row id that a rebuilt database hands out again."""
+    owner = hashlib.sha256(participant.token.encode()).hexdigest()[:32]
+    key = f"mug:milestones:{int(time.time() // MILESTONE_WINDOW_S)}:{owner}"
     cache.add(key, 0, timeout=MILESTONE_WINDOW_S + 60)
     try:
         count = cache.incr(key)

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -21,13 +20,6 @@ from testkit.gameclient import begin_episode
 from testkit.uploads import CHUNK
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_counts():
-    cache.clear()  # the milestone rate is counted per participant id in the cache; ids repeat across tests
-    yield
-    cache.clear()
 
 
 def on_game_scene(pid: str) -> Client:

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -24,13 +23,6 @@ from testkit.servers import poll_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ENDING = "A technical problem stopped the game"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_counts():
-    cache.clear()  # the milestone rate is counted per participant id in the cache; ids repeat across tests
-    yield
-    cache.clear()
 
 
 def on_game_scene(pid: str, slug: str = "game") -> Client:
