@@ -16,6 +16,7 @@ urlpatterns = [
     path("x/<slug:slug>/screening/", page_apis.submit, name="screening-submit"),
     path("x/<slug:slug>/monitor/", page_apis.monitor, name="monitor"),
     path("x/<slug:slug>/client-error/", page_apis.client_error, name="client-error"),
+    path("x/<slug:slug>/milestone/", page_apis.milestone, name="milestone"),
     path("x/<slug:slug>/data/", gym_views.gym_data, name="gym-data"),
     path("x/<slug:slug>/episodes/", gym_views.gym_episode, name="gym-episode"),
     path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),

@@ -288,3 +288,6 @@ MUG_SERVER_GAME_SLOTS_DIR = env_str("MUG_SERVER_GAME_SLOTS_DIR", "")  # lock fil
 MUG_SERVER_GAME_WAIT_S = env_int("MUG_SERVER_GAME_WAIT_S", 300)  # waited for a slot this long: the flow ends
 # The live monitor lists a participant on a game scene, or a running game, with no sign of life for this long as stuck
 MUG_LIVE_STUCK_S = env_int("MUG_LIVE_STUCK_S", 60)
+# A participant on a single-player or server game scene whose page reported no runtime ready within the scene's
+# load_timeout_s plus this slack (server clock, from entering the scene) ends with runtime_error (flow/sweeps.py)
+MUG_LOAD_DEADLINE_SLACK_S = env_int("MUG_LOAD_DEADLINE_SLACK_S", 30)

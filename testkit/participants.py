@@ -204,6 +204,10 @@ class Participant:
 
         begin = {"scene_key": config["scene_key"]}
         config = {**config, "loop": {**config["loop"], "render_mode": None}}  # the same rows, nothing drawn
+        for milestone in ("ready", "start"):  # as the page tells the server (else its load deadline ends the game)
+            said = self.browser.post_json(config["milestone_url"], {**begin, "milestone": milestone})
+            if said.status != 200:
+                raise AssertionError(f"milestone {milestone} answered {said.status} {said.text[:200]}")
         for _ in range(config["num_episodes"] + 2):  # the server says when every episode is done
             begun = self.step("begin_episode", lambda: self.browser.post_json(config["episode_url"], begin)).json()
             if begun["done"]:

@@ -27,6 +27,7 @@ PARTICIPANT = {
     "x/<slug:slug>/screening/": ("screen", "json", {"width": 1280, "height": 800, "webassembly": True}),
     "x/<slug:slug>/monitor/": ("watched", "json", {"event": "hidden"}),
     "x/<slug:slug>/client-error/": ("flow", "json", {"kind": "error", "message": "boom"}),
+    "x/<slug:slug>/milestone/": ("game", "json", {"scene_key": "play", "milestone": "start"}),
     "x/<slug:slug>/data/": ("game", "json", CHUNK),
     "x/<slug:slug>/episodes/": ("game", "json", {"scene_key": "play"}),
     "x/<slug:slug>/runtime-error/": ("game", "json", {"scene_key": "play", "stage": "load", "message": "no wasm"}),

@@ -182,7 +182,16 @@ class ReadOnlyInline(admin.TabularInline):
 
 class SceneVisitInline(ReadOnlyInline):
     model = SceneVisit
-    fields = ["position", "scene_key", "scene_kind", "entered_at", "completed_at", "loads"]
+    fields = [
+        "position",
+        "scene_key",
+        "scene_kind",
+        "entered_at",
+        "runtime_ready_at",
+        "start_pressed_at",
+        "completed_at",
+        "loads",
+    ]
 
 
 class SurveyResponseInline(ReadOnlyInline):

@@ -141,9 +141,10 @@ def _seat(seat) -> dict[str, Any]:
 
 
 def _stuck(now) -> list[dict[str, Any]]:
-    """Participants on a game scene with no sign of life for MUG_LIVE_STUCK_S: the runtime never became ready (no
-    episode begun), an episode with no upload, or no next episode; with how long. Those waiting for partners or
-    seated in a running game are shown there instead."""
+    """Participants on a game scene with no sign of life for MUG_LIVE_STUCK_S, with where they are stuck (from the
+    milestones their page reported on the server's clock) and for how long: "loading Python for 4 min", "ready,
+    Start not pressed for 6 min", "playing, no upload for 2 min"... Those waiting for partners or seated in a running
+    game are shown there instead."""
     limit = stuck_after_s()
     visits = (
         SceneVisit.objects.filter(
@@ -160,14 +161,10 @@ def _stuck(now) -> list[dict[str, Any]]:
         participant = visit.participant
         if participant.current_key != visit.scene_key or _elsewhere(participant, visit.scene_key):
             continue
-        signs, reason = [visit.last_loaded_at], "no episode begun (runtime not ready, or Start not pressed)"
         episode = Episode.objects.filter(participant=participant, scene_key=visit.scene_key).order_by("-index").first()
-        if episode is not None:
-            chunk = StepChunk.objects.filter(episode=episode).order_by("-number").first()
-            signs += [episode.started_at, chunk.received_at if chunk else None]
-            reason = "no upload" if episode.status == OPEN else "no next episode begun"
+        state, since = _where_stuck(visit, episode)
         monitor = MonitorState.objects.filter(participant=participant, scene_key=visit.scene_key).first()
-        signs.append(monitor.last_input_at if monitor else None)
+        signs = [since, visit.last_loaded_at, monitor.last_input_at if monitor else None]
         stuck_s = (now - max(sign for sign in signs if sign)).total_seconds()
         if stuck_s >= limit:
             stuck.append(
@@ -175,12 +172,49 @@ def _stuck(now) -> list[dict[str, Any]]:
                     "experiment": participant.experiment.slug,
                     "participant": participant.external_id or participant.pk,
                     "scene_key": visit.scene_key,
-                    "reason": reason,
+                    "state": state,
+                    "reason": f"{STUCK_STATES[state]} for {_duration((now - since).total_seconds())}",
                     "episode": episode.index if episode else None,
                     "stuck_s": round(stuck_s),
                 }
             )
     return sorted(stuck, key=lambda row: -row["stuck_s"])[:50]
+
+
+# Where a participant on a game scene is stuck, as the live monitor says it.
+STUCK_STATES = {
+    "loading": "loading Python",
+    "ready": "ready, Start not pressed",
+    "started": "Start pressed, no episode begun",
+    "playing": "playing, no upload",
+    "between": "episode over, no next episode begun",
+}
+
+
+def _where_stuck(visit: SceneVisit, episode: Episode | None) -> tuple[str, Any]:
+    """The last milestone the participant's page reached on this scene (its latest page load: a reload loads again)
+    and since when: its runtime ready, Start pressed, an episode begun, an upload."""
+    loaded = visit.last_loaded_at
+    if episode is not None and episode.started_at >= loaded:
+        chunk = StepChunk.objects.filter(episode=episode).order_by("-number").first()
+        last = max(moment for moment in (episode.started_at, chunk.received_at if chunk else None) if moment)
+        return ("playing" if episode.status == OPEN else "between"), last
+    ready = visit.runtime_ready_at
+    if ready is None or ready < loaded:
+        return "loading", loaded
+    started = visit.start_pressed_at
+    if started is None or started < ready:
+        return "ready", ready
+    return "started", started
+
+
+def _duration(seconds: float) -> str:
+    """4 min, 45 s, 2 h 5 min: how long, as staff read it."""
+    seconds = max(0, round(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
 
 
 def _elsewhere(participant: Participant, scene_key: str) -> bool:

@@ -116,6 +116,10 @@ class SceneVisit(models.Model):
     last_loaded_at = models.DateTimeField(auto_now=True)
     loads = models.PositiveIntegerField(default=1)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Loading milestones the page reported, on the server's clock (the latest report of each): what the live
+    # monitor's stuck list tells apart, and the server's own load deadline (no runtime ready in time: runtime_error).
+    runtime_ready_at = models.DateTimeField(null=True, blank=True, help_text="The page's runtime was ready.")
+    start_pressed_at = models.DateTimeField(null=True, blank=True, help_text="The participant pressed Start.")
 
     class Meta:
         ordering = ["participant", "position"]

@@ -1,6 +1,6 @@
 """Small JSON endpoints of participant pages: the screening (a server-timed ping, the measurements for the
-verdict), monitoring reports during play, and errors the pages caught. Refusals are ApplicationErrors, answered by
-experiments/flow/errors.py."""
+verdict), monitoring reports during play, a game page's loading milestones, and errors the pages caught. Refusals
+are ApplicationErrors, answered by experiments/flow/errors.py."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from experiments.flow.identity import participant_for
 from experiments.flow.jsonbody import BadJson, parse_json
 from experiments.flow.monitoring import MonitorRefused, monitor_report
 from experiments.flow.screening import ScreeningRefused, needs_screening, screening_ping, screening_submit
+from experiments.flow.services import MilestoneRefused, scene_visit_milestone
 
 MAX_BODY = 4096
 
@@ -68,3 +69,25 @@ def client_error(request: HttpRequest, slug: str) -> JsonResponse:
         raise ClientErrorRefused("no participant, or too large")
     stored = client_error_record(participant=participant, report=parse_json(request.body or b"{}"))
     return JsonResponse({"stored": stored}, status=200 if stored else 429)
+
+
+@require_POST
+def milestone(request: HttpRequest, slug: str) -> JsonResponse:
+    """A game page reached a loading milestone ({"scene_key", "milestone": "ready" | "start"}), stored on the server's
+    clock for the live monitor and the server's load deadline. A participant whose session has ended meanwhile (the
+    load deadline, staff) gets 409 with `next`: the page shows the ending."""
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        raise MilestoneRefused("no participant session", status=403)
+    if len(request.body) > MAX_BODY:
+        raise MilestoneRefused("request too large", status=400)
+    body = parse_json(request.body or b"{}")
+    if not isinstance(body, dict):
+        raise MilestoneRefused("the body must be a JSON object", status=400)
+    if participant.is_finished:
+        flow = reverse("experiments:flow", kwargs={"slug": slug})
+        return JsonResponse({"error": "this study has ended for you", "next": flow}, status=409)
+    scene_visit_milestone(
+        participant=participant, definition=definition, scene_key=body.get("scene_key"), milestone=body.get("milestone")
+    )
+    return JsonResponse({"ok": True})

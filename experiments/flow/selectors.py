@@ -6,9 +6,10 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from experiments.definition.gym_scene import GymScene
 from experiments.definition.outcomes import COMPLETED
 from experiments.definition.quotas import Slots, slot_open
 from experiments.flow.models import (
@@ -17,6 +18,7 @@ from experiments.flow.models import (
     STATUS_CHOICES,
     Experiment,
     Participant,
+    SceneVisit,
     ScreeningResult,
     SurveyResponse,
 )
@@ -92,3 +94,17 @@ def quota_slot_free(*, participant: Participant, definition) -> bool:
         excluding=participant.pk,
     )
     return slot_open(participant.conditions or {}, slots, definition.quota)
+
+
+def load_deadline_candidates(*, entered_before) -> QuerySet[SceneVisit]:
+    """Visits of game scenes that participants in progress are on now, entered before `entered_before`, whose page
+    never reported its runtime ready (nor Start pressed): the load-deadline sweep judges each against its scene."""
+    return SceneVisit.objects.filter(
+        scene_kind=GymScene.kind,
+        completed_at=None,
+        runtime_ready_at=None,
+        start_pressed_at=None,
+        entered_at__lte=entered_before,
+        participant__status=ACTIVE,
+        participant__position=F("position"),
+    ).select_related("participant__experiment")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import random
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, Exists, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from experiments.definition import registry
 from experiments.definition.errors import ApplicationError
 from experiments.definition.experiment import Experiment as Definition
 from experiments.definition.gym_scene import GymScene
-from experiments.definition.outcomes import COMPLETED, OUTCOMES, TIMED_OUT, earns_unique_code
+from experiments.definition.outcomes import COMPLETED, OUTCOMES, RUNTIME_ERROR, TIMED_OUT, earns_unique_code
 from experiments.definition.quotas import choose_arms, holds_need_commitment
 from experiments.definition.scenes import ConsentScene, EndScene, Scene, SubmissionError
 from experiments.definition.stager import base_id, expand, is_branch_key, resolve_branch
@@ -41,6 +47,7 @@ IN_USE_MESSAGE = (
 GAME_DATA_MISSING = "The game is not finished, or its data has not all reached the server yet."
 
 _system_random = random.SystemRandom()
+logger = logging.getLogger(__name__)
 
 
 def experiment_sync_all() -> list[Experiment]:
@@ -326,4 +333,102 @@ def participant_enforce_time_limit(*, participant: Participant, definition: Defi
     if timezone.now() - participant.created_at <= timedelta(minutes=limit):
         return False
     participant_finish(participant=participant, definition=definition, outcome=TIMED_OUT)
+    return True
+
+
+# The loading milestones a game page reports (scene_visit_milestone), each stored on its SceneVisit.
+MILESTONE_FIELDS = {"ready": "runtime_ready_at", "start": "start_pressed_at"}
+MILESTONES_PER_WINDOW = 30  # reports per participant per window (a page sends two per game scene and load)
+MILESTONE_WINDOW_S = 600
+LOAD_DEADLINE_STAGE = "load-deadline"  # the stage of the runtime error the server's own load deadline records
+
+
+class MilestoneRefused(ApplicationError):
+    """A milestone report that cannot be taken (not on that game scene, over the rate); nothing is stored."""
+
+    status = 409
+
+
+def scene_visit_milestone(*, participant: Participant, definition: Definition, scene_key, milestone) -> None:
+    """Store when (the server's clock) the page reached a loading milestone on the participant's current game scene:
+    its runtime "ready", or "start" pressed (which implies ready). A forged report changes only what staff see for
+    this participant and spares their visit the server's load deadline; it never gives an outcome or a code."""
+    if not isinstance(milestone, str) or milestone not in MILESTONE_FIELDS:
+        raise ApplicationError(f"milestone must be one of {tuple(MILESTONE_FIELDS)}")
+    if not _milestone_counted(participant):
+        raise MilestoneRefused("too many reports; try again later", status=429)
+    if participant.is_finished or not isinstance(scene_key, str) or scene_key != participant.current_key:
+        raise MilestoneRefused("the participant is not on this scene")
+    if not isinstance(definition.scene(base_id(scene_key)), GymScene):
+        raise MilestoneRefused("milestones are reported on game scenes")
+    now = timezone.now()
+    values = {MILESTONE_FIELDS[milestone]: now}
+    if milestone == "start":  # the ready report may have been lost: a Start press proves it
+        values["runtime_ready_at"] = Coalesce(F("runtime_ready_at"), Value(now, output_field=DateTimeField()))
+    if not SceneVisit.objects.filter(participant=participant, scene_key=scene_key, completed_at=None).update(**values):
+        raise MilestoneRefused("this scene's page was never shown to the participant")
+
+
+def _milestone_counted(participant: Participant) -> bool:
+    """Count one report in the participant's fixed window (the shared cache, as entry.py counts starts); keyed by
+    their secret token, never reused, rather than a row id that a rebuilt database hands out again."""
+    owner = hashlib.sha256(participant.token.encode()).hexdigest()[:32]
+    key = f"mug:milestones:{int(time.time() // MILESTONE_WINDOW_S)}:{owner}"
+    cache.add(key, 0, timeout=MILESTONE_WINDOW_S + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired or evicted between add and incr
+        cache.set(key, 1, timeout=MILESTONE_WINDOW_S + 60)
+        count = 1
+    return count <= MILESTONES_PER_WINDOW
+
+
+def participant_load_deadline_sweep(*, now=None) -> list[int]:
+    """End with the study's runtime_error outcome (no unique code) every participant on a single-player or server
+    game scene whose page reported no runtime ready within the scene's `load_timeout_s` plus
+    MUG_LOAD_DEADLINE_SLACK_S, on the server's clock from entering the scene: a page whose JavaScript died or that
+    was closed while loading ends as the page's own deadline would have ended it. Group scenes are left to the
+    relay's load grace (their seats drop by the dropout policy). Returns whom it ended; safe in several processes."""
+    now = now or timezone.now()
+    slack = settings.MUG_LOAD_DEADLINE_SLACK_S
+    ended = []
+    for visit in selectors.load_deadline_candidates(entered_before=now - timedelta(seconds=slack)):
+        participant = visit.participant
+        definition = registry.get_experiment(participant.experiment.slug)
+        if definition is None or participant.current_key != visit.scene_key:
+            continue
+        scene = definition.scene(base_id(visit.scene_key))
+        if not isinstance(scene, GymScene) or len(scene.human_agents()) >= 2:
+            continue
+        limit_s = scene.load_timeout_s + slack
+        if (now - visit.entered_at).total_seconds() < limit_s:
+            continue
+        if participant_load_deadline_end(
+            participant=participant, definition=definition, visit=visit, limit_s=limit_s, now=now
+        ):
+            ended.append(participant.pk)
+    return ended
+
+
+def participant_load_deadline_end(
+    *, participant: Participant, definition: Definition, visit: SceneVisit, limit_s: float, now
+) -> bool:
+    """End the participant with runtime_error if they are still on the visit's scene and its page has still reported
+    no runtime ready (one conditional update: a report arriving meanwhile, or another ending, wins). The error is
+    kept with the participant, as a page's own report is (stage "load-deadline"). True if this call ended them."""
+    message = f"the page reported no runtime ready within {limit_s:.0f} s of entering the scene (the server's clock)"
+    not_ready = SceneVisit.objects.filter(pk=visit.pk, runtime_ready_at=None, start_pressed_at=None)
+    with transaction.atomic():
+        still_loading = Participant.objects.filter(pk=participant.pk, status=ACTIVE, position=visit.position)
+        if not still_loading.filter(Exists(not_ready)).update(status=RUNTIME_ERROR, finished_at=now):
+            return False
+        participant.refresh_from_db()
+        participant.runtime_errors = [
+            *participant.runtime_errors,
+            {"scene": visit.scene_key, "stage": LOAD_DEADLINE_STAGE, "message": message},
+        ]
+        Participant.objects.filter(pk=participant.pk).update(runtime_errors=participant.runtime_errors)
+        completion_code_issue(participant=participant, definition=definition, outcome=RUNTIME_ERROR, witnessed=False)
+    logger.warning("load deadline: participant %s at %s: %s", participant.pk, visit.scene_key, message)
+    hooks.session_ended(participant=participant, definition=definition, outcome=RUNTIME_ERROR)
     return True

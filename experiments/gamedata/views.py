@@ -80,6 +80,7 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "relay_path": socket_path(GAME_ROUTE, slug) if scene.netcode else None,
         "monitoring": _monitoring_config(slug),
         "client_error_url": reverse("experiments:client-error", kwargs={"slug": slug}),
+        "milestone_url": reverse("experiments:milestone", kwargs={"slug": slug}),
         "netcode": scene.netcode.client() if scene.netcode else None,
     }
 
@@ -105,6 +106,7 @@ def server_game_config(experiment, key: str, scene: GymScene) -> dict:
         "netcode": scene.netcode.client() if scene.netcode else None,
         "monitoring": _monitoring_config(experiment.slug),
         "client_error_url": reverse("experiments:client-error", kwargs={"slug": experiment.slug}),
+        "milestone_url": reverse("experiments:milestone", kwargs={"slug": experiment.slug}),
     }
 
 

@@ -80,12 +80,12 @@ def test_the_monitor_lists_a_stuck_participant_a_silent_game_and_a_legend(
         timeout=120_000,
     )
     stuck = monitor.evaluate("window.mugLive.stuck.find((s) => s.participant === 'stuckpid')")
-    assert stuck["reason"].startswith("no episode begun") and stuck["episode"] is None and stuck["stuck_s"] >= 3
+    assert stuck["reason"].startswith("loading Python for") and stuck["episode"] is None and stuck["stuck_s"] >= 3
     monitor.wait_for_function(
         "() => document.querySelector('#live-stuck').innerText.includes('stuckpid')", timeout=60_000
     )
     row = monitor.inner_text("#live-stuck")
-    assert "no episode begun" in row and " s" in row
+    assert "loading Python for" in row and " s" in row
 
     snapshot = monitor.evaluate("window.mugLive")
     assert game.pk not in [g["id"] for g in snapshot["games"]]  # not running

@@ -34,6 +34,7 @@ ENDPOINTS = {  # path: (experiment, valid bodies)
     "/x/game/episodes/": ("game", [{"scene_key": "play"}]),
     "/x/game/runtime-error/": ("game", [{"scene_key": "play", "stage": "load", "message": "no wasm"}]),
     "/x/flow/client-error/": ("flow", [{"kind": "error", "message": "boom"}]),
+    "/x/game/milestone/": ("game", [{"scene_key": "play", "milestone": m} for m in ("ready", "start")]),
     "/x/watched/monitor/": ("watched", [{"event": event} for event in EVENTS]),
     "/x/screen/screening/ping/": ("screen", [{"nonce": None}, {"nonce": "x"}]),
     "/x/screen/screening/": ("screen", [SCREENING]),

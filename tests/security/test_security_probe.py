@@ -123,6 +123,7 @@ def owner_ready(slug: str, client: Client) -> None:
     if slug == "flow":
         submit(client, "flow", "welcome")
     elif slug == "game":
+        client.get("/x/game/flow/")  # the game page shown (its visit: what a milestone report updates)
         begin_episode(client, "game", "play")
 
 
@@ -134,7 +135,11 @@ def footprint(participant: Participant) -> dict:
         model.__name__: sorted(map(str, model.objects.filter(participant=participant).values_list()))
         for model in models
     }
-    rows["visits"] = sorted(SceneVisit.objects.filter(participant=participant).values_list("scene_key", "loads"))
+    rows["visits"] = sorted(
+        SceneVisit.objects.filter(participant=participant).values_list(
+            "scene_key", "loads", "runtime_ready_at", "start_pressed_at"
+        )
+    )
     rows["steps"] = Step.objects.filter(episode__participant=participant).count()
     rows["chunks"] = StepChunk.objects.filter(episode__participant=participant).count()
     return {

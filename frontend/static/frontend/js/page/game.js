@@ -8,6 +8,7 @@ import * as work from "../shared/protocol/worker.js";
 import { captureErrors } from "./error_reports.js";
 import { csrfTokenOf, postJson } from "./http.js";
 import { keysOf, trackKeys } from "./input.js";
+import { reportMilestone } from "./milestones.js";
 import { startMonitor } from "./monitor.js";
 import { holdSeat, playNetGame } from "./netgame.js";
 import { createRenderer, seatText } from "./renderer.js";
@@ -226,6 +227,8 @@ async function main() {
   const cancelDeadline = loadDeadline(booted);
   unmount.push(cancelDeadline);
   booted.ready.then(cancelDeadline, () => {}); // ready while the group is still being formed counts as loaded
+  // The server's load deadline and the live monitor need to hear it (on the server's clock), as soon as it is so.
+  booted.ready.then(() => reportMilestone(config, "ready", csrfToken), () => {});
   if (config.waiting_room) {
     // The runtime keeps booting while the participant waits for a group (a reload mid-game rejoins at once).
     window.mugGame.match = await waitForGroup(config);
@@ -246,6 +249,7 @@ async function main() {
   $("loading").hidden = true;
   if (!config.waiting_room) {
     await startClicked();
+    reportMilestone(config, "start", csrfToken);
   }
   window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;
@@ -308,10 +312,12 @@ async function main() {
 // A server-side game: nothing to load or upload; the server steps the env and stores every frame.
 async function mainServer() {
   $("loading").hidden = true;
+  reportMilestone(config, "ready", csrfToken); // nothing to load: the page itself is the runtime
   if (config.waiting_room) {
     window.mugGame.match = await waitForGroup(config);
   } else {
     await startClicked();
+    reportMilestone(config, "start", csrfToken);
   }
   window.mugGame.timing.start = performance.now();
   $("pre-game").hidden = true;

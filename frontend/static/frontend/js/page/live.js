@@ -112,7 +112,7 @@ function render(snapshot) {
   ]));
   $("live-stuck").replaceChildren(table(snapshot.stuck, [
     ["Experiment", (s) => s.experiment], ["Participant", (s) => s.participant], ["Scene", (s) => s.scene_key],
-    ["What is missing", (s) => s.reason], ["Episode", (s) => s.episode ?? "-"], ["Stuck for", (s) => `${s.stuck_s} s`],
+    ["Where, for how long", (s) => s.reason], ["Episode", (s) => s.episode ?? "-"], ["Stuck for", (s) => `${s.stuck_s} s`],
   ]));
   $("live-abandoned").replaceChildren(table(snapshot.abandoned_games, [
     ["Game", (g) => g.id], ["Experiment", (g) => g.experiment], ["Scene", (g) => g.scene_key],
