@@ -437,4 +437,8 @@ PATHS = [
         for name in ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
     ),
     "testkit.reads_experiments:arms",
+    *(
+        f"testkit.visit_experiments:{name}"
+        for name in ("group_then_solo", "group_twice", "version_clash", "version_same")
+    ),
 ]

@@ -241,7 +241,8 @@ async function main() {
   worker.addEventListener("message", onError);
   unmount.push(() => worker.removeEventListener("message", onError));
   // How many times this document booted Python and loaded a scene into it (tests and the benchmark read it).
-  window.mugGame.interpreter = { ...interpreter, workers: booted.workers };
+  // `fresh`: this scene pinned other package versions than the interpreter had, so it got a new worker (runtime.js).
+  window.mugGame.interpreter = { ...interpreter, workers: booted.workers, ...(booted.fresh && { fresh: booted.fresh }) };
   window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
   if (!config.waiting_room) {

@@ -9,7 +9,7 @@ import { errorMessage } from "../shared/errors.js";
 import * as work from "../shared/protocol/worker.js";
 import { startClock } from "./clock.js";
 import { importRetrying, installRetryingFetch, noteFailure, transfer, transferStage } from "./fetching.js";
-import { netGo, netJoin, netPresence } from "./netloop.js";
+import { netGo, netJoin, netLeave, netPresence } from "./netloop.js";
 import { loadModels, runQueries } from "./policies.js";
 
 /** @typedef {import("./netloop.js").WorkerContext} WorkerContext */
@@ -94,10 +94,12 @@ const SITE = "/home/pyodide/mugsite";
 
 const SCENE_SWAP = `
 import importlib, sys
-_loop_module = sys.modules.get("mug.loop")
-if _loop_module is not None and getattr(_loop_module, "_loop", None) is not None:
+# The previous scene's envs: the one mug.loop booted and, after a group game, the net session's own.
+_envs = [getattr(sys.modules.get("mug.loop"), "_loop", None), getattr(sys.modules.get("mug.netplay"), "_net", None)]
+for _owner in filter(None, _envs):
+    _game = getattr(_owner, "loop", _owner)
     try:
-        _loop_module._loop.adapter.close()
+        _game.adapter.close()
     except Exception as error:  # a broken close() must not keep the next scene from loading
         print("closing the previous env failed:", error)
 for _path in mug_previous_scene["paths"]:
@@ -170,6 +172,7 @@ function load(config) {
 async function loadScene(config) {
   if (!py) await bootPython(config);
   else if (previousScene) {
+    netLeave(); // a group game's relay link and session end with its scene
     py.globals.set("mug_previous_scene", py.toPy(previousScene));
     py.runPython(SCENE_SWAP);
     previousScene = null;
