@@ -439,6 +439,13 @@ PATHS = [
     "testkit.reads_experiments:arms",
     *(
         f"testkit.visit_experiments:{name}"
-        for name in ("group_then_solo", "group_twice", "version_clash", "version_same")
+        for name in (
+            "group_then_solo",
+            "room_then_solo",
+            "group_twice",
+            "version_clash",
+            "version_clash_deep",
+            "version_same",
+        )
     ),
 ]

@@ -4,7 +4,7 @@ tests/definition/test_package_conflict_check.py)."""
 
 from __future__ import annotations
 
-from experiments.study import EndScene, Experiment, GymScene, Netcode, StaticScene
+from experiments.study import ContinueTo, EndScene, Experiment, GymScene, Netcode, StaticScene
 from testkit.relay_experiments import ARROWS
 from testkit.room_experiments import quick_room
 from testkit.runtime_experiments import cartpole
@@ -12,9 +12,11 @@ from testkit.runtime_experiments import cartpole
 # The tiny pure-Python distribution the package-conflict test builds in two versions into its own wheelhouse
 # (testkit.wheels); nothing imports it: a pin is enough for micropip to install it into the interpreter.
 PROBE = "mugprobe"
+# Another one, whose only version requires mugprobe 2.0.0: a conflict no pin shows, found only while installing.
+PROBE_USER = "mugprobeuser"
 
 
-def tag_pair(scene_id: str = "pair") -> GymScene:
+def tag_pair(scene_id: str = "pair", **room) -> GymScene:
     """Tag for two over the relay: one short episode, a patient dropout (a busy machine drops no one)."""
     return GymScene(
         scene_id=scene_id,
@@ -25,7 +27,7 @@ def tag_pair(scene_id: str = "pair") -> GymScene:
         num_episodes=1,
         countdown_seconds=1,
         packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
-        waiting_room=quick_room(timeout_s=120),
+        waiting_room=quick_room(**{"timeout_s": 120, **room}),
         netcode=Netcode(lagging_s=0.5, dropout_s=60.0),
     )
 
@@ -35,6 +37,18 @@ group_then_solo = Experiment(
     slug="group-then-solo",
     title="Tag for two, then CartPole alone",
     stager=[tag_pair(), cartpole("after"), EndScene(scene_id="end")],
+)
+
+# A waiting room that gives up after 1.5 s and continues to a single-player game (while Python is still loading).
+room_then_solo = Experiment(
+    slug="room-then-solo",
+    title="Tag for two, or CartPole alone after 1.5 s",
+    stager=[
+        tag_pair(timeout_s=1.5, on_timeout=ContinueTo("after")),
+        StaticScene(scene_id="skipped", body="<p>Only after a group game.</p>"),
+        cartpole("after"),
+        EndScene(scene_id="end"),
+    ],
 )
 
 # Two group games in one visit: the second boots its own net session in the first one's interpreter.
@@ -61,6 +75,18 @@ version_clash = Experiment(
     ],
 )
 
+# The second game pins nothing the first does, but what it pins needs the other version (system checks cannot tell).
+version_clash_deep = Experiment(
+    slug="version-clash-deep",
+    title="Two games, a dependency on another version of one package",
+    stager=[
+        cartpole("first", packages=["gymnasium==1.4.0", f"{PROBE}==1.0.0"]),
+        StaticScene(scene_id="between", body="<p>Now a second game.</p>"),
+        cartpole("second", packages=["gymnasium==1.4.0", f"{PROBE_USER}==1.0.0"]),
+        EndScene(scene_id="end"),
+    ],
+)
+
 # The same two games pinning one version: the second reuses the interpreter (no warning, no second boot).
 version_same = Experiment(
     slug="version-same",
@@ -74,5 +100,13 @@ version_same = Experiment(
 )
 
 PATHS = [
-    f"testkit.visit_experiments:{name}" for name in ("group_then_solo", "group_twice", "version_clash", "version_same")
+    f"testkit.visit_experiments:{name}"
+    for name in (
+        "group_then_solo",
+        "room_then_solo",
+        "group_twice",
+        "version_clash",
+        "version_clash_deep",
+        "version_same",
+    )
 ]

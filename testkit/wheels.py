@@ -14,12 +14,15 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def build_wheel(directory: Path, name: str, version: str) -> Path:
-    """A py3-none-any wheel of package `name` whose module says its version (`name.__version__`)."""
+def build_wheel(directory: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
+    """A py3-none-any wheel of package `name` whose module says its version (`name.__version__`), depending on
+    `requires` (requirement strings)."""
     info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     files = {
         f"{name}/__init__.py": f'"""A test package."""\n\n__version__ = "{version}"\n'.encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/METADATA": metadata.encode(),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: testkit\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = [_record_line(path, data) for path, data in files.items()] + [f"{info}/RECORD,,"]
@@ -31,11 +34,12 @@ def build_wheel(directory: Path, name: str, version: str) -> Path:
     return path
 
 
-def wheelhouse_with(directory: Path, shared: Path, name: str, versions: list[str]) -> Path:
-    """`directory` filled with links to every wheel of the `shared` wheelhouse and one built wheel per version."""
+def wheelhouse_with(directory: Path, shared: Path, wheels: list[tuple[str, str, tuple[str, ...]]]) -> Path:
+    """`directory` filled with links to every wheel of the `shared` wheelhouse and the built `wheels`
+    ((name, version, requires) each)."""
     directory.mkdir(parents=True, exist_ok=True)
     for wheel in sorted(shared.glob("*.whl")):
         (directory / wheel.name).symlink_to(wheel.resolve())
-    for version in versions:
-        build_wheel(directory, name, version)
+    for name, version, requires in wheels:
+        build_wheel(directory, name, version, requires)
     return directory

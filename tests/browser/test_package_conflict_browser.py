@@ -12,7 +12,7 @@ import pytest
 from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode
 from testkit.flowhelpers import start_in_page
-from testkit.visit_experiments import PROBE
+from testkit.visit_experiments import PROBE, PROBE_USER
 from testkit.wheels import wheelhouse_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,9 +22,11 @@ LOAD_MS = 240_000
 
 @pytest.fixture
 def probe_wheelhouse(settings, tmp_path):
-    """The shared wheelhouse plus mugprobe 1.0.0 and 2.0.0, served to the pages; Pyodide from localhost."""
+    """The shared wheelhouse plus mugprobe 1.0.0 and 2.0.0 and mugprobeuser 1.0.0 (requiring mugprobe 2.0.0), served
+    to the pages; Pyodide from localhost."""
     shared = Path(settings.MUG_RUNTIME["WHEELHOUSE_DIR"])
-    house = wheelhouse_with(tmp_path / "wheelhouse", shared, PROBE, ["1.0.0", "2.0.0"])
+    built = [(PROBE, "1.0.0", ()), (PROBE, "2.0.0", ()), (PROBE_USER, "1.0.0", (f"{PROBE}==2.0.0",))]
+    house = wheelhouse_with(tmp_path / "wheelhouse", shared, built)
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/", "WHEELHOUSE_DIR": house}
     return house
 
@@ -77,10 +79,32 @@ def test_a_scene_pinning_another_version_boots_a_fresh_python(probe_wheelhouse, 
         "stale": [],
         "fresh": {
             "reason": "package versions",
+            "found": "pins",
             "packages": [{"name": PROBE, "loaded": "1.0.0", "pinned": "2.0.0"}],
         },
     }
     assert stored_versions("clash") == {"first": "1.0.0", "second": "2.0.0"}
+
+
+def test_a_dependency_on_another_version_found_while_installing_also_gets_a_fresh_python(
+    probe_wheelhouse, server_url, chromium_context
+):
+    first, second = play_visit(chromium_context, server_url, "version-clash-deep", "deep")
+
+    assert first == {"boots": 1, "scenes": 1, "workers": 1, "stale": []}
+    # micropip refused the reused interpreter; the load moved to a new worker instead of ending with runtime_error.
+    assert second == {
+        "boots": 1,
+        "scenes": 1,
+        "workers": 2,
+        "stale": [],
+        "fresh": {
+            "reason": "package versions",
+            "found": "install",
+            "packages": [{"name": PROBE, "loaded": "1.0.0", "requested": f"{PROBE}==2.0.0"}],
+        },
+    }
+    assert stored_versions("deep") == {"first": "1.0.0", "second": "2.0.0"}
 
 
 def test_the_same_pins_keep_the_one_interpreter(probe_wheelhouse, server_url, chromium_context):

@@ -27,7 +27,6 @@ def join(context, url: str, slug: str, pid: str, seed: int):
     page.on("console", lambda message: page.mug_log.append(f"{message.type}: {message.text}"))
     page.on("pageerror", lambda error: page.mug_log.append(f"uncaught: {error}"))
     start_in_page(page, f"{url}/x/{slug}/?PROLIFIC_PID={pid}")
-    page.wait_for_selector("#waiting-room:not([hidden])", timeout=LOAD_MS)
     page.evaluate(f"{ONE_VISIT} = 'one document'")
     page.evaluate(RANDOM_KEYS, seed)
     return page
@@ -89,8 +88,8 @@ def test_a_second_group_game_boots_its_own_net_session_in_the_same_interpreter(
         page.click("[data-scene=between] button[type=submit]")
     interpreters = []
     for page in pages:
-        wait_for(page, "[data-scene=again] #waiting-room:not([hidden])")
-        page.wait_for_function("() => window.mugGame.interpreter", timeout=LOAD_MS)
+        wait_for(page, "[data-scene=again]")
+        page.wait_for_function("() => window.mugGame.interpreter", timeout=LOAD_MS)  # its runtime is ready
         interpreters.append(page.evaluate("window.mugGame.interpreter"))
     for page in pages:
         wait_for(page, "#completion-code")
@@ -115,3 +114,16 @@ def test_a_reload_between_the_group_game_and_the_next_scene_boots_afresh_and_end
     assert after[1] == REUSED
     assert other.evaluate(ONE_VISIT) == "one document"
     assert_completed(["r0", "r1"], ["after", "pair"], solo="after")
+
+
+def test_a_waiting_room_that_times_out_into_a_solo_game_keeps_the_document_and_the_runtime(
+    asgi_server_url, chromium_context
+):
+    (page,) = pages_of((chromium_context,), asgi_server_url, "room-then-solo", "alone")
+    solo = play_solo(page)
+
+    assert page.evaluate(ONE_VISIT) == "one document", page.mug_log[-20:]
+    assert solo == REUSED, page.mug_log[-20:]  # the Python booted while waiting serves the solo game
+    participant = Participant.objects.get(external_id="alone0")
+    assert participant.status == "completed"
+    assert Episode.objects.get(participant=participant, status="complete").scene_key == "after"

@@ -9,6 +9,7 @@ import { captureErrors } from "./error_reports.js";
 import { csrfTokenOf, postJson } from "./http.js";
 import { keysOf, trackKeys } from "./input.js";
 import { startMonitor } from "./monitor.js";
+import { goTo } from "./navigate.js";
 import { holdSeat, playNetGame } from "./netgame.js";
 import { createRenderer, seatText } from "./renderer.js";
 import { bootRuntime, runtimeLive } from "./runtime.js";
@@ -233,8 +234,8 @@ async function main() {
     if (config.relay_path) held = holdSeat(config, (result) => finishNetGame(result, uploader));
     await uploader.drained(); // rows a reload left unsent reach the server first: the rejoin continues after them
   }
-  const worker = booted.worker;
   const { runtime, assets, interpreter } = await booted.ready;
+  const worker = booted.worker; // once ready: a load that met a package conflict moved to a fresh worker (runtime.js)
   const errors = { [work.ERROR]: (message) => fail(message.stage, message.message) }; // the env raised mid-game
   /** @param {MessageEvent} event */
   const onError = (event) => dispatch(errors, event.data);
@@ -327,7 +328,7 @@ async function mainServer() {
   $("in-game").hidden = true;
   $("after-game").hidden = false;
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished) });
-  if (result.next && !result.finished) window.location.assign(result.next);
+  if (result.next && !result.finished) goTo(result.next); // in this document: the worker stays for a later game
   else submitScene();
 }
 
@@ -386,6 +387,6 @@ async function finishNetGame(result, uploader) {
   uploader.flush(); // an episode cut short keeps the rows confirmed so far
   await uploader.drained(); // every confirmed row reaches the server before the page moves on
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished), rejected: uploader.rejected });
-  if (result.next) window.location.assign(result.next);
+  if (result.next) goTo(result.next); // in this document: the worker and its interpreter stay for a later game
   else submitScene();
 }

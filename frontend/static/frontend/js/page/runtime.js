@@ -29,8 +29,13 @@ function workerUrl() {
 /**
  * A later scene pinning another version of a package the interpreter already has (micropip cannot replace an
  * imported package): that scene boots its own Python in a new worker.
- * @typedef {{reason: string, packages: {name: string, loaded: string, pinned: string}[]}} Fresh
+ * `found`: "pins" (this scene's exact pins against what the interpreter has, before loading) or "install" (micropip
+ * refused: a range or a dependency needs another version than the one installed).
+ * @typedef {{reason: string, found: string, packages: object[]}} Fresh
  */
+
+// micropip's refusal to replace an installed version (micropip/transaction.py, check_version_satisfied).
+const ALREADY_INSTALLED = /Requested '([^']+)', but ([^=\s]+)==(\S+) is already installed/;
 
 /**
  * The document's one game worker and its interpreter, kept across the game scenes of a visit (the flow page is one
@@ -77,7 +82,7 @@ function conflicts(slot, config) {
 /**
  * The worker for this scene's load, and why it is a new one if the document already had one (a package conflict).
  * @param {any} config
- * @returns {{slot: Slot, fresh: Fresh | null}}
+ * @returns {{slot: Slot, fresh: Fresh | null, reused: boolean}}
  */
 function sharedWorker(config) {
   /** @type {Fresh | null} */
@@ -85,8 +90,8 @@ function sharedWorker(config) {
   if (shared && !shared.broken) {
     shared.detach(); // the previous scene's runtime stops listening: its game is over
     const clashes = conflicts(shared, config);
-    if (!clashes.length) return { slot: shared, fresh };
-    fresh = { reason: "package versions", packages: clashes };
+    if (!clashes.length) return { slot: shared, fresh, reused: true };
+    fresh = { reason: "package versions", found: "pins", packages: clashes };
     console.info("this game pins other package versions than the one before: it starts its own Python", clashes);
   }
   shared?.worker.terminate(); // a worker whose load failed starts over, as does one with other package versions
@@ -102,7 +107,7 @@ function sharedWorker(config) {
   };
   shared = slot;
   workersStarted += 1;
-  return { slot, fresh };
+  return { slot, fresh, reused: false };
 }
 
 /**
@@ -110,15 +115,13 @@ function sharedWorker(config) {
  * @returns {Runtime}
  */
 export function bootRuntime(config) {
-  const { slot, fresh } = sharedWorker(config);
-  const worker = slot.worker;
-  for (const [name, version] of pinsOf(config.packages)) slot.packages.set(name, version);
+  const first = sharedWorker(config);
   /** @type {Set<(progress: Progress) => void>} */
   const listeners = new Set();
   /** @type {Runtime} */
   const runtime = {
     sceneKey: config.scene_key,
-    worker,
+    worker: first.slot.worker,
     progress: { stage: "Preparing the game", fraction: 0.02 },
     onProgress(listener) {
       listeners.add(listener);
@@ -126,43 +129,70 @@ export function bootRuntime(config) {
     },
     ready: Promise.resolve(),
     workers: workersStarted,
-    fresh,
+    fresh: first.fresh,
   };
   runtime.ready = new Promise((resolve, reject) => {
-    /** @param {Error & {stage?: string}} error */
-    const failed = (error) => {
-      slot.broken = true;
-      reject(error);
+    /**
+     * Load this scene into the slot's worker; a reused interpreter that micropip cannot give this scene's versions
+     * hands the load to a fresh worker (once).
+     * @param {Slot} slot
+     * @param {boolean} reused
+     */
+    const load = (slot, reused) => {
+      const worker = slot.worker;
+      Object.assign(runtime, { worker, workers: workersStarted });
+      for (const [name, version] of pinsOf(config.packages)) slot.packages.set(name, version);
+      /** @param {Error & {stage?: string}} error */
+      const failed = (error) => {
+        slot.broken = true;
+        reject(error);
+      };
+      const handlers = {
+        /** @param {Progress} message */
+        [work.PROGRESS]: (message) => {
+          runtime.progress = message;
+          listeners.forEach((listener) => listener(message));
+        },
+        /** @param {{runtime: {packages: Record<string, string>}}} message */
+        [work.READY]: (message) => {
+          // Every distribution the interpreter now has, pinned or pulled in as a dependency.
+          for (const [name, version] of Object.entries(message.runtime.packages)) {
+            slot.packages.set(normalize(name), version);
+          }
+          resolve(message);
+        },
+        /** @param {{message: string, stage: string}} message */
+        [work.ERROR]: (message) => {
+          const clash = ALREADY_INSTALLED.exec(message.message);
+          if (reused && clash && message.stage === "load") {
+            const [, requested, name, loaded] = clash;
+            console.info("this game needs other package versions than the one before: it starts its own Python");
+            slot.detach();
+            slot.broken = true; // sharedWorker ends it and starts another
+            runtime.fresh = { reason: "package versions", found: "install", packages: [{ name, loaded, requested }] };
+            load(sharedWorker(config).slot, false);
+            return;
+          }
+          failed(Object.assign(new Error(message.message), { stage: message.stage }));
+        },
+      };
+      /** @param {MessageEvent} event */
+      const onMessage = (event) => dispatch(handlers, event.data);
+      /** @param {ErrorEvent} event */
+      const onError = (event) =>
+        failed(Object.assign(new Error(event.message || "the game worker failed"), { stage: "load" }));
+      worker.addEventListener("message", onMessage);
+      worker.addEventListener("error", onError);
+      slot.detach = () => {
+        worker.removeEventListener("message", onMessage);
+        worker.removeEventListener("error", onError);
+      };
+      slot.owner = runtime;
+      worker.postMessage({ type: work.LOAD, config });
     };
-    const handlers = {
-      /** @param {Progress} message */
-      [work.PROGRESS]: (message) => {
-        runtime.progress = message;
-        listeners.forEach((listener) => listener(message));
-      },
-      /** @param {{runtime: {packages: Record<string, string>}}} message */
-      [work.READY]: (message) => {
-        // Every distribution the interpreter now has, pinned or pulled in as a dependency.
-        for (const [name, version] of Object.entries(message.runtime.packages)) slot.packages.set(normalize(name), version);
-        resolve(message);
-      },
-      [work.ERROR]: (message) => failed(Object.assign(new Error(message.message), { stage: message.stage })),
-    };
-    /** @param {MessageEvent} event */
-    const onMessage = (event) => dispatch(handlers, event.data);
-    /** @param {ErrorEvent} event */
-    const onError = (event) =>
-      failed(Object.assign(new Error(event.message || "the game worker failed"), { stage: "load" }));
-    worker.addEventListener("message", onMessage);
-    worker.addEventListener("error", onError);
-    slot.detach = () => {
-      worker.removeEventListener("message", onMessage);
-      worker.removeEventListener("error", onError);
-    };
+    load(first.slot, first.reused);
   });
-  slot.owner = runtime;
   runtime.ready.catch(() => {}); // reported by the game page when it mounts
-  worker.postMessage({ type: work.LOAD, config });
   return runtime;
 }
 
