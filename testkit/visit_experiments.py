@@ -63,19 +63,20 @@ group_twice = Experiment(
     ],
 )
 
-# Two single-player games pinning two versions of one package: the second boots its own Python (system check W004).
+# Two single-player games, one right after the other, pinning two versions of one package: the second boots its own
+# Python (system check W001).
 version_clash = Experiment(
     slug="version-clash",
     title="Two games, two versions of one package",
     stager=[
         cartpole("first", packages=["gymnasium==1.4.0", f"{PROBE}==1.0.0"]),
-        StaticScene(scene_id="between", body="<p>Now a second game.</p>"),
         cartpole("second", packages=["gymnasium==1.4.0", f"{PROBE}==2.0.0"]),
         EndScene(scene_id="end"),
     ],
 )
 
-# The second game pins nothing the first does, but what it pins needs the other version (system checks cannot tell).
+# The second game pins nothing the first does, but what it pins needs the other version (system checks cannot tell);
+# the page between boots it early.
 version_clash_deep = Experiment(
     slug="version-clash-deep",
     title="Two games, a dependency on another version of one package",
