@@ -47,6 +47,7 @@ const ALREADY_INSTALLED = /Requested '([^']+)', but ([^=\s]+)==(\S+) is already 
  */
 let shared = null;
 let workersStarted = 0;
+let loadsStarted = 0;
 
 /** @param {string} name PEP 503 normalisation, as the server's wheelhouse names projects */
 const normalize = (name) => name.toLowerCase().replace(/[-_.]+/g, "-");
@@ -140,6 +141,7 @@ export function bootRuntime(config) {
      */
     const load = (slot, reused) => {
       const worker = slot.worker;
+      const loadId = ++loadsStarted;
       Object.assign(runtime, { worker, workers: workersStarted });
       for (const [name, version] of pinsOf(config.packages)) slot.packages.set(name, version);
       /** @param {Error & {stage?: string}} error */
@@ -177,7 +179,11 @@ export function bootRuntime(config) {
         },
       };
       /** @param {MessageEvent} event */
-      const onMessage = (event) => dispatch(handlers, event.data);
+      const onMessage = (event) => {
+        // An earlier scene's load still running in this worker speaks for that scene, not this one.
+        if (event.data.load !== undefined && event.data.load !== loadId) return;
+        dispatch(handlers, event.data);
+      };
       /** @param {ErrorEvent} event */
       const onError = (event) =>
         failed(Object.assign(new Error(event.message || "the game worker failed"), { stage: "load" }));
@@ -188,7 +194,7 @@ export function bootRuntime(config) {
         worker.removeEventListener("error", onError);
       };
       slot.owner = runtime;
-      worker.postMessage({ type: work.LOAD, config });
+      worker.postMessage({ type: work.LOAD, config, load: loadId });
     };
     load(first.slot, first.reused);
   });

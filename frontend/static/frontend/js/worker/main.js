@@ -52,6 +52,10 @@ function post(type, data = {}) {
   self.postMessage({ type, ...data });
 }
 
+// The page's number for the load in progress: its progress, readiness and failure carry it, so a scene's runtime never
+// takes the messages of an earlier scene's load that was still running when it was queued (a room that timed out).
+/** @type {number | undefined} */
+let loadId;
 let stage = "";
 let stageFrom = 0;
 let stageTo = 0;
@@ -76,7 +80,7 @@ function reportProgress(now = false) {
   const { loaded, total, retries, failing } = transfer;
   const share = total ? Math.min(1, loaded / total) : 0;
   const fraction = stageFrom + (stageTo - stageFrom) * share;
-  post(work.PROGRESS, { stage, fraction, loaded, total, retries, failing });
+  post(work.PROGRESS, { stage, fraction, loaded, total, retries, failing, load: loadId });
 }
 
 installRetryingFetch(() => reportProgress(Boolean(transfer.failing)));
@@ -162,9 +166,20 @@ async function bootPython(config) {
   py.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(SITE)})`);
 }
 
-/** @param {any} config */
-function load(config) {
-  loading = loading.catch(() => {}).then(() => loadScene(config));
+/**
+ * @param {any} config
+ * @param {number | undefined} id the page's number for this load
+ */
+function load(config, id) {
+  const run = async () => {
+    loadId = id;
+    try {
+      await loadScene(config);
+    } catch (error) {
+      post(work.ERROR, { stage: "load", message: errorMessage(error), load: id });
+    }
+  };
+  loading = loading.then(run);
   return loading;
 }
 
@@ -207,7 +222,7 @@ async function loadScene(config) {
     return started;
   };
   const interpreter = { boots, scenes, stale: staleModules(sceneDir) };
-  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo(), interpreter });
+  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo(), interpreter, load: loadId });
 }
 
 function runtimeInfo() {
@@ -272,7 +287,7 @@ async function benchmark(frames, seed) {
 }
 
 const handlers = {
-  [work.LOAD]: (message) => load(message.config),
+  [work.LOAD]: (message) => load(message.config, message.load),
   [work.START]: async (message) => {
     const started = await startEpisode(message.episode, message.seed);
     delete started.queries;
