@@ -437,4 +437,15 @@ PATHS = [
         for name in ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
     ),
     "testkit.reads_experiments:arms",
+    *(
+        f"testkit.visit_experiments:{name}"
+        for name in (
+            "group_then_solo",
+            "room_then_solo",
+            "group_twice",
+            "version_clash",
+            "version_clash_deep",
+            "version_same",
+        )
+    ),
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 from experiments.definition import registry
 from experiments.definition.errors import DefinitionError
 from experiments.definition.gym_scene import GymScene
+from experiments.definition.package_pins import pin_conflicts
 from experiments.definition.runtime_bundle import ClosureError, scene_bundle
 
 
@@ -44,3 +45,22 @@ def check_shipped_code(app_configs, **kwargs) -> list[Error]:
                         )
                     )
     return errors
+
+
+@register()
+def check_package_pins(app_configs, **kwargs) -> list[Warning]:
+    """experiments.W001: two game scenes of one study pin different versions of a package (a warning: it works, but
+    the later scene cannot reuse the interpreter the earlier one booted)."""
+    try:
+        definitions = registry.all_experiments()
+    except DefinitionError:
+        return []  # E001 says why
+    return [
+        Warning(
+            f"experiment {definition.slug!r}: {conflict}",
+            hint="Pin the same version in every game scene of the study to keep one Python per visit.",
+            id="experiments.W001",
+        )
+        for definition in definitions.values()
+        for conflict in pin_conflicts(definition.scenes())
+    ]

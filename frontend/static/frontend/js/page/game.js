@@ -10,6 +10,7 @@ import { csrfTokenOf, postJson } from "./http.js";
 import { keysOf, trackKeys } from "./input.js";
 import { reportMilestone } from "./milestones.js";
 import { startMonitor } from "./monitor.js";
+import { goTo } from "./navigate.js";
 import { holdSeat, playNetGame } from "./netgame.js";
 import { createRenderer, seatText } from "./renderer.js";
 import { bootRuntime, runtimeLive } from "./runtime.js";
@@ -236,15 +237,16 @@ async function main() {
     if (config.relay_path) held = holdSeat(config, (result) => finishNetGame(result, uploader));
     await uploader.drained(); // rows a reload left unsent reach the server first: the rejoin continues after them
   }
-  const worker = booted.worker;
   const { runtime, assets, interpreter } = await booted.ready;
+  const worker = booted.worker; // once ready: a load that met a package conflict moved to a fresh worker (runtime.js)
   const errors = { [work.ERROR]: (message) => fail(message.stage, message.message) }; // the env raised mid-game
   /** @param {MessageEvent} event */
   const onError = (event) => dispatch(errors, event.data);
   worker.addEventListener("message", onError);
   unmount.push(() => worker.removeEventListener("message", onError));
   // How many times this document booted Python and loaded a scene into it (tests and the benchmark read it).
-  window.mugGame.interpreter = { ...interpreter, workers: booted.workers };
+  // `fresh`: this scene pinned other package versions than the interpreter had, so it got a new worker (runtime.js).
+  window.mugGame.interpreter = { ...interpreter, workers: booted.workers, ...(booted.fresh && { fresh: booted.fresh }) };
   window.mugGame.timing.ready = performance.now();
   $("loading").hidden = true;
   if (!config.waiting_room) {
@@ -332,7 +334,7 @@ async function mainServer() {
   $("in-game").hidden = true;
   $("after-game").hidden = false;
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished) });
-  if (result.next && !result.finished) window.location.assign(result.next);
+  if (result.next && !result.finished) goTo(result.next); // in this document: the worker stays for a later game
   else submitScene();
 }
 
@@ -391,6 +393,6 @@ async function finishNetGame(result, uploader) {
   uploader.flush(); // an episode cut short keeps the rows confirmed so far
   await uploader.drained(); // every confirmed row reaches the server before the page moves on
   Object.assign(window.mugGame, { done: true, played: Boolean(result.finished), rejected: uploader.rejected });
-  if (result.next) window.location.assign(result.next);
+  if (result.next) goTo(result.next); // in this document: the worker and its interpreter stay for a later game
   else submitScene();
 }

@@ -4,6 +4,7 @@
 import { dispatch } from "../shared/dispatch.js";
 import * as room from "../shared/protocol/room.js";
 import { JsonSocket, socketUrl } from "../shared/socket.js";
+import { goTo } from "./navigate.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -43,6 +44,7 @@ export function waitForGroup(config) {
     const finish = () => {
       finished = true;
       clearInterval(clock);
+      socket.close(); // the wait is over; the document (and this socket) may stay for later scenes of the visit
     };
     const handlers = {
       [room.PING]: (message) => socket.send({ type: room.PONG, id: message.id }),
@@ -64,7 +66,7 @@ export function waitForGroup(config) {
       },
       [room.TIMEOUT]: (message) => {
         finish();
-        window.location.assign(message.next);
+        goTo(message.next); // e.g. on to a solo game: in this document, so the runtime loading meanwhile stays
       },
       [room.SUPERSEDED]: () => {
         finish();

@@ -9,7 +9,7 @@ import { errorMessage } from "../shared/errors.js";
 import * as work from "../shared/protocol/worker.js";
 import { startClock } from "./clock.js";
 import { importRetrying, installRetryingFetch, noteFailure, transfer, transferStage } from "./fetching.js";
-import { netGo, netJoin, netPresence } from "./netloop.js";
+import { netGo, netJoin, netLeave, netPresence } from "./netloop.js";
 import { loadModels, runQueries } from "./policies.js";
 
 /** @typedef {import("./netloop.js").WorkerContext} WorkerContext */
@@ -52,6 +52,10 @@ function post(type, data = {}) {
   self.postMessage({ type, ...data });
 }
 
+// The page's number for the load in progress: its progress, readiness and failure carry it, so a scene's runtime never
+// takes the messages of an earlier scene's load that was still running when it was queued (a room that timed out).
+/** @type {number | undefined} */
+let loadId;
 let stage = "";
 let stageFrom = 0;
 let stageTo = 0;
@@ -76,7 +80,7 @@ function reportProgress(now = false) {
   const { loaded, total, retries, failing } = transfer;
   const share = total ? Math.min(1, loaded / total) : 0;
   const fraction = stageFrom + (stageTo - stageFrom) * share;
-  post(work.PROGRESS, { stage, fraction, loaded, total, retries, failing });
+  post(work.PROGRESS, { stage, fraction, loaded, total, retries, failing, load: loadId });
 }
 
 installRetryingFetch(() => reportProgress(Boolean(transfer.failing)));
@@ -94,10 +98,12 @@ const SITE = "/home/pyodide/mugsite";
 
 const SCENE_SWAP = `
 import importlib, sys
-_loop_module = sys.modules.get("mug.loop")
-if _loop_module is not None and getattr(_loop_module, "_loop", None) is not None:
+# The previous scene's envs: the one mug.loop booted and, after a group game, the net session's own.
+_envs = [getattr(sys.modules.get("mug.loop"), "_loop", None), getattr(sys.modules.get("mug.netplay"), "_net", None)]
+for _owner in filter(None, _envs):
+    _game = getattr(_owner, "loop", _owner)
     try:
-        _loop_module._loop.adapter.close()
+        _game.adapter.close()
     except Exception as error:  # a broken close() must not keep the next scene from loading
         print("closing the previous env failed:", error)
 for _path in mug_previous_scene["paths"]:
@@ -160,9 +166,20 @@ async function bootPython(config) {
   py.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(SITE)})`);
 }
 
-/** @param {any} config */
-function load(config) {
-  loading = loading.catch(() => {}).then(() => loadScene(config));
+/**
+ * @param {any} config
+ * @param {number | undefined} id the page's number for this load
+ */
+function load(config, id) {
+  const run = async () => {
+    loadId = id;
+    try {
+      await loadScene(config);
+    } catch (error) {
+      post(work.ERROR, { stage: "load", message: errorMessage(error), load: id });
+    }
+  };
+  loading = loading.then(run);
   return loading;
 }
 
@@ -170,6 +187,7 @@ function load(config) {
 async function loadScene(config) {
   if (!py) await bootPython(config);
   else if (previousScene) {
+    netLeave(); // a group game's relay link and session end with its scene
     py.globals.set("mug_previous_scene", py.toPy(previousScene));
     py.runPython(SCENE_SWAP);
     previousScene = null;
@@ -204,7 +222,7 @@ async function loadScene(config) {
     return started;
   };
   const interpreter = { boots, scenes, stale: staleModules(sceneDir) };
-  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo(), interpreter });
+  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo(), interpreter, load: loadId });
 }
 
 function runtimeInfo() {
@@ -269,7 +287,7 @@ async function benchmark(frames, seed) {
 }
 
 const handlers = {
-  [work.LOAD]: (message) => load(message.config),
+  [work.LOAD]: (message) => load(message.config, message.load),
   [work.START]: async (message) => {
     const started = await startEpisode(message.episode, message.seed);
     delete started.queries;

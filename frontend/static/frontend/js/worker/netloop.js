@@ -84,6 +84,18 @@ export function netGo(ctx) {
   });
 }
 
+/**
+ * Before the worker loads the next scene of the visit: the group game is over for this interpreter. Its clock stops,
+ * its relay link closes (if the relay's end has not closed it already) and its state is forgotten, so a later group
+ * game boots its own net session (its mug.netplay is a fresh module: main.js drops the scene's modules).
+ */
+export function netLeave() {
+  stopClock();
+  client?.close();
+  Object.assign(state, { booted: false, episode: null, done: null, resynced: 0 });
+  net = null;
+}
+
 /** @param {boolean} hidden */
 export function netPresence(hidden) {
   if (client) client.send({ type: relay.PRESENCE, hidden });
