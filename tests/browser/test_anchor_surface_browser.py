@@ -20,7 +20,8 @@ from testkit.flowhelpers import start_in_page
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LOAD_TIMEOUT_MS = 180_000
-GREEN, RED, WHITE, MAGENTA, BLACK = (0, 128, 0), (255, 0, 0), (255, 255, 255), (255, 0, 255), (0, 0, 0)
+GREEN, RED, WHITE, BLACK = (0, 128, 0), (255, 0, 0), (255, 255, 255), (0, 0, 0)
+FLAG = (200, 40, 160)  # the colour of anchor_style.FLAG_URL's 4x4 PNG
 
 # The renderer alone on a 600x400 canvas (as tests/browser/test_renderer.py), with or without pixelArt.
 STAGE = """<!doctype html><html><body style="margin:0"><div id="stage"></div>
@@ -113,13 +114,13 @@ def test_pixel_art_draws_scaled_images_crisp(server_url, chromium_context):
         s = Surface(600, 400)
         s.raster(checker, x=0, y=0, w=600, h=400, id="art")
         draw(page, s.commit())
-        return {pixel(page, x, 200) for x in range(280, 320)}
+        return {pixel(page, x, 200) for x in range(0, 600, 5)}
 
     smooth = colours_across(stage_page(server_url, chromium_context))
     crisp_page = stage_page(server_url, chromium_context, pixel_art=True)
     crisp = colours_across(crisp_page)
     assert crisp == {BLACK, WHITE} and crisp_page.evaluate("renderer.view().pixelArt") is True
-    assert len(smooth) > 2  # smoothing blends the two pixels across the middle
+    assert len(smooth) > 2  # smoothing blends the two pixels into greys between them
 
 
 def test_an_anchor_style_study_plays_fills_the_canvas_and_stores_verified_episodes(
@@ -143,8 +144,11 @@ def test_an_anchor_style_study_plays_fills_the_canvas_and_stores_verified_episod
     car = find(page, RED)
     x0, y0, x1, y1 = car["box"]
     assert car["count"] > 500 and x0 >= 0 and x1 < 600 and y0 > 200 and y1 < 400  # whole, inside, below the middle
-    flag = find(page, MAGENTA)
-    assert flag["box"] == [540, 60, 555, 71]  # 16x12 px at its corner, as the anchor's renderer places sprites
+    flag = find(page, FLAG)
+    # At its top-left corner, about 16x12 px (Phaser's canvas may overdraw a pixel or two at the far edges), as the
+    # anchor's renderer places sprites.
+    fx0, fy0, fx1, fy1 = flag["box"]
+    assert (fx0, fy0) == (540, 60) and 15 <= fx1 - fx0 <= 18 and 11 <= fy1 - fy0 <= 14
     page.keyboard.down("ArrowRight")
     page.wait_for_selector("#completion-code", timeout=180_000)
     page.keyboard.up("ArrowRight")
