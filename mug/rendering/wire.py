@@ -5,7 +5,12 @@ the page's renderer (and a server game's late-joiner repaint) draws, in pixels o
 the anchor's Phaser renderer places them: x and widths times the canvas width, y and heights times its height,
 radii times its larger side; line widths, stroke widths, text sizes and sprite display sizes stay in pixels (the
 anchor's renderer does not scale them); sprites are placed by their top-left corner; `alpha` applies to rectangles,
-circles and polygons only. The anchor draws no arcs or ellipses and ignores `border_radius`; here they are drawn.
+circles and polygons only; a polygon sits at its centroid, so moving it whole glides when tweened. The anchor draws
+no arcs or ellipses and ignores `border_radius`; here they are drawn. Two of the anchor renderer's faults are not
+copied: a persistent line drawn again with new points is redrawn (the anchor keeps the first), and an object
+drawn without a tween snaps even while an earlier tween runs. As in the anchor, a sprite's width and height are
+pixels of the canvas: envs pass `relative=True` with pixel sizes (the anchor's examples do); without it the
+Surface divides them by its size and the sprite is drawn under a pixel wide, there as here.
 """
 
 from __future__ import annotations
@@ -100,7 +105,12 @@ class _Scale:
         return line
 
     def _polygon(self, wire):
-        return {"type": "polygon", "points": self._points(wire), **self._paint(wire)}
+        # Placed at its centroid with its points around it, as the anchor's renderer does: moving a polygon whole
+        # is a change of position (tweened), not of shape.
+        points = self._points(wire)
+        cx, cy = sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+        local = [[px - cx, py - cy] for px, py in points]
+        return {"type": "polygon", "x": cx, "y": cy, "points": local, **self._paint(wire)}
 
     def _text(self, wire):
         x, y = self._xy(wire)

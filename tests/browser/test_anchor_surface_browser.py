@@ -62,6 +62,7 @@ def stage_page(server_url, chromium_context, pixel_art: bool = False):
     page = chromium_context.new_page()
     url = f"{server_url}/__test__/anchor-stage.html"
     page.route(f"{url}*", lambda route: route.fulfill(status=200, content_type="text/html", body=STAGE))
+    page.clock.install()  # the page's clock (timers, animation frames) runs on until a test pauses it
     page.goto(f"{url}?pixelArt={int(pixel_art)}")
     page.wait_for_function("() => window.renderer !== undefined", timeout=30_000)
     return page
@@ -165,3 +166,28 @@ def test_an_anchor_style_study_plays_fills_the_canvas_and_stores_verified_episod
 
 def test_the_anchor_surface_is_the_one_the_fixture_env_uses():
     assert isinstance(anchor_style.make().surface, AnchorSurface)
+
+
+def test_a_tween_drawn_again_each_frame_glides_to_its_goal_and_polygons_move_whole(server_url, chromium_context):
+    """The anchor's tween: an object sent each frame with the same goal keeps one linear tween (it used to restart
+    every frame and crawl); a polygon moved whole glides too (it is placed at its centroid)."""
+    page = stage_page(server_url, chromium_context)
+    s = AnchorSurface(600, 400)
+
+    def frame(x: float) -> None:
+        s.circle(x=x, y=50, radius=5, color="black", id="ball", tween_duration=600)
+        s.polygon(points=[(x, 100), (x + 20, 100), (x + 10, 120)], color="blue", id="tri", tween_duration=600)
+        page.evaluate("(p) => renderer.draw(p)", wire.to_packet(s.commit(), 600, 400))
+
+    frame(10)
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    page.clock.run_for(100)
+    for _ in range(10):  # 300 ms of frames, each drawing the same goal
+        frame(190)
+        page.clock.run_for(30)
+    ball = page.evaluate("renderer.objectState('ball').x")
+    tri = page.evaluate("renderer.objectState('tri').x")
+    assert 90 < ball < 110  # halfway along one linear 600 ms tween from 10 to 190
+    assert 90 + 10 < tri < 110 + 10  # the centroid, 10 px right of the first point
+    page.clock.run_for(400)
+    assert page.evaluate("renderer.objectState('ball').x") == 190

@@ -202,9 +202,17 @@ export class PacketRenderer {
 
   #move(node, x, y, tweenMs) {
     if (node.x === x && node.y === y) return;
+    const target = node.getData("tweenTarget");
+    // Already gliding there (an object drawn again each frame at the same goal): let the tween finish, as the
+    // anchor's renderer does, rather than restarting it each frame and never arriving.
+    if (tweenMs > 0 && target && target[0] === x && target[1] === y && this.scene.tweens.isTweening(node)) return;
     this.scene.tweens.killTweensOf(node);
-    if (tweenMs > 0) this.scene.tweens.add({ targets: node, x, y, duration: tweenMs, ease: "Linear" });
-    else node.setPosition(x, y);
+    if (tweenMs > 0) {
+      node.setData("tweenTarget", [x, y]);
+      this.scene.tweens.add({ targets: node, x, y, duration: tweenMs, ease: "Linear" });
+    } else {
+      node.setPosition(x, y);
+    }
   }
 
   #style(entry, spec) {
