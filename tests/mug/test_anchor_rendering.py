@@ -13,7 +13,7 @@ from experiments.study import DefinitionError, GymScene
 from mug import loop
 from mug.loop import GameLoop, LoopConfig
 from mug.rendering import RenderPacket, Surface, wire
-from netcode.server.runner import ServerRunner
+from netcode.server.runner import Screen, ServerRunner
 from testkit.envs import anchor_style
 
 ANCHOR_CAR = {
@@ -89,3 +89,12 @@ def test_pixel_art_is_checked_at_load_and_reaches_the_page(tmp_path):
     scene.prepare(tmp_path)
     assert scene.loop_config()["pixel_art"] is True
     assert anchor_scene().loop_config()["pixel_art"] is False
+
+
+def test_a_late_joiners_repaint_keeps_the_drawing_area():
+    runner = ServerRunner({**ANCHOR_CAR, "render_mode": "mug"}, ["agent"])
+    screen = Screen()
+    screen.apply(runner.start(0, 21)["render"])
+    screen.apply(runner.step()["render"])
+    full = screen.full()
+    assert full["size"] == [600, 400] and {"hill", "flag", "pole"} <= {obj["id"] for obj in full["objects"]}
