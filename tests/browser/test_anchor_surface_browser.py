@@ -1,12 +1,17 @@
-"""Envs written for the anchor's drawing API (mug.rendering.Surface), in real Chromium: the anchor-style
-MountainCar plays through the real flow and fills the canvas (hill filled, car inside the canvas, flag sprite where
-the anchor puts it); a Surface smaller than the canvas is scaled up, one of another shape letterboxed; pixel art is
-crisp. Every check reads the canvas's pixels."""
+"""Envs written for the anchor's drawing API (mug.rendering.Surface), in real Chromium: the anchor's own renderer
+and ours draw the same picture from the same env; the anchor-style MountainCar plays through the real flow and
+fills the canvas (hill filled, car inside the canvas, flag sprite where the anchor puts it); a Surface smaller than
+the canvas is scaled up, one of another shape letterboxed; pixel art is crisp; tweens glide. Every check reads the
+canvas's pixels."""
 
 from __future__ import annotations
 
+import json
+from io import BytesIO
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode
@@ -14,6 +19,7 @@ from experiments.gamedata.replay import episode_replay
 from mug.rendering import Surface as AnchorSurface
 from mug.rendering import wire
 from mug.surface import Surface
+from testkit import anchor_venv
 from testkit.envs import anchor_style
 from testkit.flowhelpers import start_in_page
 
@@ -191,3 +197,87 @@ def test_a_tween_drawn_again_each_frame_glides_to_its_goal_and_polygons_move_who
     assert 90 + 10 < tri < 110 + 10  # the centroid, 10 px right of the first point
     page.clock.run_for(400)
     assert page.evaluate("renderer.objectState('ball').x") == 190
+
+
+# The anchor's own renderer (phaser_gym_graphics.js from its PyPI package, in var/anchor-venv) beside ours.
+ANCHOR_STATIC = next(anchor_venv.VENV.glob("lib/python3*/site-packages/mug/server/static/js"))
+SIDE_BY_SIDE = """<!doctype html><html><body style="margin:0">
+<div id="anchor" style="width:600px;height:400px"></div><div id="ours" style="width:600px;height:400px"></div>
+<script src="/static/vendor/phaser/phaser.min.js"></script>
+<script type="module">
+import { graphics_start, addStateToBuffer } from "/__anchor__/js/phaser_gym_graphics.js";
+import { createRenderer } from "/static/frontend/js/page/renderer.js";
+const flag = { object_type: "img_spec", name: "flag", img_path: FLAG_URL };
+graphics_start({ width: 600, height: 400, background: "#ffffff", state_init: null, assets_dir: "",
+  assets_to_preload: [flag], animation_configs: [], parent: "anchor", fps: 30, scene_metadata: {},
+  location_representation: "relative" });
+window.ours = await createRenderer(document.getElementById("ours"), { width: 600, height: 400,
+  background: "#ffffff", assets: [{ name: "flag", kind: "image", url: FLAG_URL }], pixelArt: true });
+const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+window.drawBoth = async (anchorPacket, ourPacket) => {
+  const state = { game_state_objects: anchorPacket.game_state_objects, removed: anchorPacket.removed };
+  addStateToBuffer(state);
+  ours.draw(ourPacket);
+  while (!window._phaserScene || window._phaserScene.state !== state) await frames();
+  await frames();
+};
+</script></body></html>"""
+
+
+def canvas_pixels(page, selector: str) -> np.ndarray:
+    shot = page.locator(f"{selector} canvas").screenshot()
+    return np.asarray(Image.open(BytesIO(shot)).convert("RGB"), dtype=np.int16)
+
+
+def test_the_anchors_own_renderer_and_ours_draw_the_same_picture(server_url, chromium_context):
+    """The anchor-style env's frames, made by the anchor's own Surface (in its venv) and drawn by the anchor's own
+    Phaser renderer, against the same frames made by our Surface and drawn by ours: the same picture, up to the
+    anti-aliasing of edges (the anchor draws with WebGL where it can, ours with the 2D canvas)."""
+    script = ENV_FRAMES.replace("PATH", repr(anchor_style.__file__))
+    anchor_frames = json.loads(anchor_venv.run(script).strip().splitlines()[-1])
+    env = anchor_style.make(render_mode="mug")
+    env.reset(seed=3)
+    our_frames = [env.render()]
+    for step in range(24):
+        env.step([2, 2, 0, 1][step % 4])
+        our_frames.append(env.render())
+    page = chromium_context.new_page()
+    url = f"{server_url}/__test__/anchor-side-by-side.html"
+    body = SIDE_BY_SIDE.replace("FLAG_URL", json.dumps(anchor_style.FLAG_URL))
+    page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=body))
+    page.route(
+        f"{server_url}/__anchor__/js/*",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/javascript",
+            body=(ANCHOR_STATIC / route.request.url.rsplit("/", 1)[1]).read_text(),
+        ),
+    )
+    page.goto(url)
+    page.wait_for_function("() => window.drawBoth !== undefined", timeout=60_000)
+    for index in (0, 8, 16, 24):
+        for frame in range(index - 7 if index else 0, index + 1):  # every frame in order: the deltas matter
+            page.evaluate(
+                "([a, o]) => drawBoth(a, o)", [anchor_frames[frame], wire.to_packet(our_frames[frame], 600, 400)]
+            )
+        theirs, ours = canvas_pixels(page, "#anchor"), canvas_pixels(page, "#ours")
+        assert theirs.shape == ours.shape == (400, 600, 3)
+        drawn = (ours != 255).any(axis=2)
+        assert drawn.mean() > 0.2  # the hill alone fills a good part of the canvas
+        differ = (np.abs(theirs - ours).max(axis=2) > 64).mean()
+        assert differ < 0.01, f"frame {index}: {differ:.2%} of the pixels differ"
+
+
+ENV_FRAMES = r"""
+import importlib.util, json
+spec = importlib.util.spec_from_file_location("anchor_style", PATH)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+env = module.make(render_mode="mug")
+env.reset(seed=3)
+frames = [env.render()]
+for step in range(24):
+    env.step([2, 2, 0, 1][step % 4])
+    frames.append(env.render())
+print(json.dumps(frames))
+"""
