@@ -43,7 +43,8 @@ class GymScene(Scene):
     Surface's own size, and when that differs from the canvas the drawing is scaled by the smaller ratio (aspect
     kept) and centred, the bands left over showing `background`; anchor-style envs (mug.rendering.Surface) draw in
     0-1 coordinates that span the whole canvas, as in the anchor (their line widths, text sizes and sprite sizes
-    stay in pixels); RGB frames are stretched to the canvas.
+    stay in pixels); RGB frames are stretched to the canvas. `pixel_art=True` draws images crisp (nearest-neighbour
+    scaling, as the anchor always does) instead of smoothed.
     """
 
     env: str
