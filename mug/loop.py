@@ -21,6 +21,7 @@ from mug.adapters import (
 )
 from mug.keys import KeyMap
 from mug.policies import HUMAN, RANDOM, make_policy
+from mug.rendering.wire import is_anchor_packet, to_packet
 
 __all__ = ["HUMAN", "RANDOM", "GameLoop", "LoopConfig", "boot", "start", "tick"]
 
@@ -151,6 +152,8 @@ class GameLoop:
         if self.config.render_mode is None:  # headless (the server's replay check)
             return {"objects": [], "removed": [], "reset": False}
         frame = self.adapter.render()
+        if is_anchor_packet(frame):  # an env written for the anchor MUG (mug.rendering.Surface)
+            return to_packet(frame, self.config.width, self.config.height)
         if isinstance(frame, dict):
             return frame
         if frame is None:

@@ -44,8 +44,12 @@ class Surface:
         angles = {"start": _num(start, "start"), "end": _num(end, "end"), "closed": bool(closed)}
         return self._add("arc", {**geometry, **angles, **_paint(fill, stroke, stroke_width)}, common)
 
-    def line(self, points, *, color="#000000", width=1, **common) -> str:
+    def line(self, points, *, color="#000000", width=1, fill_below=False, fill_above=False, **common) -> str:
+        """A polyline; fill_below / fill_above also fill (in its colour) the area between it and the bottom / top."""
         paint = {"stroke": normalize_color(color), "stroke_width": _size(width, "width")}
+        fill_to = ([self.height] if fill_below else []) + ([0] if fill_above else [])
+        if fill_to:
+            paint.update(fill=paint["stroke"], fill_to=fill_to)
         return self._add("line", {"points": _points(points, 2), **paint}, common)
 
     def polygon(self, points, *, fill="#000000", stroke=None, stroke_width=1, **common) -> str:
@@ -99,7 +103,8 @@ class Surface:
         self._reset = True
 
     def commit(self) -> dict[str, Any]:
-        """The packet for this frame: new or changed persistent objects, every ephemeral one, removals."""
+        """The packet for this frame: new or changed persistent objects, every ephemeral one, removals, and the
+        surface's size (the page scales it to the scene's canvas, aspect kept, when the two differ)."""
         objects = []
         for object_id, obj in self._frame.items():
             if obj["persistent"]:
@@ -108,7 +113,7 @@ class Surface:
                 self._sent[object_id] = obj
             objects.append(obj)
         removed = [object_id for object_id in dict.fromkeys(self._removed) if object_id not in self._frame]
-        packet = {"objects": objects, "removed": removed, "reset": self._reset}
+        packet = {"objects": objects, "removed": removed, "reset": self._reset, "size": [self.width, self.height]}
         self._frame, self._removed, self._reset, self._auto = {}, [], False, 0
         return packet
 

@@ -448,4 +448,5 @@ PATHS = [
             "version_same",
         )
     ),
+    "testkit.anchor_experiments:anchor_car",
 ]

@@ -38,6 +38,13 @@ class GymScene(Scene):
     a random seed per participant, an int gives episode i the seed `seed + i`, a list gives seeds in order.
     `reload_policy` (single-player browser games): a round cut short by a reload or a second tab is kept as
     "interrupted" and is then played again with its seed ("replay", the default) or counts as played ("skip").
+
+    `width` x `height` is the canvas on the page. An env's drawing is scaled onto it: mug.surface packets carry the
+    Surface's own size, and when that differs from the canvas the drawing is scaled by the smaller ratio (aspect
+    kept) and centred, the bands left over showing `background`; anchor-style envs (mug.rendering.Surface) draw in
+    0-1 coordinates that span the whole canvas, as in the anchor (their line widths, text sizes and sprite sizes
+    stay in pixels); RGB frames are stretched to the canvas. `pixel_art=True` draws images crisp (nearest-neighbour
+    scaling, as the anchor always does) instead of smoothed.
     """
 
     env: str
@@ -83,6 +90,9 @@ class GymScene(Scene):
     # Who each agent is, as players are told during play ("You are the blue chef" from {"agent_0": "the blue chef"});
     # without a label, games of two or more agents name the agent id.
     agent_labels: dict[str, str] = field(default_factory=dict)
+    # Draw images crisp (nearest-neighbour scaling, Phaser's pixelArt) instead of smoothed: for pixel-art sprites and
+    # atlases, which smoothing blurs and seams.
+    pixel_art: bool = False
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -164,6 +174,8 @@ class GymScene(Scene):
                 )
         if self.hud_text is not None and (not isinstance(self.hud_text, str) or ":" not in self.hud_text):
             raise DefinitionError(f"gym scene {self.scene_id!r}: hud_text must look like 'package.module:function'")
+        if not isinstance(self.pixel_art, bool):
+            raise DefinitionError(f"gym scene {self.scene_id!r}: pixel_art must be True or False")
 
     def _check_hud_text(self, adapter) -> None:
         """The HUD callable is imported and called once for each human seat on the reset env (by `_preflight`)."""
@@ -255,7 +267,7 @@ class GymScene(Scene):
             hud_text=self.hud_text,
             agent_labels=dict(self.agent_labels),
         )
-        return asdict(config)
+        return {**asdict(config), "pixel_art": self.pixel_art}
 
     def seeds(self, base_seed: int) -> list[int]:
         """The seed of each episode; `base_seed` is the participant's server-drawn seed."""

@@ -93,6 +93,7 @@ def server_game_config(experiment, key: str, scene: GymScene) -> dict:
         "runs_on": scene.runs_on,
         "loop": {
             **{name: loop[name] for name in ("keys", "input_mode", "fps", "width", "height", "background", "hud")},
+            "pixel_art": scene.pixel_art,
             # who each seat is, for the line "You are ..." (agents by name only: no policy details)
             "agents": {agent: "human" if spec == "human" else "ai" for agent, spec in loop["agents"].items()},
             "agent_labels": loop["agent_labels"],

@@ -97,8 +97,10 @@ class Screen:
 
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
+        self.size: list[int] | None = None  # the env's drawing area, which the page scales to its canvas
 
     def apply(self, packet: dict[str, Any]) -> None:
+        self.size = packet.get("size", self.size)
         if packet.get("reset"):
             self.objects.clear()
         for object_id in packet.get("removed", []):
@@ -109,7 +111,8 @@ class Screen:
                 self.objects[obj["id"]] = obj
 
     def full(self) -> dict[str, Any]:
-        return {"objects": list(self.objects.values()), "removed": [], "reset": True}
+        full = {"objects": list(self.objects.values()), "removed": [], "reset": True}
+        return {**full, "size": self.size} if self.size else full
 
 
 def _split(combo: str) -> list[str]:

@@ -156,7 +156,7 @@ def test_persistent_objects_are_sent_only_when_new_or_changed():
     assert [o["id"] for o in s.commit()["objects"]] == ["_0"]  # unchanged wall not resent, ephemeral always
     s.rect(0, 0, 2, 1, id="wall", persistent=True)
     assert only(s.commit())["w"] == 2
-    assert s.commit() == {"objects": [], "removed": [], "reset": False}
+    assert s.commit() == {"objects": [], "removed": [], "reset": False, "size": [s.width, s.height]}
 
 
 def test_remove_reset_and_last_drawing_wins():
@@ -164,7 +164,7 @@ def test_remove_reset_and_last_drawing_wins():
     s.rect(0, 0, 1, 1, id="a", persistent=True)
     s.commit()
     s.remove("a")
-    assert s.commit() == {"objects": [], "removed": ["a"], "reset": False}
+    assert s.commit() == {"objects": [], "removed": ["a"], "reset": False, "size": [s.width, s.height]}
     s.rect(0, 0, 1, 1, id="a", persistent=True)
     assert only(s.commit())["id"] == "a"  # drawn again after removal: sent as new
     s.remove("a")

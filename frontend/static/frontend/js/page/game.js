@@ -263,6 +263,7 @@ async function main() {
     height: loop.height,
     background: loop.background,
     assets,
+    pixelArt: loop.pixel_art,
   });
   unmount.push(() => renderer.destroy());
   unmount.push(trackKeys(worker, keysOf(loop.keys)));

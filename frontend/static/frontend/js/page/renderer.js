@@ -1,11 +1,13 @@
 // Draws MUG render packets with Phaser 3 (from npm, loaded as window.Phaser). Objects are kept by id and
 // updated in place; ephemeral ones vanish when a packet omits them; persistent ones stay until removed.
+// A packet's `size` is the env's drawing area in pixels: when it differs from the canvas the camera scales it by the
+// smaller ratio (aspect kept) and centres it, so the bands left over (letterbox) show the background.
 
 import { drawGraphics, isGraphics, rasterImage } from "./shapes.js";
 
 const ALIGN_ORIGIN = { left: 0, center: 0.5, right: 1 };
 
-export async function createRenderer(parent, { width, height, background, assets = [] }) {
+export async function createRenderer(parent, { width, height, background, assets = [], pixelArt = false }) {
   const Phaser = window.Phaser;
   const seatLine = document.createElement("div"); // who this player is ("You are the blue chef")
   seatLine.className = "seat";
@@ -22,6 +24,8 @@ export async function createRenderer(parent, { width, height, background, assets
       width,
       height,
       backgroundColor: background,
+      // Crisp sprites (nearest-neighbour scaling, whole pixels) for pixel-art scenes (GymScene.pixel_art).
+      pixelArt: Boolean(pixelArt),
       banner: false,
       audio: { noAudio: true },
       scene: {
@@ -71,9 +75,11 @@ export class PacketRenderer {
     this.seatLine = seatLine;
     this.objects = new Map(); // id -> { spec, node }
     this.warned = new Set();
+    this.size = null; // the env's drawing area [w, h] of the last packet that said
   }
 
   draw(packet) {
+    if (packet.size) this.#fit(packet.size);
     if (packet.reset) this.#clear();
     for (const id of packet.removed || []) this.#destroy(id);
     const seen = new Set();
@@ -100,6 +106,12 @@ export class PacketRenderer {
     return this.objects.size;
   }
 
+  /** For tests: the env's drawing area and how it is scaled onto the canvas. */
+  view() {
+    const camera = this.scene.cameras.main;
+    return { size: this.size, zoom: camera.zoom, pixelArt: Boolean(this.scene.game.config.pixelArt) };
+  }
+
   /** For tests: where an object is now and whether it is shown. */
   objectState(id) {
     const entry = this.objects.get(id);
@@ -112,6 +124,14 @@ export class PacketRenderer {
     this.scene.game.destroy(true);
     this.hudLine.remove();
     this.seatLine.remove();
+  }
+
+  #fit([w, h]) {
+    if (this.size && this.size[0] === w && this.size[1] === h) return;
+    this.size = [w, h];
+    const camera = this.scene.cameras.main;
+    camera.setZoom(Math.min(camera.width / w, camera.height / h));
+    camera.centerOn(w / 2, h / 2);
   }
 
   #apply(spec) {
@@ -141,7 +161,8 @@ export class PacketRenderer {
       return text.setOrigin(ALIGN_ORIGIN[spec.align] ?? 0, 0);
     }
     if (spec.type === "image") {
-      const image = add.image(spec.x + spec.w / 2, spec.y + spec.h / 2, spec.image, spec.frame ?? undefined);
+      const [x, y] = imageAt(spec);
+      const image = add.image(x, y, spec.image, spec.frame ?? undefined).setOrigin(spec.origin ?? 0.5);
       return image.setDisplaySize(spec.w, spec.h).setAngle(spec.angle);
     }
     if (spec.type === "raster") {
@@ -168,8 +189,9 @@ export class PacketRenderer {
       this.#move(node, spec.x, spec.y, spec.tween_ms);
     } else if (spec.type === "image") {
       if (old.image !== spec.image || old.frame !== spec.frame) node.setTexture(spec.image, spec.frame ?? undefined);
-      node.setDisplaySize(spec.w, spec.h).setAngle(spec.angle);
-      this.#move(node, spec.x + spec.w / 2, spec.y + spec.h / 2, spec.tween_ms);
+      node.setOrigin(spec.origin ?? 0.5).setDisplaySize(spec.w, spec.h).setAngle(spec.angle);
+      const [x, y] = imageAt(spec);
+      this.#move(node, x, y, spec.tween_ms);
     } else if (spec.type === "raster") {
       this.#paintRaster(spec);
       node.setTexture(`raster:${spec.id}`).setDisplaySize(spec.w, spec.h);
@@ -180,9 +202,17 @@ export class PacketRenderer {
 
   #move(node, x, y, tweenMs) {
     if (node.x === x && node.y === y) return;
+    const target = node.getData("tweenTarget");
+    // Already gliding there (an object drawn again each frame at the same goal): let the tween finish, as the
+    // anchor's renderer does, rather than restarting it each frame and never arriving.
+    if (tweenMs > 0 && target && target[0] === x && target[1] === y && this.scene.tweens.isTweening(node)) return;
     this.scene.tweens.killTweensOf(node);
-    if (tweenMs > 0) this.scene.tweens.add({ targets: node, x, y, duration: tweenMs, ease: "Linear" });
-    else node.setPosition(x, y);
+    if (tweenMs > 0) {
+      node.setData("tweenTarget", [x, y]);
+      this.scene.tweens.add({ targets: node, x, y, duration: tweenMs, ease: "Linear" });
+    } else {
+      node.setPosition(x, y);
+    }
   }
 
   #style(entry, spec) {
@@ -217,6 +247,12 @@ export class PacketRenderer {
   #clear() {
     for (const id of [...this.objects.keys()]) this.#destroy(id);
   }
+}
+
+/** Where an image node sits: its centre (origin 0.5, the default) or its top-left corner (origin 0, the anchor's). */
+function imageAt(spec) {
+  const origin = spec.origin ?? 0.5;
+  return [spec.x + spec.w * (origin === 0 ? 0 : 0.5), spec.y + spec.h * (origin === 0 ? 0 : 0.5)];
 }
 
 function geometryChanged(old, spec) {

@@ -77,6 +77,7 @@ export function playServerGame({ config, countdown }) {
         const loop = config.loop;
         renderer = await createRenderer($("game-canvas"), {
           width: loop.width, height: loop.height, background: loop.background, assets: message.assets || [],
+          pixelArt: loop.pixel_art,
         });
         trackKeys(keyLink, keysOf(loop.keys));
         // For the tests (what is drawn, e.g. under the countdown); not enumerable: the benchmark serialises mugGame.

@@ -44,6 +44,13 @@ const DRAW = {
     paint(g, s, () => (path(), g.fillPath()), () => (path(), g.strokePath()));
   },
   line(g, s) {
+    // A filled line (the anchor's fill_below / fill_above): the area between the polyline and each level in fill_to.
+    for (const level of s.fill && s.points.length ? s.fill_to || [] : []) {
+      const first = s.points[0];
+      const last = s.points[s.points.length - 1];
+      g.fillStyle(hex(s.fill), 1);
+      g.fillPoints(points([...s.points, [last[0], level], [first[0], level]]), true);
+    }
     if (!s.stroke) return;
     g.lineStyle(s.stroke_width, hex(s.stroke), 1);
     g.strokePoints(points(s.points), false);
