@@ -16,7 +16,7 @@ from experiments.definition.preflight import check_group_agents, check_netcode
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
 from experiments.definition.stager import base_id
-from mug.adapters import EnvConfigError, load_callable, make_adapter
+from mug.adapters import EnvConfigError, agent_keys, load_callable, make_adapter
 from mug.keys import combo_name
 from mug.loop import HUMAN, LoopConfig, hud_line
 from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
@@ -88,6 +88,7 @@ class GymScene(Scene):
 
     def prepare(self, base_dir: Path) -> None:
         super().prepare(base_dir)
+        self._key_agent_ids()
         self._check_numbers()
         if self.input_mode not in ("held", "press"):
             raise DefinitionError(f"gym scene {self.scene_id!r}: input_mode must be 'held' or 'press'")
@@ -127,13 +128,17 @@ class GymScene(Scene):
         fallback = self.waiting_room.on_timeout
         if isinstance(fallback, PlayWithAI):
             others = set(self.human_agents()[1:])
-            if set(fallback.policies) != others:
+            try:
+                policies = _keyed(fallback.policies, "PlayWithAI policies", self.scene_id)
+            except EnvConfigError as error:
+                raise DefinitionError(str(error)) from error
+            if set(policies) != others:
                 raise DefinitionError(
                     f"gym scene {self.scene_id!r}: PlayWithAI must give policies for {sorted(others)}"
                 )
             # The solo game is checked now like any scene (its policies included), not when someone times out.
             solo = dataclasses.replace(
-                self, agents={**self.agents, **fallback.policies}, waiting_room=None, netcode=None
+                self, agents={**self.agents, **policies}, waiting_room=None, netcode=None
             )
             solo.prepare(base_dir)
             self._solo = solo
@@ -141,6 +146,17 @@ class GymScene(Scene):
     def solo_variant(self) -> GymScene | None:
         """The game played alone after a waiting-room timeout with PlayWithAI, if configured."""
         return getattr(self, "_solo", None)
+
+    def _key_agent_ids(self) -> None:
+        """Agents and labels (and PlayWithAI policies, in `_prepare_waiting_room`) keyed by agent key (the id as text, as JSON, seats and rows hold
+        it; mug.adapters gives the env its own ids back), so `agents={0: "human"}` works for int-id envs. Ids that
+        cannot round-trip are refused here, the env's own ids when it is built."""
+        try:
+            self.agents = _keyed(self.agents, "agents", self.scene_id)
+            if isinstance(self.agent_labels, dict):
+                self.agent_labels = _keyed(self.agent_labels, "agent_labels", self.scene_id)
+        except EnvConfigError as error:
+            raise DefinitionError(str(error)) from error
 
     def _check_numbers(self) -> None:
         if not 1 <= self.fps <= 120 or self.num_episodes < 1 or (self.max_steps is not None and self.max_steps < 1):
@@ -173,11 +189,12 @@ class GymScene(Scene):
             function = load_callable(self.hud_text)
         except EnvConfigError as error:
             raise DefinitionError(f"gym scene {self.scene_id!r}: hud_text: {error}") from error
-        info = {"round": 1, "rounds": self.num_episodes, "frame": 0, "scores": {a: 0 for a in self.agents}}
+        scores = {adapter.native(agent): 0 for agent in self.agents}  # the callable sees the env's own ids
+        info = {"round": 1, "rounds": self.num_episodes, "frame": 0, "scores": scores}
         info["time_left_s"] = self.max_steps / self.fps if self.max_steps else None
         for agent in self.human_agents():
             try:
-                hud_line(function, adapter.env, agent, info)
+                hud_line(function, adapter.env, adapter.native(agent), info)
             except Exception as error:  # noqa: BLE001 (any error of the researcher's callable fails the load)
                 raise DefinitionError(
                     f"gym scene {self.scene_id!r}: hud_text {self.hud_text!r} failed for {agent!r}: {error!r}"
@@ -293,6 +310,11 @@ class GymScene(Scene):
             "runs_on": self.runs_on,
         }
         return {**super().describe(), **described}
+
+
+def _keyed(mapping: dict[Any, Any], what: str, scene_id: str) -> dict[str, Any]:
+    keys = agent_keys(list(mapping), f"gym scene {scene_id!r}: {what}")
+    return {key: mapping[agent] for key, agent in keys.items()}
 
 
 def code_hash(files: dict[str, str]) -> str:

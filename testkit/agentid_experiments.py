@@ -1,0 +1,47 @@
+"""Test studies of envs that name their agents with ints (CoGrid, the anchor's examples) and of the anchor's
+single-agent per-agent dict convention."""
+
+from __future__ import annotations
+
+from experiments.study import EndScene, Experiment, GymScene, Netcode
+from testkit.room_experiments import quick_room
+
+INT_ENV = "testkit.envs.int_agents:make"
+WALK_KEYS = {"ArrowLeft": 1, "ArrowRight": 2}
+PACKAGES = ["gymnasium==1.4.0", "pettingzoo==1.25.0"]
+
+
+def int_scene(scene_id: str, agents: dict, **options) -> GymScene:
+    return GymScene(
+        scene_id=scene_id,
+        env=INT_ENV,
+        agents=agents,
+        keys=WALK_KEYS,
+        max_steps=40,
+        seed=3,
+        fps=20,
+        countdown_seconds=1,
+        packages=PACKAGES,
+        **options,
+    )
+
+
+int_solo = Experiment(
+    slug="int-solo",
+    title="An int-id ParallelEnv: one human (agent 0) against a random agent 1",
+    stager=[int_scene("walk", {0: "human", 1: "random"}, agent_labels={0: "the red dot"}), EndScene(scene_id="end")],
+)
+
+int_pair = Experiment(
+    slug="int-pair",
+    title="An int-id ParallelEnv for two humans over the rollback relay",
+    stager=[
+        int_scene(
+            "walk2",
+            {0: "human", 1: "human"},
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=5.0),
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
