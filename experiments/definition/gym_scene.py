@@ -137,9 +137,7 @@ class GymScene(Scene):
                     f"gym scene {self.scene_id!r}: PlayWithAI must give policies for {sorted(others)}"
                 )
             # The solo game is checked now like any scene (its policies included), not when someone times out.
-            solo = dataclasses.replace(
-                self, agents={**self.agents, **policies}, waiting_room=None, netcode=None
-            )
+            solo = dataclasses.replace(self, agents={**self.agents, **policies}, waiting_room=None, netcode=None)
             solo.prepare(base_dir)
             self._solo = solo
 
@@ -148,9 +146,9 @@ class GymScene(Scene):
         return getattr(self, "_solo", None)
 
     def _key_agent_ids(self) -> None:
-        """Agents and labels (and PlayWithAI policies, in `_prepare_waiting_room`) keyed by agent key (the id as text, as JSON, seats and rows hold
-        it; mug.adapters gives the env its own ids back), so `agents={0: "human"}` works for int-id envs. Ids that
-        cannot round-trip are refused here, the env's own ids when it is built."""
+        """Agents and labels (PlayWithAI policies: `_prepare_waiting_room`) keyed by agent key: the id as text, as
+        JSON, seats and rows hold it (mug.adapters gives the env its own ids back), so `agents={0: "human"}` works
+        for int-id envs. Ids that cannot round-trip are refused here, the env's own ids when it is built."""
         try:
             self.agents = _keyed(self.agents, "agents", self.scene_id)
             if isinstance(self.agent_labels, dict):
