@@ -4,8 +4,11 @@ feeds training directly: one dataset per scene and human agent, from the complet
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +51,10 @@ def minari_export(
     if not buffers:
         raise MinariExportError(f"scene {scene_id!r} has no complete episode with {agent!r} played by a person yet")
     dataset_id = dataset_id or f"mug/{definition.slug}/{scene_id}-{agent}-v0".replace("_", "-")
-    with _ENV_LOCK, warnings.catch_warnings():
+    # Absolute: Minari joins a relative datasets folder onto paths that already hold it (a doubled path).
+    directory = directory.resolve()
+    created = _missing_folders(directory, dataset_id)
+    with _ENV_LOCK, warnings.catch_warnings(), _removed_on_failure(created):
         warnings.simplefilter("ignore")  # Minari nags about optional metadata (permalinks, e-mail)
         previous = os.environ.get("MINARI_DATASETS_PATH")
         os.environ["MINARI_DATASETS_PATH"] = str(directory)
@@ -128,6 +134,27 @@ def _decode(space, value: Any) -> np.ndarray:
     if isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Discrete)):
         return np.asarray(value, dtype=space.dtype).reshape(space.shape)
     raise MinariExportError(f"{type(space).__name__} spaces are not exported to Minari yet (Box and discrete are)")
+
+
+def _missing_folders(directory: Path, dataset_id: str) -> list[Path]:
+    """The folders of the dataset's path (the datasets folder, namespaces, the dataset) that do not exist yet,
+    deepest first: what this export creates."""
+    folders, path = [], directory
+    for part in ("", *dataset_id.split("/")):
+        path = path / part if part else path
+        folders.append(path)
+    return [folder for folder in reversed(folders) if not folder.exists()]
+
+
+@contextmanager
+def _removed_on_failure(created: list[Path]) -> Iterator[None]:
+    """A failed export removes what it created (a half-written dataset would load as a broken one), never more."""
+    try:
+        yield
+    except BaseException:
+        if created:  # the outermost folder this export created, with all it holds
+            shutil.rmtree(created[-1], ignore_errors=True)
+        raise
 
 
 def _restore(name: str, previous: str | None) -> None:
