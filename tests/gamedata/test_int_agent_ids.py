@@ -12,8 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from experiments.control.document_export import experiment_document
+from experiments.control.step_exports import step_rows
 from experiments.definition.errors import DefinitionError
-from experiments.definition.registry import get_experiment
+from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode, Step
 from experiments.gamedata.replay import episode_replay
 from experiments.study import GymScene
@@ -93,4 +95,11 @@ def test_an_int_id_game_is_stored_with_its_policies_replays_and_exports():
     out = io.StringIO()
     call_command("replay_episodes", "int-solo", stdout=out)
     assert "match" in out.getvalue() and "mismatch" not in out.getvalue()
-    assert get_experiment("int-solo") is not None
+    participants = Participant.objects.filter(experiment__slug="int-solo")
+    _, rows = step_rows(participants)
+    exported = [(row["agent"], row["policy"], row["action"]) for row in rows if row["frame"] == 5]
+    assert sorted(exported, key=lambda r: r[0])[0] == ("0", "human", RIGHT)
+    assert sorted(exported)[1][:2] == ("1", "random")
+    document = json.loads("".join(experiment_document(participants[0].experiment)))
+    stored = document["participants"][0]["episodes"][0]
+    assert stored["policies"] == {"0": "human", "1": {"kind": "random"}} and stored["steps"][0]["actions"]["0"] == RIGHT
