@@ -12,18 +12,8 @@ PACKAGES = ["gymnasium==1.4.0", "pettingzoo==1.25.0"]
 
 
 def int_scene(scene_id: str, agents: dict, **options) -> GymScene:
-    return GymScene(
-        scene_id=scene_id,
-        env=INT_ENV,
-        agents=agents,
-        keys=WALK_KEYS,
-        max_steps=40,
-        seed=3,
-        fps=20,
-        countdown_seconds=1,
-        packages=PACKAGES,
-        **options,
-    )
+    settings = dict(max_steps=40, seed=3, fps=20, countdown_seconds=1, packages=PACKAGES)
+    return GymScene(scene_id=scene_id, env=INT_ENV, agents=agents, keys=WALK_KEYS, **{**settings, **options})
 
 
 int_solo = Experiment(
