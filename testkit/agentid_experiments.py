@@ -35,3 +35,25 @@ int_pair = Experiment(
         EndScene(scene_id="end"),
     ],
 )
+
+
+ANCHOR_ENV = "testkit.envs.anchor_dict_env:make"
+
+
+def anchor_scene(scene_id: str, returns: str = "dicts", **options) -> GymScene:
+    settings = dict(max_steps=30, seed=5, fps=20, countdown_seconds=1, width=300, height=200)
+    return GymScene(
+        scene_id=scene_id,
+        env=ANCHOR_ENV,
+        env_kwargs={"returns": returns},
+        agents={"human": "human"},
+        keys=WALK_KEYS,
+        **{**settings, **options},
+    )
+
+
+anchor_solo = Experiment(
+    slug="anchor-solo",
+    title="A single-agent env written for the anchor: it steps with {'human': action} and returns per-agent dicts",
+    stager=[anchor_scene("walk"), anchor_scene("plainwalk", returns="plain"), EndScene(scene_id="end")],
+)

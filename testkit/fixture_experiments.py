@@ -437,5 +437,5 @@ PATHS = [
         for name in ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
     ),
     "testkit.reads_experiments:arms",
-    *(f"testkit.agentid_experiments:{name}" for name in ("int_solo", "int_pair")),
+    *(f"testkit.agentid_experiments:{name}" for name in ("int_solo", "int_pair", "anchor_solo")),
 ]

@@ -17,7 +17,6 @@ from django.db.models import Q
 
 from experiments.definition.gym_scene import GymScene
 from experiments.gamedata.models import COMPLETE, VERIFIED, Episode
-from mug.adapters import make_adapter
 
 _ENV_LOCK = threading.Lock()  # Minari finds its folder through an environment variable
 
@@ -37,7 +36,7 @@ def minari_export(
     agent = agent or scene.human_agents()[0]
     if agent not in scene.human_agents():
         raise MinariExportError(f"{agent!r} is not a human agent of scene {scene_id!r}: {scene.human_agents()}")
-    adapter = make_adapter(scene.env, scene.env_kwargs, None)
+    adapter = scene.make_env(None)
     try:
         observation_space, action_space = adapter.observation_space(agent), adapter.action_space(agent)
     finally:
