@@ -1,4 +1,10 @@
-"""One interface over Gymnasium envs and PettingZoo ParallelEnvs: dicts keyed by agent id everywhere."""
+"""One interface over Gymnasium envs and PettingZoo ParallelEnvs: dicts keyed by agent key everywhere.
+
+An agent's key is its id as text (`str(id)`): JSON, the relay's seats and the database all key agents by text,
+so the adapter is the one place that turns keys back into the env's own ids (ints for CoGrid and the anchor's
+examples) before the env sees them, and the env's ids into keys on the way out. Ids must be str or int and stay
+distinct as text, or the env is refused when it is built.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +34,29 @@ def load_callable(path: str):
     return factory
 
 
-def make_adapter(path: str, kwargs: dict[str, Any], render_mode: str | None):
-    """Build the env and wrap it; AEC envs are refused with the conversion to use instead."""
+def agent_key(agent: Any) -> str:
+    """The key of an env's agent id, as JSON, the relay and the database hold it."""
+    return agent if isinstance(agent, str) else str(agent)
+
+
+def agent_keys(ids: list[Any], where: str) -> dict[str, Any]:
+    """Each key to its id; ids that cannot round-trip through text (not str/int, or equal as text) are refused."""
+    odd = [agent for agent in ids if isinstance(agent, bool) or not isinstance(agent, (str, int))]
+    if odd:
+        kinds = sorted({type(agent).__name__ for agent in odd})
+        raise EnvConfigError(
+            f"{where}: agent ids must be str or int, got {odd!r} ({', '.join(kinds)}); "
+            "name the agents with strings or ints in possible_agents"
+        )
+    keys = {agent_key(agent): agent for agent in ids}
+    if len(keys) != len(ids):
+        raise EnvConfigError(f"{where}: agent ids {ids!r} are not distinct as text; give every agent its own id")
+    return keys
+
+
+def make_adapter(path: str, kwargs: dict[str, Any], render_mode: str | None, agent_dicts: str | None = None):
+    """Build the env and wrap it; AEC envs are refused with the conversion to use instead. `agent_dicts`: the
+    single-agent env takes and returns per-agent dicts keyed by this id (the anchor's convention)."""
     factory = load_callable(path)
     env = factory(**kwargs, render_mode=render_mode) if render_mode else factory(**kwargs)
     if hasattr(env, "agent_iter") and hasattr(env, "last"):
@@ -38,18 +65,25 @@ def make_adapter(path: str, kwargs: dict[str, Any], render_mode: str | None):
             "Wrap it with pettingzoo.utils.conversions.aec_to_parallel."
         )
     if hasattr(env, "possible_agents"):
-        return ParallelAdapter(env)
+        return ParallelAdapter(env, path)
     if hasattr(env, "step") and hasattr(env, "reset") and hasattr(env, "action_space"):
-        return GymAdapter(env)
+        return GymAdapter(env, agent_dicts)
     raise EnvConfigError(f"{path!r} built {type(env).__name__}, which is neither a Gymnasium Env nor a ParallelEnv")
 
 
 class GymAdapter:
-    """A single-agent Gymnasium env seen as one agent called 'agent'."""
+    """A single-agent Gymnasium env seen as one agent called 'agent'; or, for envs written for the anchor MUG that
+    step with per-agent dicts (`step({"human": a})`, returning plain values or dicts keyed by "human"), as that
+    one agent (`agent_dicts`, detected at load by the scene's check)."""
 
-    def __init__(self, env) -> None:
+    def __init__(self, env, agent_dicts: str | None = None) -> None:
         self.env = env
-        self.possible_agents = [SINGLE_AGENT]
+        self.agent_dicts = agent_dicts
+        self.agent = agent_dicts or SINGLE_AGENT
+        self.possible_agents = [self.agent]
+
+    def native(self, agent: str) -> Any:
+        return agent
 
     def action_space(self, agent: str):
         return self.env.action_space
@@ -59,12 +93,20 @@ class GymAdapter:
 
     def reset(self, seed: int):
         observation, info = self.env.reset(seed=seed)
-        return {SINGLE_AGENT: observation}, {SINGLE_AGENT: info}
+        return {self.agent: self._own(observation)}, {self.agent: self._own(info)}
 
     def step(self, actions: dict[str, Any]):
-        observation, reward, terminated, truncated, info = self.env.step(actions[SINGLE_AGENT])
-        wrap = lambda value: {SINGLE_AGENT: value}  # noqa: E731
+        action = actions[self.agent]
+        result = self.env.step({self.agent: action} if self.agent_dicts else action)
+        observation, reward, terminated, truncated, info = (self._own(value) for value in result)
+        wrap = lambda value: {self.agent: value}  # noqa: E731
         return wrap(observation), wrap(reward), wrap(bool(terminated)), wrap(bool(truncated)), wrap(info)
+
+    def _own(self, value: Any) -> Any:
+        """This agent's entry of a per-agent dict the env returned (anchor convention); any other value as is."""
+        if self.agent_dicts and isinstance(value, dict) and set(value) == {self.agent}:
+            return value[self.agent]
+        return value
 
     def live_agents(self) -> list[str]:
         return self.possible_agents
@@ -77,34 +119,47 @@ class GymAdapter:
 
 
 class ParallelAdapter:
-    """A PettingZoo ParallelEnv; agents that are done drop out of `live_agents`."""
+    """A PettingZoo ParallelEnv; agents that are done drop out of `live_agents`. Agents are keys outside (see the
+    module's docstring), the env's own ids inside."""
 
-    def __init__(self, env) -> None:
+    def __init__(self, env, path: str = "env") -> None:
         self.env = env
-        self.possible_agents = list(env.possible_agents)
+        self.ids = agent_keys(list(env.possible_agents), path)
+        self.possible_agents = list(self.ids)
+
+    def native(self, agent: str) -> Any:
+        """The env's own id of an agent key."""
+        return self.ids[agent]
 
     def action_space(self, agent: str):
-        return self.env.action_space(agent)
+        return self.env.action_space(self.ids[agent])
 
     def observation_space(self, agent: str):
-        return self.env.observation_space(agent)
+        return self.env.observation_space(self.ids[agent])
 
     def reset(self, seed: int):
-        return self.env.reset(seed=seed)
+        observations, infos = self.env.reset(seed=seed)
+        return _keyed(observations), _keyed(infos)
 
     def step(self, actions: dict[str, Any]):
-        observations, rewards, terminations, truncations, infos = self.env.step(actions)
-        flags = lambda values: {agent: bool(value) for agent, value in values.items()}  # noqa: E731
-        return observations, rewards, flags(terminations), flags(truncations), infos
+        observations, rewards, terminations, truncations, infos = self.env.step(
+            {self.ids[agent]: action for agent, action in actions.items()}
+        )
+        flags = lambda values: {agent_key(agent): bool(value) for agent, value in values.items()}  # noqa: E731
+        return _keyed(observations), _keyed(rewards), flags(terminations), flags(truncations), _keyed(infos)
 
     def live_agents(self) -> list[str]:
-        return list(self.env.agents)
+        return [agent_key(agent) for agent in self.env.agents]
 
     def render(self):
         return self.env.render()
 
     def close(self) -> None:
         self.env.close()
+
+
+def _keyed(values: dict[Any, Any]) -> dict[str, Any]:
+    return {agent_key(agent): value for agent, value in values.items()}
 
 
 def coerce_action(space, action: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 from mug.adapters import (
     SINGLE_AGENT,
+    agent_key,
     coerce_action,
     finite_reward,
     flatten,
@@ -47,6 +48,8 @@ class LoopConfig:
     hud: bool = True
     hud_text: str | None = None  # "module:function"(env, agent, info) -> str: the scene's own HUD line per seat
     agent_labels: dict[str, str] = field(default_factory=dict)  # agent -> who a player is told they are
+    # A single-agent env written for the anchor MUG: it steps with (and may return) dicts keyed by this agent id.
+    agent_dicts: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
@@ -59,11 +62,13 @@ class GameLoop:
 
     def __init__(self, config: LoopConfig) -> None:
         self.config = config
-        self.adapter = make_adapter(config.env, config.env_kwargs, config.render_mode)
+        self.adapter = make_adapter(config.env, config.env_kwargs, config.render_mode, config.agent_dicts)
         self.keymap = KeyMap(config.keys, config.default_action)
-        self.humans = [agent for agent, policy in config.agents.items() if policy == HUMAN]
+        # Agents by key (their ids as text, as JSON carries them); the adapter gives the env its own ids.
+        agents = {agent_key(agent): policy for agent, policy in config.agents.items()}
+        self.humans = [agent for agent, policy in agents.items() if policy == HUMAN]
         self.policies = {
-            agent: make_policy(_spec(config.agents.get(agent, RANDOM)), self.adapter.action_space(agent))
+            agent: make_policy(_spec(agents.get(agent, RANDOM)), self.adapter.action_space(agent))
             for agent in self.adapter.possible_agents
             if agent not in self.humans
         }
@@ -175,8 +180,10 @@ class GameLoop:
             return ""
         if agent is None:
             agent = self.humans[0] if self.humans else SINGLE_AGENT
-        if self.hud_fn is not None:
-            return hud_line(self.hud_fn, self.adapter.env, agent, self.hud_info())
+        if self.hud_fn is not None:  # the scene's callable sees the env's own ids, as the env does
+            info = self.hud_info()
+            info["scores"] = {self.adapter.native(key): score for key, score in info["scores"].items()}
+            return hud_line(self.hud_fn, self.adapter.env, self.adapter.native(agent), info)
         text = f"Round {self.episode + 1}/{self.config.num_episodes}   Score {self.scores.get(agent, 0):g}"
         if self.config.max_steps:
             text += f"   Time left {max(0, self.config.max_steps - self.frame) / self.config.fps:.0f}s"

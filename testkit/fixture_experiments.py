@@ -449,4 +449,5 @@ PATHS = [
         )
     ),
     "testkit.anchor_experiments:anchor_car",
+    *(f"testkit.agentid_experiments:{name}" for name in ("int_solo", "int_pair", "anchor_solo")),
 ]

@@ -4,8 +4,11 @@ feeds training directly: one dataset per scene and human agent, from the complet
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,6 @@ from django.db.models import Q
 
 from experiments.definition.gym_scene import GymScene
 from experiments.gamedata.models import COMPLETE, VERIFIED, Episode
-from mug.adapters import make_adapter
 
 _ENV_LOCK = threading.Lock()  # Minari finds its folder through an environment variable
 
@@ -34,7 +36,7 @@ def minari_export(
     agent = agent or scene.human_agents()[0]
     if agent not in scene.human_agents():
         raise MinariExportError(f"{agent!r} is not a human agent of scene {scene_id!r}: {scene.human_agents()}")
-    adapter = make_adapter(scene.env, scene.env_kwargs, None)
+    adapter = scene.make_env(None)
     try:
         observation_space, action_space = adapter.observation_space(agent), adapter.action_space(agent)
     finally:
@@ -48,7 +50,10 @@ def minari_export(
     if not buffers:
         raise MinariExportError(f"scene {scene_id!r} has no complete episode with {agent!r} played by a person yet")
     dataset_id = dataset_id or f"mug/{definition.slug}/{scene_id}-{agent}-v0".replace("_", "-")
-    with _ENV_LOCK, warnings.catch_warnings():
+    # Absolute: Minari joins a relative datasets folder onto paths that already hold it (a doubled path).
+    directory = directory.resolve()
+    created = _missing_folders(directory, dataset_id)
+    with _ENV_LOCK, warnings.catch_warnings(), _removed_on_failure(created):
         warnings.simplefilter("ignore")  # Minari nags about optional metadata (permalinks, e-mail)
         previous = os.environ.get("MINARI_DATASETS_PATH")
         os.environ["MINARI_DATASETS_PATH"] = str(directory)
@@ -128,6 +133,27 @@ def _decode(space, value: Any) -> np.ndarray:
     if isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Discrete)):
         return np.asarray(value, dtype=space.dtype).reshape(space.shape)
     raise MinariExportError(f"{type(space).__name__} spaces are not exported to Minari yet (Box and discrete are)")
+
+
+def _missing_folders(directory: Path, dataset_id: str) -> list[Path]:
+    """The folders of the dataset's path (the datasets folder, namespaces, the dataset) that do not exist yet,
+    deepest first: what this export creates."""
+    folders, path = [], directory
+    for part in ("", *dataset_id.split("/")):
+        path = path / part if part else path
+        folders.append(path)
+    return [folder for folder in reversed(folders) if not folder.exists()]
+
+
+@contextmanager
+def _removed_on_failure(created: list[Path]) -> Iterator[None]:
+    """A failed export removes what it created (a half-written dataset would load as a broken one), never more."""
+    try:
+        yield
+    except BaseException:
+        if created:  # the outermost folder this export created, with all it holds
+            shutil.rmtree(created[-1], ignore_errors=True)
+        raise
 
 
 def _restore(name: str, previous: str | None) -> None:

@@ -16,7 +16,7 @@ from experiments.definition.preflight import check_group_agents, check_netcode
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
 from experiments.definition.stager import base_id
-from mug.adapters import EnvConfigError, load_callable, make_adapter
+from mug.adapters import SINGLE_AGENT, EnvConfigError, GymAdapter, agent_keys, load_callable, make_adapter
 from mug.keys import combo_name
 from mug.loop import HUMAN, LoopConfig, hud_line
 from mug.policies import OnnxPolicy, PythonPolicy, policy_spec
@@ -25,6 +25,7 @@ from mug.policies import describe as describe_policy
 DEFAULT_PACKAGES = ["gymnasium==1.4.0"]
 MUG_PACKAGE_DIR = Path(mug.__file__).resolve().parent  # the browser package, shipped with every game
 REPLAY, SKIP = "replay", "skip"
+ANCHOR_AGENT = "human"  # the anchor MUG's single-agent envs step with {"human": action}
 RELOAD_POLICIES = (REPLAY, SKIP)  # GymScene.reload_policy
 
 
@@ -98,6 +99,7 @@ class GymScene(Scene):
 
     def prepare(self, base_dir: Path) -> None:
         super().prepare(base_dir)
+        self._key_agent_ids()
         self._check_numbers()
         if self.input_mode not in ("held", "press"):
             raise DefinitionError(f"gym scene {self.scene_id!r}: input_mode must be 'held' or 'press'")
@@ -137,20 +139,33 @@ class GymScene(Scene):
         fallback = self.waiting_room.on_timeout
         if isinstance(fallback, PlayWithAI):
             others = set(self.human_agents()[1:])
-            if set(fallback.policies) != others:
+            try:
+                policies = _keyed(fallback.policies, "PlayWithAI policies", self.scene_id)
+            except EnvConfigError as error:
+                raise DefinitionError(str(error)) from error
+            if set(policies) != others:
                 raise DefinitionError(
                     f"gym scene {self.scene_id!r}: PlayWithAI must give policies for {sorted(others)}"
                 )
             # The solo game is checked now like any scene (its policies included), not when someone times out.
-            solo = dataclasses.replace(
-                self, agents={**self.agents, **fallback.policies}, waiting_room=None, netcode=None
-            )
+            solo = dataclasses.replace(self, agents={**self.agents, **policies}, waiting_room=None, netcode=None)
             solo.prepare(base_dir)
             self._solo = solo
 
     def solo_variant(self) -> GymScene | None:
         """The game played alone after a waiting-room timeout with PlayWithAI, if configured."""
         return getattr(self, "_solo", None)
+
+    def _key_agent_ids(self) -> None:
+        """Agents and labels (PlayWithAI policies: `_prepare_waiting_room`) keyed by agent key: the id as text, as
+        JSON, seats and rows hold it (mug.adapters gives the env its own ids back), so `agents={0: "human"}` works
+        for int-id envs. Ids that cannot round-trip are refused here, the env's own ids when it is built."""
+        try:
+            self.agents = _keyed(self.agents, "agents", self.scene_id)
+            if isinstance(self.agent_labels, dict):
+                self.agent_labels = _keyed(self.agent_labels, "agent_labels", self.scene_id)
+        except EnvConfigError as error:
+            raise DefinitionError(str(error)) from error
 
     def _check_numbers(self) -> None:
         if not 1 <= self.fps <= 120 or self.num_episodes < 1 or (self.max_steps is not None and self.max_steps < 1):
@@ -185,11 +200,12 @@ class GymScene(Scene):
             function = load_callable(self.hud_text)
         except EnvConfigError as error:
             raise DefinitionError(f"gym scene {self.scene_id!r}: hud_text: {error}") from error
-        info = {"round": 1, "rounds": self.num_episodes, "frame": 0, "scores": {a: 0 for a in self.agents}}
+        scores = {adapter.native(agent): 0 for agent in self.agents}  # the callable sees the env's own ids
+        info = {"round": 1, "rounds": self.num_episodes, "frame": 0, "scores": scores}
         info["time_left_s"] = self.max_steps / self.fps if self.max_steps else None
         for agent in self.human_agents():
             try:
-                hud_line(function, adapter.env, agent, info)
+                hud_line(function, adapter.env, adapter.native(agent), info)
             except Exception as error:  # noqa: BLE001 (any error of the researcher's callable fails the load)
                 raise DefinitionError(
                     f"gym scene {self.scene_id!r}: hud_text {self.hud_text!r} failed for {agent!r}: {error!r}"
@@ -200,6 +216,10 @@ class GymScene(Scene):
         time, not mid-study."""
         try:
             adapter = make_adapter(self.env, self.env_kwargs, self.render_mode)
+            if isinstance(adapter, GymAdapter):
+                adapter.close()
+                self._agent_dicts = self._anchor_convention()
+                adapter = self.make_env(self.render_mode)
         except (EnvConfigError, TypeError, ValueError, ImportError) as error:
             raise DefinitionError(f"gym scene {self.scene_id!r}: {error}") from error
         try:
@@ -218,6 +238,41 @@ class GymScene(Scene):
             self._check_hud_text(adapter)
         finally:
             adapter.close()
+
+    def _anchor_convention(self) -> str | None:
+        """The agent id a single-agent env takes per-agent dicts by (the anchor MUG's `step({"human": a})`), found by
+        stepping fresh envs once; None for a plain Gymnasium env. A mismatch is refused with the fix to make."""
+        if len(self.agents) != 1:
+            raise DefinitionError(
+                f"gym scene {self.scene_id!r}: a single-agent Gymnasium env has one agent; "
+                f"agents names {list(self.agents)}"
+            )
+        (agent,) = self.agents
+        plain = _step_error(self, None)
+        if agent == SINGLE_AGENT:
+            if plain is not None and _step_error(self, ANCHOR_AGENT) is None:
+                raise DefinitionError(
+                    f"gym scene {self.scene_id!r}: the env steps with per-agent dicts keyed {ANCHOR_AGENT!r} "
+                    f"(the anchor MUG's convention; a plain action failed: {plain}); name its agent so: "
+                    f"agents={{{ANCHOR_AGENT!r}: {self.agents[agent]!r}}}"
+                )
+            return None
+        keyed = _step_error(self, agent)
+        if keyed is None:
+            return agent
+        if plain is None:
+            raise DefinitionError(
+                f"gym scene {self.scene_id!r}: the env takes plain actions (stepping it with {{{agent!r}: action}} "
+                f"failed: {keyed}); a single-agent Gymnasium env's one agent is {SINGLE_AGENT!r}: write "
+                f"agents={{{SINGLE_AGENT!r}: {self.agents[agent]!r}}}"
+            )
+        raise DefinitionError(
+            f"gym scene {self.scene_id!r}: stepping the env with {{{agent!r}: action}} failed: {keyed}"
+        )
+
+    def make_env(self, render_mode: str | None):
+        """The scene's env behind the adapter, with the convention found at load (the server's own uses)."""
+        return make_adapter(self.env, self.env_kwargs, render_mode, getattr(self, "_agent_dicts", None))
 
     def _check_policies(self, adapter, base_dir: Path) -> None:
         observations, _ = adapter.reset(0)
@@ -266,6 +321,7 @@ class GymScene(Scene):
             hud=self.hud,
             hud_text=self.hud_text,
             agent_labels=dict(self.agent_labels),
+            agent_dicts=getattr(self, "_agent_dicts", None),
         )
         return {**asdict(config), "pixel_art": self.pixel_art}
 
@@ -305,6 +361,26 @@ class GymScene(Scene):
             "runs_on": self.runs_on,
         }
         return {**super().describe(), **described}
+
+
+def _step_error(scene: GymScene, agent_dicts: str | None) -> str | None:
+    """Reset a fresh env and step it once with the default action, plain or as {agent: action}: None if it worked,
+    else what it raised."""
+    adapter = make_adapter(scene.env, scene.env_kwargs, None, agent_dicts)
+    try:
+        agent = adapter.possible_agents[0]
+        adapter.reset(0)
+        adapter.step({agent: as_space_type(adapter.action_space(agent), scene.default_action)})
+    except Exception as error:  # noqa: BLE001 (any error of the researcher's env is the answer)
+        return f"{type(error).__name__}: {error}"
+    finally:
+        adapter.close()
+    return None
+
+
+def _keyed(mapping: dict[Any, Any], what: str, scene_id: str) -> dict[str, Any]:
+    keys = agent_keys(list(mapping), f"gym scene {scene_id!r}: {what}")
+    return {key: mapping[agent] for key, agent in keys.items()}
 
 
 def code_hash(files: dict[str, str]) -> str:

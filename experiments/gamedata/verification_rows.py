@@ -27,12 +27,13 @@ class RowSpec:
 
 def row_spec(scene) -> RowSpec:
     """The scene's spec, built once per scene definition (the env is made and closed again)."""
-    return _spec_for(scene.env, json.dumps(scene.env_kwargs, sort_keys=True, default=repr), scene.max_steps)
+    kwargs = json.dumps(scene.env_kwargs, sort_keys=True, default=repr)
+    return _spec_for(scene.env, kwargs, scene.max_steps, scene.loop_config().get("agent_dicts"))
 
 
 @lru_cache(maxsize=64)
-def _spec_for(env: str, env_kwargs: str, max_steps: int | None) -> RowSpec:
-    adapter = make_adapter(env, json.loads(env_kwargs), None)
+def _spec_for(env: str, env_kwargs: str, max_steps: int | None, agent_dicts: str | None = None) -> RowSpec:
+    adapter = make_adapter(env, json.loads(env_kwargs), None, agent_dicts)
     try:
         agents = list(adapter.possible_agents)
         checks = {agent: action_check(adapter.action_space(agent)) for agent in agents}

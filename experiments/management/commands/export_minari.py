@@ -26,6 +26,6 @@ class Command(BaseCommand):
             result = minari_export(
                 definition=definition, scene_id=scene, agent=agent, directory=Path(output), dataset_id=dataset_id
             )
-        except MinariExportError as error:
-            raise CommandError(str(error)) from error
+        except (MinariExportError, OSError) as error:  # OSError: the folder cannot be written (nothing is left)
+            raise CommandError(f"no dataset written: {error}") from error
         self.stdout.write(f"wrote {result['dataset_id']}: {result['episodes']} episodes, {result['steps']} steps")
