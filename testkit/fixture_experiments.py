@@ -437,4 +437,5 @@ PATHS = [
         for name in ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
     ),
     "testkit.reads_experiments:arms",
+    "testkit.shipping_experiments:pz_noship",
 ]

@@ -180,6 +180,6 @@ def availability_problems(requirements: tuple[str, ...], pyodide: PyodideSet, wh
         served = name in pyodide.present and requirement.specifier.contains(pyodide.version(name) or "0", True)
         if not served:
             problems.append(
-                f"{text} is not in the wheelhouse ({wheelhouse}) nor in Pyodide's package set: {FETCH_WHEELS}"
+                f"{text} is in neither the wheelhouse ({wheelhouse}) nor Pyodide's package set: {FETCH_WHEELS}"
             )
     return problems

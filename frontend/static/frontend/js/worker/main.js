@@ -33,6 +33,32 @@ const input = { held: [], presses: [], focused: true };
 /** @type {WorkerContext} */
 const ctx = { py: null, post, input, config: null };
 
+// micropip only logs a package it could not fetch from Pyodide's own set (a self-hosted Pyodide without
+// opencv-python): every requirement must be installed at a version it allows, or the load fails (runtime_error) here
+// rather than at the first reset() after players are matched.
+const INSTALL_PACKAGES = `
+import micropip
+from importlib import metadata
+from packaging.requirements import Requirement
+await micropip.install(mug_packages, index_urls=mug_index_urls)
+def _mug_not_installed(texts):
+    missing = []
+    for text in texts:
+        requirement = Requirement(text)
+        try:
+            version = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            missing.append(text)
+            continue
+        if not requirement.specifier.contains(version, prereleases=True):
+            missing.append(f"{text} (got {version})")
+    return missing
+_mug_missing = _mug_not_installed(mug_packages)
+del _mug_not_installed
+if _mug_missing:
+    raise RuntimeError("these packages could not be installed: " + ", ".join(_mug_missing))
+`;
+
 const MP_STUB = `
 # gymnasium 1.x imports multiprocessing.synchronize, which needs this module; Pyodide has no processes.
 SEM_VALUE_MAX = 2**31 - 1
@@ -177,7 +203,7 @@ async function loadScene(config) {
   progress("Installing packages", 0.55, 0.8);
   py.globals.set("mug_packages", py.toPy(config.packages));
   py.globals.set("mug_index_urls", py.toPy(config.index_urls));
-  await py.runPythonAsync("import micropip\nawait micropip.install(mug_packages, index_urls=mug_index_urls)");
+  await py.runPythonAsync(INSTALL_PACKAGES);
   progress("Loading the game", 0.8, 0.9);
   const response = await fetch(config.bundle_url);
   if (!response.ok) throw new Error(`the game's code could not be downloaded (HTTP ${response.status})`);
