@@ -186,6 +186,38 @@ async function bootPython(config) {
   py.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(SITE)})`);
 }
 
+/**
+ * The scene's packages that only Pyodide builds (opencv-python, scipy...) come from the configured Pyodide's own
+ * folder, with their dependencies. One that folder lacks would never install: its integrity-checked download of a
+ * 404 is a network error that the retrying fetch tries again until the load deadline, or micropip only warns. Ask
+ * for each file first and fail the load at once, naming the package.
+ * @param {any} config
+ */
+async function checkPyodideBuilt(config) {
+  const response = await fetch(`${config.pyodide_url}pyodide-lock.json`);
+  if (!response.ok) return; // micropip reads the same lock; it reports its own failure
+  const entries = (await response.json()).packages || {};
+  /** @param {string} name */
+  const key = (name) => name.toLowerCase().replace(/[-_.]+/g, "-");
+  const built = (/** @type {any} */ entry) => entry && !/-none-any\.whl$/.test(entry.file_name);
+  const todo = config.packages.map((/** @type {string} */ text) => key(text.split(/[\s;<>=!~[]/)[0]));
+  const seen = new Set();
+  const missing = [];
+  while (todo.length) {
+    const name = todo.pop();
+    const entry = entries[name];
+    if (seen.has(name) || !built(entry)) continue;
+    seen.add(name);
+    todo.push(...(entry.depends || []).map(key));
+    const head = await fetch(config.pyodide_url + entry.file_name, { method: "HEAD" });
+    if (head.status === 404 || head.status === 410) missing.push(`${name} (${entry.file_name}: HTTP ${head.status})`);
+  }
+  if (missing.length) {
+    const names = missing.join(", ");
+    throw new Error(`this server's Pyodide does not have these packages, so they cannot be installed: ${names}`);
+  }
+}
+
 /** @param {any} config */
 function load(config) {
   loading = loading.catch(() => {}).then(() => loadScene(config));
@@ -203,6 +235,7 @@ async function loadScene(config) {
   progress("Installing packages", 0.55, 0.8);
   py.globals.set("mug_packages", py.toPy(config.packages));
   py.globals.set("mug_index_urls", py.toPy(config.index_urls));
+  await checkPyodideBuilt(config);
   await py.runPythonAsync(INSTALL_PACKAGES);
   progress("Loading the game", 0.8, 0.9);
   const response = await fetch(config.bundle_url);
