@@ -66,27 +66,24 @@ class PyodideSet:
         return self.entries.get(normalize(name), {}).get("version")
 
 
-def read_lock(folder: Path | None) -> dict:
-    """The official pyodide-lock.json of the self-hosted folder ({} when absent or unreadable)."""
-    path = folder / "pyodide-lock.json" if folder else None
-    if path is None or not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def pyodide_set(pyodide_url: str, pyodide_dir: Path | None) -> PyodideSet:
     """The package set of the configured Pyodide: the whole lock from a remote URL (the CDN has every package);
-    from the self-hosted folder only the lock entries whose wheel is in the folder."""
-    lock = read_lock(pyodide_dir)
-    return _pyodide_set(urlsplit(pyodide_url).scheme in ("http", "https"), pyodide_dir, json.dumps(lock))
+    from the self-hosted folder only the lock entries whose wheel is in the folder. Read again only when the lock
+    or the folder changes (`fetch_pyodide --extras` adds files)."""
+    remote = urlsplit(pyodide_url).scheme in ("http", "https")
+    try:
+        stamp = (pyodide_dir.stat().st_mtime_ns, (pyodide_dir / "pyodide-lock.json").stat().st_mtime_ns)
+    except (OSError, AttributeError):
+        stamp = None  # no folder or no lock: only what Pyodide boots with
+    return _pyodide_set(remote, pyodide_dir, stamp)
 
 
 @functools.lru_cache(maxsize=8)
-def _pyodide_set(remote: bool, folder: Path | None, lock_text: str) -> PyodideSet:
-    packages = json.loads(lock_text).get("packages", {}) or {}
+def _pyodide_set(remote: bool, folder: Path | None, stamp: tuple[int, int] | None) -> PyodideSet:
+    try:
+        packages = json.loads((folder / "pyodide-lock.json").read_text()).get("packages", {}) if stamp else {}
+    except (OSError, ValueError, AttributeError):
+        packages = {}
     entries = {normalize(name): entry for name, entry in packages.items() if isinstance(entry, dict)}
     imports = {module: name for name, entry in entries.items() for module in entry.get("imports", [])}
     if remote:
