@@ -450,4 +450,5 @@ PATHS = [
     ),
     "testkit.anchor_experiments:anchor_car",
     *(f"testkit.agentid_experiments:{name}" for name in ("int_solo", "int_pair", "anchor_solo")),
+    "testkit.shipping_experiments:pz_noship",
 ]

@@ -8,7 +8,7 @@ from experiments.definition import registry
 from experiments.definition.errors import DefinitionError
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.package_pins import pin_conflicts
-from experiments.definition.runtime_bundle import ClosureError, scene_bundle
+from experiments.definition.runtime_bundle import ClosureError, package_problems, scene_bundle
 
 
 @register()
@@ -64,3 +64,33 @@ def check_package_pins(app_configs, **kwargs) -> list[Warning]:
         for definition in definitions.values()
         for conflict in pin_conflicts(definition.scenes())
     ]
+
+
+@register()
+def check_scene_packages(app_configs, **kwargs) -> list[Error]:
+    """experiments.E019: every browser game's packages (its `packages` and the installed distributions its code
+    imports) can be installed by browsers from the configured Pyodide and the wheelhouse; one error per scene."""
+    try:
+        definitions = registry.all_experiments()
+    except DefinitionError:
+        return []  # E001 says why
+    errors = []
+    for definition in definitions.values():
+        for scene in definition.scenes():
+            variants = (scene, scene.solo_variant()) if isinstance(scene, GymScene) and not scene.on_server else ()
+            found: list[str] = []
+            for variant in filter(None, variants):
+                try:
+                    found += [problem for problem in package_problems(variant) if problem not in found]
+                except ClosureError:
+                    continue  # E002 says why
+            if found:
+                where = f"experiment {definition.slug!r}, scene {scene.scene_id!r}"
+                errors.append(
+                    Error(
+                        f"{where}: " + "; ".join(found),
+                        hint="Participants could not load this game.",
+                        id="experiments.E019",
+                    )
+                )
+    return errors

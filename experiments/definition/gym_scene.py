@@ -64,8 +64,14 @@ class GymScene(Scene):
     hud: bool = True
     render_mode: str = "mug"
     record_observations: bool = True
+    # Requirements the browser installs (micropip) besides those found automatically: every installed distribution
+    # the shipped code imports is added pinned at the server's version, and Pyodide-built ones (opencv-python,
+    # scipy, pygame-ce) by name from Pyodide's own set (runtime_bundle.scene_packages). A requirement listed here
+    # wins over the automatic pin; one that excludes the installed version fails the system check (experiments.E019).
     packages: list[str] = field(default_factory=lambda: list(DEFAULT_PACKAGES))
-    ship: list[str] | None = None  # modules the browser imports that no static import names (loaded by name)
+    # Modules the browser imports that no static import names (loaded by name, e.g. importlib.import_module(x));
+    # statically imported local modules ship without it, wherever they live on the path.
+    ship: list[str] | None = None
     in_game_body: str = ""
     after_body: str = "<p>Well done! Your game data is saved.</p>"
     countdown_seconds: int = 3

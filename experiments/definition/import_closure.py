@@ -1,14 +1,18 @@
-"""The project modules a browser needs for some entry modules: what they import, found statically (an AST walk).
+"""The local modules a browser needs for some entry modules: what they import, found statically (an AST walk).
 
 Everything shipped is readable by every participant who gets the scene, so only the import closure ships: a
 module beside the env that nothing imports (a `codes.py`, the experiment definition) stays on the server.
-Installed packages and the standard library come from wheels and Pyodide, never from here; `mug` ships whole.
+"Local" is anything on the server's path that is neither the standard library nor an installed distribution,
+wherever it lives (the project folder, a study folder on PYTHONPATH, a sibling package). Installed packages come
+from wheels and Pyodide, never from here: the closure names the ones it imports; `mug` ships whole.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
+import sysconfig
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +27,12 @@ SERVER_PACKAGES = frozenset(
 # entering at once on a busy machine). One parse at a time.
 _PARSE_LOCK = threading.Lock()
 MISSING = "missing"  # what _locate says of a name under a project package that no file answers to
+INSTALLED = "installed"  # what _locate says of a top-level name that an installed distribution provides
+# Where the interpreter's own modules live: never shipped, never a distribution.
+STDLIB_DIRS = tuple(
+    Path(p).resolve() for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]} if p
+)
+INSTALL_DIRS = ("site-packages", "dist-packages")
 
 
 class ClosureError(ValueError):
@@ -35,14 +45,27 @@ class Located:
     is_package: bool
 
 
+@dataclass(frozen=True)
+class Closure:
+    files: dict[str, Path]  # path in the browser's site dir -> the local file shipped there
+    installed: frozenset[str]  # top-level names of installed (non-stdlib) packages the shipped modules import
+
+
 def import_closure(entries: list[str], root: Path, exclude: Path, browser: bool = True) -> dict[str, Path]:
-    """{path in the browser's site dir (from the module's name): file} of the project modules under `root` that
-    `entries` import, with the __init__.py of every enclosing package (importing a module runs them). `exclude`
-    (mug) is shipped separately.
-    Raises ClosureError for an entry that does not exist, a project import that resolves to no file, or (for the
+    """{path in the browser's site dir (from the module's name): file} of the local modules that `entries` import
+    (see closure_of)."""
+    return closure_of(entries, root, exclude, browser).files
+
+
+def closure_of(entries: list[str], root: Path, exclude: Path, browser: bool = True) -> Closure:
+    """The local modules that `entries` import, with the __init__.py of every enclosing package (importing a module
+    runs them), wherever they live on the path; and the installed packages they import. `exclude` (mug) is shipped
+    separately; under `root` (the project), dot-folders (.venv) are never local.
+    Raises ClosureError for an entry that does not exist, a local import that resolves to no file, or (for the
     browser) a shipped module importing a server-only package."""
     root, exclude = root.resolve(), exclude.resolve()
     files: dict[str, Path] = {}
+    installed: set[str] = set()
     seen: set[str] = set()
     queue: list[tuple[str, str | None, bool]] = [(entry, None, False) for entry in entries]
     while queue:
@@ -60,10 +83,13 @@ def import_closure(entries: list[str], root: Path, exclude: Path, browser: bool 
                 "run. Keep the env and its policies free of server imports."
             )
         seen.add(module)
+        if located == INSTALLED:
+            installed.add(top)  # a distribution's package: it becomes a pinned package of the scene
+            continue
         if located is None:
             if importer is None and importlib.util.find_spec(top) is None:
                 raise ClosureError(f"cannot find module {module!r} to ship to the browser")
-            continue  # installed or standard library: Pyodide and the wheels provide it
+            continue  # standard library (Pyodide has it) or mug (shipped whole)
         if located == MISSING:
             by = f" (imported by {importer})" if importer else ""
             raise ClosureError(f"cannot resolve module {module!r}{by} to a file of the project")
@@ -72,13 +98,16 @@ def import_closure(entries: list[str], root: Path, exclude: Path, browser: bool 
         parents = module.split(".")
         queue += [(".".join(parents[:depth]), relative, False) for depth in range(1, len(parents))]
         queue += [(name, relative, optional) for name, optional in _imports(located, module, relative)]
-    return files
+    return Closure(files=files, installed=frozenset(installed - SERVER_PACKAGES))
 
 
 def _locate(module: str, root: Path, exclude: Path) -> Located | str | None:
-    """The project file of `module`; None when it is not the project's (installed, stdlib, mug, absent);
-    "missing" when its top-level package is the project's but no file answers to the full name."""
+    """The local file of `module`; "installed" when an installed distribution provides its top-level package;
+    None when it is the standard library, mug or absent; "missing" when its top-level package is local but no file
+    answers to the full name."""
     parts = module.split(".")
+    if parts[0] in sys.stdlib_module_names or parts[0] in sys.builtin_module_names:
+        return None
     try:
         spec = importlib.util.find_spec(parts[0])
     except (ImportError, ValueError):
@@ -89,8 +118,9 @@ def _locate(module: str, root: Path, exclude: Path) -> Located | str | None:
     if not locations and not (spec.has_location and spec.origin):
         return None  # built-in or frozen
     base = Path(locations[0]) if locations else Path(spec.origin)
-    if not _is_project(base, root, exclude):
-        return None
+    where = _kind(base, root, exclude)
+    if where != "local":
+        return where
     if not locations:  # a top-level module file
         return Located(base.resolve(), False) if len(parts) == 1 else MISSING
     directory = base.resolve()
@@ -107,14 +137,19 @@ def _locate(module: str, root: Path, exclude: Path) -> Located | str | None:
     return Located(init, True) if init.is_file() else None  # a namespace package ships no file of its own
 
 
-def _is_project(path: Path, root: Path, exclude: Path) -> bool:
+def _kind(path: Path, root: Path, exclude: Path) -> str | None:
+    """ "local" (shipped), "installed" (in a site-packages folder: a distribution) or None (mug, which ships whole;
+    the standard library; a dot-folder of the project)."""
     resolved = path.resolve()
-    return (
-        resolved.is_relative_to(root)
-        and not resolved.is_relative_to(exclude)
-        and "site-packages" not in resolved.parts
-        and not any(part.startswith(".") for part in resolved.relative_to(root).parts)  # .venv and the like
-    )
+    if resolved.is_relative_to(exclude):
+        return None
+    if any(part in INSTALL_DIRS for part in resolved.parts):
+        return INSTALLED
+    if any(resolved.is_relative_to(directory) for directory in STDLIB_DIRS):
+        return None
+    if resolved.is_relative_to(root) and any(part.startswith(".") for part in resolved.relative_to(root).parts):
+        return None
+    return "local"
 
 
 def _imports(located: Located, module: str, relative: str) -> list[tuple[str, bool]]:

@@ -1,6 +1,7 @@
 """The Python files the browser runs for a gym scene: the `mug` package plus the import closure of the env (and of
-its Python policies): only the project modules they import, never the rest of their package. Every shipped file is
-readable by each participant who gets the scene."""
+its Python policies): only the local modules they import (wherever they live on the path), never the rest of their
+package; and the packages the browser installs for it. Every shipped file is readable by each participant who gets
+the scene."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from pathlib import Path
 from django.conf import settings
 
 from experiments.definition.gym_scene import MUG_PACKAGE_DIR, GymScene, code_hash
-from experiments.definition.import_closure import ClosureError, import_closure
+from experiments.definition.import_closure import ClosureError, closure_of
+from experiments.definition.package_resolution import Resolution, availability_problems, pyodide_set, resolve
 
-__all__ = ["Bundle", "ClosureError", "scene_bundle"]
+__all__ = ["Bundle", "ClosureError", "package_problems", "scene_bundle", "scene_packages"]
 
 # A mug module that imports Django or the experiments app is server-side.
 SERVER_ONLY = re.compile(r"^\s*(from|import)\s+(django|experiments)\b", re.M)
@@ -24,6 +26,7 @@ SERVER_ONLY = re.compile(r"^\s*(from|import)\s+(django|experiments)\b", re.M)
 class Bundle:
     files: dict[str, str]  # path relative to the browser's site dir -> source
     code_hash: str
+    installed: frozenset[str] = frozenset()  # top-level names of installed packages the shipped code imports
 
 
 def scene_bundle(scene: GymScene) -> Bundle:
@@ -35,9 +38,27 @@ def scene_bundle(scene: GymScene) -> Bundle:
 @functools.lru_cache(maxsize=64)
 def _bundle(modules: tuple[str, ...], browser: bool) -> Bundle:
     files = _package_files(MUG_PACKAGE_DIR, "mug")
-    closure = import_closure(list(modules), Path(settings.BASE_DIR), MUG_PACKAGE_DIR, browser=browser)
-    files.update({path: source.read_text(encoding="utf-8") for path, source in sorted(closure.items())})
-    return Bundle(files=files, code_hash=code_hash(files))
+    closure = closure_of(list(modules), Path(settings.BASE_DIR), MUG_PACKAGE_DIR, browser=browser)
+    files.update({path: source.read_text(encoding="utf-8") for path, source in sorted(closure.files.items())})
+    return Bundle(files=files, code_hash=code_hash(files), installed=closure.installed)
+
+
+def scene_packages(scene: GymScene) -> Resolution:
+    """What the browser installs for the scene: its `packages` plus the installed distributions its shipped code
+    imports, pinned (package_resolution.resolve); `problems` names conflicts. Raises ClosureError like scene_bundle."""
+    runtime = settings.MUG_RUNTIME
+    pyodide = pyodide_set(runtime["PYODIDE_URL"], Path(runtime["PYODIDE_DIR"]))
+    return resolve(list(scene.packages), scene_bundle(scene).installed, pyodide)
+
+
+def package_problems(scene: GymScene) -> list[str]:
+    """Why browsers could not install the scene's packages from the configured Pyodide and wheelhouse (empty when
+    they can): conflicts, Pyodide-built packages a self-hosted Pyodide lacks, wheels not fetched."""
+    runtime = settings.MUG_RUNTIME
+    pyodide = pyodide_set(runtime["PYODIDE_URL"], Path(runtime["PYODIDE_DIR"]))
+    resolution = resolve(list(scene.packages), scene_bundle(scene).installed, pyodide)
+    wheelhouse = Path(runtime["WHEELHOUSE_DIR"])
+    return [*resolution.problems, *availability_problems(resolution.requirements, pyodide, wheelhouse)]
 
 
 def _package_files(directory: Path, prefix: str) -> dict[str, str]:

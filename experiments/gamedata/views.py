@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from experiments.definition import registry
 from experiments.definition.errors import ApplicationError
 from experiments.definition.gym_scene import GymScene
-from experiments.definition.runtime_bundle import scene_bundle
+from experiments.definition.runtime_bundle import scene_bundle, scene_packages
 from experiments.definition.stager import base_id, is_branch_key
 from experiments.flow import participant_reads
 from experiments.flow.identity import participant_for
@@ -63,7 +63,7 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "scene_key": key,
         "loop": scene.loop_config(),
         "num_episodes": scene.num_episodes,
-        "packages": scene.packages,
+        "packages": list(scene_packages(scene).requirements),
         "pyodide_url": request.build_absolute_uri(settings.MUG_RUNTIME["PYODIDE_URL"]),
         "index_urls": [wheel_index + "{package_name}/"],
         "bundle_url": reverse("experiments:gym-bundle", kwargs={"slug": slug, "scene_id": scene.scene_id})

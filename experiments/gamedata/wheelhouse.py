@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from pathlib import Path
 
+from experiments.definition.package_resolution import normalize
+from experiments.definition.package_resolution import wheel_projects as projects
 
-def normalize(name: str) -> str:
-    """PEP 503 project name normalisation."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def projects(directory: Path) -> dict[str, list[str]]:
-    """{normalised project name: [wheel file names]} for the wheels in `directory`."""
-    found: dict[str, list[str]] = {}
-    if directory.is_dir():
-        for path in sorted(directory.glob("*.whl")):
-            if path.is_file():
-                found.setdefault(normalize(path.name.split("-")[0]), []).append(path.name)
-    return found
+__all__ = ["index_page", "normalize", "project_page", "projects", "wheel_path"]
 
 
 def index_page(directory: Path, project_url_prefix: str) -> str:

