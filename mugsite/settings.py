@@ -288,3 +288,9 @@ MUG_SERVER_GAME_SLOTS_DIR = env_str("MUG_SERVER_GAME_SLOTS_DIR", "")  # lock fil
 MUG_SERVER_GAME_WAIT_S = env_int("MUG_SERVER_GAME_WAIT_S", 300)  # waited for a slot this long: the flow ends
 # The live monitor lists a participant on a game scene, or a running game, with no sign of life for this long as stuck
 MUG_LIVE_STUCK_S = env_int("MUG_LIVE_STUCK_S", 60)
+# Where `manage.py check` (and runserver's start) tries every browser game scene's env at load: "pyodide" (the
+# participants' interpreter: the self-hosted Pyodide under Node.js, with the scene's exact bundle and packages,
+# results cached in var/preflight/ by code hash and package set; falls back to "native" with a warning when Node or
+# the self-hosted Pyodide is missing or MUG_PYODIDE_URL is remote), "native" (this server's Python only), "off"
+# (no stepping, no determinism check: the env is only built and reset). See experiments/definition/pyodide_preflight.py.
+MUG_PREFLIGHT = env_str("MUG_PREFLIGHT", "pyodide")

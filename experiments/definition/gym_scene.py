@@ -12,7 +12,14 @@ import mug
 from experiments.definition.errors import DefinitionError
 from experiments.definition.netplay import BROWSER, SERVER, Netcode, ReplaceWithAI
 from experiments.definition.policy_checks import PolicyError, as_space_type, check_policy, model_path
-from experiments.definition.preflight import check_group_agents, check_netcode
+from experiments.definition.preflight import (
+    AUTO,
+    check_env_natively,
+    check_group_agents,
+    check_netcode,
+    env_failure,
+    resolve_render_mode,
+)
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
 from experiments.definition.stager import base_id
@@ -54,7 +61,9 @@ class GymScene(Scene):
     height: int = 400
     background: str = "#ffffff"
     hud: bool = True
-    render_mode: str = "mug"
+    # "auto": "mug" if the env's metadata["render_modes"] lists it, else "rgb_array" (drawn as a raster); an explicit
+    # value is passed as given. The browser, server games and replays all build the env with the chosen mode.
+    render_mode: str = AUTO
     record_observations: bool = True
     packages: list[str] = field(default_factory=lambda: list(DEFAULT_PACKAGES))
     ship: list[str] | None = None  # modules the browser imports that no static import names (loaded by name)
@@ -183,13 +192,23 @@ class GymScene(Scene):
                     f"gym scene {self.scene_id!r}: hud_text {self.hud_text!r} failed for {agent!r}: {error!r}"
                 ) from error
 
+    @property
+    def chosen_render_mode(self) -> str | None:
+        """The render mode the env is built with (resolved from its metadata at load when "auto")."""
+        return getattr(self, "_render_mode", None) or (None if self.render_mode == AUTO else self.render_mode)
+
     def _preflight(self, base_dir: Path) -> None:
-        """Build the env and try the AI policies once on the server: an unusable env or model fails at load
-        time, not mid-study."""
+        """Build the env, step it (two fresh envs must agree) and try the AI policies once on the server: an
+        unusable env or model fails at load time, not mid-study (see preflight.py)."""
+        self._render_mode = resolve_render_mode(self)
+        check_env_natively(self, self._render_mode)
         try:
-            adapter = make_adapter(self.env, self.env_kwargs, self.render_mode)
-        except (EnvConfigError, TypeError, ValueError, ImportError) as error:
+            adapter = make_adapter(self.env, self.env_kwargs, self._render_mode)
+        except EnvConfigError as error:
             raise DefinitionError(f"gym scene {self.scene_id!r}: {error}") from error
+        except Exception as error:  # noqa: BLE001 (any failure of the researcher's code is reported as such)
+            failure = {"stage": "construction", "error_type": type(error).__name__, "message": str(error)}
+            raise env_failure(self, failure) from None
         try:
             unknown = set(self.agents) - set(adapter.possible_agents)
             if unknown:
@@ -208,7 +227,10 @@ class GymScene(Scene):
             adapter.close()
 
     def _check_policies(self, adapter, base_dir: Path) -> None:
-        observations, _ = adapter.reset(0)
+        try:
+            observations, _ = adapter.reset(0)
+        except Exception as error:  # noqa: BLE001
+            raise env_failure(self, {"stage": "reset", "error_type": type(error).__name__, "message": str(error)})
         checked = {}
         try:
             for agent, policy in self.agents.items():
@@ -246,7 +268,7 @@ class GymScene(Scene):
             fps=self.fps,
             num_episodes=self.num_episodes,
             max_steps=self.max_steps,
-            render_mode=self.render_mode,
+            render_mode=self.chosen_render_mode,
             record_observations=self.record_observations,
             width=self.width,
             height=self.height,
