@@ -29,3 +29,13 @@ tag_ok = study(
     keys={"ArrowUp": 1},
     packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
 )
+# CoGrid 0.2.1 from PyPI (requirements-dev.txt), unmodified: it draws move priority from an unseeded generator.
+cogrid_overcooked = study(
+    "cogrid-overcooked",
+    "cogrid.envs.registry:make",
+    env_kwargs={"environment_id": "Overcooked-CrampedRoom-V0"},
+    agents={0: "human", 1: "random"},
+    keys={"ArrowUp": 0},
+    max_steps=1000,
+    packages=["gymnasium==1.4.0", "pettingzoo==1.25.0", "cogrid==0.2.1"],
+)

@@ -4,6 +4,7 @@ the rollback self-test. Plain Python over `mug` only: the same file runs nativel
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -12,7 +13,7 @@ from typing import Any
 from mug.adapters import make_adapter, to_jsonable
 from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
 
-STEPS = 100  # frames compared between the two fresh envs (fewer if the episode ends first)
+STEPS = 300  # frames compared between the two fresh envs (fewer if the episode or max_steps ends first)
 FIELDS = ("obs", "rewards", "terminated", "truncated", "infos")
 
 
@@ -51,16 +52,14 @@ def _run(spec: dict[str, Any]) -> None:
                 first.render()
             except Exception as error:  # noqa: BLE001 (any failure of the env's code is reported as such)
                 raise ProbeFailure("render", error) from None
-        trajectory = _play(first, seed, steps)
+        second = _build(spec)
+        try:
+            _compare(first_reset, _reset(second, seed), "reset")
+            _play(first, second, seed, steps)  # in lockstep: the first difference or failure, frame by frame
+        finally:
+            _close(second)
     finally:
         _close(first)
-    second = _build(spec)
-    try:
-        _compare(first_reset, _reset(second, seed), "reset")
-        for frame, (actions, row) in enumerate(trajectory):
-            _compare(row, _step(second, actions, frame), frame)
-    finally:
-        _close(second)
     if spec.get("rollback"):
         _rollback(spec, seed)
 
@@ -81,26 +80,24 @@ def _reset(adapter, seed: int) -> dict[str, Any]:
     return _canonical_row({"obs": observations, "infos": infos})
 
 
-def _play(adapter, seed: int, steps: int) -> list[tuple[dict, dict]]:
-    """Seeded random actions for up to `steps` frames or to the episode's end: [(actions, row)]."""
+def _play(first, second, seed: int, steps: int) -> None:
+    """Seeded random actions for up to `steps` frames or to the episode's end, the same for both envs."""
     sampler = random.Random(seed)
-    for offset, agent in enumerate(adapter.possible_agents):
+    for offset, agent in enumerate(first.possible_agents):
         try:
-            adapter.action_space(agent).seed(sampler.randrange(2**31) + offset)
+            first.action_space(agent).seed(sampler.randrange(2**31) + offset)
         except Exception as error:  # noqa: BLE001
             raise ProbeFailure("step", error, frame=0, agent=str(agent)) from None
-    trajectory = []
     for frame in range(steps):
-        live = adapter.live_agents()
+        live = first.live_agents()
         if not live:
             break
-        actions = {agent: adapter.action_space(agent).sample() for agent in live}
-        row = _step(adapter, actions, frame)
-        trajectory.append((actions, row))
+        actions = {agent: first.action_space(agent).sample() for agent in live}
+        row = _step(first, actions, frame)
+        _compare(row, _step(second, actions, frame), frame)
         done = [row["terminated"][a] == "true" or row["truncated"].get(a) == "true" for a in row["terminated"]]
         if done and all(done):
             break
-    return trajectory
 
 
 def _step(adapter, actions: dict, frame: int) -> dict[str, Any]:
@@ -114,7 +111,9 @@ def _step(adapter, actions: dict, frame: int) -> dict[str, Any]:
 
 def _canonical_row(row: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Each field of each agent as an exact string, taken at once (an env may reuse its arrays next step)."""
-    return {name: {str(agent): _canonical(value) for agent, value in (values or {}).items()} for name, values in row.items()}
+    return {
+        name: {str(agent): _canonical(value) for agent, value in (values or {}).items()} for name, values in row.items()
+    }
 
 
 def _compare(expected: dict[str, Any], got: dict[str, Any], frame: int | str) -> None:
@@ -131,9 +130,16 @@ def _compare(expected: dict[str, Any], got: dict[str, Any], frame: int | str) ->
                     frame=frame,
                     agent=str(agent),
                     field=name,
-                    first=a[:200],
-                    second=b[:200],
+                    first=_around(a, b),
+                    second=_around(b, a),
                 )
+
+
+def _around(text: str, other: str) -> str:
+    """The part of `text` where it first differs from `other` (observations can be long)."""
+    at = next((i for i, (x, y) in enumerate(zip(text, other, strict=False)) if x != y), min(len(text), len(other)))
+    start = max(0, at - 40)
+    return ("..." if start else "") + text[start : at + 40] + ("..." if at + 40 < len(text) else "")
 
 
 def _canonical(value: Any) -> str:
@@ -170,10 +176,8 @@ def _rollback(spec: dict[str, Any], seed: int) -> None:
 
 
 def _close(adapter) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a failing close() is not what the pre-flight reports
         adapter.close()
-    except Exception:  # noqa: BLE001, S110 (a failing close() is not what the pre-flight reports)
-        pass
 
 
 def _seed_global_rngs(seed: int) -> None:

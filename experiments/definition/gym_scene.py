@@ -17,8 +17,8 @@ from experiments.definition.preflight import (
     check_env_natively,
     check_group_agents,
     check_netcode,
-    env_failure,
     resolve_render_mode,
+    stage_failure,
 )
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
@@ -207,8 +207,7 @@ class GymScene(Scene):
         except EnvConfigError as error:
             raise DefinitionError(f"gym scene {self.scene_id!r}: {error}") from error
         except Exception as error:  # noqa: BLE001 (any failure of the researcher's code is reported as such)
-            failure = {"stage": "construction", "error_type": type(error).__name__, "message": str(error)}
-            raise env_failure(self, failure) from None
+            raise stage_failure(self, "construction", error) from None
         try:
             unknown = set(self.agents) - set(adapter.possible_agents)
             if unknown:
@@ -230,7 +229,7 @@ class GymScene(Scene):
         try:
             observations, _ = adapter.reset(0)
         except Exception as error:  # noqa: BLE001
-            raise env_failure(self, {"stage": "reset", "error_type": type(error).__name__, "message": str(error)})
+            raise stage_failure(self, "reset", error) from None
         checked = {}
         try:
             for agent, policy in self.agents.items():

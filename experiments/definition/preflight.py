@@ -16,7 +16,6 @@ from mug.adapters import EnvConfigError, load_callable, make_adapter
 from mug.policies import OnnxPolicy, policy_spec
 from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
 
-
 AUTO = "auto"  # GymScene.render_mode: chosen from the env's metadata
 # What to do about each stage of the probe that failed (experiments.definition.env_probe).
 FIXES = {
@@ -31,6 +30,11 @@ FIXES = {
     "them), and only pure-Python wheels or Pyodide's own packages",
     "load": "the env's modules must import inside Pyodide: no module Pyodide lacks, nothing outside the bundle",
 }
+
+MISSING_MODULE_FIX = (
+    "add the distribution that provides it to the scene's packages= (pinned; the wheelhouse must hold it), or do "
+    "not import it: Pyodide lacks some standard modules (sqlite3, ssl, ...) and every binary package it did not build"
+)
 
 
 class EnvLoadError(DefinitionError):
@@ -60,7 +64,7 @@ def resolve_render_mode(scene) -> str | None:
     except EnvConfigError as error:
         raise EnvLoadError(f"{where}: {error}", "experiments.E191") from error
     except Exception as error:  # noqa: BLE001 (any failure of the researcher's code is reported as such)
-        raise env_failure(scene, {"stage": "construction", "error_type": type(error).__name__, "message": str(error)})
+        raise stage_failure(scene, "construction", error) from None
     modes = metadata.get("render_modes") if isinstance(metadata, dict) else None
     if modes is None or "mug" in modes:
         return "mug"
@@ -114,10 +118,18 @@ def env_failure(scene, failure: dict[str, Any], where: str = "") -> EnvLoadError
     else:
         text = failure.get("message") or "(no message: an assert in the env's code failed)"
         message = f"{what} failed: {failure.get('error_type', 'Error')}: {text}"
+    fix = FIXES.get(stage, FIXES["load"])
+    if "No module named" in str(failure.get("message")):
+        fix = MISSING_MODULE_FIX
     return EnvLoadError(
-        f"gym scene {scene.scene_id!r}{where}: {message}. Fix: {FIXES.get(stage, FIXES['load'])}",
+        f"gym scene {scene.scene_id!r}{where}: {message}. Fix: {fix}",
         ENV_CHECK_IDS.get(stage, "experiments.E191"),
     )
+
+
+def stage_failure(scene, stage: str, error: BaseException) -> EnvLoadError:
+    """The env's own exception at one stage of loading, as a check error (its type and message, no traceback)."""
+    return env_failure(scene, {"stage": stage, "error_type": type(error).__name__, "message": str(error)})
 
 
 def check_group_agents(scene) -> None:
@@ -147,7 +159,7 @@ def check_netcode(scene, base_dir: Path, rollback: bool = True) -> Netcode:
     try:
         adapter = make_adapter(scene.env, scene.env_kwargs, None)
     except Exception as error:  # noqa: BLE001
-        raise env_failure(scene, {"stage": "construction", "error_type": type(error).__name__, "message": str(error)})
+        raise stage_failure(scene, "construction", error) from None
     try:
         if rollback:
             _self_test(adapter, scene, where)
@@ -167,7 +179,7 @@ def _self_test(adapter, scene, where: str) -> None:
     try:
         adapter.reset(0)
     except Exception as error:  # noqa: BLE001
-        raise env_failure(scene, {"stage": "reset", "error_type": type(error).__name__, "message": str(error)})
+        raise stage_failure(scene, "reset", error) from None
     actions = sorted({repr(a): a for a in [scene.default_action, *scene.keys.values()]}.items())
     try:
         self_test(
@@ -180,7 +192,7 @@ def _self_test(adapter, scene, where: str) -> None:
             "deterministic, then run `manage.py check_rollback`"
         ) from error
     except Exception as error:  # noqa: BLE001 (a step that raises during the self-test)
-        raise env_failure(scene, {"stage": "rollback", "error_type": type(error).__name__, "message": str(error)})
+        raise stage_failure(scene, "rollback", error) from None
 
 
 def replacement_spec(netcode: Netcode) -> dict[str, Any] | None:

@@ -54,31 +54,44 @@ const describe = (error) => {
   return lines[lines.length - 1].slice(0, 500);
 };
 
-const results = {};
-let py;
-try {
-  const { loadPyodide } = await import(pathToFileURL(path.join(job.pyodide_dir, "pyodide.mjs")).href);
-  py = await loadPyodide({
+const { loadPyodide } = await import(pathToFileURL(path.join(job.pyodide_dir, "pyodide.mjs")).href);
+
+/** A fresh interpreter as the game worker boots it (numpy, micropip, the _multiprocessing stub). */
+async function boot() {
+  const fresh = await loadPyodide({
     indexURL: job.pyodide_dir + path.sep,
     env: { PYTHONHASHSEED: "0" },
     packages: ["numpy", "micropip"],
     stdout: (/** @type {string} */ line) => process.stderr.write(line + "\n"),
     stderr: (/** @type {string} */ line) => process.stderr.write(line + "\n"),
   });
-  py.runPython("import numpy, micropip");
-  py.FS.mkdirTree(SITE);
-  py.FS.writeFile(`${SITE}/_multiprocessing.py`, job.multiprocessing_stub);
-  py.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(SITE)})`);
-  py.globals.set("mug_version", py.version);
-} catch (error) {
-  writeFileSync(job.output, JSON.stringify({ boot: describe(error), results }));
-  index.close();
-  process.exit(0);
+  fresh.runPython("import numpy, micropip");
+  fresh.FS.mkdirTree(SITE);
+  fresh.FS.writeFile(`${SITE}/_multiprocessing.py`, job.multiprocessing_stub);
+  fresh.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(SITE)})`);
+  return fresh;
 }
 
+// Scenes with the same package set share an interpreter (installed packages stay, as in a browser); each other set
+// gets a fresh one, so a scene never passes on a package only an earlier scene installed.
+const packageSet = (/** @type {{packages: string[]}} */ scene) => JSON.stringify([...scene.packages].sort());
+const scenes = [...job.scenes].sort((a, b) => packageSet(a).localeCompare(packageSet(b)));
+const results = {};
+let py = null;
+let booted = null;
 let previous = null;
-for (const [number, scene] of job.scenes.entries()) {
-  if (previous) {
+for (const [number, scene] of scenes.entries()) {
+  if (booted !== packageSet(scene)) {
+    try {
+      py = await boot();
+    } catch (error) {
+      writeFileSync(job.output, JSON.stringify({ boot: describe(error), results }));
+      index.close();
+      process.exit(0);
+    }
+    booted = packageSet(scene);
+    previous = null;
+  } else if (previous) {
     py.globals.set("mug_previous", py.toPy(previous));
     py.runPython(SWAP);
   }
@@ -108,6 +121,6 @@ for (const [number, scene] of job.scenes.entries()) {
     results[scene.key] = { stage: "load", error_type: "PythonError", message: describe(error) };
   }
 }
-writeFileSync(job.output, JSON.stringify({ pyodide: py.version, results }));
+writeFileSync(job.output, JSON.stringify({ pyodide: py?.version, results }));
 index.close();
 process.exit(0);
