@@ -39,3 +39,11 @@ cogrid_overcooked = study(
     max_steps=1000,
     packages=["gymnasium==1.4.0", "pettingzoo==1.25.0", "cogrid==0.2.1"],
 )
+# Two humans: the pre-flight also runs the rollback self-test (in Pyodide under Node too).
+tag_pair = study(
+    "tag-pair",
+    "examples.tag.env:make",
+    agents={"chaser": "human", "runner": "human"},
+    keys={"ArrowUp": 1, "ArrowDown": 2},
+    packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
+)

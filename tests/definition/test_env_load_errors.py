@@ -36,6 +36,7 @@ def errors(settings, *names: str) -> list:
     return [message for message in checks.run_checks() if message.id.startswith("experiments.")]
 
 
+@pytest.mark.system  # starts manage.py / Daphne
 def test_an_rgb_only_env_is_built_with_rgb_array_and_drawn_as_a_raster(settings):
     """Gymnasium's template asserts its render mode: `render_mode="mug"` crashed `manage.py check` (AssertionError)."""
     result = manage_check("rgb_only")
@@ -69,6 +70,7 @@ def test_a_failing_env_is_a_check_error_naming_the_scene_and_what_failed(setting
     assert all(word in error.msg for word in words), error.msg
 
 
+@pytest.mark.system  # starts manage.py / Daphne
 def test_every_broken_study_is_listed_and_the_others_still_load(settings):
     """`manage.py check` lists every failure (no traceback) and refuses to start; the registry keeps the good study."""
     result = manage_check("missing_map", "rgb_only", "step_fails")
@@ -80,6 +82,7 @@ def test_every_broken_study_is_listed_and_the_others_still_load(settings):
     assert [path for path, _ in registry.load_errors()] == [PATH + "missing_map", PATH + "step_fails"]
 
 
+@pytest.mark.system  # starts manage.py / Daphne
 def test_a_study_that_fails_is_not_served_and_the_others_are(tmp_path, transactional_db):
     """A server started without the checks (Daphne) serves the good study and answers the broken one 404."""
     import requests
