@@ -2,6 +2,7 @@
 // on stdin, loads each scene's bundle with exactly its packages (micropip from the wheelhouse, served here as a PEP 503
 // index on loopback, the way the site serves it to browsers), runs the env probe there and writes one result per
 // scene (JSON) to the job's output file. Pyodide's own prints go to stderr, never into the results.
+/* global process, URL -- Node.js globals (the ESLint config knows browser and worker globals only) */
 import { createReadStream, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
