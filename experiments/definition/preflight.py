@@ -50,7 +50,7 @@ ENV_CHECK_IDS = {"render_mode": "experiments.E190", "determinism": "experiments.
 
 def resolve_render_mode(scene) -> str | None:
     """The scene's render mode: an explicit one as given; AUTO: "mug" if the env's metadata lists it, else
-    "rgb_array" (drawn as a raster), and "mug" for an env that declares no render modes."""
+    "rgb_array" (drawn as a raster), and "mug" for an env that declares no render modes (or an empty list)."""
     if scene.render_mode != AUTO:
         return scene.render_mode
     where = f"gym scene {scene.scene_id!r}"
@@ -66,7 +66,7 @@ def resolve_render_mode(scene) -> str | None:
     except Exception as error:  # noqa: BLE001 (any failure of the researcher's code is reported as such)
         raise stage_failure(scene, "construction", error) from None
     modes = metadata.get("render_modes") if isinstance(metadata, dict) else None
-    if modes is None or "mug" in modes:
+    if not modes or "mug" in modes:  # none declared (gymnasium.Env's default is []): the env takes any mode
         return "mug"
     if "rgb_array" in modes:
         return "rgb_array"
