@@ -291,3 +291,9 @@ MUG_LIVE_STUCK_S = env_int("MUG_LIVE_STUCK_S", 60)
 # A participant on a single-player or server game scene whose page reported no runtime ready within the scene's
 # load_timeout_s plus this slack (server clock, from entering the scene) ends with runtime_error (flow/sweeps.py)
 MUG_LOAD_DEADLINE_SLACK_S = env_int("MUG_LOAD_DEADLINE_SLACK_S", 30)
+# Where `manage.py check` (and runserver's start) tries every browser game scene's env at load: "pyodide" (the
+# participants' interpreter: the self-hosted Pyodide under Node.js, with the scene's exact bundle and packages,
+# results cached in var/preflight/ by code hash and package set; falls back to "native" with a warning when Node or
+# the self-hosted Pyodide is missing or MUG_PYODIDE_URL is remote), "native" (this server's Python only), "off"
+# (no stepping, no determinism check: the env is only built and reset). See experiments/definition/pyodide_preflight.py.
+MUG_PREFLIGHT = env_str("MUG_PREFLIGHT", "pyodide")

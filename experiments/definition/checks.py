@@ -8,29 +8,32 @@ from experiments.definition import registry
 from experiments.definition.errors import DefinitionError
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.package_pins import pin_conflicts
+from experiments.definition.pyodide_preflight import preflight_messages
 from experiments.definition.runtime_bundle import ClosureError, package_problems, scene_bundle
 
 
 @register()
 def check_experiment_definitions(app_configs, **kwargs) -> list[Error]:
-    """experiments.E001: every configured experiment imports and validates."""
-    try:
-        registry.all_experiments()
-    except DefinitionError as error:
-        return [Error(str(error), hint="Fix the experiment definition or MUG_EXPERIMENTS.", id="experiments.E001")]
-    return []
+    """experiments.E001 (or the env's own id, E190-E192: see preflight.py): every configured experiment imports and
+    validates. Every broken experiment is listed, not only the first; the others still load."""
+    return [
+        Error(str(error), hint=_hint(error), id=getattr(error, "check_id", "experiments.E001"))
+        for _path, error in registry.load_errors()
+    ]
+
+
+def _hint(error) -> str:
+    if getattr(error, "check_id", None):
+        return "Only this experiment is refused; fix its env (the message says how) and run `manage.py check` again."
+    return "Fix the experiment definition or MUG_EXPERIMENTS."
 
 
 @register()
 def check_shipped_code(app_configs, **kwargs) -> list[Error]:
     """experiments.E002: every game's code (the import closure of its env and policies) resolves, and what runs in
     the browser imports nothing server-only."""
-    try:
-        definitions = registry.all_experiments()
-    except DefinitionError:
-        return []  # E001 says why
     errors = []
-    for definition in definitions.values():
+    for definition in registry.all_experiments().values():
         for scene in definition.scenes():
             variants = (scene, scene.solo_variant()) if isinstance(scene, GymScene) else ()
             for variant in filter(None, variants):
@@ -94,3 +97,10 @@ def check_scene_packages(app_configs, **kwargs) -> list[Error]:
                     )
                 )
     return errors
+
+
+@register()
+def check_env_in_pyodide(app_configs, **kwargs) -> list[Error | Warning]:
+    """experiments.E193 / W193: every browser game's env, with its exact bundle and packages, runs in the
+    participants' interpreter (Pyodide under Node.js), per MUG_PREFLIGHT; see pyodide_preflight.py."""
+    return preflight_messages(registry.all_experiments())

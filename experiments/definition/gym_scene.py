@@ -12,7 +12,14 @@ import mug
 from experiments.definition.errors import DefinitionError
 from experiments.definition.netplay import BROWSER, SERVER, Netcode, ReplaceWithAI
 from experiments.definition.policy_checks import PolicyError, as_space_type, check_policy, model_path
-from experiments.definition.preflight import check_group_agents, check_netcode
+from experiments.definition.preflight import (
+    AUTO,
+    check_env_natively,
+    check_group_agents,
+    check_netcode,
+    resolve_render_mode,
+    stage_failure,
+)
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
 from experiments.definition.stager import base_id
@@ -62,7 +69,9 @@ class GymScene(Scene):
     height: int = 400
     background: str = "#ffffff"
     hud: bool = True
-    render_mode: str = "mug"
+    # "auto": "mug" if the env's metadata["render_modes"] lists it, else "rgb_array" (drawn as a raster); an explicit
+    # value is passed as given. The browser, server games and replays all build the env with the chosen mode.
+    render_mode: str = AUTO
     record_observations: bool = True
     # Requirements the browser installs (micropip) besides those found automatically: every installed distribution
     # the shipped code imports is added pinned at the server's version, and Pyodide-built ones (opencv-python,
@@ -217,18 +226,29 @@ class GymScene(Scene):
                     f"gym scene {self.scene_id!r}: hud_text {self.hud_text!r} failed for {agent!r}: {error!r}"
                 ) from error
 
+    @property
+    def chosen_render_mode(self) -> str | None:
+        """The render mode the env is built with (resolved from its metadata at load when "auto")."""
+        return getattr(self, "_render_mode", None) or (None if self.render_mode == AUTO else self.render_mode)
+
     def _preflight(self, base_dir: Path) -> None:
-        """Build the env and try the AI policies once on the server: an unusable env or model fails at load
-        time, not mid-study."""
+        """Build the env, step it (two fresh envs must agree) and try the AI policies once on the server: an
+        unusable env or model fails at load time, not mid-study (see preflight.py)."""
+        self._render_mode = resolve_render_mode(self)
         try:
-            adapter = make_adapter(self.env, self.env_kwargs, self.render_mode)
+            adapter = make_adapter(self.env, self.env_kwargs, self._render_mode)
             if isinstance(adapter, GymAdapter):
                 adapter.close()
                 self._agent_dicts = self._anchor_convention()
-                adapter = self.make_env(self.render_mode)
-        except (EnvConfigError, TypeError, ValueError, ImportError) as error:
+                adapter = self.make_env(self._render_mode)
+        except EnvConfigError as error:
             raise DefinitionError(f"gym scene {self.scene_id!r}: {error}") from error
+        except DefinitionError:
+            raise
+        except Exception as error:  # noqa: BLE001 (any failure of the researcher's code is reported as such)
+            raise stage_failure(self, "construction", error) from None
         try:
+            check_env_natively(self, self._render_mode)  # with the convention found above
             unknown = set(self.agents) - set(adapter.possible_agents)
             if unknown:
                 raise DefinitionError(
@@ -281,7 +301,10 @@ class GymScene(Scene):
         return make_adapter(self.env, self.env_kwargs, render_mode, getattr(self, "_agent_dicts", None))
 
     def _check_policies(self, adapter, base_dir: Path) -> None:
-        observations, _ = adapter.reset(0)
+        try:
+            observations, _ = adapter.reset(0)
+        except Exception as error:  # noqa: BLE001
+            raise stage_failure(self, "reset", error) from None
         checked = {}
         try:
             for agent, policy in self.agents.items():
@@ -319,7 +342,7 @@ class GymScene(Scene):
             fps=self.fps,
             num_episodes=self.num_episodes,
             max_steps=self.max_steps,
-            render_mode=self.render_mode,
+            render_mode=self.chosen_render_mode,
             record_observations=self.record_observations,
             width=self.width,
             height=self.height,

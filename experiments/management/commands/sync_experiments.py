@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from experiments.definition import registry
 from experiments.definition.errors import DefinitionError
 from experiments.flow.services import experiment_sync_all
 
@@ -16,3 +17,6 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         for experiment in synced:
             self.stdout.write(f"synced {experiment.slug}: {experiment.title}")
+        broken = registry.load_errors()  # the others are synced; each broken one is named
+        if broken:
+            raise CommandError("\n".join(str(error) for _path, error in broken))
