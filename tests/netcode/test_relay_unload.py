@@ -8,8 +8,6 @@ moved by rewriting the stored times (never by waiting)."""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -22,6 +20,7 @@ from matchmaking.models import MatchMember
 from netcode.models import Game, GameEvent, GameSeat
 from netcode.services import game_sweep
 from testkit.gameclient_ws import GameClient, matched
+from testkit.plainhttp import Browser
 from testkit.roomclient import participant_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -180,22 +179,12 @@ def test_the_notice_is_refused_without_a_seat_in_a_running_game_and_changes_noth
 
 
 def test_the_endpoint_of_a_production_server_answers_strangers_with_json_errors(prod_server):
-    """A real Daphne, DEBUG off: no CSRF token is refused (403) and no cookie or a bad body gets a JSON error."""
-
-    def post(body: bytes, headers: dict) -> tuple[int, bytes]:
-        request = urllib.request.Request(f"{prod_server.url}{URL}", data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-
-    jar = urllib.request.urlopen(f"{prod_server.url}/x/net-pair/?PROLIFIC_PID=x", timeout=30)  # a CSRF cookie
-    cookies = "; ".join(c.split(";")[0] for c in jar.headers.get_all("Set-Cookie") or [])
-    csrf = next((c.split("=", 1)[1] for c in cookies.split("; ") if c.startswith("csrftoken=")), "")
-    assert post(b'{"scene_key": "pair"}', {"Content-Type": "application/json"})[0] == 403
-    headers = {"Content-Type": "application/json", "X-CSRFToken": csrf, "Cookie": f"csrftoken={csrf}"}
-    headers["Origin"] = prod_server.url
-    for body in (b'{"scene_key": "pair"}', b"not json", b"x" * 5000):
-        status, reply = post(body, headers)
-        assert status in (400, 409) and "error" in json.loads(reply), (status, reply)
+    """A real Daphne, DEBUG off: no CSRF token is refused (403); a participant with no game, or a bad body, gets a
+    JSON error."""
+    browser = Browser(prod_server.url)
+    browser.enter("net-pair", PROLIFIC_PID="stranger")
+    assert browser.request("POST", URL, b'{"scene_key": "pair"}', {"Content-Type": "application/json"}).status == 403
+    for body in ({"scene_key": "pair"}, b"not json", b"x" * 5000, {"scene_key": None}):
+        reply = browser.post_json(URL, body)
+        assert reply.status in (400, 409) and "error" in reply.json(), (reply.status, reply.text[:300])
+    assert not GameSeat.objects.exists()
