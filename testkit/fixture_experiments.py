@@ -438,3 +438,4 @@ PATHS = [
     ),
     "testkit.reads_experiments:arms",
 ]
+PATHS += [f"testkit.netplay_late_experiments:{name}" for name in ("net_gap", "net_diverge", "net_late")]
