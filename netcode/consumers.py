@@ -60,6 +60,7 @@ class GameConsumer(SeatSocket):
             protocol.PRESENCE: self.on_presence,
             protocol.PING: self.on_ping,
             protocol.SYNC: self.on_sync,
+            protocol.READY: self.on_ready,
         }
 
     async def on_hello(self, content: dict) -> None:
@@ -89,7 +90,9 @@ class GameConsumer(SeatSocket):
             self.players = len(reply["players"])
             await self.send_json(reply)
             local_join(seat.game_id, self)
-            await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": "here"}])
+            # "here", or "starting" until its browser has reset the episode (its READY follows)
+            state = reply["states"][seat.agent]
+            await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": state}])
         else:  # the page's socket while its game loads: it hears the game's news, the others hear it is loading
             self.players = await db(handlers.relay_players)(game_id=seat.game_id)
             local_join(seat.game_id, self)
@@ -133,6 +136,11 @@ class GameConsumer(SeatSocket):
         )
         if message is not None:
             await self.send_json(message)
+
+    async def on_ready(self, content: dict) -> None:
+        message = await db(services.game_ready)(seat_id=self.seat.seat_id, episode=content.get("episode"))
+        if message is not None:
+            await self.broadcast([message])
 
     async def on_presence(self, content: dict) -> None:
         message = await db(services.game_presence)(seat_id=self.seat.seat_id, hidden=bool(content.get("hidden")))

@@ -9,6 +9,8 @@ DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the e
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
 SYNC = "sync"  # {"episode", "after"}: stalled on a partner for a while, send me every input after this frame
+READY = "ready"  # {"episode"}: this browser has reset the episode (each episode's first frame waits for every seat's;
+# the others see the seat "starting" until then)
 PROBE = "probe"  # both ways: the server sends {"id"} every 2 s; the browser answers at once with {"id", "stats"}
 # (the server times the round trip itself; stats = the browser's own frame rate and rollbacks, for the live monitor)
 

@@ -34,16 +34,18 @@ net_diverge = Experiment(
         EndScene(scene_id="end"),
     ],
 )
-# Two short episodes: a partner slow to reset before the second, or reloading mid-game, is waited for.
+# Two short episodes: a partner slow to reset before the second (the browser the test marks), or reloading
+# mid-game, is waited for.
 net_late = Experiment(
     slug="net-late",
     title="Gather for two, two episodes; a reload is waited for",
     stager=[
         pair(
-            GATHER,
+            "testkit.envs.slow_reset:make",
             150,
-            Netcode(lagging_s=0.5, dropout_s=8.0, load_grace_s=300.0, on_dropout=EndForAll()),
+            Netcode(lagging_s=0.5, dropout_s=15.0, load_grace_s=300.0, on_dropout=EndForAll()),
             num_episodes=2,
+            ship=["testkit.envs"],
         ),
         EndScene(scene_id="end"),
     ],
