@@ -90,9 +90,7 @@ class GameConsumer(SeatSocket):
             self.players = len(reply["players"])
             await self.send_json(reply)
             local_join(seat.game_id, self)
-            # "here", or "starting" until its browser has reset the episode (its READY follows)
-            state = reply["states"][seat.agent]
-            await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": state}])
+            await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": "here"}])
         else:  # the page's socket while its game loads: it hears the game's news, the others hear it is loading
             self.players = await db(handlers.relay_players)(game_id=seat.game_id)
             local_join(seat.game_id, self)

@@ -30,7 +30,8 @@ def welcome_message(*, seat: GameSeat) -> dict:
         "replaced": replaced_seats(game=game, seats=seats, episode=game.episode),
         "ack": seat.acked,
         "stored": {"n_steps": stored["n_steps"], "chunks": _chunks(episode)},
-        "states": {s.agent: seat_state(s, game.episode) for s in seats},
+        "states": {s.agent: seat_state(s) for s in seats},
+        "ready": {s.agent: s.ready_episode for s in seats},
     }
 
 
@@ -47,9 +48,9 @@ def input_log_message(*, seat_id: int, episode, after) -> dict | None:
         return None
     inputs = GameInput.objects.filter(game=game, episode=game.episode, frame__gt=after, frame__lte=after + SYNC_FRAMES)
     log = [[i.agent, i.frame, i.action] for i in inputs.order_by("frame", "agent")]
-    # every seat's state (a PLAYER notice may have been missed)
-    states = {s.agent: seat_state(s, game.episode) for s in game.seats.order_by("id")}
-    return {"type": protocol.INPUT_LOG, "episode": game.episode, "inputs": log, "states": states}
+    seats = list(game.seats.order_by("id"))  # every seat's state and readiness: a notice may have been missed
+    states, ready = {s.agent: seat_state(s) for s in seats}, {s.agent: s.ready_episode for s in seats}
+    return {"type": protocol.INPUT_LOG, "episode": game.episode, "inputs": log, "states": states, "ready": ready}
 
 
 def _chunks(episode) -> int:
@@ -70,18 +71,14 @@ def replaced_seats(*, game, seats: list[GameSeat], episode: int) -> list[list]:
     return out
 
 
-def seat_state(seat: GameSeat, episode: int | None = None) -> str:
-    """What the others are told of the seat; with the running `episode`, a seat whose browser has not reset it yet
-    is "starting" (the start barrier waits for it)."""
+def seat_state(seat: GameSeat) -> str:
     if seat.status != ACTIVE:
         return "dropped"
     if not seat.connected:
         return "away"
     if seat.hidden_since:
         return "hidden"
-    if seat.absent_since:
-        return "loading"  # connected yet absent: the page is loading the game
-    return "starting" if episode is not None and seat.ready_episode < episode else "here"
+    return "loading" if seat.absent_since else "here"  # connected yet absent: the page is loading the game
 
 
 def seat_rtt_now(participant, scene_key: str, now: datetime) -> float | None:

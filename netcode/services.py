@@ -27,7 +27,6 @@ from netcode import protocol
 from netcode.input_rules import RESYNCS, InputRefused
 from netcode.models import ACTIVE, DROPPED, ENDED, FINISHED, PLAYING, Game, GameEvent, GameSeat
 from netcode.replay import game_checkpoint
-from netcode.selectors import seat_state
 
 
 class GameRefused(ApplicationError):
@@ -229,16 +228,16 @@ def game_seen(*, seat_id: int, channel_name: str) -> None:
 
 
 def game_ready(*, seat_id: int, episode: Any) -> dict | None:
-    """The seat's browser has reset the running episode: the others' start barrier counts it (a PLAYER notice); None
-    if it already had, or for another episode. Trusted as far as that: an early notice only starts the others'
-    clocks sooner, which rollback absorbs."""
+    """The seat's browser has reset the running episode: the others' start barrier counts it (the READY notice they
+    get); None if it already had, or for another episode. Trusted as far as that: an early notice only starts the
+    others' clocks sooner, which rollback absorbs."""
     if not isinstance(episode, int) or isinstance(episode, bool):
         raise InputRefused("ready needs the episode")
     seat = GameSeat.objects.filter(pk=seat_id, status=ACTIVE, game__episode=episode, ready_episode__lt=episode)
     if not seat.update(ready_episode=episode):
         return None
-    seat = GameSeat.objects.select_related("game").get(pk=seat_id)
-    return {"type": protocol.PLAYER, "player": seat.agent, "state": seat_state(seat, episode)}
+    agent = GameSeat.objects.values_list("agent", flat=True).get(pk=seat_id)
+    return {"type": protocol.READY, "player": agent, "episode": episode}
 
 
 def game_presence(*, seat_id: int, hidden: bool) -> dict:

@@ -17,12 +17,8 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const GONE_SHOWN_MS = 6000; // how long "X left the game" stays up
 
-// States of a seat the start barrier waits for: its page is loading the game, its socket is gone, or its browser has
-// not reset the episode yet ("starting": every episode's first frame waits for every seat's reset).
-const NOT_READY = new Set(["loading", "away", "starting"]);
-
 /**
- * What the others are told of each state of a seat (the start barrier counts NOT_READY ones as not ready).
+ * What the others are told of each state of a seat (the start barrier counts "loading" and "away" as not ready).
  * @param {string} player
  * @param {string} state
  * @param {string} policy what plays for a seat that left ("ai", "idle") or "" if nothing does
@@ -165,12 +161,23 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     if (FINAL_STATES.has(state) && !FINAL_STATES.has(net.states[player])) goneAt[player] = performance.now();
     setState(net.states, player, state);
   };
-  /** Until every seat has loaded and reset the episode, its first frame waits: the start barrier (this seat, which
-   * has reset it, counts as ready). */
+  /** @type {Record<string, number>} the last episode each seat's browser has reset (the relay's READY notices) */
+  const resetFor = {};
+  /** @param {Record<string, number> | undefined} ready */
+  const readyOf = (ready) => {
+    for (const [player, episode] of Object.entries(ready || {})) {
+      resetFor[player] = Math.max(resetFor[player] ?? -1, episode);
+    }
+  };
+  /** Until every seat has loaded (none is loading or away) and reset the episode, its first frame waits: the start
+   * barrier, at every episode (this seat, which has reset it, counts as ready; one that left never resets). */
   const barrierCount = () => {
     const others = Object.entries(net.states).filter(([p]) => p !== net.seat);
-    const ready = 1 + others.filter(([, s]) => !NOT_READY.has(s)).length;
-    return { ready, of: others.length + 1 };
+    const episode = net.episodes[net.episodes.length - 1]?.episode ?? 0;
+    /** @param {[string, string]} seat */
+    const isReady = ([p, s]) =>
+      FINAL_STATES.has(s) || (s !== "loading" && s !== "away" && (resetFor[p] ?? -1) >= episode);
+    return { ready: 1 + others.filter(isReady).length, of: others.length + 1 };
   };
   /** @type {(() => void) | null} */
   let barrierCheck = null;
@@ -206,6 +213,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         Object.assign(net, { seat: m.seat, players: m.players });
         renderer.seat(seatText(config.loop, m.seat));
         for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
+        readyOf(m.ready);
       },
       [work.NET_LINK]: (m) => {
         net.link = m.up;
@@ -217,13 +225,6 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         net.episodes.push({ episode: m.episode, seed: m.seed, rejoined: !m.fresh });
         renderer.draw(m.render);
         renderer.hud(m.hud);
-        if (m.fresh && m.episode > 0) {
-          // A new episode: every other seat is starting until the relay says its browser has reset it (its notice
-          // comes after this message: the worker forwards it once this episode's reset is done).
-          for (const [player, state] of Object.entries(net.states)) {
-            if (player !== net.seat && state === "here") stateOf(player, "starting");
-          }
-        }
         const loaded = m.fresh ? allLoaded() : Promise.resolve();
         const counted = m.fresh ? loaded.then(() => countdown(config.countdown_seconds)) : loaded;
         counted.then(() => worker.postMessage({ type: work.NET_GO }));
@@ -253,7 +254,12 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
       [work.net(relay.PLAYER)]: (m) => {
         if (m.states) for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
         else stateOf(m.player, m.state);
+        readyOf(m.ready);
         showLag();
+        barrierCheck?.();
+      },
+      [work.net(relay.READY)]: (m) => {
+        readyOf({ [m.player]: m.episode });
         barrierCheck?.();
       },
       [work.net(relay.REPLACED)]: (m) => {

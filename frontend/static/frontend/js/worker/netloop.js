@@ -108,7 +108,8 @@ function relayHandlers(ctx) {
         net.net_boot(JSON.stringify(ctx.config.loop), JSON.stringify(setup));
         state.booted = true;
       }
-      ctx.post(work.net(relay.WELCOME), { seat: message.seat, players: message.players, states: message.states });
+      const { seat, players, states, ready } = message;
+      ctx.post(work.net(relay.WELCOME), { seat, players, states, ready });
       if (message.episode !== state.episode) {
         const fresh = message.episode === 0 && message.inputs.length === 0;
         begin(message.episode, message.seed, { stored: message.stored, fresh }, ctx);
