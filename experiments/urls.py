@@ -5,6 +5,7 @@ from django.urls import path
 from experiments.flow import report_views as page_apis
 from experiments.flow import views
 from experiments.gamedata import views as gym_views
+from netcode import views as relay_views
 
 app_name = "experiments"
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),
     path("x/<slug:slug>/bundle/<slug:scene_id>.json", gym_views.gym_bundle, name="gym-bundle"),
     path("x/<slug:slug>/models/<str:sha256>.onnx", gym_views.gym_model, name="gym-model"),
+    path("x/<slug:slug>/game/unloading/", relay_views.game_unloading, name="game-unloading"),
 ]

@@ -60,6 +60,7 @@ class GameConsumer(SeatSocket):
             protocol.PRESENCE: self.on_presence,
             protocol.PING: self.on_ping,
             protocol.SYNC: self.on_sync,
+            protocol.READY: self.on_ready,
         }
 
     async def on_hello(self, content: dict) -> None:
@@ -133,6 +134,11 @@ class GameConsumer(SeatSocket):
         )
         if message is not None:
             await self.send_json(message)
+
+    async def on_ready(self, content: dict) -> None:
+        message = await db(services.game_ready)(seat_id=self.seat.seat_id, episode=content.get("episode"))
+        if message is not None:
+            await self.broadcast([message])
 
     async def on_presence(self, content: dict) -> None:
         message = await db(services.game_presence)(seat_id=self.seat.seat_id, hidden=bool(content.get("hidden")))

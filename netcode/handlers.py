@@ -47,6 +47,13 @@ def relay_loading(*, slug: str, token: str | None, scene_key: str, channel_name:
     }
 
 
+def relay_unloading(*, slug: str, token: str | None, scene_key: str) -> dict:
+    """The participant's page is unloading (its pagehide): hold their seat for the game's unload grace."""
+    _, participant = participant_at(slug=slug, token=token, scene_key=scene_key)
+    counted = services.game_unloading(participant=participant, scene_key=scene_key)
+    return {"ok": True, "held": counted}
+
+
 def relay_players(*, game_id: int) -> int:
     return GameSeat.objects.filter(game_id=game_id).count()
 

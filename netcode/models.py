@@ -67,7 +67,13 @@ class GameSeat(models.Model):
     last_seen = models.DateTimeField(null=True, blank=True)
     hidden_since = models.DateTimeField(null=True, blank=True)
     absent_since = models.DateTimeField(null=True, blank=True, help_text="Hidden or disconnected since.")
+    unloading_since = models.DateTimeField(
+        null=True, blank=True, help_text="The page said it was unloading (a reload, a closed tab): held unload_grace_s."
+    )
     replaced_from = models.IntegerField(null=True, blank=True, help_text="First frame played by the replacement.")
+    ready_episode = models.IntegerField(
+        default=-1, help_text="Last episode this seat's browser has reset for: each first frame waits for every seat."
+    )
     done_episode = models.IntegerField(default=-1, help_text="Last episode whose confirmed end this seat reported.")
     done_frames = models.IntegerField(default=0)
     done_checksum = models.CharField(max_length=32, blank=True)

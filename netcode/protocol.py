@@ -9,14 +9,16 @@ DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the e
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
 SYNC = "sync"  # {"episode", "after"}: stalled on a partner for a while, send me every input after this frame
+READY = "ready"  # both ways: {"episode"}: this browser has reset the episode; the relay tells the others {"player",
+# "episode"} (each episode's first frame waits for every seat's; WELCOME and INPUT_LOG carry "ready": {player: episode})
 PROBE = "probe"  # both ways: the server sends {"id"} every 2 s; the browser answers at once with {"id", "stats"}
 # (the server times the round trip itself; stats = the browser's own frame rate and rollbacks, for the live monitor)
 
 # server -> client
 WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far
 INPUTS = "inputs"  # {"player", "frame", "inputs", "ack"}: new inputs of one player, as the log took them
-INPUT_LOG = "input_log"  # {"episode", "inputs": [[player, frame, action]...], "states"}: the log after a frame
-# and every seat's state (answers SYNC)
+INPUT_LOG = "input_log"  # {"episode", "inputs": [[player, frame, action]...], "states", "ready"}: the log after a
+# frame and every seat's state and last episode reset (answers SYNC)
 ACK = "ack"  # {"ack"}: the relay has all of this browser's inputs up to this frame
 PONG = "pong"
 PLAYER = "player"  # {"player", "state": "here"|"hidden"|"away"|"loading"|"dropped"}: shown to the others

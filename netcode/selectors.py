@@ -31,6 +31,7 @@ def welcome_message(*, seat: GameSeat) -> dict:
         "ack": seat.acked,
         "stored": {"n_steps": stored["n_steps"], "chunks": _chunks(episode)},
         "states": {s.agent: seat_state(s) for s in seats},
+        "ready": {s.agent: s.ready_episode for s in seats},
     }
 
 
@@ -47,8 +48,9 @@ def input_log_message(*, seat_id: int, episode, after) -> dict | None:
         return None
     inputs = GameInput.objects.filter(game=game, episode=game.episode, frame__gt=after, frame__lte=after + SYNC_FRAMES)
     log = [[i.agent, i.frame, i.action] for i in inputs.order_by("frame", "agent")]
-    states = {s.agent: seat_state(s) for s in game.seats.order_by("id")}  # a PLAYER notice may have been missed
-    return {"type": protocol.INPUT_LOG, "episode": game.episode, "inputs": log, "states": states}
+    seats = list(game.seats.order_by("id"))  # every seat's state and readiness: a notice may have been missed
+    states, ready = {s.agent: seat_state(s) for s in seats}, {s.agent: s.ready_episode for s in seats}
+    return {"type": protocol.INPUT_LOG, "episode": game.episode, "inputs": log, "states": states, "ready": ready}
 
 
 def _chunks(episode) -> int:

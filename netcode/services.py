@@ -64,7 +64,13 @@ def seat_take(game: Game, participant: Participant, channel_name: str) -> tuple[
     # A rejoining browser replays the log (no resync sent to its old page is pending for it).
     checks = {frame: digest for frame, digest in seat.checks.items() if frame != RESYNCS}
     GameSeat.objects.filter(pk=seat.pk).update(
-        connected=True, channel_name=channel_name, last_seen=now, absent_since=None, hidden_since=None, checks=checks
+        connected=True,
+        channel_name=channel_name,
+        last_seen=now,
+        absent_since=None,
+        hidden_since=None,
+        unloading_since=None,  # back: the next absence may be announced again
+        checks=checks,
     )
     if returning:
         GameEvent.objects.create(game=game, episode=game.episode, frame=seat.acked + 1, kind="rejoin", agent=seat.agent)
@@ -78,6 +84,23 @@ def _seat_open(game: Game, participant: Participant) -> GameSeat:
         finished = game.status == FINISHED and seat.status != DROPPED
         raise GameRefused("this game is over for you", over="finished" if finished else "ended")
     return seat
+
+
+def game_unloading(*, participant: Participant, scene_key: str) -> bool:
+    """The participant's page says it is unloading (a reload, or a closed tab): their seat is held for the game's
+    `unload_grace_s` after it left, within which the next page's loading hello should come. Trusted no further than
+    that, and once per absence (until the seat is played again); returns whether this notice counted."""
+    seat = (
+        GameSeat.objects.filter(participant=participant, status=ACTIVE, game__status=PLAYING, game__scene_key=scene_key)
+        .exclude(game__runs_on=SERVER)
+        .first()
+    )
+    if seat is None:
+        raise GameRefused("you have no seat in a running game here")
+    if not GameSeat.objects.filter(pk=seat.pk, unloading_since__isnull=True).update(unloading_since=timezone.now()):
+        return False
+    _event(seat, "unloading")
+    return True
 
 
 def game_loading(*, participant: Participant, scene, scene_key: str, channel_name: str) -> tuple[GameSeat, str]:
@@ -204,6 +227,19 @@ def game_seen(*, seat_id: int, channel_name: str) -> None:
     GameSeat.objects.filter(pk=seat_id, channel_name=channel_name).update(last_seen=timezone.now())
 
 
+def game_ready(*, seat_id: int, episode: Any) -> dict | None:
+    """The seat's browser has reset the running episode: the others' start barrier counts it (the READY notice they
+    get); None if it already had, or for another episode. Trusted as far as that: an early notice only starts the
+    others' clocks sooner, which rollback absorbs."""
+    if not isinstance(episode, int) or isinstance(episode, bool):
+        raise InputRefused("ready needs the episode")
+    seat = GameSeat.objects.filter(pk=seat_id, status=ACTIVE, game__episode=episode, ready_episode__lt=episode)
+    if not seat.update(ready_episode=episode):
+        return None
+    agent = GameSeat.objects.values_list("agent", flat=True).get(pk=seat_id)
+    return {"type": protocol.READY, "player": agent, "episode": episode}
+
+
 def game_presence(*, seat_id: int, hidden: bool) -> dict:
     """The tab was hidden or shown again; the others see the player as lagging while it is hidden."""
     now = timezone.now()
@@ -260,11 +296,20 @@ def game_sweep(*, game_id: int, definition) -> list[dict]:
     loading = Q(connected=True, hidden_since__isnull=True)
     # A seat whose page never came (the tab was closed once matched) is on the loading clock from the game's start.
     never = Q(last_seen__isnull=True) if game.created_at < loading_cutoff else Q(pk__in=[])
-    absent = game.seats.filter(status=ACTIVE).filter(
-        Q(last_seen__lt=cutoff)
-        | (Q(absent_since__lt=cutoff) & ~loading)
-        | (Q(absent_since__lt=loading_cutoff) & loading)
-        | never
+    # A seat whose page said it was unloading and whose socket is gone is held until unload_grace_s after both the
+    # notice and the disconnect (a reload's next page comes within it); then the rules above, so never less.
+    unload_cutoff = now - timedelta(seconds=netcode.get("unload_grace_s", 0.0))
+    unloaded = Q(connected=False, unloading_since__isnull=False)
+    held = unloaded & (Q(unloading_since__gte=unload_cutoff) | Q(absent_since__gte=unload_cutoff))
+    absent = (
+        game.seats.filter(status=ACTIVE)
+        .filter(
+            Q(last_seen__lt=cutoff)
+            | (Q(absent_since__lt=cutoff) & ~loading)
+            | (Q(absent_since__lt=loading_cutoff) & loading)
+            | never
+        )
+        .exclude(held)
     )
     messages = []
     for seat in absent.distinct():

@@ -452,3 +452,4 @@ PATHS = [
     *(f"testkit.agentid_experiments:{name}" for name in ("int_solo", "int_pair", "anchor_solo")),
     "testkit.shipping_experiments:pz_noship",
 ]
+PATHS += [f"testkit.netplay_late_experiments:{name}" for name in ("net_gap", "net_diverge", "net_late")]

@@ -52,6 +52,8 @@ class Netcode:
     A participant whose page is loading the game (after a reload, or before the first frame: the page's socket says
     so before Python is ready) gets `load_grace_s` instead: Python can take far longer to boot than a partner
     should wait for a lost connection. The first frame waits until every seat's game is loaded.
+    A page that says it is unloading (a reload, or a closed tab) is held for `unload_grace_s` after it left, within
+    which its next page's loading hello should come; after it the rules above apply (a closed tab is dropped then).
     """
 
     input_delay: int = 2
@@ -60,6 +62,7 @@ class Netcode:
     lagging_s: float = 0.75
     dropout_s: float = 10.0
     load_grace_s: float = 90.0
+    unload_grace_s: float = 15.0
     on_dropout: WaitForReturn | ReplaceWithAI | ContinueWithout | EndForAll = field(default_factory=EndForAll)
 
     def problems(self) -> list[str]:
@@ -74,6 +77,8 @@ class Netcode:
             found.append("netcode needs 0 < lagging_s < dropout_s")
         if not self.load_grace_s > 0:
             found.append("netcode.load_grace_s must be positive")
+        if not self.unload_grace_s > 0:
+            found.append("netcode.unload_grace_s must be positive")
         return found
 
     def client(self) -> dict[str, Any]:
@@ -91,4 +96,5 @@ class Netcode:
             **self.client(),
             "dropout_s": self.dropout_s,
             "load_grace_s": self.load_grace_s,
+            "unload_grace_s": self.unload_grace_s,
         }

@@ -5,6 +5,7 @@ import { dispatch } from "../shared/dispatch.js";
 import * as relay from "../shared/protocol/relay.js";
 import * as work from "../shared/protocol/worker.js";
 import { JsonSocket, socketUrl } from "../shared/socket.js";
+import { csrfTokenOf, postJson } from "./http.js";
 import { seatText } from "./renderer.js";
 
 /** @param {string} id */
@@ -47,17 +48,35 @@ function setState(states, player, state) {
 }
 
 /**
+ * Until the game is over for this page, its pagehide tells the relay the page is unloading (a reload, a closed tab):
+ * the seat is then held for the game's `unload_grace_s` until the next page's socket says hello, not only `dropout_s`.
+ * Sent over HTTP with keepalive: the game socket lives in the worker, which may be gone before it could send.
+ * @param {any} config the scene's runtime configuration
+ * @returns {() => void} stops announcing
+ */
+function announceUnloading(config) {
+  if (!config.unload_url) return () => {};
+  const csrfToken = csrfTokenOf("#scene-form");
+  const onHide = () => {
+    postJson(config.unload_url, { scene_key: config.scene_key }, csrfToken, { keepalive: true }).catch(() => {});
+  };
+  window.addEventListener("pagehide", onHide);
+  return () => window.removeEventListener("pagehide", onHide);
+}
+
+/**
  * While the page loads the game (Python boots in the worker), hold the participant's seat over the page's own
  * socket: the relay then knows the seat is loading (it waits `load_grace_s` for it, not `dropout_s`) and the others
  * are told "reconnecting". If the game is over for the participant (it ended while the page reloaded, or the relay
  * refuses them), `onOver` gets the result at once, without waiting for Python.
  * @param {any} config the scene's runtime configuration
  * @param {(result: GameResult) => void} onOver
- * @returns {{release: () => void, isOver: () => boolean}}
+ * @returns {{release: () => void, isOver: () => boolean, quiet: () => void}}
  */
 export function holdSeat(config, onOver) {
   let done = false;
   let ended = false;
+  const quiet = announceUnloading(config); // from now until the game is over for this page
   const release = () => {
     done = true;
     clearInterval(pinger);
@@ -66,6 +85,7 @@ export function holdSeat(config, onOver) {
   const over = (/** @type {GameResult} */ result) => {
     if (done) return;
     release();
+    quiet();
     ended = true;
     onOver(result);
   };
@@ -83,7 +103,7 @@ export function holdSeat(config, onOver) {
   });
   socket.connect();
   const pinger = setInterval(() => socket.send({ type: relay.PING, id: 0 }), 1000); // keeps the seat seen
-  return { release, isOver: () => ended };
+  return { release, isOver: () => ended, quiet };
 }
 
 /**
@@ -95,8 +115,8 @@ export function holdSeat(config, onOver) {
  * @param {import("./uploader.js").Uploader} options.uploader
  * @param {object} options.runtime what the worker reported of itself, stored with each episode
  * @param {(seconds: number) => Promise<void>} options.countdown
- * @param {{release: () => void, isOver: () => boolean} | null} [options.held] the page's socket that held the
- *   seat while the game loaded
+ * @param {{release: () => void, isOver: () => boolean, quiet?: () => void} | null} [options.held] the page's socket
+ *   that held the seat while the game loaded (and its unloading notice, stopped when the game is over here)
  * @returns {Promise<GameResult>}
  */
 export function playNetGame({ config, worker, renderer, uploader, runtime, countdown, held = null }) {
@@ -141,11 +161,23 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     if (FINAL_STATES.has(state) && !FINAL_STATES.has(net.states[player])) goneAt[player] = performance.now();
     setState(net.states, player, state);
   };
-  /** Until every seat has loaded (none is loading or away), the first frame waits: the start barrier. */
+  /** @type {Record<string, number>} the last episode each seat's browser has reset (the relay's READY notices) */
+  const resetFor = {};
+  /** @param {Record<string, number> | undefined} ready */
+  const readyOf = (ready) => {
+    for (const [player, episode] of Object.entries(ready || {})) {
+      resetFor[player] = Math.max(resetFor[player] ?? -1, episode);
+    }
+  };
+  /** Until every seat has loaded (none is loading or away) and reset the episode, its first frame waits: the start
+   * barrier, at every episode (this seat, which has reset it, counts as ready; one that left never resets). */
   const barrierCount = () => {
-    const seats = Object.values(net.states);
-    const ready = seats.filter((s) => s !== "loading" && s !== "away").length;
-    return { ready, of: seats.length };
+    const others = Object.entries(net.states).filter(([p]) => p !== net.seat);
+    const episode = net.episodes[net.episodes.length - 1]?.episode ?? 0;
+    /** @param {[string, string]} seat */
+    const isReady = ([p, s]) =>
+      FINAL_STATES.has(s) || (s !== "loading" && s !== "away" && (resetFor[p] ?? -1) >= episode);
+    return { ready: 1 + others.filter(isReady).length, of: others.length + 1 };
   };
   /** @type {(() => void) | null} */
   let barrierCheck = null;
@@ -166,6 +198,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     /** @param {GameResult} result */
     const finish = (result) => {
       worker.removeEventListener("message", onMessage);
+      held?.quiet?.();
       try {
         sessionStorage.setItem("mugNetStats", JSON.stringify(net)); // what the benchmark reads after the game
       } catch {
@@ -180,6 +213,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         Object.assign(net, { seat: m.seat, players: m.players });
         renderer.seat(seatText(config.loop, m.seat));
         for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
+        readyOf(m.ready);
       },
       [work.NET_LINK]: (m) => {
         net.link = m.up;
@@ -220,7 +254,12 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
       [work.net(relay.PLAYER)]: (m) => {
         if (m.states) for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
         else stateOf(m.player, m.state);
+        readyOf(m.ready);
         showLag();
+        barrierCheck?.();
+      },
+      [work.net(relay.READY)]: (m) => {
+        readyOf({ [m.player]: m.episode });
         barrierCheck?.();
       },
       [work.net(relay.REPLACED)]: (m) => {

@@ -70,7 +70,8 @@ export class NetClient {
       },
       [relay.INPUT_LOG]: (m) => {
         if (m.episode === this.episode) this.news.inputs.push(...m.inputs); // known ones are ignored
-        if (m.states) this.onMessage({ type: relay.PLAYER, states: m.states }); // a PLAYER notice may have been lost
+        // a PLAYER or READY notice may have been lost
+        if (m.states) this.onMessage({ type: relay.PLAYER, states: m.states, ready: m.ready });
         return true;
       },
       [relay.PROBE]: (m) => {

@@ -120,12 +120,14 @@ function relayHandlers(ctx) {
         net.net_boot(JSON.stringify(ctx.config.loop), JSON.stringify(setup));
         state.booted = true;
       }
-      ctx.post(work.net(relay.WELCOME), { seat: message.seat, players: message.players, states: message.states });
+      const { seat, players, states, ready } = message;
+      ctx.post(work.net(relay.WELCOME), { seat, players, states, ready });
       if (message.episode !== state.episode) {
         const fresh = message.episode === 0 && message.inputs.length === 0;
         begin(message.episode, message.seed, { stored: message.stored, fresh }, ctx);
-      } else if (state.done) {
-        client.send(state.done); // the episode's end may not have reached the relay before the socket dropped
+      } else {
+        client.send({ type: relay.READY, episode: state.episode }); // it may not have reached the relay either
+        if (state.done) client.send(state.done); // the episode's end may not have reached the relay before the drop
       }
     },
     [relay.EPISODE]: (/** @type {any} */ message) =>
@@ -148,6 +150,7 @@ function begin(episode, seed, extra, ctx) {
   state.episode = episode;
   state.resynced = 0; // the relay counts the resyncs it sends per episode (and per rejoin)
   const started = JSON.parse(net.net_start(episode, seed));
+  client.send({ type: relay.READY, episode }); // reset: the others' start barrier counts this seat now
   if (extra.fresh) client.pollStates(true); // until the countdown is over: who has loaded (the start barrier)
   ctx.post(work.NET_STARTED, { episode, seed, render: started.render, hud: started.hud, reset: started.reset, ...extra });
 }

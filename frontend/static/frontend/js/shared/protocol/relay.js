@@ -8,6 +8,7 @@ export const DONE = "done";
 export const PRESENCE = "presence";
 export const PING = "ping";
 export const SYNC = "sync";
+export const READY = "ready"; // both ways: a browser has reset the episode (the others' start barrier counts it)
 export const PROBE = "probe"; // both ways: the server's probe, answered at once with this browser's stats
 
 // server -> client
