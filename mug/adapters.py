@@ -12,6 +12,8 @@ import importlib
 import math
 from typing import Any
 
+from mug.entropy import drawn_from
+
 SINGLE_AGENT = "agent"
 
 
@@ -71,7 +73,25 @@ def make_adapter(path: str, kwargs: dict[str, Any], render_mode: str | None, age
     raise EnvConfigError(f"{path!r} built {type(env).__name__}, which is neither a Gymnasium Env nor a ParallelEnv")
 
 
-class GymAdapter:
+class _Clocked:
+    """The position of the env in its episode (seed, steps): unseeded NumPy generators the env creates while it
+    resets or steps draw from it (mug.entropy), so every interpreter, replay and rollback draws the same."""
+
+    seed = 0
+    steps = 0
+
+    def _reset(self, seed: int, call):
+        self.seed, self.steps = int(seed), 0
+        with drawn_from(self.seed, 0):
+            return call()
+
+    def _step(self, call):
+        self.steps += 1
+        with drawn_from(self.seed, self.steps):
+            return call()
+
+
+class GymAdapter(_Clocked):
     """A single-agent Gymnasium env seen as one agent called 'agent'; or, for envs written for the anchor MUG that
     step with per-agent dicts (`step({"human": a})`, returning plain values or dicts keyed by "human"), as that
     one agent (`agent_dicts`, detected at load by the scene's check)."""
@@ -92,12 +112,12 @@ class GymAdapter:
         return self.env.observation_space
 
     def reset(self, seed: int):
-        observation, info = self.env.reset(seed=seed)
+        observation, info = self._reset(seed, lambda: self.env.reset(seed=seed))
         return {self.agent: self._own(observation)}, {self.agent: self._own(info)}
 
     def step(self, actions: dict[str, Any]):
         action = actions[self.agent]
-        result = self.env.step({self.agent: action} if self.agent_dicts else action)
+        result = self._step(lambda: self.env.step({self.agent: action} if self.agent_dicts else action))
         observation, reward, terminated, truncated, info = (self._own(value) for value in result)
         wrap = lambda value: {self.agent: value}  # noqa: E731
         return wrap(observation), wrap(reward), wrap(bool(terminated)), wrap(bool(truncated)), wrap(info)
@@ -118,7 +138,7 @@ class GymAdapter:
         self.env.close()
 
 
-class ParallelAdapter:
+class ParallelAdapter(_Clocked):
     """A PettingZoo ParallelEnv; agents that are done drop out of `live_agents`. Agents are keys outside (see the
     module's docstring), the env's own ids inside."""
 
@@ -138,13 +158,12 @@ class ParallelAdapter:
         return self.env.observation_space(self.ids[agent])
 
     def reset(self, seed: int):
-        observations, infos = self.env.reset(seed=seed)
+        observations, infos = self._reset(seed, lambda: self.env.reset(seed=seed))
         return _keyed(observations), _keyed(infos)
 
     def step(self, actions: dict[str, Any]):
-        observations, rewards, terminations, truncations, infos = self.env.step(
-            {self.ids[agent]: action for agent, action in actions.items()}
-        )
+        native = {self.ids[agent]: action for agent, action in actions.items()}
+        observations, rewards, terminations, truncations, infos = self._step(lambda: self.env.step(native))
         flags = lambda values: {agent_key(agent): bool(value) for agent, value in values.items()}  # noqa: E731
         return _keyed(observations), _keyed(rewards), flags(terminations), flags(truncations), _keyed(infos)
 

@@ -173,7 +173,8 @@ class RollbackSession:
         target, end = frame + 1, self.frame
         if target > end or not self.snapshotter.explicit:
             return
-        self.snapshotter.load(("explicit", env_state, None))
+        # the env has stepped `target` times in this episode (its unseeded draws come from there: mug.entropy)
+        self.snapshotter.load(("explicit", env_state, None, (self.snapshotter.adapter.seed, target)))
         loop = self.loop
         loop.frame, loop.scores, loop.over = target, dict(extras["scores"]), extras["over"]
         loop.observations = extras["observations"]

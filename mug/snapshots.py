@@ -29,12 +29,13 @@ class Snapshotter:
     def save(self) -> Any:
         # An env with get_state() declares its whole state; copying the global RNGs as well would cost 20x the
         # env's own state (the self-test catches an env that draws from them without saying so).
+        position = (self.adapter.seed, self.adapter.steps)  # where unseeded draws come from (mug.entropy)
         if self.explicit:
-            return ("explicit", _unwrapped(self.adapter.env).get_state(), None)
-        return ("copy", copy.deepcopy(self.adapter.env, self._keep_surface()), _global_rngs())
+            return ("explicit", _unwrapped(self.adapter.env).get_state(), None, position)
+        return ("copy", copy.deepcopy(self.adapter.env, self._keep_surface()), _global_rngs(), position)
 
     def load(self, snapshot: Any) -> None:
-        kind, state, rngs = snapshot
+        kind, state, rngs, (self.adapter.seed, self.adapter.steps) = snapshot
         if kind == "explicit":
             _unwrapped(self.adapter.env).set_state(state)
         else:

@@ -29,7 +29,7 @@ tag_ok = study(
     keys={"ArrowUp": 1},
     packages=["gymnasium==1.4.0", "pettingzoo==1.25.0"],
 )
-# CoGrid 0.2.1 from PyPI (requirements-dev.txt), unmodified: it draws move priority from an unseeded generator.
+# CoGrid 0.2.1 from PyPI (requirements-dev.txt), unmodified: deterministic (mug.entropy) yet its drawing needs cv2.
 cogrid_overcooked = study(
     "cogrid-overcooked",
     "cogrid.envs.registry:make",

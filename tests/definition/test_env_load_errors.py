@@ -12,6 +12,7 @@ import pytest
 from django.core import checks
 
 from experiments.definition import registry
+from experiments.definition.env_probe import probe
 from mug.loop import GameLoop, LoopConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,10 +102,21 @@ def test_an_env_drawing_from_an_unseeded_generator_is_refused_with_the_first_dif
     assert "np_random" in error.msg  # the fix
 
 
-def test_cogrid_from_pypi_is_refused_as_nondeterministic(settings):
-    """CoGrid 0.2.1 (requirements-dev.txt), unmodified: move priority from an unseeded generator every step."""
+COGRID = {"env": "cogrid.envs.registry:make", "env_kwargs": {"environment_id": "Overcooked-CrampedRoom-V0"}}
+
+
+def test_cogrid_from_pypi_plays_the_same_game_twice():
+    """CoGrid 0.2.1 (requirements-dev.txt), unmodified, draws move priority from `np.random.default_rng()` every
+    step; inside an env call such a generator draws from (episode seed, step) (mug.entropy), so two fresh envs agree
+    for 300 frames of random play."""
+    assert probe({**COGRID, "render_mode": None, "seed": 3, "steps": 300, "rollback": False}) is None
+
+
+def test_cogrid_from_pypi_is_refused_at_load_for_its_missing_opencv(settings):
+    """Its rgb_array drawing needs opencv-python for text (only once a dish is served, well into the probe's 300
+    random frames): refused at load, naming the env's own message, not in a participant's browser."""
     [error] = errors(settings, "cogrid_overcooked")
-    assert error.id == "experiments.E192" and "differ at frame" in error.msg
+    assert error.id == "experiments.E191" and "step" in error.msg and "opencv-python" in error.msg
 
 
 def test_a_deterministic_third_party_env_passes(settings):
