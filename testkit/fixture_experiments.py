@@ -437,17 +437,7 @@ PATHS = [
         for name in ("one_game", "load_deadline", "model_deadline", "reset_crash", "two_games")
     ),
     "testkit.reads_experiments:arms",
-    *(
-        f"testkit.visit_experiments:{name}"
-        for name in (
-            "group_then_solo",
-            "room_then_solo",
-            "group_twice",
-            "version_clash",
-            "version_clash_deep",
-            "version_same",
-        )
-    ),
+    *(f"testkit.visit_experiments:{name}" for name in ("group_then_solo", "room_then_solo", "group_twice")),
     "testkit.anchor_experiments:anchor_car",
     *(f"testkit.agentid_experiments:{name}" for name in ("int_solo", "int_pair", "anchor_solo")),
     "testkit.shipping_experiments:pz_noship",

@@ -4,10 +4,13 @@ tests/definition/test_package_conflict_check.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from experiments.study import ContinueTo, EndScene, Experiment, GymScene, Netcode, StaticScene
 from testkit.relay_experiments import ARROWS
 from testkit.room_experiments import quick_room
 from testkit.runtime_experiments import cartpole
+from testkit.wheels import wheelhouse_with
 
 # The tiny pure-Python distribution the package-conflict test builds in two versions into its own wheelhouse
 # (testkit.wheels); nothing imports it: a pin is enough for micropip to install it into the interpreter.
@@ -100,14 +103,19 @@ version_same = Experiment(
     ],
 )
 
-PATHS = [
-    f"testkit.visit_experiments:{name}"
-    for name in (
-        "group_then_solo",
-        "room_then_solo",
-        "group_twice",
-        "version_clash",
-        "version_clash_deep",
-        "version_same",
-    )
-]
+PATHS = [f"testkit.visit_experiments:{name}" for name in ("group_then_solo", "room_then_solo", "group_twice")]
+# Studies pinning mugprobe, a package only a test's own wheelhouse holds (testkit.wheels): not among the studies
+# every test loads (their packages would fail the system check, experiments.E019); a test adds them with
+# `use_probe_studies`.
+PROBE_PATHS = [f"testkit.visit_experiments:{name}" for name in ("version_clash", "version_clash_deep", "version_same")]
+
+
+def use_probe_studies(settings, directory: Path) -> Path:
+    """Serve the probe studies, with a wheelhouse of the shared one plus mugprobe 1.0.0 and 2.0.0 and mugprobeuser
+    1.0.0 (requiring mugprobe 2.0.0); Pyodide from this server. Returns the wheelhouse."""
+    shared = Path(settings.MUG_RUNTIME["WHEELHOUSE_DIR"])
+    built = [(PROBE, "1.0.0", ()), (PROBE, "2.0.0", ()), (PROBE_USER, "1.0.0", (f"{PROBE}==2.0.0",))]
+    house = wheelhouse_with(directory, shared, built)
+    settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/", "WHEELHOUSE_DIR": house}
+    settings.MUG = {**settings.MUG, "EXPERIMENTS": [*settings.MUG["EXPERIMENTS"], *PROBE_PATHS]}
+    return house

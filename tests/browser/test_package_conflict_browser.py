@@ -5,15 +5,12 @@ keep the one interpreter. The two versions are a tiny test package built into th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from experiments.flow.models import Participant
 from experiments.gamedata.models import Episode
 from testkit.flowhelpers import start_in_page
-from testkit.visit_experiments import PROBE, PROBE_USER
-from testkit.wheels import wheelhouse_with
+from testkit.visit_experiments import PROBE, use_probe_studies
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,13 +19,7 @@ LOAD_MS = 240_000
 
 @pytest.fixture
 def probe_wheelhouse(settings, tmp_path):
-    """The shared wheelhouse plus mugprobe 1.0.0 and 2.0.0 and mugprobeuser 1.0.0 (requiring mugprobe 2.0.0), served
-    to the pages; Pyodide from localhost."""
-    shared = Path(settings.MUG_RUNTIME["WHEELHOUSE_DIR"])
-    built = [(PROBE, "1.0.0", ()), (PROBE, "2.0.0", ()), (PROBE_USER, "1.0.0", (f"{PROBE}==2.0.0",))]
-    house = wheelhouse_with(tmp_path / "wheelhouse", shared, built)
-    settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/", "WHEELHOUSE_DIR": house}
-    return house
+    return use_probe_studies(settings, tmp_path / "wheelhouse")
 
 
 def play_scene(page, scene_id: str) -> dict:

@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.core import checks
 from django.core.management import call_command
 
 from experiments.definition.package_pins import pin_conflicts, pins_of
 from experiments.study import GymScene
 from testkit.runtime_experiments import cartpole
+from testkit.visit_experiments import use_probe_studies
 
 
 def pin_warnings() -> list[checks.CheckMessage]:
     return [message for message in checks.run_checks() if message.id == "experiments.W001"]
 
 
-def test_conflicting_pins_in_one_study_are_a_warning_naming_the_later_scene():
+@pytest.fixture
+def probe_studies(settings, tmp_path):
+    """The test studies plus those pinning mugprobe, with a wheelhouse that holds it (the env pre-flight natively:
+    some test studies crash on purpose, which the Pyodide pre-flight reports as errors)."""
+    use_probe_studies(settings, tmp_path / "wheelhouse")
+    settings.MUG_PREFLIGHT = "native"
+
+
+def test_conflicting_pins_in_one_study_are_a_warning_naming_the_later_scene(probe_studies):
     warnings = pin_warnings()
     assert [message.level for message in warnings] == [checks.WARNING]  # only version-clash among the test studies
     text = warnings[0].msg
@@ -25,7 +35,7 @@ def test_conflicting_pins_in_one_study_are_a_warning_naming_the_later_scene():
     assert "mugprobe==2.0.0" in text and "mugprobe==1.0.0" in text and "its own Python" in text
 
 
-def test_the_warning_does_not_stop_the_server_from_starting():
+def test_the_warning_does_not_stop_the_server_from_starting(probe_studies):
     err = io.StringIO()
     call_command("check", "--fail-level", "ERROR", stdout=io.StringIO(), stderr=err)
     assert "experiments.W001" in err.getvalue()

@@ -63,6 +63,12 @@ PARTICIPANT_READS = {
     "x/<slug:slug>/bundle/<slug:scene_id>.json": ("game", "/x/game/bundle/play.json"),
     "x/<slug:slug>/models/<str:sha256>.onnx": ("tagai", None),  # filled in below: the flee scene's model
 }
+# Valid only for a participant holding a seat in a running group game: probed where such a game is set up (strangers,
+# participants without a seat, other scenes and bad bodies refused, nothing changed).
+SEATED = {
+    "x/<slug:slug>/game/unloading/": "tests/netcode/test_relay_unload.py::"
+    "test_the_notice_is_refused_without_a_seat_in_a_running_game_and_changes_nothing",
+}
 STAFF = {
     "admin/": "/admin/",
     "admin/live/": "/admin/live/",
@@ -96,7 +102,7 @@ def url_routes(patterns=None, prefix: str = "") -> list[str]:
 
 
 def test_every_url_pattern_is_probed():
-    assert sorted(url_routes()) == sorted([*PUBLIC, *PARTICIPANT_READS, *PARTICIPANT, *STAFF])
+    assert sorted(url_routes()) == sorted([*PUBLIC, *PARTICIPANT_READS, *PARTICIPANT, *SEATED, *STAFF])
 
 
 def test_every_websocket_route_is_probed():
