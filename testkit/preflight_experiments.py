@@ -18,7 +18,7 @@ step_fails = study("step-fails", "testkit.envs.load_failures:StepFailsEnv")
 unseeded = study("unseeded", "testkit.envs.unseeded:make")
 cartpole = study("cartpole-raw", "gymnasium.envs.classic_control.cartpole:CartPoleEnv", keys={"a": 0, "d": 1})
 browser_only_fail = study("browser-only-fail", "testkit.envs.browser_only_fail:ScoreboardEnv")
-# A PettingZoo env whose scene forgets packages=: natively pettingzoo is installed, in Pyodide it is not.
+# A PettingZoo env whose scene forgets packages=: the distributions its code imports are pinned automatically.
 missing_package = study(
     "missing-package", "examples.tag.env:make", agents={"chaser": "human", "runner": "random"}, keys={"ArrowUp": 1}
 )
