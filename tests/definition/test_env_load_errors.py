@@ -112,11 +112,15 @@ def test_cogrid_from_pypi_plays_the_same_game_twice():
     assert probe({**COGRID, "render_mode": None, "seed": 3, "steps": 300, "rollback": False}) is None
 
 
-def test_cogrid_from_pypi_is_refused_at_load_for_its_missing_opencv(settings):
-    """Its rgb_array drawing needs opencv-python for text (only once a dish is served, well into the probe's 300
-    random frames): refused at load, naming the env's own message, not in a participant's browser."""
-    [error] = errors(settings, "cogrid_overcooked")
-    assert error.id == "experiments.E191" and "step" in error.msg and "opencv-python" in error.msg
+def test_cogrid_from_pypi_is_not_refused_as_nondeterministic(settings):
+    """Through the whole load check as a study (E192 before mug.entropy). Whether it is refused for something else
+    depends on what this machine holds: without opencv-python its drawing fails at a served dish (E191, naming
+    opencv-python); with it, browsers still cannot install cogrid from a wheelhouse that lacks it (E019)."""
+    found = {error.id: error.msg for error in errors(settings, "cogrid_overcooked")}
+    assert "experiments.E192" not in found, found
+    assert set(found) <= {"experiments.E191", "experiments.E019"}, found
+    if "experiments.E191" in found:
+        assert "opencv-python" in found["experiments.E191"]
 
 
 def test_a_deterministic_third_party_env_passes(settings):

@@ -237,6 +237,7 @@ PRODUCTION = {  # the settings table of the README as a production deployment se
     "CSRF_TRUSTED_ORIGINS": "https://study.example.org",
     "DATABASE_URL": "postgres://mug:secret@db.internal:5432/mug",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "MUG_PYODIDE_URL": "/static/pyodide/",  # self-hosted, as docs/how-to/deployment.md does: the pre-flight runs in it
     "SECURE_COOKIES": "true",
     "BEHIND_TLS_PROXY": "true",
     "SECURE_SSL_REDIRECT": "true",
