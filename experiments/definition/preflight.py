@@ -134,18 +134,14 @@ def stage_failure(scene, stage: str, error: BaseException) -> EnvLoadError:
 
 
 def check_group_agents(scene) -> None:
-    """Refuse ONNX agents in a multi-human or server-side scene (before their models are even loaded)."""
+    """Refuse ONNX agents in a multi-human rollback scene (before their models are even loaded). A server-side game
+    runs them with onnxruntime in the game's own process (netcode/server/runner.py)."""
     onnx = [agent for agent, policy in scene.agents.items() if isinstance(policy, OnnxPolicy)]
-    if onnx and scene.on_server:
-        raise DefinitionError(
-            f"gym scene {scene.scene_id!r}: ONNX agents {onnx} are not supported in server-side scenes yet; "
-            "use a PythonPolicy (or 'random')"
-        )
-    if onnx:
+    if onnx and not scene.on_server:
         # Replays must recompute AI actions inside Python, synchronously; ONNX runs outside it in the browser.
         raise DefinitionError(
             f"gym scene {scene.scene_id!r}: ONNX agents {onnx} cannot take part in a multi-human rollback game; "
-            "use a PythonPolicy (or 'random') for AI agents that play alongside several humans"
+            "use a PythonPolicy (or 'random') for AI agents that play alongside several humans, or runs_on='server'"
         )
 
 

@@ -24,7 +24,8 @@ def game_scene_by_id(game_id: int) -> tuple[Any, GymScene]:
 
 def host_plan(*, game_id: int) -> dict[str, Any]:
     """How to start the game's process: the env's configuration, the seats still played by people, the seats
-    replaced after a dropout, and the episodes left (a restarted host replays the current one from its start)."""
+    replaced after a dropout, the ONNX agents' model files, and the episodes left (a restarted host replays the
+    current one from its start)."""
     game = Game.objects.select_related("experiment").get(pk=game_id)
     _, scene = game_scene(game)
     seats = list(game.seats.order_by("id"))
@@ -40,4 +41,5 @@ def host_plan(*, game_id: int) -> dict[str, Any]:
         "first_episode": game.episode,
         "fps": scene.fps,
         "netcode": game.netcode,
+        "models": {sha256: str(path) for sha256, path in scene.model_files().items()},  # the ONNX agents' files
     }
