@@ -52,6 +52,9 @@ class ServerRunner:
         agent_policy = make_policy(policy, self.loop.adapter.action_space(seat))
         agent_policy.reset(self.loop.seed, self.loop.adapter.possible_agents.index(seat))
         self.loop.policies[seat] = agent_policy  # stays for the later episodes (reset with each one's seed)
+        query = None if self.loop.over else agent_policy.query(self.loop.frame, self.loop.observations.get(seat))
+        if query is not None:  # an ONNX model: its first inputs join the queries made after the last frame
+            self.loop.queries = {**self.loop.queries, seat: query}
 
     def take_input(self, seat: str, message: Any) -> bool:
         """A seat's keys as of its frame; anything malformed or implausible is dropped with a reason."""
