@@ -443,3 +443,4 @@ PATHS = [
     "testkit.shipping_experiments:pz_noship",
 ]
 PATHS += [f"testkit.netplay_late_experiments:{name}" for name in ("net_gap", "net_diverge", "net_late")]
+PATHS += [f"testkit.onnx_experiments:{name}" for name in ("onnx_server", "onnx_server_pair")]

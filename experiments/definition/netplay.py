@@ -20,7 +20,8 @@ class WaitForReturn:
 
 @dataclass(frozen=True)
 class ReplaceWithAI:
-    """An AI policy ("random" or a PythonPolicy) plays the absent participant's agent from the dropout frame."""
+    """An AI policy ("random" or a PythonPolicy; an OnnxPolicy in server-side scenes) plays the absent participant's
+    agent from the dropout frame."""
 
     policy: Any = "random"
     kind = "ai"

@@ -3,6 +3,7 @@ multi-human scene: netcode settings, rollback readiness, and the dropout policy.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from experiments.definition.env_probe import STEPS, probe
 from experiments.definition.errors import DefinitionError
 from experiments.definition.netplay import Netcode, ReplaceWithAI
-from experiments.definition.policy_checks import PolicyError, check_policy
+from experiments.definition.policy_checks import PolicyError, check_policy, model_path
 from mug.adapters import EnvConfigError, load_callable, make_adapter
 from mug.policies import OnnxPolicy, policy_spec
 from mug.snapshots import RollbackUnsupported, Snapshotter, self_test
@@ -134,18 +135,14 @@ def stage_failure(scene, stage: str, error: BaseException) -> EnvLoadError:
 
 
 def check_group_agents(scene) -> None:
-    """Refuse ONNX agents in a multi-human or server-side scene (before their models are even loaded)."""
+    """Refuse ONNX agents in a multi-human rollback scene (before their models are even loaded). A server-side game
+    runs them with onnxruntime in the game's own process (netcode/server/runner.py)."""
     onnx = [agent for agent, policy in scene.agents.items() if isinstance(policy, OnnxPolicy)]
-    if onnx and scene.on_server:
-        raise DefinitionError(
-            f"gym scene {scene.scene_id!r}: ONNX agents {onnx} are not supported in server-side scenes yet; "
-            "use a PythonPolicy (or 'random')"
-        )
-    if onnx:
+    if onnx and not scene.on_server:
         # Replays must recompute AI actions inside Python, synchronously; ONNX runs outside it in the browser.
         raise DefinitionError(
             f"gym scene {scene.scene_id!r}: ONNX agents {onnx} cannot take part in a multi-human rollback game; "
-            "use a PythonPolicy (or 'random') for AI agents that play alongside several humans"
+            "use a PythonPolicy (or 'random') for AI agents that play alongside several humans, or runs_on='server'"
         )
 
 
@@ -165,14 +162,33 @@ def check_netcode(scene, base_dir: Path, rollback: bool = True) -> Netcode:
         if rollback:
             _self_test(adapter, scene, where)
         if isinstance(netcode.on_dropout, ReplaceWithAI):
-            observations, _ = adapter.reset(0)
-            for agent in scene.human_agents():
-                try:
-                    check_policy(netcode.on_dropout.policy, agent, adapter, observations.get(agent), base_dir)
-                except PolicyError as error:
-                    raise DefinitionError(f"{where}: on_dropout ReplaceWithAI: {error}") from error
+            netcode = _check_replacement(netcode, adapter, scene, base_dir, rollback)
     finally:
         adapter.close()
+    return netcode
+
+
+def _check_replacement(netcode: Netcode, adapter, scene, base_dir: Path, rollback: bool) -> Netcode:
+    """The ReplaceWithAI policy tried on every human agent; an ONNX one comes back with its hash, tensors and the
+    model's full path (a server-side game runs it in its process), and is refused where browsers roll back."""
+    where = f"gym scene {scene.scene_id!r}"
+    policy = netcode.on_dropout.policy
+    if isinstance(policy, OnnxPolicy) and rollback:
+        # The browsers would need the model's outputs inside a synchronous rollback: refused like an ONNX agent.
+        raise DefinitionError(
+            f"{where}: on_dropout ReplaceWithAI with an ONNX model cannot play in a multi-human rollback game; "
+            "use a PythonPolicy (or 'random'), or runs_on='server'"
+        )
+    observations, _ = adapter.reset(0)
+    checked = policy
+    for agent in scene.human_agents():
+        try:
+            checked = check_policy(policy, agent, adapter, observations.get(agent), base_dir)
+        except PolicyError as error:
+            raise DefinitionError(f"{where}: on_dropout ReplaceWithAI: {error}") from error
+    if isinstance(checked, OnnxPolicy):
+        checked = dataclasses.replace(checked, model=str(model_path(policy, base_dir)))
+        return dataclasses.replace(netcode, on_dropout=ReplaceWithAI(checked))
     return netcode
 
 
@@ -196,9 +212,18 @@ def _self_test(adapter, scene, where: str) -> None:
         raise stage_failure(scene, "rollback", error) from None
 
 
+def replacement_model(netcode: Netcode | None) -> dict[str, Path]:
+    """The ReplaceWithAI policy's ONNX file by sha256 (empty for any other dropout policy)."""
+    policy = getattr(netcode.on_dropout, "policy", None) if netcode else None
+    return {policy.sha256: Path(policy.model)} if isinstance(policy, OnnxPolicy) else {}
+
+
 def replacement_spec(netcode: Netcode) -> dict[str, Any] | None:
     """The policy that takes over a dropped participant's agent, as the runtime's JSON (None: no replacement)."""
     kind = netcode.on_dropout.kind
     if kind == "ai":
-        return policy_spec(netcode.on_dropout.policy)
+        spec = policy_spec(netcode.on_dropout.policy)
+        if spec["kind"] == "onnx":
+            spec["model"] = Path(spec["model"]).name  # found by its sha256 (replacement_model); no server paths
+        return spec
     return {"kind": "idle"} if kind == "idle" else None

@@ -89,6 +89,7 @@ class GameHost:
                 plan["fps"],
                 first_episode=plan["first_episode"],
                 countdown_s=plan["netcode"]["countdown_s"],
+                models=plan["models"],
             )
             for agent, policy in self.plan["replaced"].items():
                 self.process.send({"type": "replace", "seat": agent, "policy": policy})

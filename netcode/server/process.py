@@ -25,7 +25,7 @@ def serve(conn, config: dict[str, Any], seats: list[str], seeds: list[int], fps:
     from netcode.server.runner import ServerRunner  # in the game's process only: the web process never runs envs
 
     try:
-        runner = ServerRunner(config, seats)
+        runner = ServerRunner(config, seats, options.get("models"))
         control = Control(conn, runner)
         conn.send({"type": "ready", "assets": runner.loop.assets()})
         control.wait_for("go")

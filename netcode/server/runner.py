@@ -4,8 +4,10 @@ data rows out. A dedicated process drives it at a fixed rate (netcode/server/pro
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
+from experiments.definition.model_runtime import ServerModels
 from mug.loop import GameLoop, LoopConfig
 from mug.policies import make_policy
 from mug.rollback import IDLE
@@ -18,8 +20,11 @@ MAX_AHEAD = 30  # frames an input may claim to be ahead of the server (about 1 s
 class ServerRunner:
     """The env and its episodes on the server; the seats (agents) are decided by the server, never the client."""
 
-    def __init__(self, config: dict[str, Any], seats: list[str]) -> None:
+    def __init__(self, config: dict[str, Any], seats: list[str], models: dict[str, str] | None = None) -> None:
         self.loop = GameLoop(LoopConfig.from_dict(config))
+        # The scene's ONNX files by sha256, opened once in this game's process: onnxruntime answers the loop's
+        # queries here as onnxruntime-web does in a browser (the same feeds), and the replay check does likewise.
+        self.models = ServerModels({sha256: Path(path) for sha256, path in (models or {}).items()})
         unknown = set(seats) - set(self.loop.humans)
         if unknown:
             raise ValueError(f"seats {sorted(unknown)} are not human agents of this scene")
@@ -47,6 +52,9 @@ class ServerRunner:
         agent_policy = make_policy(policy, self.loop.adapter.action_space(seat))
         agent_policy.reset(self.loop.seed, self.loop.adapter.possible_agents.index(seat))
         self.loop.policies[seat] = agent_policy  # stays for the later episodes (reset with each one's seed)
+        query = None if self.loop.over else agent_policy.query(self.loop.frame, self.loop.observations.get(seat))
+        if query is not None:  # an ONNX model: its first inputs join the queries made after the last frame
+            self.loop.queries = {**self.loop.queries, seat: query}
 
     def take_input(self, seat: str, message: Any) -> bool:
         """A seat's keys as of its frame; anything malformed or implausible is dropped with a reason."""
@@ -88,8 +96,16 @@ class ServerRunner:
         }
         idle = {seat: loop.keymap.default_action for seat in self.idle if seat in loop.adapter.live_agents()}
         self.presses = {seat: [] for seat in self.held}
-        row = loop.step_frame({**actions, **idle, **loop.ai_actions()})
+        row = loop.step_frame({**actions, **idle, **loop.ai_actions(self.inference())})
         return {"row": row, "render": loop.render(), "hud": loop.huds(), "over": loop.over, "seen": dict(self.seen)}
+
+    def inference(self) -> dict[str, Any]:
+        """The model outputs the loop asked for before this frame (its ONNX agents that are due), by agent."""
+        queries = self.loop.queries
+        if not queries:
+            return {}
+        # Each agent's own spec (its model's sha256): the loop keys agents by the env's ids, which may be ints.
+        return self.models.run(queries, {agent: self.loop.policies[agent].spec for agent in queries})
 
 
 class Screen:

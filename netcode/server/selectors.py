@@ -6,6 +6,7 @@ from typing import Any
 
 from experiments.definition import registry
 from experiments.definition.gym_scene import GymScene, gym_scene_of
+from experiments.definition.preflight import replacement_model
 from netcode.models import ACTIVE, DROPPED, Game
 
 
@@ -24,11 +25,13 @@ def game_scene_by_id(game_id: int) -> tuple[Any, GymScene]:
 
 def host_plan(*, game_id: int) -> dict[str, Any]:
     """How to start the game's process: the env's configuration, the seats still played by people, the seats
-    replaced after a dropout, and the episodes left (a restarted host replays the current one from its start)."""
+    replaced after a dropout, the ONNX files its process runs, and the episodes left (a restarted host replays the
+    current one from its start)."""
     game = Game.objects.select_related("experiment").get(pk=game_id)
     _, scene = game_scene(game)
     seats = list(game.seats.order_by("id"))
     replacement = game.netcode.get("replacement")
+    models = {**scene.model_files(), **replacement_model(scene.netcode)}  # its agents' and ReplaceWithAI's ONNX files
     return {
         "slug": game.experiment.slug,
         "scene_key": game.scene_key,
@@ -40,4 +43,5 @@ def host_plan(*, game_id: int) -> dict[str, Any]:
         "first_episode": game.episode,
         "fps": scene.fps,
         "netcode": game.netcode,
+        "models": {sha256: str(path) for sha256, path in models.items()},
     }

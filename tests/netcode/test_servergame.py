@@ -178,7 +178,7 @@ def test_the_screen_repaints_what_a_canvas_shows_after_any_number_of_deltas():
     assert screen.full()["objects"] == [obj("c", 4)]
 
 
-def test_server_scenes_need_no_rollback_but_refuse_onnx_agents_and_unknown_modes(tmp_path):
+def test_server_scenes_need_no_rollback_take_onnx_agents_and_refuse_unknown_modes(tmp_path):
     from experiments.study import DefinitionError, GymScene, OnnxPolicy
 
     def scene(**fields):
@@ -194,8 +194,11 @@ def test_server_scenes_need_no_rollback_but_refuse_onnx_agents_and_unknown_modes
         )
 
     scene().prepare(tmp_path)  # an env that cannot roll back is fine when the server steps it
-    with pytest.raises(DefinitionError, match="not supported in server-side scenes"):
+    # ONNX agents run in the game's process (tests/netcode/test_onnx_server_game.py); their model is checked at load.
+    with pytest.raises(DefinitionError, match="x.onnx"):
         scene(agents={"chaser": "human", "runner": OnnxPolicy(model="x.onnx")}).prepare(tmp_path)
+    with pytest.raises(DefinitionError, match="cannot take part in a multi-human rollback game"):
+        scene(runs_on="browser", agents={"a": "human", "b": "human", "c": OnnxPolicy(model="x.onnx")}).prepare(tmp_path)
     with pytest.raises(DefinitionError, match="runs_on must be 'browser' or 'server'"):
         scene(runs_on="cloud").prepare(tmp_path)
 
