@@ -38,7 +38,8 @@ def episode_replay(*, episode: Episode, whole: bool = False, store: bool = True)
                 server = "episode over" if loop.over else frames
                 detail = {"frame": step.frame, "field": "frame", "browser": step.frame, "server": server}
                 return _report(episode, "mismatch", frames, detail, store)
-            ai_actions = loop.ai_actions(models.run(loop.queries, config.agents))
+            specs = {agent: loop.policies[agent].spec for agent in loop.queries}  # by key: ids may be ints
+            ai_actions = loop.ai_actions(models.run(loop.queries, specs))
             recorded_ai = {agent: step.actions.get(agent) for agent in ai_actions}
             if not _same(to_jsonable(ai_actions), recorded_ai):
                 detail = {"frame": step.frame, "field": "ai_actions", "browser": recorded_ai, "server": ai_actions}
