@@ -22,6 +22,7 @@ from experiments.definition.preflight import (
 )
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
+from experiments.definition.seat_content import SeatParticipant, check_seat_content, is_callable_path, seat_bodies
 from experiments.definition.stager import base_id
 from mug.adapters import SINGLE_AGENT, EnvConfigError, GymAdapter, agent_keys, load_callable, make_adapter
 from mug.keys import combo_name
@@ -81,6 +82,10 @@ class GymScene(Scene):
     # Modules the browser imports that no static import names (loaded by name, e.g. importlib.import_module(x));
     # statically imported local modules ship without it, wherever they live on the path.
     ship: list[str] | None = None
+    # HTML shown beside the game (in_game_body) and after it (after_body); or "package.module:function" naming
+    # function(agent, participant) -> HTML, called for each human seat when the page is served (agent: the env's own
+    # id; participant: a SeatParticipant, see experiments.definition.seat_content), so each player sees their own
+    # ("You are the blue chef"). Checked at load by calling it for every human seat.
     in_game_body: str = ""
     after_body: str = "<p>Well done! Your game data is saved.</p>"
     countdown_seconds: int = 3
@@ -262,6 +267,8 @@ class GymScene(Scene):
                     raise DefinitionError(f"gym scene {self.scene_id!r}: default_action is not in {agent}'s space")
             self._check_policies(adapter, base_dir)
             self._check_hud_text(adapter)
+            self._seats = {agent: adapter.native(agent) for agent in self.human_agents()}
+            self._seat_functions = check_seat_content(self, self._seats)
         finally:
             adapter.close()
 
@@ -377,6 +384,10 @@ class GymScene(Scene):
         """Who chooses each agent's actions, as stored with the definition and with every episode."""
         return {agent: spec if spec == HUMAN else describe_policy(spec) for agent, spec in self.agent_specs().items()}
 
+    def seat_bodies(self, participant: SeatParticipant) -> dict[str, dict[str, str]]:
+        """The per-seat HTML of the bodies given as functions: {"in_game_body": {agent key: html}, ...}."""
+        return seat_bodies(self, getattr(self, "_seat_functions", {}), getattr(self, "_seats", {}), participant)
+
     def describe(self) -> dict[str, Any]:
         agents = self.agent_descriptions()
         room = self.waiting_room.describe() if self.waiting_room else None
@@ -389,6 +400,9 @@ class GymScene(Scene):
             "netcode": netcode,
             "runs_on": self.runs_on,
         }
+        seat_content = {name: getattr(self, name) for name in ("in_game_body", "after_body")}
+        if any(is_callable_path(body) for body in seat_content.values()):
+            described["seat_content"] = seat_content  # only then: other scenes' definition hashes stay as they were
         return {**super().describe(), **described}
 
 
