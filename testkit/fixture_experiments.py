@@ -453,4 +453,4 @@ PATHS = [
     "testkit.shipping_experiments:pz_noship",
 ]
 PATHS += [f"testkit.netplay_late_experiments:{name}" for name in ("net_gap", "net_diverge", "net_late")]
-PATHS += [f"testkit.hook_experiments:{name}" for name in ("seat_pair", "seat_solo")]
+PATHS += [f"testkit.hook_experiments:{name}" for name in ("seat_pair", "seat_solo", "hook_solo", "hook_server")]

@@ -7,6 +7,7 @@ from html import escape
 from experiments.study import EndScene, Experiment, Netcode
 from testkit.agentid_experiments import int_scene
 from testkit.room_experiments import quick_room
+from testkit.server_experiments import server_gather
 
 COLOURS = {0: "red", 1: "blue"}  # the int-id env's agents, as the env names them
 
@@ -57,4 +58,22 @@ seat_solo = Experiment(
     slug="seat-solo",
     title="One human (agent 1) against a random agent 0; the page says which walker the player controls",
     stager=[int_scene("walk", {0: "random", 1: "human"}, max_steps=20, **SEAT_BODIES), EndScene(scene_id="end")],
+)
+
+
+WALK_HOOKS = "testkit.envs.game_hooks:WalkHooks"
+
+hook_solo = Experiment(
+    slug="hook-solo",
+    title="One human (agent 1) against a random agent 0, with game hooks whose fields join each row",
+    stager=[
+        int_scene("walk", {0: "random", 1: "human"}, max_steps=25, num_episodes=2, hooks=WALK_HOOKS),
+        EndScene(scene_id="end"),
+    ],
+)
+
+hook_server = Experiment(
+    slug="hook-server",
+    title="Gather alone on the server, with game hooks",
+    stager=[server_gather(steps=20, episodes=1, hooks=WALK_HOOKS), EndScene(scene_id="end")],
 )

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import mug
 from experiments.definition.errors import DefinitionError
+from experiments.definition.hook_checks import check_hooks
 from experiments.definition.netplay import BROWSER, SERVER, Netcode, ReplaceWithAI
 from experiments.definition.policy_checks import PolicyError, as_space_type, check_policy, model_path
 from experiments.definition.preflight import (
@@ -114,6 +115,11 @@ class GymScene(Scene):
     # Draw images crisp (nearest-neighbour scaling, Phaser's pixelArt) instead of smoothed: for pixel-art sprites and
     # atlases, which smoothing blurs and seams.
     pixel_art: bool = False
+    # Game hooks: "package.module:Class" with any of on_episode_start, on_tick, on_episode_end (mug.hooks), run
+    # wherever the env runs (browser, server game, replays; again on every frame rollback re-simulates); their
+    # returned dicts are stored as "hook.<key>" in every agent's info. Shipped to the browser like the env; checked
+    # at load by two short seeded runs that must agree.
+    hooks: str | None = None
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -269,6 +275,7 @@ class GymScene(Scene):
             self._check_hud_text(adapter)
             self._seats = {agent: adapter.native(agent) for agent in self.human_agents()}
             self._seat_functions = check_seat_content(self, self._seats)
+            check_hooks(self)
         finally:
             adapter.close()
 
@@ -358,6 +365,7 @@ class GymScene(Scene):
             hud_text=self.hud_text,
             agent_labels=dict(self.agent_labels),
             agent_dicts=getattr(self, "_agent_dicts", None),
+            hooks=self.hooks,
         )
         return {**asdict(config), "pixel_art": self.pixel_art}
 
@@ -378,6 +386,7 @@ class GymScene(Scene):
         paths = [self.env, *(policy.path for policy in policies if isinstance(policy, PythonPolicy))]
         paths += self.ship or []
         paths += [self.hud_text] if self.hud_text else []
+        paths += [self.hooks] if self.hooks else []
         return sorted({path.partition(":")[0] for path in paths})
 
     def agent_descriptions(self) -> dict[str, Any]:
@@ -400,6 +409,8 @@ class GymScene(Scene):
             "netcode": netcode,
             "runs_on": self.runs_on,
         }
+        if self.hooks:
+            described["hooks"] = self.hooks
         seat_content = {name: getattr(self, name) for name in ("in_game_body", "after_body")}
         if any(is_callable_path(body) for body in seat_content.values()):
             described["seat_content"] = seat_content  # only then: other scenes' definition hashes stay as they were
