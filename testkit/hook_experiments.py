@@ -40,7 +40,7 @@ SEAT_BODIES = {
 
 seat_pair = Experiment(
     slug="seat-pair",
-    title="Two humans over the relay; each page says which walker its player controls",
+    title="Two humans over the relay; each page says which walker its player controls; game hooks",
     stager=[
         int_scene(
             "walk2",
@@ -48,6 +48,7 @@ seat_pair = Experiment(
             waiting_room=quick_room(timeout_s=60),
             netcode=Netcode(input_delay=2, window=8, lagging_s=0.5, dropout_s=5.0),
             max_steps=20,
+            hooks="testkit.envs.game_hooks:WalkHooks",  # the relay's referee and every rollback run them too
             **SEAT_BODIES,
         ),
         EndScene(scene_id="end"),

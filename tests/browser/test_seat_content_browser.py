@@ -1,5 +1,6 @@
 """Real Chromium: each seat's page shows the per-seat content its scene's function wrote for that seat (and no other
-seat's), during play and after it, for two humans over the relay and for one human beside a random agent."""
+seat's), during play and after it, for two humans over the relay and for one human beside a random agent. The
+group scene also has game hooks: both browsers store the relay referee's rows, hook fields included."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from contextlib import ExitStack
 
 import pytest
 
+from experiments.definition import registry
 from experiments.flow.models import Participant
-from netcode.models import GameSeat
+from experiments.gamedata.models import Episode
+from netcode.models import Game, GameEvent, GameSeat
+from netcode.replay import game_replay, scene_of, stored_rows
 from testkit.browsers import guarded_context
 from testkit.flowhelpers import start_in_page
 
@@ -60,6 +64,14 @@ def test_each_player_of_a_group_game_is_told_their_own_walker(playwright_instanc
         colour = COLOURS[agent]
         assert shown[pid] == [[agent, f"You are the {colour} walker (agent {agent}), {pid} from prolific."]]
         assert after[pid] in ([], [[agent, f"Thanks for playing the {colour} walker."]])  # may have moved on
+    # The scene's game hooks ran in both browsers (rollbacks included) and in the relay's referee alike.
+    game = Game.objects.get()
+    canonical = game_replay(game=game, episode=0, scene=scene_of(game, registry.get_experiment("seat-pair")))
+    assert all(row["infos"]["0"]["hook.frame"] == row["frame"] for row in canonical)
+    assert canonical[-1]["infos"]["1"]["hook.ended"] == 20
+    records = list(Episode.objects.filter(scene_key=game.scene_key))
+    assert len(records) == 2 and all(stored_rows(record) == canonical for record in records)
+    assert not GameEvent.objects.filter(game=game, kind="desync").exists()
 
 
 def test_a_player_beside_an_ai_is_told_their_walker(server_url, chromium_context, settings):
