@@ -55,6 +55,11 @@ class GymScene(Scene):
     0-1 coordinates that span the whole canvas, as in the anchor (their line widths, text sizes and sprite sizes
     stay in pixels); RGB frames are stretched to the canvas. `pixel_art=True` draws images crisp (nearest-neighbour
     scaling, as the anchor always does) instead of smoothed.
+
+    `in_game_body` / `after_body` may be "package.module:function" naming `function(agent, participant) -> str`:
+    each seat's own HTML (experiments.definition.seat_content). `hooks="package.module:Class"` runs the scene's
+    on_episode_start / on_tick / on_episode_end wherever the env runs and stores what they return as "hook.<key>"
+    in every agent's info (mug.hooks).
     """
 
     env: str
