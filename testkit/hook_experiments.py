@@ -24,6 +24,10 @@ def seat_after(agent, participant) -> str:
     return f'<p class="after-who">Thanks for playing the {COLOURS[agent]} walker.</p>'
 
 
+def seat_named(agent, participant) -> str:
+    return f'<p class="who">You control {escape(str(agent))}.</p>'
+
+
 def seat_unknown_agent(agent, participant) -> str:
     """Knows only agent 0: a study whose other seat would see an error fails at load."""
     return {0: "<p>red</p>"}[agent]
@@ -75,6 +79,9 @@ hook_solo = Experiment(
 
 hook_server = Experiment(
     slug="hook-server",
-    title="Gather alone on the server, with game hooks",
-    stager=[server_gather(steps=20, episodes=1, hooks=WALK_HOOKS), EndScene(scene_id="end")],
+    title="Gather alone on the server, with game hooks and the seat's own text",
+    stager=[
+        server_gather(steps=20, episodes=1, hooks=WALK_HOOKS, in_game_body="testkit.hook_experiments:seat_named"),
+        EndScene(scene_id="end"),
+    ],
 )

@@ -1,5 +1,6 @@
 """Real Chromium: each seat's page shows the per-seat content its scene's function wrote for that seat (and no other
-seat's), during play and after it, for two humans over the relay and for one human beside a random agent. The
+seat's), during play and after it, for two humans over the relay, one human beside a random agent and one player
+of a server-side game. The
 group scene also has game hooks: both browsers store the relay referee's rows, hook fields included."""
 
 from __future__ import annotations
@@ -82,3 +83,11 @@ def test_a_player_beside_an_ai_is_told_their_walker(server_url, chromium_context
     assert _shown_in_game(page) == [["1", "You are the blue walker (agent 1), solo1 from prolific."]]
     page.wait_for_selector(".scene-end", timeout=LOAD_TIMEOUT_MS)
     assert not Participant.objects.get(external_id="solo1").runtime_errors
+
+
+def test_a_player_of_a_server_game_is_told_their_seat(asgi_server_url, chromium_context):
+    page = _open(chromium_context, f"{asgi_server_url}/x/hook-server/?PROLIFIC_PID=srv1")
+    page.wait_for_selector("#start-button:enabled", timeout=LOAD_TIMEOUT_MS)
+    page.click("#start-button")
+    assert _shown_in_game(page) == [["player_0", "You control player_0."]]
+    page.wait_for_selector(".scene-end", timeout=LOAD_TIMEOUT_MS)
