@@ -147,6 +147,7 @@ class GymScene(Scene):
         self._check_display_options()
         self._preflight(base_dir)
         self._prepare_waiting_room(base_dir)
+        check_hooks(self)  # after the netcode is known: a group scene's hooks are also run under forced rollbacks
 
     @property
     def on_server(self) -> bool:
@@ -280,7 +281,6 @@ class GymScene(Scene):
             self._check_hud_text(adapter)
             self._seats = {agent: adapter.native(agent) for agent in self.human_agents()}
             self._seat_functions = check_seat_content(self, self._seats)
-            check_hooks(self)
         finally:
             adapter.close()
 

@@ -59,3 +59,10 @@ class Counting:
     def on_tick(self, env, step):
         self.calls += 1
         return {"calls": self.calls}
+
+
+class PerEpisodeCounting(Counting):
+    """Starts its counter again each episode: replays agree, but rollback re-simulation re-runs frames it counted."""
+
+    def on_episode_start(self, env, episode, seed):
+        self.calls = 0

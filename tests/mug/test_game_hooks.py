@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.study import DefinitionError
+from experiments.study import DefinitionError, Netcode, WaitingRoom
 from mug.loop import GameLoop, LoopConfig
 from mug.synctest import check_rollback
 from testkit.agentid_experiments import int_scene
@@ -70,7 +70,8 @@ def test_hooks_run_again_on_every_re_simulated_frame():
         (f"{HOOKS}:NoHooks", "defines none of"),
         (f"{HOOKS}:NotADict", "hook on_tick must return a dict or None, got list"),
         (f"{HOOKS}:Raises", "no episode for you"),
-        (f"{HOOKS}:Clocked", "returned different fields at frame 0 .* must be deterministic"),
+        (f"{HOOKS}:Clocked", "two runs of the same episode .* different fields at frame 0 .* must be deterministic"),
+        (f"{HOOKS}:Counting", "episode 1 played after episode 0 and alone .* different fields at frame 0"),
     ],
 )
 def test_hooks_that_cannot_run_or_differ_between_runs_are_refused_at_load(tmp_path, hooks, message):
@@ -85,3 +86,13 @@ def test_the_hooks_module_ships_with_the_env(tmp_path):
     scene.prepare(tmp_path)
     assert f"{HOOKS}" in scene.shipped_modules() and scene.loop_config()["hooks"] == f"{HOOKS}:WalkHooks"
     assert scene.describe()["hooks"] == f"{HOOKS}:WalkHooks"
+
+
+def test_a_group_scenes_hooks_that_keep_state_within_an_episode_are_refused_by_forced_rollbacks(tmp_path):
+    pair = {"waiting_room": WaitingRoom(), "netcode": Netcode(input_delay=2, window=8)}
+    scene = int_scene("walk2", {0: "human", 1: "human"}, hooks=f"{HOOKS}:PerEpisodeCounting", **pair)
+    with pytest.raises(DefinitionError, match="with forced rollbacks rollback depth 1: frame .* differs"):
+        scene.prepare(tmp_path)
+    solo = int_scene("walk", {0: "human", 1: "random"}, hooks=f"{HOOKS}:PerEpisodeCounting")
+    solo.prepare(tmp_path)  # alone nothing re-runs a frame: each replay starts the episode in a fresh loop
+    int_scene("walk2", {0: "human", 1: "human"}, hooks=f"{HOOKS}:WalkHooks", **pair).prepare(tmp_path)
