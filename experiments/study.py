@@ -28,6 +28,7 @@ from experiments.definition.quotas import Quota
 from experiments.definition.rooms import ContinueTo, EndWithNoPartner, PlayWithAI, WaitingRoom
 from experiments.definition.scenes import ConsentScene, EndScene, InstructionsScene, Scene, StaticScene, SurveyScene
 from experiments.definition.screening import Screening
+from experiments.definition.seat_content import SeatParticipant
 from experiments.definition.stager import Branch, Conditions, RandomizeOrder, Repeat
 from mug.policies import OnnxPolicy, PythonPolicy
 from mug.surface import Surface
@@ -42,6 +43,7 @@ __all__ = [
     "SurveyScene",
     "EndScene",
     "GymScene",
+    "SeatParticipant",
     "RandomizeOrder",
     "Repeat",
     "Branch",

@@ -20,6 +20,7 @@ from mug.adapters import (
     make_adapter,
     to_jsonable,
 )
+from mug.hooks import HookStep, call_hook, load_hooks, merged
 from mug.keys import KeyMap
 from mug.policies import HUMAN, RANDOM, make_policy
 from mug.rendering.wire import is_anchor_packet, to_packet
@@ -50,6 +51,7 @@ class LoopConfig:
     agent_labels: dict[str, str] = field(default_factory=dict)  # agent -> who a player is told they are
     # A single-agent env written for the anchor MUG: it steps with (and may return) dicts keyed by this agent id.
     agent_dicts: str | None = None
+    hooks: str | None = None  # "package.module:Class": the scene's game hooks (mug.hooks), run wherever the env runs
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
@@ -73,6 +75,7 @@ class GameLoop:
             if agent not in self.humans
         }
         self.hud_fn = load_callable(config.hud_text) if config.hud_text else None
+        self.hooks = load_hooks(config.hooks) if config.hooks else None
         self.observations: dict[str, Any] = {}
         self.queries: dict[str, Any] = {}
         self.episode = -1
@@ -93,6 +96,9 @@ class GameLoop:
         self.observations = observations
         self.queries = self._queries()
         reset = {"infos": {a: flatten(i) for a, i in infos.items()}}
+        if self.hooks is not None:
+            fields = call_hook(self.hooks, "on_episode_start", self.adapter.env, episode, seed)
+            reset["infos"] = merged(reset["infos"], self.adapter.possible_agents, fields)
         if self.config.record_observations:
             reset["obs"] = to_jsonable(observations)
         return {"render": self.render(), "hud": self.hud(), "reset": reset, "queries": self.queries}
@@ -150,7 +156,33 @@ class GameLoop:
         self.over = _all_done(terminated, truncated) or not self.adapter.live_agents() or out_of_time
         self.observations = observations
         self.queries = {} if self.over else self._queries()
+        if self.hooks is not None:
+            self._run_hooks(row, actions, observations, infos)
         return row
+
+    def _run_hooks(self, row: dict[str, Any], actions, observations, infos) -> None:
+        """The scene's on_tick (and on_episode_end on the last frame): their fields join every agent's info."""
+        native = self.adapter.native
+
+        def own(values: dict[str, Any]) -> dict[Any, Any]:
+            return {native(agent): value for agent, value in values.items()}
+
+        step = HookStep(
+            self.episode,
+            row["frame"],
+            own(actions),
+            own(observations),
+            own(row["rewards"]),
+            own(row["terminated"]),
+            own(row["truncated"]),
+            own(infos),
+        )
+        fields = call_hook(self.hooks, "on_tick", self.adapter.env, step)
+        if self.over:
+            scores = own(self.scores)
+            fields.update(call_hook(self.hooks, "on_episode_end", self.adapter.env, self.episode, self.frame, scores))
+        agents = [agent for agent in self.adapter.possible_agents if agent in row["actions"] or agent in row["infos"]]
+        row["infos"] = merged(row["infos"], agents, fields)
 
     def render(self) -> dict[str, Any]:
         """The render packet; envs that return an RGB array are drawn as a raster."""

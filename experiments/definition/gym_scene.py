@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import mug
 from experiments.definition.errors import DefinitionError
+from experiments.definition.hook_checks import check_hooks
 from experiments.definition.netplay import BROWSER, SERVER, Netcode, ReplaceWithAI
 from experiments.definition.policy_checks import PolicyError, as_space_type, check_policy, model_path
 from experiments.definition.preflight import (
@@ -22,6 +23,7 @@ from experiments.definition.preflight import (
 )
 from experiments.definition.rooms import PlayWithAI, WaitingRoom
 from experiments.definition.scenes import Scene
+from experiments.definition.seat_content import SeatParticipant, check_seat_content, is_callable_path, seat_bodies
 from experiments.definition.stager import base_id
 from mug.adapters import SINGLE_AGENT, EnvConfigError, GymAdapter, agent_keys, load_callable, make_adapter
 from mug.keys import combo_name
@@ -53,6 +55,11 @@ class GymScene(Scene):
     0-1 coordinates that span the whole canvas, as in the anchor (their line widths, text sizes and sprite sizes
     stay in pixels); RGB frames are stretched to the canvas. `pixel_art=True` draws images crisp (nearest-neighbour
     scaling, as the anchor always does) instead of smoothed.
+
+    `in_game_body` / `after_body` may be "package.module:function" naming `function(agent, participant) -> str`:
+    each seat's own HTML (experiments.definition.seat_content). `hooks="package.module:Class"` runs the scene's
+    on_episode_start / on_tick / on_episode_end wherever the env runs and stores what they return as "hook.<key>"
+    in every agent's info (mug.hooks).
     """
 
     env: str
@@ -81,6 +88,10 @@ class GymScene(Scene):
     # Modules the browser imports that no static import names (loaded by name, e.g. importlib.import_module(x));
     # statically imported local modules ship without it, wherever they live on the path.
     ship: list[str] | None = None
+    # HTML shown beside the game (in_game_body) and after it (after_body); or "package.module:function" naming
+    # function(agent, participant) -> HTML, called for each human seat when the page is served (agent: the env's own
+    # id; participant: a SeatParticipant, see experiments.definition.seat_content), so each player sees their own
+    # ("You are the blue chef"). Checked at load by calling it for every human seat.
     in_game_body: str = ""
     after_body: str = "<p>Well done! Your game data is saved.</p>"
     countdown_seconds: int = 3
@@ -109,6 +120,11 @@ class GymScene(Scene):
     # Draw images crisp (nearest-neighbour scaling, Phaser's pixelArt) instead of smoothed: for pixel-art sprites and
     # atlases, which smoothing blurs and seams.
     pixel_art: bool = False
+    # Game hooks: "package.module:Class" with any of on_episode_start, on_tick, on_episode_end (mug.hooks), run
+    # wherever the env runs (browser, server game, replays; again on every frame rollback re-simulates); their
+    # returned dicts are stored as "hook.<key>" in every agent's info. Shipped to the browser like the env; checked
+    # at load by two short seeded runs that must agree.
+    hooks: str | None = None
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -131,6 +147,7 @@ class GymScene(Scene):
         self._check_display_options()
         self._preflight(base_dir)
         self._prepare_waiting_room(base_dir)
+        check_hooks(self)  # after the netcode is known: a group scene's hooks are also run under forced rollbacks
 
     @property
     def on_server(self) -> bool:
@@ -262,6 +279,8 @@ class GymScene(Scene):
                     raise DefinitionError(f"gym scene {self.scene_id!r}: default_action is not in {agent}'s space")
             self._check_policies(adapter, base_dir)
             self._check_hud_text(adapter)
+            self._seats = {agent: adapter.native(agent) for agent in self.human_agents()}
+            self._seat_functions = check_seat_content(self, self._seats)
         finally:
             adapter.close()
 
@@ -351,6 +370,7 @@ class GymScene(Scene):
             hud_text=self.hud_text,
             agent_labels=dict(self.agent_labels),
             agent_dicts=getattr(self, "_agent_dicts", None),
+            hooks=self.hooks,
         )
         return {**asdict(config), "pixel_art": self.pixel_art}
 
@@ -371,11 +391,16 @@ class GymScene(Scene):
         paths = [self.env, *(policy.path for policy in policies if isinstance(policy, PythonPolicy))]
         paths += self.ship or []
         paths += [self.hud_text] if self.hud_text else []
+        paths += [self.hooks] if self.hooks else []
         return sorted({path.partition(":")[0] for path in paths})
 
     def agent_descriptions(self) -> dict[str, Any]:
         """Who chooses each agent's actions, as stored with the definition and with every episode."""
         return {agent: spec if spec == HUMAN else describe_policy(spec) for agent, spec in self.agent_specs().items()}
+
+    def seat_bodies(self, participant: SeatParticipant) -> dict[str, dict[str, str]]:
+        """The per-seat HTML of the bodies given as functions: {"in_game_body": {agent key: html}, ...}."""
+        return seat_bodies(self, getattr(self, "_seat_functions", {}), getattr(self, "_seats", {}), participant)
 
     def describe(self) -> dict[str, Any]:
         agents = self.agent_descriptions()
@@ -389,6 +414,11 @@ class GymScene(Scene):
             "netcode": netcode,
             "runs_on": self.runs_on,
         }
+        if self.hooks:
+            described["hooks"] = self.hooks
+        seat_content = {name: getattr(self, name) for name in ("in_game_body", "after_body")}
+        if any(is_callable_path(body) for body in seat_content.values()):
+            described["seat_content"] = seat_content  # only then: other scenes' definition hashes stay as they were
         return {**super().describe(), **described}
 
 

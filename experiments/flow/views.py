@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from experiments.definition.errors import ApplicationError
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.scenes import SubmissionError
+from experiments.definition.seat_content import SeatParticipant
 from experiments.definition.stager import base_id
 from experiments.flow import hooks, participant_reads, selectors, services
 from experiments.flow.entry import client_address, entry_start_count
@@ -109,6 +112,7 @@ def _render_scene(request, experiment, definition, participant, key, scene, erro
     preload = {} if is_game else hooks.game_scenes().preload(request, experiment, definition, participant)
     context = {
         "runtime": hooks.game_scenes().page_config(request, experiment, participant, key, scene) if is_game else None,
+        "seat_bodies": scene.seat_bodies(_seat_participant(participant)) if is_game else {},
         **preload,
         "experiment": experiment,
         "scene": scene,
@@ -118,6 +122,14 @@ def _render_scene(request, experiment, definition, participant, key, scene, erro
         "values": values or {},
     }
     return render(request, scene.template_name, context, status=status)
+
+
+def _seat_participant(participant: Participant) -> SeatParticipant:
+    """The read-only view of a participant that a scene's per-seat content function gets (no token)."""
+    conditions = MappingProxyType({str(name): str(arm) for name, arm in (participant.conditions or {}).items()})
+    return SeatParticipant(
+        id=participant.pk, source=participant.source, external_id=participant.external_id, conditions=conditions
+    )
 
 
 def _screening(request, experiment, definition, participant) -> HttpResponse:

@@ -11,6 +11,7 @@ from experiments.definition.registry import get_experiment
 from experiments.definition.stager import base_id
 from experiments.gamedata.models import Episode
 from mug.adapters import to_jsonable
+from mug.hooks import hook_fields
 from mug.loop import GameLoop, LoopConfig
 
 TOLERANCE = 1e-9
@@ -29,11 +30,16 @@ def episode_replay(*, episode: Episode, whole: bool = False, store: bool = True)
         started = loop.start_episode(episode.index, episode.seed)
         if "obs" in episode.reset_data and not _same(started["reset"].get("obs"), episode.reset_data["obs"]):
             return _report(episode, "mismatch", 0, {"frame": "reset", "field": "obs"}, store)
+        reset_infos = episode.reset_data.get("infos")
+        hooked_reset = hook_fields(started["reset"]["infos"])
+        if config.hooks and reset_infos is not None and not _same(hooked_reset, hook_fields(reset_infos)):
+            return _report(episode, "mismatch", 0, {"frame": "reset", "field": "hooks"}, store)
         frames = 0
         # Only the compared columns, as plain values: no model instances, no infos parsed (half the time otherwise).
         columns = ["frame", "actions", "rewards", "terminated", "truncated", "observations"]
+        columns += ["infos"] if config.hooks else []  # the scene's hooks' fields are checked too (mug.hooks)
         for values in episode.steps.order_by("frame").values_list(*columns).iterator(chunk_size=500):
-            step = _Step(*values)
+            step = _Step(*values[:6])
             if loop.over or step.frame != frames:
                 server = "episode over" if loop.over else frames
                 detail = {"frame": step.frame, "field": "frame", "browser": step.frame, "server": server}
@@ -47,7 +53,11 @@ def episode_replay(*, episode: Episode, whole: bool = False, store: bool = True)
             # Humans first, then the AI, in the env's agent order: the order the browser built the dict in.
             humans = {a: step.actions[a] for a in loop.adapter.live_agents() if a in loop.humans and a in step.actions}
             row = loop.step_frame({**loop.coerce_actions(humans), **ai_actions})
-            for field, recorded in _recorded(step).items():
+            recorded_fields = _recorded(step)
+            if config.hooks:
+                recorded_fields["hooks"] = hook_fields(values[6])
+                row = {**row, "hooks": hook_fields(row["infos"])}
+            for field, recorded in recorded_fields.items():
                 if recorded is not None and not _same(row.get(field), recorded):
                     detail = {"frame": step.frame, "field": field, "browser": recorded, "server": row.get(field)}
                     return _report(episode, "mismatch", frames, detail, store)

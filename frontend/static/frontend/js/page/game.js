@@ -13,6 +13,7 @@ import { startMonitor } from "./monitor.js";
 import { goTo } from "./navigate.js";
 import { holdSeat, playNetGame } from "./netgame.js";
 import { createRenderer, seatText } from "./renderer.js";
+import { showSeatContent } from "./seat_content.js";
 import { bootRuntime, runtimeLive } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
 import { Uploader } from "./uploader.js";
@@ -275,7 +276,9 @@ async function main() {
     await finishNetGame(result, uploader);
     return;
   }
-  renderer.seat(seatText(loop, Object.keys(loop.agents).find((agent) => loop.agents[agent] === "human")));
+  const seat = Object.keys(loop.agents).find((agent) => loop.agents[agent] === "human");
+  renderer.seat(seatText(loop, seat));
+  showSeatContent(seat);
   // The server decides each episode's index, round and seed, and when there are no more to play. An episode counts
   // once the server has replayed it: while some are being checked the page waits; one that failed the check may be
   // given to play again (the experiment's policy), so the server is asked again after the wait. Rows a reload left

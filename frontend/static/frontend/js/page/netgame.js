@@ -7,6 +7,7 @@ import * as work from "../shared/protocol/worker.js";
 import { JsonSocket, socketUrl } from "../shared/socket.js";
 import { csrfTokenOf, postJson } from "./http.js";
 import { seatText } from "./renderer.js";
+import { showSeatContent } from "./seat_content.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -212,6 +213,7 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
         held?.release(); // the worker's own socket serves the seat now
         Object.assign(net, { seat: m.seat, players: m.players });
         renderer.seat(seatText(config.loop, m.seat));
+        showSeatContent(m.seat);
         for (const [player, state] of Object.entries(m.states)) stateOf(player, String(state));
         readyOf(m.ready);
       },

@@ -8,6 +8,7 @@ import * as work from "../shared/protocol/worker.js";
 import { JsonSocket, socketUrl } from "../shared/socket.js";
 import { keysOf, trackKeys } from "./input.js";
 import { createRenderer, hudFor, seatText } from "./renderer.js";
+import { showSeatContent } from "./seat_content.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -113,6 +114,7 @@ export function playServerGame({ config, countdown }) {
         [shownEpisode, lastFrame] = [m.episode, m.frame]; // the whole screen as of this frame
         await draw(m);
         renderer?.seat(seatText(config.loop, m.seat));
+        showSeatContent(m.seat);
         if (m.paused) showBanner("The game is paused until everyone is back…");
       },
       [sgame.STARTED]: async (m) => {
