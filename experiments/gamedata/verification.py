@@ -1,5 +1,7 @@
 """The verification queue: single-player browser episodes wait in the database (pending) until a worker claims one,
-replays it on the server and stores the verdict; a mismatch is handled by the experiment's policy.
+replays it on the server and stores the verdict; a mismatch is handled by the experiment's policy. The replay runs in
+the participants' interpreter when it can (exact_verifier.py: Pyodide under Node.js, compared bit for bit); an
+episode it cannot replay there is stored as not verifiable, with the reason, and the native replay decides.
 
 The queue is the Episode table itself, so it survives restarts; a claim is a conditional update, so any number of
 workers in any number of processes never check the same episode twice (a claim older than CLAIM_STALE_S belonged
@@ -23,7 +25,8 @@ from experiments.definition.stager import base_id
 from experiments.flow.models import ACTIVE, Participant
 from experiments.flow.services import participant_finish
 from experiments.gamedata.episodes import MAX_ATTEMPTS_PER_EPISODE
-from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, VERIFY_ERROR, Episode
+from experiments.gamedata.exact_verifier import NotVerifiable, episode_verify_exact
+from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, VERIFY_ERROR, Episode, Exactness
 from experiments.gamedata.replay import episode_replay
 
 logger = logging.getLogger(__name__)
@@ -31,9 +34,31 @@ BATCH = 8  # episodes claimed at once by a worker
 CLAIM_STALE_S = 120.0  # far above one episode's replay (CartPole, 500 steps: ~0.1 s); only dead workers' claims age
 
 
-def episode_check(*, episode: Episode) -> tuple[str, dict[str, Any]]:
-    """The verifier, behind one function (a later verifier runs Pyodide under Node.js): replay the episode from its
-    seed and actions; 'verified', 'mismatch' (the report names the first difference) or 'error'."""
+EXACT_VERDICTS = {"exact": (VERIFIED, "match"), "differs": (MISMATCH, "mismatch"), "error": (VERIFY_ERROR, "error")}
+
+
+def episode_check(*, episode: Episode) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
+    """The verifier, behind one function: (verification, its report, exactness, its report). In Pyodide under
+    Node.js when the episode can be replayed there ('verified' only when every stored value is the same bit for bit),
+    otherwise natively from its seed and actions (within the native replay's tolerance)."""
+    try:
+        verdict = episode_verify_exact(episode)
+    except NotVerifiable as reason:
+        status, report = _native_check(episode)
+        return status, report, Exactness.NOT_VERIFIABLE, {"reason": str(reason)}
+    except Exception as error:  # noqa: BLE001 (the verifier's own failure: the native replay still decides)
+        logger.exception("exact verification of episode %s failed", episode.pk)
+        status, report = _native_check(episode)
+        return status, report, Exactness.NOT_VERIFIABLE, {"reason": f"the verifier failed: {error!r}"[:2000]}
+    status, replay_status = EXACT_VERDICTS[verdict.status]
+    report = {"status": replay_status, "mismatch": verdict.report.get("difference"), **verdict.report}
+    if verdict.status == "error":
+        return status, report, Exactness.NOT_VERIFIABLE, {"reason": verdict.report["error"], **verdict.report}
+    exactness = Exactness.EXACT if verdict.status == "exact" else Exactness.DIFFERS
+    return status, report, exactness, verdict.report
+
+
+def _native_check(episode: Episode) -> tuple[str, dict[str, Any]]:
     try:
         report = episode_replay(episode=episode, whole=True, store=False)
     except Exception as error:  # noqa: BLE001 (an env that cannot replay the upload is reported, never crashes us)
@@ -66,8 +91,10 @@ def verification_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
     verdicts = [(episode, *episode_check(episode=episode)) for episode in episodes]
     if verdicts:
         with transaction.atomic():
-            for episode, status, report in verdicts:
-                episode_verdict_store(episode=episode, worker=token, status=status, report=report)
+            for episode, status, report, exact, exact_report in verdicts:
+                episode_verdict_store(
+                    episode=episode, worker=token, status=status, report=report, exact=exact, exact_report=exact_report
+                )
     return episodes
 
 
@@ -79,7 +106,15 @@ def verification_drain(*, worker: str = "inline") -> int:
     return count
 
 
-def episode_verdict_store(*, episode: Episode, worker: str, status: str, report: dict[str, Any]) -> bool:
+def episode_verdict_store(
+    *,
+    episode: Episode,
+    worker: str,
+    status: str,
+    report: dict[str, Any],
+    exact: str = Exactness.UNCHECKED,
+    exact_report: dict[str, Any] | None = None,
+) -> bool:
     """Store the verdict if the claim is still this worker's; a mismatch or failed check applies the policy."""
     with transaction.atomic():
         stored = Episode.objects.filter(pk=episode.pk, verification=PENDING, verify_claimed_by=worker).update(
@@ -88,6 +123,8 @@ def episode_verdict_store(*, episode: Episode, worker: str, status: str, report:
             verified_at=timezone.now(),
             replay_status=report.get("status", "error"),
             replay_report=report,
+            exact=exact,
+            exact_report=exact_report or {},
         )
         if stored and status != VERIFIED:
             _mismatch_policy(episode)
