@@ -61,6 +61,7 @@ class NodeWorker:
         self.boots = 0  # Pyodide interpreters booted, over every process of this worker
         self._boots_here = 0
         self.package_set: str | None = None
+        self.in_flight = False  # a job was sent and its answer not read yet
         self.ids = itertools.count(1)
 
     def _start(self) -> None:
@@ -110,6 +111,7 @@ class NodeWorker:
         allowance = BOOT_ALLOWANCE_S if package_set != self.package_set else 0.0
         job = {**job, "id": next(self.ids)}
         try:
+            self.in_flight = True
             self._send(job)
             answer = self._receive(timeout + allowance)
         except queue.Empty:
@@ -118,6 +120,8 @@ class NodeWorker:
         except (EOFError, BrokenPipeError, OSError) as error:
             self.stop()
             raise EOFError(str(error)) from None
+        finally:
+            self.in_flight = False
         self.boots += answer.get("boots", 0) - self._boots_here
         self._boots_here = answer.get("boots", 0)
         self.package_set = package_set

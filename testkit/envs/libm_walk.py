@@ -17,8 +17,9 @@ class LibmWalk(gymnasium.Env):
     observation_space = gymnasium.spaces.Box(-1e9, 1e9, shape=(7,), dtype=np.float64)
     metadata = {"render_modes": ["mug"]}
 
-    def __init__(self, render_mode=None, max_t: int = 90):
-        self.render_mode, self.max_t = render_mode, max_t
+    def __init__(self, render_mode=None, max_t: int = 90, spin_at: int = 0, crash_at: int = 0):
+        # spin_at / crash_at: the step that never returns / raises (the verifier's robustness tests)
+        self.render_mode, self.max_t, self.spin_at, self.crash_at = render_mode, max_t, spin_at, crash_at
         self.surface = Surface(200, 100)
         self.x = self.y = 0.0
         self.t = 0
@@ -31,6 +32,10 @@ class LibmWalk(gymnasium.Env):
 
     def step(self, action):
         self.t += 1
+        while self.t == self.spin_at:
+            pass
+        if self.t == self.crash_at:
+            raise RuntimeError(f"crashed at step {self.t}")
         dx, dy = (float(v) for v in self.np_random.normal(0.0, 0.7, size=2))
         self.x += dx + (0.3 if action == 1 else -0.3)
         self.y += dy
