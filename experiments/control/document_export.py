@@ -29,6 +29,10 @@ EPISODE_FIELDS = [
     "started_at",
     "ended_at",
     "replay_status",
+    "verification",
+    "exact",
+    "exact_report",
+    "provenance",
 ]
 
 

@@ -10,12 +10,16 @@ import threading
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
+from experiments.control.document_export import experiment_document
+from experiments.control.step_exports import step_rows
 from experiments.definition import pyodide_preflight
 from experiments.definition.registry import get_experiment
 from experiments.definition.runtime_bundle import scene_bundle, scene_packages
+from experiments.flow.models import Participant
 from experiments.gamedata.exact_verifier import VerifierPool
 from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, Episode
 from testkit.attackers import at_game
@@ -173,9 +177,18 @@ def test_replay_episodes_refuses_a_match_when_the_code_changed_and_native_report
     play_scene(client, "game")  # verified in this process, by the Node verifier
     episodes = list(Episode.objects.all())
     assert episodes and all(e.exact == "exact" for e in episodes), [e.exact_report for e in episodes]
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("boss", "boss@example.org", "pw"))
+    listing = staff.get("/admin/experiments/episode/?exact=exact").content.decode()
+    assert listing.count('<td class="field-exact">Exact</td>') == len(episodes)
+    _, rows = step_rows(Participant.objects.filter(experiment__slug="game"))
+    assert {row["episode_exact"] for row in rows} == {"exact"}
+    document = json.loads("".join(experiment_document(episodes[0].participant.experiment)))
+    exported = document["participants"][0]["episodes"][0]
+    assert exported["exact"] == "exact" and exported["provenance"]["pyodide"] == "0.27.7"
     out = StringIO()
     call_command("replay_episodes", "game", stdout=out)
-    assert "exact" in out.getvalue()
+    assert out.getvalue().count("bit for bit in Pyodide 0.27.7") == len(episodes)
     out = StringIO()
     call_command("replay_episodes", "game", "--native", stdout=out)
     assert "largest float difference" in out.getvalue()
