@@ -150,8 +150,8 @@ class EpisodeListApi(generics.ListAPIView):
                 "verification",
                 "verification_report",
                 "verified_at",
-                "exact",
-                "exact_report",
+                "exactness",
+                "exactness_report",
                 "provenance",
             ]
 

@@ -30,8 +30,8 @@ EPISODE_FIELDS = [
     "ended_at",
     "replay_status",
     "verification",
-    "exact",
-    "exact_report",
+    "exactness",
+    "exactness_report",
     "provenance",
 ]
 

@@ -19,12 +19,12 @@ class EpisodeAdmin(ReadOnlyAdmin):
         "ai_agents",
         "status",
         "verification",
-        "exact",
+        "exactness",
         "n_steps",
         "replay_status",
         "started_at",
     ]
-    list_filter = ["participant__experiment", "status", "verification", "exact", "replay_status", "scene_key"]
+    list_filter = ["participant__experiment", "status", "verification", "exactness", "replay_status", "scene_key"]
     search_fields = ["participant__external_id", "scene_key", "code_hash"]
     list_select_related = ["participant", "participant__experiment"]
     readonly_fields = [
@@ -50,8 +50,8 @@ class EpisodeAdmin(ReadOnlyAdmin):
         "verify_runs",
         "replay_status",
         "replay_report",
-        "exact",
-        "exact_report",
+        "exactness",
+        "exactness_report",
         "provenance",
     ]
     actions = ["replay"]

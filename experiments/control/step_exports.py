@@ -117,7 +117,7 @@ def _agent_rows(step: Step, answers: dict[str, Any]) -> Iterator[dict[str, Any]]
         "episode_status": episode.status,
         "seed": episode.seed,
         "code_hash": episode.code_hash,
-        "episode_exact": episode.exact,  # "exact": recomputed bit for bit in Pyodide (exact_verifier.py)
+        "episode_exact": episode.exactness,  # "exact": recomputed bit for bit in Pyodide (exact_verifier.py)
         "frame": step.frame,
         "focused": step.focused,
         "client_time": step.client_time,

@@ -94,14 +94,14 @@ class Episode(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     verify_runs = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it.")
     n_bytes = models.PositiveBigIntegerField(default=0, help_text="Bytes of step rows stored (their JSON).")
-    exact = models.CharField(
+    exactness = models.CharField(
         max_length=16,
         choices=Exactness.choices,
         default=Exactness.UNCHECKED,
         blank=True,
         help_text="Recomputed in Pyodide (the participants' interpreter) and compared bit for bit.",
     )
-    exact_report = models.JSONField(
+    exactness_report = models.JSONField(
         default=dict, blank=True, help_text="The first difference (frame, agent, field, both values) or the reason."
     )
     provenance = models.JSONField(

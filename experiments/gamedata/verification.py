@@ -123,8 +123,8 @@ def episode_verdict_store(
             verified_at=timezone.now(),
             replay_status=report.get("status", "error"),
             replay_report=report,
-            exact=exact,
-            exact_report=exact_report or {},
+            exactness=exact,
+            exactness_report=exact_report or {},
         )
         if stored and status != VERIFIED:
             _mismatch_policy(episode)

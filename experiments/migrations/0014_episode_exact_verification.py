@@ -23,12 +23,12 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='episode',
-            name='exact',
+            name='exactness',
             field=models.CharField(blank=True, choices=[('', 'Not checked'), ('exact', 'Exact'), ('differs', 'Differs'), ('unverifiable', 'Not verifiable')], default='', help_text="Recomputed in Pyodide (the participants' interpreter) and compared bit for bit.", max_length=16),
         ),
         migrations.AddField(
             model_name='episode',
-            name='exact_report',
+            name='exactness_report',
             field=models.JSONField(blank=True, default=dict, help_text='The first difference (frame, agent, field, both values) or the reason.'),
         ),
         migrations.AddField(

@@ -39,9 +39,11 @@ def test_a_chromium_episode_verifies_exact_in_pyodide_and_differs_natively(studi
     participant = Participant.objects.get(external_id="exact1")
     assert participant.status == "completed"
     episode = Episode.objects.get(participant=participant)
-    assert (episode.verification, episode.exact) == (VERIFIED, "exact"), episode.exact_report
-    assert episode.exact_report["frames_compared"] == episode.n_steps == 90
-    assert episode.exact_report["pyodide"] == episode.runtime["pyodide"] == episode.provenance["pyodide"] == "0.27.7"
+    assert (episode.verification, episode.exactness) == (VERIFIED, "exact"), episode.exactness_report
+    assert episode.exactness_report["frames_compared"] == episode.n_steps == 90
+    assert (
+        episode.exactness_report["pyodide"] == episode.runtime["pyodide"] == episode.provenance["pyodide"] == "0.27.7"
+    )
     actions = list(episode.steps.order_by("frame").values_list("actions", flat=True))
     assert {action["agent"] for action in actions} == {0, 1}  # the keys really drove it
     native = episode_native_differences(episode)
@@ -53,3 +55,20 @@ def test_a_chromium_episode_verifies_exact_in_pyodide_and_differs_natively(studi
     out = StringIO()
     call_command("replay_episodes", "libm", stdout=out)
     assert "exact, 90 frames bit for bit in Pyodide 0.27.7" in out.getvalue()
+
+
+def test_a_chromium_human_ai_episode_with_a_python_policy_verifies_exact(studies, server_url, chromium_context):
+    page = chromium_context.new_page()
+    start_in_page(page, f"{server_url}/x/chase/?PROLIFIC_PID=exact2")
+    page.wait_for_function("() => (document.querySelector('#start-button') || {}).disabled === false", timeout=LOAD_MS)
+    page.click("#start-button")
+    page.wait_for_function("() => window.mugGame.frames > 0", timeout=LOAD_MS)
+    page.keyboard.down("ArrowRight")
+    page.wait_for_function("() => window.mugGame.frames >= 10", timeout=LOAD_MS)
+    page.keyboard.up("ArrowRight")
+    page.wait_for_selector("#completion-code", timeout=LOAD_MS)
+    episode = Episode.objects.get(participant__external_id="exact2")
+    assert (episode.verification, episode.exactness) == (VERIFIED, "exact"), episode.exactness_report
+    assert episode.exactness_report["frames_compared"] == episode.n_steps > 0
+    runner = {step["runner"] for step in episode.steps.values_list("actions", flat=True)}
+    assert len(runner) > 1  # the policy really chose (from the episode seed), and Pyodide chose the same

@@ -68,9 +68,9 @@ def upload_episode(server, pid: str, tamper=None) -> Episode:
 
 def test_an_honest_upload_is_exact_and_one_flipped_bit_is_named_by_frame_agent_and_field(exact_server):
     honest = upload_episode(exact_server, "honest")
-    assert (honest.verification, honest.exact) == (VERIFIED, "exact"), honest.exact_report
-    assert honest.exact_report["frames_compared"] == honest.n_steps > 0
-    assert honest.exact_report["pyodide"] == "0.27.7"
+    assert (honest.verification, honest.exactness) == (VERIFIED, "exact"), honest.exactness_report
+    assert honest.exactness_report["frames_compared"] == honest.n_steps > 0
+    assert honest.exactness_report["pyodide"] == "0.27.7"
     assert honest.provenance["pyodide"] == "0.27.7" and honest.provenance["code_hash"] == honest.code_hash
     assert any(name.startswith("numpy-2.0.2") for name in honest.provenance["package_hashes"])
 
@@ -79,8 +79,8 @@ def test_an_honest_upload_is_exact_and_one_flipped_bit_is_named_by_frame_agent_a
         row["rewards"]["chaser"] = next_double(row["rewards"]["chaser"])
 
     forged = upload_episode(exact_server, "forger", flip_reward)
-    assert (forged.verification, forged.exact) == (MISMATCH, "differs")
-    difference = forged.exact_report["difference"]
+    assert (forged.verification, forged.exactness) == (MISMATCH, "differs")
+    difference = forged.exactness_report["difference"]
     assert (difference["frame"], difference["agent"], difference["field"]) == (5, "chaser", "rewards")
     browser_bits, server_bits = difference["browser"]["bits"], difference["server"]["bits"]
     assert difference["server"]["value"] == -0.01 and browser_bits != server_bits
@@ -91,8 +91,8 @@ def test_an_honest_upload_is_exact_and_one_flipped_bit_is_named_by_frame_agent_a
         row["actions"]["runner"] = (row["actions"]["runner"] + 1) % 5
 
     forged_ai = upload_episode(exact_server, "ai-forger", flip_ai_action)
-    difference = forged_ai.exact_report["difference"]
-    assert forged_ai.exact == "differs" and (difference["frame"], difference["agent"]) == (9, "runner")
+    difference = forged_ai.exactness_report["difference"]
+    assert forged_ai.exactness == "differs" and (difference["frame"], difference["agent"]) == (9, "runner")
     assert difference["field"] == "actions"
 
 
@@ -176,16 +176,16 @@ def test_replay_episodes_refuses_a_match_when_the_code_changed_and_native_report
     enter(client, "game")
     play_scene(client, "game")  # verified in this process, by the Node verifier
     episodes = list(Episode.objects.all())
-    assert episodes and all(e.exact == "exact" for e in episodes), [e.exact_report for e in episodes]
+    assert episodes and all(e.exactness == "exact" for e in episodes), [e.exactness_report for e in episodes]
     staff = Client()
     staff.force_login(get_user_model().objects.create_superuser("boss", "boss@example.org", "pw"))
-    listing = staff.get("/admin/experiments/episode/?exact=exact").content.decode()
-    assert listing.count('<td class="field-exact">Exact</td>') == len(episodes)
+    listing = staff.get("/admin/experiments/episode/?exactness=exact").content.decode()
+    assert listing.count('<td class="field-exactness">Exact</td>') == len(episodes)
     _, rows = step_rows(Participant.objects.filter(experiment__slug="game"))
     assert {row["episode_exact"] for row in rows} == {"exact"}
     document = json.loads("".join(experiment_document(episodes[0].participant.experiment)))
     exported = document["participants"][0]["episodes"][0]
-    assert exported["exact"] == "exact" and exported["provenance"]["pyodide"] == "0.27.7"
+    assert exported["exactness"] == "exact" and exported["provenance"]["pyodide"] == "0.27.7"
     out = StringIO()
     call_command("replay_episodes", "game", stdout=out)
     assert out.getvalue().count("bit for bit in Pyodide 0.27.7") == len(episodes)

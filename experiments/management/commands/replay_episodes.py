@@ -67,7 +67,7 @@ class Command(BaseCommand):
             ok = report["status"] == "match"
             return f"{report['status']}, {report['frames_checked']} frames ({where}){detail}", ok
         exact = {"exact": Exactness.EXACT, "differs": Exactness.DIFFERS}.get(verdict.status, Exactness.NOT_VERIFIABLE)
-        Episode.objects.filter(pk=item.pk).update(exact=exact, exact_report=verdict.report)
+        Episode.objects.filter(pk=item.pk).update(exactness=exact, exactness_report=verdict.report)
         if verdict.status == "exact":
             frames = verdict.report["frames_compared"]
             return f"exact, {frames} frames bit for bit in Pyodide {verdict.report.get('pyodide')}", True
