@@ -25,6 +25,7 @@ from experiments.definition import pyodide_preflight
 from experiments.definition.gym_scene import GymScene
 from experiments.gamedata.exact_compare import compare_episode
 from experiments.gamedata.models import Episode, RecordedBundle
+from experiments.gamedata.provenance import runtime_files
 
 logger = logging.getLogger(__name__)
 NODE_SCRIPT = pyodide_preflight.NODE_SCRIPT.parent / "verify.mjs"
@@ -171,18 +172,22 @@ class VerifierPool:
 
 
 _pool: VerifierPool | None = None
+_pool_key: tuple = ()
 _pool_lock = threading.Lock()
 
 
 def verifier_pool() -> VerifierPool:
-    """This process's pool, started with its first episode."""
-    global _pool
+    """This process's pool, started with its first episode (again if its settings changed)."""
+    global _pool, _pool_key
     found = runtime_available()
     if isinstance(found, str):
         raise NotVerifiable(found)
+    key = (settings.MUG_VERIFIER_NODES, *found)
     with _pool_lock:
-        if _pool is None:
-            _pool = VerifierPool(settings.MUG_VERIFIER_NODES, *found)
+        if _pool is None or _pool_key != key:
+            if _pool is not None:
+                _pool.close()
+            _pool, _pool_key = VerifierPool(settings.MUG_VERIFIER_NODES, *found), key
         return _pool
 
 
@@ -192,6 +197,17 @@ def episode_job(episode: Episode, scene: GymScene | None = None) -> dict[str, An
     bundle = RecordedBundle.objects.filter(pk=key).first() if key else None
     if bundle is None:
         raise NotVerifiable("no recorded bundle (the episode began before bundles were recorded)")
+    recorded = episode.provenance
+    current = runtime_files(list(bundle.packages))
+    if recorded.get("pyodide") and recorded["pyodide"] != current["pyodide"]:
+        raise NotVerifiable(f"played in Pyodide {recorded['pyodide']}; this server has {current['pyodide']}")
+    changed = sorted(
+        name
+        for name, digest in recorded.get("package_hashes", {}).items()
+        if current["package_hashes"].get(name) != digest
+    )
+    if changed:
+        raise NotVerifiable(f"package files changed since the episode was played: {', '.join(changed)}")
     agents = bundle.loop.get("agents", {})
     onnx = [agent for agent, spec in agents.items() if isinstance(spec, dict) and spec.get("kind") == "onnx"]
     if onnx:

@@ -39,8 +39,13 @@ def scene_provenance(scene: GymScene) -> dict[str, Any]:
         "bundle": key,
         "code_hash": bundle.code_hash,
         "pyodide_url": runtime["PYODIDE_URL"],
-        **_pyodide_files(Path(runtime["PYODIDE_DIR"]), tuple(packages)),
+        **runtime_files(packages),
     }
+
+
+def runtime_files(packages: list[str]) -> dict[str, Any]:
+    """The Pyodide version and package files (with hashes) this server would serve for these packages now."""
+    return _pyodide_files(Path(settings.MUG_RUNTIME["PYODIDE_DIR"]), tuple(packages))
 
 
 def bundle_key(code_hash: str, loop: dict, packages: list[str]) -> str:

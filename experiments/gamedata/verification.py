@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -88,7 +90,7 @@ def verification_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
     """Claim up to `batch` pending episodes, check them and store the verdicts; the episodes (empty: none waits).
     Claims and verdicts are one write each per batch: under load the database's write lock is the scarce thing."""
     token, episodes = verification_claim(worker=worker, limit=batch)
-    verdicts = [(episode, *episode_check(episode=episode)) for episode in episodes]
+    verdicts = _checked(episodes)
     if verdicts:
         with transaction.atomic():
             for episode, status, report, exact, exact_report in verdicts:
@@ -96,6 +98,22 @@ def verification_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
                     episode=episode, worker=token, status=status, report=report, exact=exact, exact_report=exact_report
                 )
     return episodes
+
+
+def _checked(episodes: list[Episode]) -> list[tuple]:
+    """Each episode with its verdicts; spread over this process's Node workers when it has several."""
+    nodes = getattr(settings, "MUG_VERIFIER_NODES", 1)
+    if nodes <= 1 or len(episodes) <= 1:
+        return [(episode, *episode_check(episode=episode)) for episode in episodes]
+
+    def check(episode: Episode) -> tuple:
+        try:
+            return (episode, *episode_check(episode=episode))
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    with ThreadPoolExecutor(max_workers=nodes) as threads:
+        return list(threads.map(check, episodes))
 
 
 def verification_drain(*, worker: str = "inline") -> int:

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 import threading
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from experiments.control.document_export import experiment_document
 from experiments.control.step_exports import step_rows
 from experiments.definition import pyodide_preflight
 from experiments.definition.registry import get_experiment
-from experiments.definition.runtime_bundle import scene_bundle, scene_packages
+from experiments.definition.runtime_bundle import _bundle, scene_bundle, scene_packages
 from experiments.flow.models import Participant
 from experiments.gamedata.exact_verifier import VerifierPool
 from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, Episode
@@ -197,3 +198,56 @@ def test_replay_episodes_refuses_a_match_when_the_code_changed_and_native_report
     with pytest.raises(Exception, match="changed"):
         call_command("replay_episodes", "game", stdout=out)
     assert "code changed" in out.getvalue() and "match" not in out.getvalue().replace("not a match", "")
+
+
+EDITED_STUDY = """
+from examples.tag.experiment import TAG_SETTINGS
+from experiments.study import EndScene, Experiment, GymScene
+
+experiment = Experiment(
+    slug="edited",
+    title="A study whose env is edited after it was played",
+    stager=[
+        GymScene(
+            scene_id="play",
+            agents={"chaser": "human", "runner": "random"},
+            num_episodes=1,
+            max_steps=40,
+            seed=[2],
+            **{**TAG_SETTINGS, "env": "edstudy.env:make"},
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+"""
+
+
+def test_an_edited_env_is_reported_as_changed_and_its_recorded_bundle_replays_exactly(
+    local_pyodide, settings, tmp_path, monkeypatch
+):
+    package = tmp_path / "edstudy"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "experiment.py").write_text(EDITED_STUDY)
+    (package / "env.py").write_text("from examples.tag.env import make\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["edstudy.experiment:experiment"]}
+    try:
+        client = Client()
+        enter(client, "edited")
+        play_scene(client, "edited")
+        episode = Episode.objects.get()
+        assert episode.exactness == "exact", episode.exactness_report
+        (package / "env.py").write_text("from examples.tag.env import make  # edited after the study ran\n")
+        _bundle.cache_clear()  # as a restarted server reads the files again
+        out = StringIO()
+        with pytest.raises(CommandError, match="code changed"):
+            call_command("replay_episodes", "edited", stdout=out)
+        assert "not a match: code changed since it was played" in out.getvalue()
+        out = StringIO()
+        call_command("replay_episodes", "edited", "--recorded", stdout=out)  # the bundle it ran, kept by content
+        assert "exact, 40 frames bit for bit in Pyodide 0.27.7" in out.getvalue()
+    finally:
+        _bundle.cache_clear()
+        for name in [n for n in sys.modules if n.split(".")[0] == "edstudy"]:
+            del sys.modules[name]
