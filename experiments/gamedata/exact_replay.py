@@ -10,6 +10,7 @@ import traceback
 from typing import Any
 
 from mug.loop import GameLoop, LoopConfig
+from mug.rollback import RollbackSession, shared_fields
 
 _COMPACT = (",", ":")
 
@@ -28,7 +29,9 @@ def replay_json(job_json: str) -> str:
     try:
         started = loop.start_episode(int(job["index"]), int(job["seed"]))
         reset = started["reset"]
-        for recorded in job["actions"]:
+        if job.get("group"):
+            rows = _group_rows(loop, job["group"])
+        for recorded in [] if job.get("group") else job["actions"]:
             if loop.over:
                 break
             live = loop.adapter.live_agents()
@@ -44,3 +47,23 @@ def replay_json(job_json: str) -> str:
             loop.adapter.close()
     out = {"reset": reset, "rows": rows, "over": loop.over, "error": error}
     return json.dumps(out, separators=_COMPACT)
+
+
+def _group_rows(loop: GameLoop, log: dict[str, Any]) -> list[dict[str, Any]]:
+    """A group episode's confirmed rows from the relay's input log, as the server's referee re-simulates it
+    (netcode/replay.py): a rollback session that knows every input, so it never predicts."""
+    inputs = {
+        player: {int(frame): action for frame, action in known.items()} for player, known in log["inputs"].items()
+    }
+    players = list(inputs)
+    session = RollbackSession(loop, players, players[0], input_delay=int(log["delay"]), window=10**9)
+    for player, known in inputs.items():
+        session.inputs[player].update(known)
+    for player, first, policy in log["replaced"]:
+        session.replace(player, first, policy)
+    while not loop.over and all(
+        session.frame in session.inputs[p] or session._is_replaced(p, session.frame) for p in players
+    ):
+        session.advance()
+    session.advance()  # confirm the last frame
+    return [shared_fields(row) for row in session.confirmed_rows]

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 
 from experiments.definition import pyodide_preflight
-from experiments.definition.gym_scene import GymScene
+from experiments.flow import hooks
 from experiments.gamedata.exact_compare import compare_episode
 from experiments.gamedata.models import Episode, RecordedBundle
 from experiments.gamedata.provenance import runtime_files
@@ -191,7 +191,7 @@ def verifier_pool() -> VerifierPool:
         return _pool
 
 
-def episode_job(episode: Episode, scene: GymScene | None = None) -> dict[str, Any]:
+def episode_job(episode: Episode) -> dict[str, Any]:
     """What the verifier needs: the recorded bundle (files, loop, packages), the seed and the recorded actions."""
     key = episode.provenance.get("bundle") if isinstance(episode.provenance, dict) else None
     bundle = RecordedBundle.objects.filter(pk=key).first() if key else None
@@ -212,8 +212,16 @@ def episode_job(episode: Episode, scene: GymScene | None = None) -> dict[str, An
     onnx = [agent for agent, spec in agents.items() if isinstance(spec, dict) and spec.get("kind") == "onnx"]
     if onnx:
         raise NotVerifiable(f"ONNX agents ({', '.join(map(str, onnx))}) are not run under Node yet")
-    actions = list(episode.steps.order_by("frame").values_list("actions", flat=True).iterator(chunk_size=1000))
+    group = None
+    if recorded.get("group"):
+        group = hooks.group_log(episode)
+        if group is None:
+            raise NotVerifiable("no relay input log for this group episode")
+        actions = []
+    else:
+        actions = list(episode.steps.order_by("frame").values_list("actions", flat=True).iterator(chunk_size=1000))
     return {
+        "group": group,
         "packages": bundle.packages,
         "files": bundle.files,
         "code_hash": bundle.code_hash,
@@ -226,8 +234,6 @@ def episode_job(episode: Episode, scene: GymScene | None = None) -> dict[str, An
 
 def episode_verify_exact(episode: Episode, pool: VerifierPool | None = None) -> Verdict:
     """Replay the episode in Pyodide under Node and compare every stored value bit for bit. Raises NotVerifiable."""
-    if _is_group(episode):
-        raise NotVerifiable("group games are witnessed by the relay; their exact replay is not built yet")
     job = episode_job(episode)
     pool = pool or verifier_pool()
     timeout = float(settings.MUG_VERIFY_EPISODE_TIMEOUT_S)
@@ -252,8 +258,3 @@ def episode_verify_exact(episode: Episode, pool: VerifierPool | None = None) -> 
         "difference": found,
     }
     return Verdict("differs" if found else "exact", report)
-
-
-def _is_group(episode: Episode) -> bool:
-    policies = episode.policies if isinstance(episode.policies, dict) else {}
-    return sum(1 for policy in policies.values() if policy == "human") > 1

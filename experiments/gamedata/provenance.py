@@ -38,6 +38,7 @@ def scene_provenance(scene: GymScene) -> dict[str, Any]:
     return {
         "bundle": key,
         "code_hash": bundle.code_hash,
+        "group": scene.netcode is not None,  # replayed from the relay's input log
         "pyodide_url": runtime["PYODIDE_URL"],
         **runtime_files(packages),
     }

@@ -27,8 +27,8 @@ from experiments.definition.stager import base_id
 from experiments.flow.models import ACTIVE, Participant
 from experiments.flow.services import participant_finish
 from experiments.gamedata.episodes import MAX_ATTEMPTS_PER_EPISODE
-from experiments.gamedata.exact_verifier import NotVerifiable, episode_verify_exact
-from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, VERIFY_ERROR, Episode, Exactness
+from experiments.gamedata.exact_verifier import NotVerifiable, episode_verify_exact, runtime_available
+from experiments.gamedata.models import COMPLETE, MISMATCH, PENDING, VERIFIED, VERIFY_ERROR, Episode, Exactness
 from experiments.gamedata.replay import episode_replay
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,44 @@ def verification_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
                 episode_verdict_store(
                     episode=episode, worker=token, status=status, report=report, exact=exact, exact_report=exact_report
                 )
+    return episodes + (group_run_one(worker=worker, batch=batch) if not episodes else [])
+
+
+def group_claim(*, worker: str, limit: int = 1) -> tuple[str, list[Episode]]:
+    """Claim group-game episodes the relay witnessed, whose seat uploaded every row, for their exact replay."""
+    token = f"{worker[:60]}/{uuid.uuid4().hex[:8]}"
+    stale = timezone.now() - timedelta(seconds=CLAIM_STALE_S)
+    free = Q(verify_claimed_at__isnull=True) | Q(verify_claimed_at__lt=stale)
+    due = Q(status=COMPLETE, verification=VERIFIED, exactness=Exactness.UNCHECKED, provenance__group=True)
+    # Only once the participant has left the game scene: no Pyodide boots beside a group game still being played.
+    due &= ~Q(participant__current_key=F("scene_key"))
+    pks = list(Episode.objects.filter(free, due).order_by("ended_at", "pk").values_list("pk", flat=True)[:limit])
+    if not pks:
+        return token, []
+    Episode.objects.filter(free, due, pk__in=pks).update(verify_claimed_by=token, verify_claimed_at=timezone.now())
+    won = Episode.objects.filter(due, verify_claimed_by=token).order_by("ended_at", "pk")
+    return token, list(won.select_related("participant__experiment"))
+
+
+def group_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
+    """Replay claimed group episodes in Pyodide from the relay's log and store how exact each seat's rows are. The
+    relay's witness already made them count: a difference is reported (admin, exports), not a policy."""
+    if isinstance(runtime_available(), str):
+        return []  # nothing here can replay them exactly; they stay unchecked for a server that can
+    token, episodes = group_claim(worker=worker, limit=batch)
+    for episode in episodes:
+        try:
+            verdict = episode_verify_exact(episode)
+        except NotVerifiable as reason:
+            exactness, report = Exactness.NOT_VERIFIABLE, {"reason": str(reason)}
+        else:
+            exactness = {"exact": Exactness.EXACT, "differs": Exactness.DIFFERS}.get(
+                verdict.status, Exactness.NOT_VERIFIABLE
+            )
+            report = verdict.report if verdict.status != "error" else {"reason": verdict.report["error"]}
+        Episode.objects.filter(pk=episode.pk, verify_claimed_by=token, exactness=Exactness.UNCHECKED).update(
+            exactness=exactness, exactness_report=report
+        )
     return episodes
 
 
