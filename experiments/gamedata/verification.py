@@ -106,9 +106,10 @@ def group_claim(*, worker: str, limit: int = 1) -> tuple[str, list[Episode]]:
     stale = timezone.now() - timedelta(seconds=CLAIM_STALE_S)
     free = Q(verify_claimed_at__isnull=True) | Q(verify_claimed_at__lt=stale)
     due = Q(status=COMPLETE, verification=VERIFIED, exactness=Exactness.UNCHECKED, provenance__group=True)
+    waiting = Episode.objects.filter(free, due).select_related("participant").order_by("ended_at", "pk")
     # Only once the participant has left the game scene: no Pyodide boots beside a group game still being played.
-    due &= ~Q(participant__current_key=F("scene_key"))
-    pks = list(Episode.objects.filter(free, due).order_by("ended_at", "pk").values_list("pk", flat=True)[:limit])
+    pks = [e.pk for e in waiting[: limit * 4] if e.participant.is_finished or e.participant.current_key != e.scene_key]
+    pks = pks[:limit]
     if not pks:
         return token, []
     Episode.objects.filter(free, due, pk__in=pks).update(verify_claimed_by=token, verify_claimed_at=timezone.now())
