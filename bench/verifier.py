@@ -1,6 +1,7 @@
 """Exact verifier throughput: single-player browser episodes replayed in Pyodide under Node.js (one warm worker)
 and compared bit for bit, per second, beside the native CPython replay of the same episodes (ratio); the worker's
-memory (RSS) before and after. CartPole episodes of 500 steps (observations recorded) and the libm walker (90 steps).
+memory (RSS) before and after. CartPole episodes of 500 steps (observations recorded, played by bench/verify.py's
+balancing controller) and Tag episodes (2 agents, a random AI runner, 130 steps).
 
 Run: .venv/bin/python bench/verifier.py [--episodes 20]. Needs Node.js and the self-hosted Pyodide (bin/setup).
 Uses a throwaway SQLite file. Writes var/bench/verifier.json. No assertion on time: the figures are reported.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-STUDIES = {"cartpole-long": "testkit.fixture_experiments:cartpole_long", "libm": "testkit.exact_experiments:libm"}
+STUDIES = {"cartpole-long": "testkit.fixture_experiments:cartpole_long", "game": "testkit.fixture_experiments:game"}
 
 
 def rss_kib(pid: int) -> int:
@@ -48,6 +49,8 @@ def main() -> None:
     )
     import django
 
+    from bench.verify import balanced_chunks
+
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -59,16 +62,22 @@ def main() -> None:
     from experiments.gamedata.models import Episode
     from experiments.gamedata.replay import episode_replay
     from testkit.flowhelpers import enter
-    from testkit.gameclient import play_scene
+    from testkit.gameclient import begin_episode, play_scene, post_chunk, runtime_config
 
+    for number in range(args.episodes):
+        client = Client()
+        enter(client, "cartpole-long", PROLIFIC_PID=f"cartpole-{number}")
+        config = runtime_config(client, "cartpole-long")
+        begun = begin_episode(client, "cartpole-long", config["scene_key"])
+        for chunk in balanced_chunks(config, begun["episode"], begun["seed"]):
+            assert post_chunk(client, "cartpole-long", chunk).status_code == 200
+        client = Client()
+        enter(client, "game", PROLIFIC_PID=f"game-{number}")
+        play_scene(client, "game", keys=lambda frame: [["ArrowUp", "ArrowLeft", "ArrowDown"][frame % 3]])
     settings.MUG_VERIFIER = "pyodide"
     pool = VerifierPool(1, *pyodide_preflight.runtime())
     results: dict = {"episodes_per_study": args.episodes, "rounds": args.rounds}
     for slug in STUDIES:
-        for number in range(args.episodes):
-            client = Client()
-            enter(client, slug, PROLIFIC_PID=f"{slug}-{number}")
-            play_scene(client, slug, keys=lambda frame: ["ArrowRight"] if frame % 7 < 3 else ["ArrowLeft"])
         episodes = list(Episode.objects.filter(participant__experiment__slug=slug).select_related("participant"))
         began = time.perf_counter()
         first = episode_verify_exact(episodes[0], pool)  # boots Pyodide and installs the packages
