@@ -84,9 +84,13 @@ class NodeWorker:
             "multiprocessing_stub": pyodide_preflight._multiprocessing_stub(),
             "replayer": REPLAYER,
         }
-        self._send(setup)
-        if "ready" not in self._receive(BOOT_ALLOWANCE_S):
-            raise RuntimeError("the verifier's Node process did not start")
+        try:
+            self._send(setup)
+            if "ready" not in self._receive(BOOT_ALLOWANCE_S):
+                raise RuntimeError("the verifier's Node process did not start")
+        except BaseException:
+            self.stop()  # never leave a process that has not taken its setup: the next job would be read as one
+            raise
 
     def _send(self, message: dict) -> None:
         self.process.stdin.write(json.dumps(message) + "\n")
