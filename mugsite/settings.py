@@ -297,3 +297,11 @@ MUG_LOAD_DEADLINE_SLACK_S = env_int("MUG_LOAD_DEADLINE_SLACK_S", 30)
 # the self-hosted Pyodide is missing or MUG_PYODIDE_URL is remote), "native" (this server's Python only), "off"
 # (no stepping, no determinism check: the env is only built and reset). See experiments/definition/pyodide_preflight.py.
 MUG_PREFLIGHT = env_str("MUG_PREFLIGHT", "pyodide")
+# The exact verifier (experiments/gamedata/exact_verifier.py): "pyodide" replays each single-player browser episode
+# in the participants' interpreter (the self-hosted Pyodide under Node.js, as for MUG_PREFLIGHT) and compares every
+# stored value bit for bit, falling back to the native replay (stored as "not verifiable", with the reason) when it
+# cannot; "native" replays in this server's CPython only. MUG_VERIFIER_NODES warm Node processes per verification
+# process; an episode replayed for longer than MUG_VERIFY_EPISODE_TIMEOUT_S (an endless loop) is reported.
+MUG_VERIFIER = env_str("MUG_VERIFIER", "pyodide")
+MUG_VERIFIER_NODES = env_int("MUG_VERIFIER_NODES", 1)
+MUG_VERIFY_EPISODE_TIMEOUT_S = env_int("MUG_VERIFY_EPISODE_TIMEOUT_S", 60)

@@ -7,7 +7,7 @@ from mug.loop import GameLoop, LoopConfig
 from mug.rollback import RollbackSession, shared_fields
 from mug.snapshots import Snapshotter
 from mug.statecodec import encode
-from netcode.models import Game, GameInput
+from netcode.models import Game, GameInput, GameSeat
 from netcode.selectors import replaced_seats
 
 
@@ -101,3 +101,23 @@ def game_checkpoint(*, game: Game, episode: int, frame: int, scene) -> dict | No
     replaced = replaced_seats(game=game, seats=seats, episode=episode)
     delay = game.netcode["input_delay"]
     return replay_checkpoint(scene.loop_config(), game.seeds[episode], episode, inputs, replaced, delay, frame)
+
+
+def episode_log(episode) -> dict | None:
+    """The relay's log of the game a participant's episode belongs to (the exact verifier replays it in Pyodide)."""
+    seat = (
+        GameSeat.objects.filter(participant_id=episode.participant_id, game__scene_key=episode.scene_key)
+        .select_related("game")
+        .order_by("-game_id")
+        .first()
+    )
+    if seat is None or episode.index >= len(seat.game.seeds):
+        return None
+    game = seat.game
+    seats = list(game.seats.order_by("id"))
+    return {
+        "inputs": log_inputs(game, episode.index, seats),
+        "replaced": replaced_seats(game=game, seats=seats, episode=episode.index),
+        "delay": game.netcode["input_delay"],
+        "seed": game.seeds[episode.index],
+    }

@@ -150,6 +150,9 @@ class EpisodeListApi(generics.ListAPIView):
                 "verification",
                 "verification_report",
                 "verified_at",
+                "exactness",
+                "exactness_report",
+                "provenance",
             ]
 
     serializer_class = OutputSerializer

@@ -29,6 +29,10 @@ EPISODE_FIELDS = [
     "started_at",
     "ended_at",
     "replay_status",
+    "verification",
+    "exactness",
+    "exactness_report",
+    "provenance",
 ]
 
 

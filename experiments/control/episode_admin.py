@@ -19,11 +19,12 @@ class EpisodeAdmin(ReadOnlyAdmin):
         "ai_agents",
         "status",
         "verification",
+        "exactness",
         "n_steps",
         "replay_status",
         "started_at",
     ]
-    list_filter = ["participant__experiment", "status", "verification", "replay_status", "scene_key"]
+    list_filter = ["participant__experiment", "status", "verification", "exactness", "replay_status", "scene_key"]
     search_fields = ["participant__external_id", "scene_key", "code_hash"]
     list_select_related = ["participant", "participant__experiment"]
     readonly_fields = [
@@ -49,6 +50,9 @@ class EpisodeAdmin(ReadOnlyAdmin):
         "verify_runs",
         "replay_status",
         "replay_report",
+        "exactness",
+        "exactness_report",
+        "provenance",
     ]
     actions = ["replay"]
     show_full_result_count = False

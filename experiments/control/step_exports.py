@@ -22,6 +22,7 @@ STEP_COLUMNS = [
     "episode_status",
     "seed",
     "code_hash",
+    "episode_exact",
     "frame",
     "agent",
     "policy",
@@ -52,6 +53,7 @@ STEP_TYPES = {
             "scene_key",
             "episode_status",
             "code_hash",
+            "episode_exact",
             "agent",
             "policy",
             "model_sha256",
@@ -115,6 +117,7 @@ def _agent_rows(step: Step, answers: dict[str, Any]) -> Iterator[dict[str, Any]]
         "episode_status": episode.status,
         "seed": episode.seed,
         "code_hash": episode.code_hash,
+        "episode_exact": episode.exactness,  # "exact": recomputed bit for bit in Pyodide (exact_verifier.py)
         "frame": step.frame,
         "focused": step.focused,
         "client_time": step.client_time,

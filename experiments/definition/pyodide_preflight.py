@@ -204,6 +204,7 @@ def _runtime_hash(pyodide_dir: Path) -> str:
         digest.update(f"{wheel.name}:{wheel.stat().st_size}\0".encode())
     digest.update(PROBE_SOURCE.encode())
     digest.update(NODE_SCRIPT.read_bytes())
+    digest.update((NODE_SCRIPT.parent / "pyodide_node.mjs").read_bytes())  # what the Node script imports
     digest.update(_multiprocessing_stub().encode())
     return digest.hexdigest()
 

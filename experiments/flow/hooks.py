@@ -63,3 +63,21 @@ def game_scenes() -> GameScenes:
     if not _game_scenes:
         raise ImproperlyConfigured("the game-data layer registered no GameScenes (experiments.apps.ready)")
     return _game_scenes[0]
+
+
+_group_logs: list[Callable[..., dict | None]] = []
+
+
+def on_group_log(reader: Callable[..., dict | None]) -> None:
+    """`reader(episode)` returns the relay's log of a group game's episode, for its exact replay: {"inputs": {agent:
+    {frame: action}}, "replaced": [[agent, first frame, policy]], "delay": input delay}, or None."""
+    if reader not in _group_logs:
+        _group_logs.append(reader)
+
+
+def group_log(episode) -> dict | None:
+    for reader in _group_logs:
+        log = reader(episode)
+        if log is not None:
+            return log
+    return None

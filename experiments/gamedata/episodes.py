@@ -21,6 +21,7 @@ from experiments.flow.queries import lock_rows, one_or_none
 from experiments.flow.services import participant_finish
 from experiments.gamedata.ingest import Chunk, ChunkError
 from experiments.gamedata.models import COMPLETE, INTERRUPTED, OPEN, PENDING, VERIFIED, Episode, StepChunk
+from experiments.gamedata.provenance import scene_provenance
 from experiments.gamedata.stepinsert import steps_insert
 from experiments.gamedata.verification_rows import row_spec, rows_check
 from matchmaking.models import TIMED_OUT
@@ -92,6 +93,7 @@ def episode_open(
         policies=scene.agent_descriptions(),
         runtime=runtime or {},
         reset_data=reset_data or {},
+        provenance=scene_provenance(scene),
     )
 
 

@@ -45,6 +45,16 @@ class Verification(models.TextChoices):
     ERROR = "error", "Check failed"
 
 
+class Exactness(models.TextChoices):
+    """The verdict of the verifier that runs the participants' interpreter (Pyodide under Node.js): every stored
+    value recomputed and compared bit for bit, no tolerance (experiments/gamedata/exact_verifier.py)."""
+
+    UNCHECKED = "", "Not checked"
+    EXACT = "exact", "Exact"
+    DIFFERS = "differs", "Differs"
+    NOT_VERIFIABLE = "unverifiable", "Not verifiable"
+
+
 OPEN, COMPLETE, INTERRUPTED = EpisodeStatus.OPEN, EpisodeStatus.COMPLETE, EpisodeStatus.INTERRUPTED
 UNSUBMITTED, PENDING, VERIFIED = Verification.UNSUBMITTED, Verification.PENDING, Verification.VERIFIED
 MISMATCH, VERIFY_ERROR = Verification.MISMATCH, Verification.ERROR
@@ -84,6 +94,21 @@ class Episode(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     verify_runs = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it.")
     n_bytes = models.PositiveBigIntegerField(default=0, help_text="Bytes of step rows stored (their JSON).")
+    exactness = models.CharField(
+        max_length=16,
+        choices=Exactness.choices,
+        default=Exactness.UNCHECKED,
+        blank=True,
+        help_text="Recomputed in Pyodide (the participants' interpreter) and compared bit for bit.",
+    )
+    exactness_report = models.JSONField(
+        default=dict, blank=True, help_text="The first difference (frame, agent, field, both values) or the reason."
+    )
+    provenance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The runtime the episode was served: Pyodide, packages and their hashes, the code bundle's key.",
+    )
 
     class Meta:
         ordering = ["participant", "scene_key", "index"]
@@ -143,3 +168,18 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"frame {self.frame}"
+
+
+class RecordedBundle(models.Model):
+    """What a browser episode ran, kept by content: the shipped files, the loop configuration and the packages, so
+    the verifier replays the recorded code even after the study's code changed."""
+
+    key = models.CharField(max_length=64, primary_key=True, help_text="sha256 of the code hash, loop and packages.")
+    code_hash = models.CharField(max_length=64)
+    files = models.JSONField()
+    loop = models.JSONField()
+    packages = models.JSONField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"bundle {self.key[:12]}"

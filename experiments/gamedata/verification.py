@@ -1,5 +1,7 @@
 """The verification queue: single-player browser episodes wait in the database (pending) until a worker claims one,
-replays it on the server and stores the verdict; a mismatch is handled by the experiment's policy.
+replays it on the server and stores the verdict; a mismatch is handled by the experiment's policy. The replay runs in
+the participants' interpreter when it can (exact_verifier.py: Pyodide under Node.js, compared bit for bit); an
+episode it cannot replay there is stored as not verifiable, with the reason, and the native replay decides.
 
 The queue is the Episode table itself, so it survives restarts; a claim is a conditional update, so any number of
 workers in any number of processes never check the same episode twice (a claim older than CLAIM_STALE_S belonged
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -23,7 +27,8 @@ from experiments.definition.stager import base_id
 from experiments.flow.models import ACTIVE, Participant
 from experiments.flow.services import participant_finish
 from experiments.gamedata.episodes import MAX_ATTEMPTS_PER_EPISODE
-from experiments.gamedata.models import MISMATCH, PENDING, VERIFIED, VERIFY_ERROR, Episode
+from experiments.gamedata.exact_verifier import NotVerifiable, episode_verify_exact, runtime_available
+from experiments.gamedata.models import COMPLETE, MISMATCH, PENDING, VERIFIED, VERIFY_ERROR, Episode, Exactness
 from experiments.gamedata.replay import episode_replay
 
 logger = logging.getLogger(__name__)
@@ -31,9 +36,31 @@ BATCH = 8  # episodes claimed at once by a worker
 CLAIM_STALE_S = 120.0  # far above one episode's replay (CartPole, 500 steps: ~0.1 s); only dead workers' claims age
 
 
-def episode_check(*, episode: Episode) -> tuple[str, dict[str, Any]]:
-    """The verifier, behind one function (a later verifier runs Pyodide under Node.js): replay the episode from its
-    seed and actions; 'verified', 'mismatch' (the report names the first difference) or 'error'."""
+EXACT_VERDICTS = {"exact": (VERIFIED, "match"), "differs": (MISMATCH, "mismatch"), "error": (VERIFY_ERROR, "error")}
+
+
+def episode_check(*, episode: Episode) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
+    """The verifier, behind one function: (verification, its report, exactness, its report). In Pyodide under
+    Node.js when the episode can be replayed there ('verified' only when every stored value is the same bit for bit),
+    otherwise natively from its seed and actions (within the native replay's tolerance)."""
+    try:
+        verdict = episode_verify_exact(episode)
+    except NotVerifiable as reason:
+        status, report = _native_check(episode)
+        return status, report, Exactness.NOT_VERIFIABLE, {"reason": str(reason)}
+    except Exception as error:  # noqa: BLE001 (the verifier's own failure: the native replay still decides)
+        logger.exception("exact verification of episode %s failed", episode.pk)
+        status, report = _native_check(episode)
+        return status, report, Exactness.NOT_VERIFIABLE, {"reason": f"the verifier failed: {error!r}"[:2000]}
+    status, replay_status = EXACT_VERDICTS[verdict.status]
+    report = {"status": replay_status, "mismatch": verdict.report.get("difference"), **verdict.report}
+    if verdict.status == "error":
+        return status, report, Exactness.NOT_VERIFIABLE, {"reason": verdict.report["error"], **verdict.report}
+    exactness = Exactness.EXACT if verdict.status == "exact" else Exactness.DIFFERS
+    return status, report, exactness, verdict.report
+
+
+def _native_check(episode: Episode) -> tuple[str, dict[str, Any]]:
     try:
         report = episode_replay(episode=episode, whole=True, store=False)
     except Exception as error:  # noqa: BLE001 (an env that cannot replay the upload is reported, never crashes us)
@@ -63,12 +90,69 @@ def verification_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
     """Claim up to `batch` pending episodes, check them and store the verdicts; the episodes (empty: none waits).
     Claims and verdicts are one write each per batch: under load the database's write lock is the scarce thing."""
     token, episodes = verification_claim(worker=worker, limit=batch)
-    verdicts = [(episode, *episode_check(episode=episode)) for episode in episodes]
+    verdicts = _checked(episodes)
     if verdicts:
         with transaction.atomic():
-            for episode, status, report in verdicts:
-                episode_verdict_store(episode=episode, worker=token, status=status, report=report)
+            for episode, status, report, exact, exact_report in verdicts:
+                episode_verdict_store(
+                    episode=episode, worker=token, status=status, report=report, exact=exact, exact_report=exact_report
+                )
+    return episodes + (group_run_one(worker=worker, batch=batch) if not episodes else [])
+
+
+def group_claim(*, worker: str, limit: int = 1) -> tuple[str, list[Episode]]:
+    """Claim group-game episodes the relay witnessed, whose seat uploaded every row, for their exact replay."""
+    token = f"{worker[:60]}/{uuid.uuid4().hex[:8]}"
+    stale = timezone.now() - timedelta(seconds=CLAIM_STALE_S)
+    free = Q(verify_claimed_at__isnull=True) | Q(verify_claimed_at__lt=stale)
+    due = Q(status=COMPLETE, verification=VERIFIED, exactness=Exactness.UNCHECKED, provenance__group=True)
+    waiting = Episode.objects.filter(free, due).select_related("participant").order_by("ended_at", "pk")
+    # Only once the participant has left the game scene: no Pyodide boots beside a group game still being played.
+    pks = [e.pk for e in waiting[: limit * 4] if e.participant.is_finished or e.participant.current_key != e.scene_key]
+    pks = pks[:limit]
+    if not pks:
+        return token, []
+    Episode.objects.filter(free, due, pk__in=pks).update(verify_claimed_by=token, verify_claimed_at=timezone.now())
+    won = Episode.objects.filter(due, verify_claimed_by=token).order_by("ended_at", "pk")
+    return token, list(won.select_related("participant__experiment"))
+
+
+def group_run_one(*, worker: str, batch: int = BATCH) -> list[Episode]:
+    """Replay claimed group episodes in Pyodide from the relay's log and store how exact each seat's rows are. The
+    relay's witness already made them count: a difference is reported (admin, exports), not a policy."""
+    if isinstance(runtime_available(), str):
+        return []  # nothing here can replay them exactly; they stay unchecked for a server that can
+    token, episodes = group_claim(worker=worker, limit=batch)
+    for episode in episodes:
+        try:
+            verdict = episode_verify_exact(episode)
+        except NotVerifiable as reason:
+            exactness, report = Exactness.NOT_VERIFIABLE, {"reason": str(reason)}
+        else:
+            exactness = {"exact": Exactness.EXACT, "differs": Exactness.DIFFERS}.get(
+                verdict.status, Exactness.NOT_VERIFIABLE
+            )
+            report = verdict.report if verdict.status != "error" else {"reason": verdict.report["error"]}
+        Episode.objects.filter(pk=episode.pk, verify_claimed_by=token, exactness=Exactness.UNCHECKED).update(
+            exactness=exactness, exactness_report=report
+        )
     return episodes
+
+
+def _checked(episodes: list[Episode]) -> list[tuple]:
+    """Each episode with its verdicts; spread over this process's Node workers when it has several."""
+    nodes = getattr(settings, "MUG_VERIFIER_NODES", 1)
+    if nodes <= 1 or len(episodes) <= 1:
+        return [(episode, *episode_check(episode=episode)) for episode in episodes]
+
+    def check(episode: Episode) -> tuple:
+        try:
+            return (episode, *episode_check(episode=episode))
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    with ThreadPoolExecutor(max_workers=nodes) as threads:
+        return list(threads.map(check, episodes))
 
 
 def verification_drain(*, worker: str = "inline") -> int:
@@ -79,7 +163,15 @@ def verification_drain(*, worker: str = "inline") -> int:
     return count
 
 
-def episode_verdict_store(*, episode: Episode, worker: str, status: str, report: dict[str, Any]) -> bool:
+def episode_verdict_store(
+    *,
+    episode: Episode,
+    worker: str,
+    status: str,
+    report: dict[str, Any],
+    exact: str = Exactness.UNCHECKED,
+    exact_report: dict[str, Any] | None = None,
+) -> bool:
     """Store the verdict if the claim is still this worker's; a mismatch or failed check applies the policy."""
     with transaction.atomic():
         stored = Episode.objects.filter(pk=episode.pk, verification=PENDING, verify_claimed_by=worker).update(
@@ -88,6 +180,8 @@ def episode_verdict_store(*, episode: Episode, worker: str, status: str, report:
             verified_at=timezone.now(),
             replay_status=report.get("status", "error"),
             replay_report=report,
+            exactness=exact,
+            exactness_report=exact_report or {},
         )
         if stored and status != VERIFIED:
             _mismatch_policy(episode)
