@@ -1,0 +1,111 @@
+"""Drive the conformance suite's studies (testkit/conformance_experiments.py) in real Chromium: a Daphne serving
+them, participants taken through consent, the game and the ending, and what the server stored checked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from experiments.flow.models import Participant
+from experiments.gamedata.models import Episode
+from experiments.gamedata.replay import episode_replay
+from testkit.flowhelpers import start_in_page
+from testkit.servers import DaphneProcess, database_env
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = "testkit.conformance_experiments:"
+SELF_HOSTED = "/static/pyodide/"
+# Holds the seat's keys down in turn, each for a while (a busy machine plays fewer frames per second: any is fine).
+CYCLE_KEYS = """(keys) => {
+  let index = 0;
+  let held = null;
+  const press = () => {
+    if (held) window.dispatchEvent(new KeyboardEvent("keyup", { key: held }));
+    held = keys[index++ % keys.length];
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: held }));
+    setTimeout(press, 150);
+  };
+  press();
+}"""
+
+
+def paths(*names: str) -> list[str]:
+    return [MODULE + name for name in names]
+
+
+@contextmanager
+def conformance_server(tmp_path, names: list[str]):
+    """A Daphne on the test database serving the named studies (DEBUG on, in-memory layer, local Pyodide)."""
+    env = {**os.environ, "DEBUG": "1", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(paths(*names))}
+    env.update({**database_env(), "MUG_PYODIDE_URL": SELF_HOSTED, "SDL_VIDEODRIVER": "dummy"})
+    server = DaphneProcess(env, tmp_path)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def self_hosted_check(*names: str) -> subprocess.CompletedProcess:
+    """`manage.py check` as a researcher runs it against the self-hosted Pyodide (the pre-flight in Pyodide)."""
+    env = {
+        **os.environ,
+        "MUG_EXPERIMENTS": ",".join(paths(*names)),
+        "MUG_PREFLIGHT": "pyodide",
+        "MUG_PYODIDE_URL": SELF_HOSTED,
+        "DEBUG": "1",
+        "SDL_VIDEODRIVER": "dummy",
+    }
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def consent_and_join(context, url: str, slug: str, pid: str, keys: list[str]):
+    """A participant opens the study link, consents and reaches the game (or its waiting room); its keys cycle."""
+    page = context.new_page()
+    page.mug_log = []
+    page.on("console", lambda message: page.mug_log.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: page.mug_log.append(f"uncaught: {error}"))
+    start_in_page(page, f"{url}/x/{slug}/?PROLIFIC_PID={pid}")
+    page.check("input[name=consent]")
+    page.click("button[value=agree]")
+    page.evaluate(CYCLE_KEYS, keys)
+    return page
+
+
+def reach_end(page, timeout: float = 180_000) -> None:
+    """Wait for the ending (its completion code); on failure say what the page was doing."""
+    try:
+        page.wait_for_selector("#completion-code", timeout=timeout)
+    except Exception as error:
+        state = page.evaluate("JSON.stringify({game: window.mugGame, room: window.mugRoom})")
+        raise AssertionError(f"{page.url} never ended: {str(state)[:2000]} {page.mug_log[-20:]}") from error
+
+
+def step_rows(episode: Episode) -> list[tuple]:
+    """An episode's stored rows, in frame order (what each seat's participant has on record)."""
+    fields = ("frame", "actions", "rewards", "terminated", "truncated", "observations")
+    return list(episode.steps.order_by("frame").values_list(*fields))
+
+
+def assert_stored_and_replayed(pids: list[str]) -> list[Episode]:
+    """Every participant completed with one complete episode; all seats hold the same rows; the server's replay of
+    the stored actions reproduces them. Returns the episodes (one per participant)."""
+    episodes = []
+    for pid in pids:
+        participant = Participant.objects.get(external_id=pid)
+        assert participant.status == "completed", participant.status
+        [episode] = Episode.objects.filter(participant=participant)
+        assert episode.status == "complete", episode.status
+        assert episode.n_steps > 0
+        assert list(episode.steps.values_list("frame", flat=True).order_by("frame")) == list(range(episode.n_steps))
+        report = episode_replay(episode=episode)
+        assert report["status"] == "match", report
+        episodes.append(episode)
+    first = step_rows(episodes[0])
+    for episode in episodes[1:]:
+        assert step_rows(episode) == first, f"{episode.participant} holds other rows than {episodes[0].participant}"
+    return episodes
