@@ -26,7 +26,6 @@ NAMES = sorted(CLASSIC)
 @pytest.fixture
 def conformance_registry(settings):
     """This process reads the same studies the server serves (the replay looks the scene up)."""
-
     settings.MUG = {**settings.MUG, "EXPERIMENTS": paths(*NAMES)}
 
 
