@@ -91,3 +91,26 @@ COGRID = {
 }
 overcooked = study("conf-overcooked", group_game(runs_on="server", **COGRID))
 overcooked_browser = study("conf-overcooked-browser", group_game(runs_on="browser", **COGRID))
+
+# slimevb 0.1.1: a Gymnasium env whose action, rewards and flags are dicts of both sides (agent_left, agent_right), so
+# MUG sees one agent with dict rewards: only its load-time refusal in browsers is tested. render_mode "state" is its
+# RGB drawing that needs no window (cv2 on an array); its "rgb_array" also opens a pyglet window.
+SLIME_ACTIONS = {"ArrowLeft": 1, "ArrowUp": 3, "ArrowRight": 5}
+SLIME = {
+    "env": "slime_volleyball.slimevolley_env:SlimeVolleyEnv",
+    "keys": {key: {"agent_left": 0, "agent_right": action} for key, action in SLIME_ACTIONS.items()},
+    "default_action": {"agent_left": 0, "agent_right": 0},
+    "render_mode": "state",
+}
+slime_browser = study("conf-slime-browser", game(runs_on="browser", **SLIME))
+
+# mpe2 1.1.1's simple spread, a PettingZoo ParallelEnv, three humans. Actions: 0 stay, 1 left, 2 right, 3 down, 4 up.
+MPE = {
+    "env": "mpe2.simple_spread_v3:parallel_env",
+    "env_kwargs": {"N": 3, "max_cycles": 1000, "continuous_actions": False},
+    "agents": {f"agent_{index}": "human" for index in range(3)},
+    "keys": {"ArrowLeft": 1, "ArrowRight": 2, "ArrowDown": 3, "ArrowUp": 4},
+    "default_action": 0,
+}
+spread = study("conf-spread", group_game(runs_on="server", **MPE))
+spread_browser = study("conf-spread-browser", group_game(runs_on="browser", **MPE))
