@@ -3,9 +3,11 @@ them, participants taken through consent, the game and the ending, and what the 
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from experiments.gamedata.models import Episode
 from experiments.gamedata.replay import episode_replay
 from testkit.flowhelpers import start_in_page
 from testkit.servers import DaphneProcess, database_env
+from testkit.wheels import _record_line
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = "testkit.conformance_experiments:"
@@ -48,8 +51,32 @@ def conformance_server(tmp_path, names: list[str]):
         server.stop()
 
 
-def self_hosted_check(*names: str) -> subprocess.CompletedProcess:
-    """`manage.py check` as a researcher runs it against the self-hosted Pyodide (the pre-flight in Pyodide)."""
+def installed_wheel(distribution: str, directory: Path) -> Path:
+    """The installed pure-Python `distribution` (the very files installed from PyPI) packed again as a wheel: what
+    `fetch_wheels` would put in the wheelhouse, without a download."""
+    dist = importlib.metadata.distribution(distribution)
+    name, version = dist.metadata["Name"].replace("-", "_"), dist.version
+    info = f"{name}-{version}.dist-info"
+    files = {}
+    for file in dist.files or []:
+        parts = file.parts
+        if ".." in parts or "__pycache__" in parts or file.suffix == ".pyc" or parts[-1] in ("RECORD", "INSTALLER"):
+            continue
+        files[file.as_posix()] = file.read_binary()
+    files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: testkit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = [_record_line(path, data) for path, data in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return path
+
+
+def self_hosted_check(*names: str, **extra: str) -> subprocess.CompletedProcess:
+    """`manage.py check` as a researcher runs it against the self-hosted Pyodide (the pre-flight in Pyodide);
+    `extra`: more environment variables."""
     env = {
         **os.environ,
         "MUG_EXPERIMENTS": ",".join(paths(*names)),
@@ -57,6 +84,7 @@ def self_hosted_check(*names: str) -> subprocess.CompletedProcess:
         "MUG_PYODIDE_URL": SELF_HOSTED,
         "DEBUG": "1",
         "SDL_VIDEODRIVER": "dummy",
+        **extra,
     }
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600

@@ -90,7 +90,10 @@ COGRID = {
     "default_action": 6,
 }
 overcooked = study("conf-overcooked", group_game(runs_on="server", **COGRID))
-overcooked_browser = study("conf-overcooked-browser", group_game(runs_on="browser", **COGRID))
+# With seed 7 a pot fills within the pre-flight's 300 random frames (step 209), and CoGrid draws its timer with cv2.
+overcooked_browser = study(
+    "conf-overcooked-browser", group_game(runs_on="browser", **{**COGRID, "seed": 7, "max_steps": 1000})
+)
 
 # slimevb 0.1.1: a Gymnasium env whose action, rewards and flags are dicts of both sides (agent_left, agent_right), so
 # MUG sees one agent with dict rewards: only its load-time refusal in browsers is tested. render_mode "state" is its

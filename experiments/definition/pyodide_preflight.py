@@ -24,7 +24,7 @@ from django.core.checks import Error, Warning
 from experiments.definition import env_probe
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.preflight import env_failure, probe_spec
-from experiments.definition.runtime_bundle import ClosureError, scene_bundle
+from experiments.definition.runtime_bundle import ClosureError, scene_bundle, scene_packages
 
 MODES = ("pyodide", "native", "off")
 NODE_SCRIPT = Path(__file__).resolve().parent / "node" / "preflight.mjs"
@@ -85,10 +85,12 @@ def scene_jobs(experiments: dict) -> list[SceneJob]:
                     continue
                 try:
                     bundle = scene_bundle(variant)
+                    # what browsers install: the declared packages and the automatic pins (gamedata/views.py)
+                    packages = list(scene_packages(variant).requirements)
                 except ClosureError:
                     continue
                 spec = probe_spec(variant, variant.chosen_render_mode)
-                jobs.append(SceneJob(f"{slug}:{scene.scene_id}{suffix}", variant, bundle.files, variant.packages, spec))
+                jobs.append(SceneJob(f"{slug}:{scene.scene_id}{suffix}", variant, bundle.files, packages, spec))
     return jobs
 
 

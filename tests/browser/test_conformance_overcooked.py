@@ -1,9 +1,12 @@
 """Conformance: CoGrid 0.2.1's Overcooked (cramped room) from PyPI, unmodified, with two humans (agents 0 and 1, as
 CoGrid names them). Its drawing needs opencv-python (the timer on a full pot), which the self-hosted Pyodide lacks,
-so the browser game is refused at load; the same env as a server game is played by two real Chromium participants
-through consent, the waiting room, the game and the ending: both hold identical rows that replay on the server."""
+so the browser (rollback) game is refused at load by the pre-flight in Pyodide; the same env as a server game is
+played by two real Chromium participants through consent, the waiting room, the game and the ending: both hold
+identical rows that replay on the server."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -14,24 +17,28 @@ from testkit.conformance import (
     assert_stored_and_replayed,
     conformance_server,
     consent_and_join,
+    installed_wheel,
     paths,
     reach_end,
     self_hosted_check,
 )
 from testkit.conformance_experiments import COGRID_KEYS
+from testkit.wheels import wheelhouse_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.system  # runs manage.py and Node.js
-def test_the_self_hosted_pyodide_refuses_the_browser_game_at_load():
-    result = self_hosted_check("overcooked_browser")
+def test_the_self_hosted_pyodide_refuses_the_browser_game_at_load_naming_opencv(tmp_path, settings):
+    """With CoGrid in the wheelhouse (its installed files, as fetch_wheels would fetch them; browsers get it through
+    the automatic pin), the pre-flight in Pyodide plays until a pot fills and CoGrid's drawing asks for cv2."""
+    wheelhouse = wheelhouse_with(tmp_path / "wheelhouse", Path(settings.MUG_RUNTIME["WHEELHOUSE_DIR"]), [])
+    installed_wheel("cogrid", wheelhouse)
+    result = self_hosted_check("overcooked_browser", MUG_WHEELHOUSE_DIR=str(wheelhouse))
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    refusals = [line for line in result.stderr.splitlines() if "'conf-overcooked-browser'" in line]
-    assert refusals and all("experiments.E" in line for line in refusals), result.stderr
-    # Either the wheelhouse lacks cogrid (E019, fixed by fetch_wheels) or, once it holds it, its drawing's cv2
-    # (E193): each names what is missing.
-    assert any("cogrid" in line or "opencv" in line or "cv2" in line for line in refusals), refusals
+    [line] = [line for line in result.stderr.splitlines() if "'conf-overcooked-browser'" in line]
+    assert "experiments.E193" in line and "in Pyodide" in line and "step 209 failed" in line, line
+    assert "Must have cv2 installed" in line and "opencv-python" in line, line
 
 
 def test_two_humans_play_it_on_the_server_in_chromium_with_identical_rows_that_replay(
