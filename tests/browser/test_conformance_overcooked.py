@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from experiments.definition import registry
 from experiments.gamedata.models import Step
 from netcode.models import Game, GameSeat
 from testkit.browsers import guarded_context
@@ -22,7 +23,7 @@ from testkit.conformance import (
     reach_end,
     self_hosted_check,
 )
-from testkit.conformance_experiments import COGRID_KEYS
+from testkit.conformance_experiments import COGRID, COGRID_KEYS
 from testkit.wheels import wheelhouse_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,3 +63,12 @@ def test_two_humans_play_it_on_the_server_in_chromium_with_identical_rows_that_r
     actions = [row.actions for row in Step.objects.filter(episode=episodes[0]).order_by("frame")]
     for agent in ("0", "1"):  # both seats' keys reached the env (stored under the env's agent ids)
         assert {step.get(agent, step.get(int(agent))) for step in actions} - {6}, actions[:5]
+
+
+def test_the_demo_flagship_is_this_env_for_two_humans_on_the_server(settings):
+    """examples/overcooked (in bin/demo's studies) loads, every load check passed, and is the env this file plays,
+    unmodified, with two human seats on the server."""
+    settings.MUG = {**settings.MUG, "EXPERIMENTS": ["examples.overcooked.experiment:experiment"]}
+    kitchen = registry.get_experiment("overcooked").scene("kitchen")
+    assert (kitchen.env, kitchen.env_kwargs, kitchen.runs_on) == (COGRID["env"], COGRID["env_kwargs"], "server")
+    assert kitchen.human_agents() == ["0", "1"] and kitchen.loop_config()["render_mode"] == "rgb_array"
