@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.utils.html import escape
 
 from experiments.definition import registry
 from experiments.gamedata.models import Step
@@ -43,7 +44,7 @@ def test_the_self_hosted_pyodide_refuses_the_browser_game_at_load_naming_opencv(
 
 
 def test_two_humans_play_it_on_the_server_in_chromium_with_identical_rows_that_replay(
-    tmp_path, playwright_instance, chromium_context, settings
+    tmp_path, playwright_instance, chromium_context, settings, researcher_client
 ):
     settings.MUG = {**settings.MUG, "EXPERIMENTS": paths("overcooked")}
     with conformance_server(tmp_path, ["overcooked"]) as url, guarded_context(playwright_instance) as second:
@@ -63,6 +64,10 @@ def test_two_humans_play_it_on_the_server_in_chromium_with_identical_rows_that_r
     actions = [row.actions for row in Step.objects.filter(episode=episodes[0]).order_by("frame")]
     for agent in ("0", "1"):  # both seats' keys reached the env (stored under the env's agent ids)
         assert {step.get(agent, step.get(int(agent))) for step in actions} - {6}, actions[:5]
+    # Staff see both seats' episodes, each replayed on the server
+    page = researcher_client.get("/admin/experiments/episode/?q=chef").content.decode()
+    assert all(escape(str(episode)) in page for episode in episodes), page[-3000:]
+    assert page.count(">Matches<") >= 2  # the replay column of both rows
 
 
 def test_the_demo_flagship_is_this_env_for_two_humans_on_the_server(settings):
