@@ -132,13 +132,33 @@ class Surface:
         return object_id
 
 
+# Raw pixel bytes one RGB frame may carry: a server game sends its frames over a WebSocket, whose messages Daphne
+# limits to 1 MiB; base64 (4/3) of this much plus the packet's other fields stays under it. A larger frame (mpe2
+# draws 700 x 700) is sent with every n-th row and column, and stretched to the canvas like any other.
+MAX_RGB_BYTES = 760_000
+
+
 def rgb_packet(array, width: int, height: int) -> dict[str, Any]:
     """A full packet that draws an RGB frame over the whole canvas (envs whose render() returns pixels)."""
     surface = Surface(width, height)
-    surface.raster(array, 0, 0, width, height, id="frame")
+    surface.raster(_within_budget(array), 0, 0, width, height, id="frame")
     packet = surface.commit()
     packet["reset"] = True
     return packet
+
+
+def _within_budget(array: Any) -> Any:
+    """The frame, or every n-th row and column of it (the smallest n) when it has more than MAX_RGB_BYTES."""
+    import numpy as np
+
+    pixels = np.asarray(array)
+    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        return array  # raster() says what is wrong with it
+    height, width = pixels.shape[:2]
+    step = 1
+    while -(-height // step) * -(-width // step) * 3 > MAX_RGB_BYTES:
+        step += 1
+    return pixels if step == 1 else pixels[::step, ::step]
 
 
 def _common(id=None, persistent=False, depth=0, alpha=1, tween_ms=0):  # noqa: A002 (the API's keyword is id)

@@ -188,6 +188,7 @@ MUG = {
             "examples.tagai.experiment:experiment",
             "examples.lander.experiment:experiment",
             "examples.pair.experiment:experiment",
+            "examples.overcooked.experiment:experiment",
         ],
     ),
     "PARTICIPANT_COOKIE_MAX_AGE": env_int("MUG_PARTICIPANT_COOKIE_MAX_AGE", 60 * 60 * 24 * 30),

@@ -172,6 +172,14 @@ def availability_problems(requirements: tuple[str, ...], pyodide: PyodideSet, wh
                     "verified source exists, or run the scene on the server (runs_on='server')"
                 )
             continue
+        problems += [
+            f"{text} needs {dependency}, which is built by Pyodide and the self-hosted Pyodide in {pyodide.folder} "
+            f"lacks {', '.join(pyodide.lacking(dependency))}: serve Pyodide from its CDN (unset MUG_PYODIDE_URL), "
+            "add it with `python manage.py fetch_pyodide --extras NAME` where a verified source exists, or run the "
+            "scene on the server (runs_on='server')"
+            for dependency in binary_dependencies(requirement.name, pyodide)
+            if pyodide.lacking(dependency)
+        ]
         if any(requirement.specifier.contains(w.split("-")[1], prereleases=True) for w in wheels.get(name, [])):
             continue
         served = name in pyodide.present and requirement.specifier.contains(pyodide.version(name) or "0", True)
@@ -180,3 +188,38 @@ def availability_problems(requirements: tuple[str, ...], pyodide: PyodideSet, wh
                 f"{text} is in neither the wheelhouse ({wheelhouse}) nor Pyodide's package set: {FETCH_WHEELS}"
             )
     return problems
+
+
+# What Pyodide 0.27.7 (CPython 3.12 on Emscripten) looks like to a dependency's environment markers.
+PYODIDE_ENVIRONMENT = {"sys_platform": "emscripten", "platform_system": "Emscripten", "platform_machine": "wasm32"}
+PYODIDE_ENVIRONMENT |= {"python_version": "3.12", "python_full_version": "3.12.7", "extra": ""}
+
+
+def binary_dependencies(distribution: str, pyodide: PyodideSet) -> list[str]:
+    """The Pyodide-built packages an installed pure-Python distribution needs, directly or through its installed
+    pure-Python dependencies (slimevb needs opencv-python): micropip would fail on them in every browser."""
+    todo, seen, found = [distribution], set(), []
+    while todo:
+        current = todo.pop()
+        if normalize(current) in seen:
+            continue
+        seen.add(normalize(current))
+        try:
+            requires = importlib.metadata.requires(current) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for text in requires:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if requirement.marker is not None and not requirement.marker.evaluate(PYODIDE_ENVIRONMENT):
+                continue
+            name = normalize(requirement.name)
+            if name in PYODIDE_BOOT or name in seen:
+                continue
+            if pyodide.is_binary(name):
+                found.append(name) if name not in found else None
+            else:
+                todo.append(requirement.name)
+    return found

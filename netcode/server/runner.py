@@ -96,7 +96,9 @@ class ServerRunner:
         }
         idle = {seat: loop.keymap.default_action for seat in self.idle if seat in loop.adapter.live_agents()}
         self.presses = {seat: [] for seat in self.held}
-        row = loop.step_frame({**actions, **idle, **loop.ai_actions(self.inference())})
+        # The keys' actions in the types of the action spaces, as the replay gives them (a Box wants a float32 array,
+        # not the mapping's list of Python floats: MountainCarContinuous computes in float64 from a list)
+        row = loop.step_frame({**loop.coerce_actions({**actions, **idle}), **loop.ai_actions(self.inference())})
         return {"row": row, "render": loop.render(), "hud": loop.huds(), "over": loop.over, "seen": dict(self.seen)}
 
     def inference(self) -> dict[str, Any]:

@@ -44,12 +44,12 @@ def test_bundles_that_work_natively_but_not_in_pyodide_are_refused_and_good_ones
     found = messages()
     assert {message.id for message in found} == {"experiments.E193"}
     by_study = {message.msg.split("'")[1]: message.msg for message in found}
-    # "missing-package" lists no pettingzoo, yet its env imports it: pinned automatically, so it runs in Pyodide too
+    # missing-package passes: the pre-flight installs what browsers install, its automatic pettingzoo pin included
     assert set(by_study) == {"browser-only-fail"}
     assert "gym scene 'play' in Pyodide" in by_study["browser-only-fail"]
     assert "No module named 'sqlite3'" in by_study["browser-only-fail"] and "Fix:" in by_study["browser-only-fail"]
-    # four passed (tag-pair with its rollback self-test); tag-ok and missing-package are now the same code with the
-    # same packages, so one cache entry serves both
+    # the four that passed (tag-pair with its rollback self-test); missing-package now installs exactly tag-ok's
+    # packages for the same env, so both share one entry
     assert len(list(in_pyodide.glob("*.json"))) == 3
 
 
