@@ -186,7 +186,8 @@ def verifier_pool() -> VerifierPool:
     found = runtime_available()
     if isinstance(found, str):
         raise NotVerifiable(found)
-    key = (settings.MUG_VERIFIER_NODES, *found)
+    # the wheelhouse too: each worker reads its packages from the one it was set up with
+    key = (settings.MUG_VERIFIER_NODES, str(settings.MUG_RUNTIME["WHEELHOUSE_DIR"]), *found)
     with _pool_lock:
         if _pool is None or _pool_key != key:
             if _pool is not None:
