@@ -36,7 +36,7 @@ BATCH = 8  # episodes claimed at once by a worker
 CLAIM_STALE_S = 120.0  # far above one episode's replay (CartPole, 500 steps: ~0.1 s); only dead workers' claims age
 
 
-EXACT_VERDICTS = {"exact": (VERIFIED, "match"), "differs": (MISMATCH, "mismatch"), "error": (VERIFY_ERROR, "error")}
+EXACT_VERDICTS = {"exact": (VERIFIED, "match"), "differs": (MISMATCH, "mismatch")}
 
 
 def episode_check(*, episode: Episode) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
@@ -52,10 +52,14 @@ def episode_check(*, episode: Episode) -> tuple[str, dict[str, Any], str, dict[s
         logger.exception("exact verification of episode %s failed", episode.pk)
         status, report = _native_check(episode)
         return status, report, Exactness.NOT_VERIFIABLE, {"reason": f"the verifier failed: {error!r}"[:2000]}
+    if verdict.status == "error":
+        # The replay in Pyodide did not finish (a timeout on a loaded machine, a package it could not install, the env
+        # raising): the native replay decides, as for an episode Pyodide cannot replay, so a failure of the verifier
+        # alone never ends a participant.
+        status, report = _native_check(episode)
+        return status, report, Exactness.NOT_VERIFIABLE, {"reason": verdict.report["error"], **verdict.report}
     status, replay_status = EXACT_VERDICTS[verdict.status]
     report = {"status": replay_status, "mismatch": verdict.report.get("difference"), **verdict.report}
-    if verdict.status == "error":
-        return status, report, Exactness.NOT_VERIFIABLE, {"reason": verdict.report["error"], **verdict.report}
     exactness = Exactness.EXACT if verdict.status == "exact" else Exactness.DIFFERS
     return status, report, exactness, verdict.report
 
