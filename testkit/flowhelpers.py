@@ -87,3 +87,14 @@ def walk_to_end(client, slug: str, survey: dict | None = None, limit: int = 30) 
 
 def only_participant(slug: str = "flow") -> Participant:
     return Participant.objects.get(experiment__slug=slug)
+
+
+def logged_page(context, url: str):
+    """A new page of `context` started at `url`, keeping its console and uncaught errors in `page.mug_log` (for the
+    failure messages of browser tests)."""
+    page = context.new_page()
+    page.mug_log = []
+    page.on("console", lambda message: page.mug_log.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: page.mug_log.append(f"uncaught: {error}"))
+    start_in_page(page, url)
+    return page

@@ -51,11 +51,12 @@ async def stop_hosts() -> None:
             await asyncio.wait_for(host.task, 60)  # a generous deadline (a stuck game's process is killed after 5 s)
 
 
-def play_solo_game() -> None:
-    cookie = participant_cookie("server-solo", "sam")
+def play_solo_game(slug: str = "server-solo") -> None:
+    """One participant plays the study's one-player server game to its end, holding ArrowRight from frame 0."""
+    cookie = participant_cookie(slug, "sam")
 
     async def scenario():
-        async with PlayClient("server-solo", cookie) as browser:
+        async with PlayClient(slug, cookie) as browser:
             await browser.hello()
             await browser.expect("started")
             await browser.keys(["ArrowRight"], frame=0, id=1)

@@ -15,7 +15,7 @@ from experiments.gamedata.replay import episode_replay
 from netcode.models import Game, GameEvent, GameSeat
 from netcode.replay import game_replay, scene_of, stored_rows
 from testkit.browsers import guarded_context
-from testkit.flowhelpers import start_in_page
+from testkit.flowhelpers import logged_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,15 +26,6 @@ HOLD = """(key) => {
   const press = () => { window.dispatchEvent(new KeyboardEvent("keydown", { key })); setTimeout(press, 100); };
   press();
 }"""
-
-
-def _open(context, url: str):
-    page = context.new_page()
-    page.mug_log = []
-    page.on("console", lambda message: page.mug_log.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: page.mug_log.append(f"uncaught: {error}"))
-    start_in_page(page, url)
-    return page
 
 
 def _reach_end(page) -> None:
@@ -52,7 +43,7 @@ def _mostly(actions: list, value) -> bool:
 
 def test_one_human_plays_int_agent_0_against_a_random_agent_1(server_url, chromium_context, settings):
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
-    page = _open(chromium_context, f"{server_url}/x/int-solo/?PROLIFIC_PID=solo0")
+    page = logged_page(chromium_context, f"{server_url}/x/int-solo/?PROLIFIC_PID=solo0")
     page.wait_for_selector("#start-button:enabled", timeout=LOAD_TIMEOUT_MS)
     page.evaluate(HOLD, "ArrowRight")
     page.click("#start-button")
@@ -73,7 +64,7 @@ def test_two_humans_play_int_agents_over_the_relay(playwright_instance, asgi_ser
         pages = []
         for index, key in enumerate(("ArrowRight", "ArrowLeft")):
             context = stack.enter_context(guarded_context(playwright_instance))
-            page = _open(context, f"{asgi_server_url}/x/int-pair/?PROLIFIC_PID=p{index}")
+            page = logged_page(context, f"{asgi_server_url}/x/int-pair/?PROLIFIC_PID=p{index}")
             page.wait_for_selector("#waiting-room:not([hidden])", timeout=LOAD_TIMEOUT_MS)
             page.evaluate(HOLD, key)
             pages.append(page)

@@ -15,7 +15,7 @@ from experiments.gamedata.models import Episode
 from netcode.models import Game, GameEvent, GameSeat
 from netcode.replay import game_replay, scene_of, stored_rows
 from testkit.browsers import guarded_context
-from testkit.flowhelpers import start_in_page
+from testkit.flowhelpers import logged_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,15 +23,6 @@ LOAD_TIMEOUT_MS = 180_000
 COLOURS = {"0": "red", "1": "blue"}  # testkit.hook_experiments.COLOURS
 SHOWN = """(where) => [...document.querySelectorAll(`${where} [data-seat-body]`)]
   .filter((element) => !element.hidden).map((element) => [element.dataset.seatBody, element.textContent])"""
-
-
-def _open(context, url: str):
-    page = context.new_page()
-    page.mug_log = []
-    page.on("console", lambda message: page.mug_log.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: page.mug_log.append(f"uncaught: {error}"))
-    start_in_page(page, url)
-    return page
 
 
 def _shown_in_game(page) -> list:
@@ -53,7 +44,7 @@ def test_each_player_of_a_group_game_is_told_their_own_walker(playwright_instanc
         pages = {}
         for pid in ("p0", "p1"):
             context = stack.enter_context(guarded_context(playwright_instance))
-            pages[pid] = _open(context, f"{asgi_server_url}/x/seat-pair/?PROLIFIC_PID={pid}")
+            pages[pid] = logged_page(context, f"{asgi_server_url}/x/seat-pair/?PROLIFIC_PID={pid}")
         for pid, page in pages.items():
             shown[pid] = _shown_in_game(page)
         for pid, page in pages.items():
@@ -77,7 +68,7 @@ def test_each_player_of_a_group_game_is_told_their_own_walker(playwright_instanc
 
 def test_a_player_beside_an_ai_is_told_their_walker(server_url, chromium_context, settings):
     settings.MUG_RUNTIME = {**settings.MUG_RUNTIME, "PYODIDE_URL": "/static/pyodide/"}
-    page = _open(chromium_context, f"{server_url}/x/seat-solo/?PROLIFIC_PID=solo1")
+    page = logged_page(chromium_context, f"{server_url}/x/seat-solo/?PROLIFIC_PID=solo1")
     page.wait_for_selector("#start-button:enabled", timeout=LOAD_TIMEOUT_MS)
     page.click("#start-button")
     assert _shown_in_game(page) == [["1", "You are the blue walker (agent 1), solo1 from prolific."]]
@@ -86,7 +77,7 @@ def test_a_player_beside_an_ai_is_told_their_walker(server_url, chromium_context
 
 
 def test_a_player_of_a_server_game_is_told_their_seat(asgi_server_url, chromium_context):
-    page = _open(chromium_context, f"{asgi_server_url}/x/hook-server/?PROLIFIC_PID=srv1")
+    page = logged_page(chromium_context, f"{asgi_server_url}/x/hook-server/?PROLIFIC_PID=srv1")
     page.wait_for_selector("#start-button:enabled", timeout=LOAD_TIMEOUT_MS)
     page.click("#start-button")
     assert _shown_in_game(page) == [["player_0", "You control player_0."]]

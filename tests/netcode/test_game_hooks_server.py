@@ -4,31 +4,19 @@ the last row the end hook's, and a replay of the stored actions reproduces them.
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from experiments.definition import registry
 from experiments.flow.models import Participant
 from experiments.gamedata.models import COMPLETE, Episode, Step
 from mug.hooks import hook_fields
 from mug.loop import GameLoop, LoopConfig
-from testkit.playclient import PlayClient, hosts_done
-from testkit.roomclient import participant_cookie
+from testkit.playclient import play_solo_game
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_server_games_rows_carry_the_hooks_fields_and_a_replay_reproduces_them():
-    cookie = participant_cookie("hook-server", "sam")
-
-    async def scenario():
-        async with PlayClient("hook-server", cookie) as browser:
-            await browser.hello()
-            await browser.expect("started")
-            await browser.keys(["ArrowRight"], frame=0, id=1)
-            await browser.expect("finished")
-            await hosts_done()
-
-    async_to_sync(scenario)()
+    play_solo_game("hook-server")
     episode = Episode.objects.get(participant=Participant.objects.get())
     steps = list(Step.objects.filter(episode=episode).order_by("frame"))
     assert episode.status == COMPLETE and len(steps) == 20
