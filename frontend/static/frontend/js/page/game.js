@@ -223,7 +223,7 @@ async function main() {
   const uploader = new Uploader({ url: config.data_url, sceneKey: config.scene_key, storageKey, csrfToken });
   uploader.resume(); // re-send what a previous page load left unacknowledged
   const booted = runtimeFor(config.scene_key);
-  /** @type {{release: () => void, isOver: () => boolean} | null} */
+  /** @type {import("./netgame.js").HeldSeat | null} */
   let held = null;
   booted.onProgress(setProgress);
   const cancelDeadline = loadDeadline(booted);

@@ -66,22 +66,44 @@ function announceUnloading(config) {
 }
 
 /**
+ * @typedef {{release: () => void, isOver: () => boolean, quiet: () => void, handOver: () => Promise<void>}} HeldSeat
+ */
+
+// How long the hand-over waits for the relay to answer the holding socket's hello before it closes that socket.
+const HELLO_ANSWER_MS = 10000;
+
+/**
  * While the page loads the game (Python boots in the worker), hold the participant's seat over the page's own
  * socket: the relay then knows the seat is loading (it waits `load_grace_s` for it, not `dropout_s`) and the others
  * are told "reconnecting". If the game is over for the participant (it ended while the page reloaded, or the relay
  * refuses them), `onOver` gets the result at once, without waiting for Python.
+ *
+ * The relay gives the seat to the socket that said hello last. `handOver()` resolves once no hello of this socket
+ * can still reach the relay: its hello was answered, or the socket is closed before it said one. Only then may the
+ * worker's socket say hello; a holding hello that came after it would take the seat from the game itself (a reused
+ * interpreter is ready before the holding socket has even opened).
  * @param {any} config the scene's runtime configuration
  * @param {(result: GameResult) => void} onOver
- * @returns {{release: () => void, isOver: () => boolean, quiet: () => void}}
+ * @returns {HeldSeat}
  */
 export function holdSeat(config, onOver) {
   let done = false;
   let ended = false;
+  let handing = false; // the worker's socket is about to say hello: this one says no more and never reconnects
+  let unanswered = false; // this connection's hello is on its way and the relay has not answered it yet
+  /** @type {(() => void)[]} */
+  let waiters = [];
+  const settle = () => {
+    unanswered = false;
+    for (const resolve of waiters) resolve();
+    waiters = [];
+  };
   const quiet = announceUnloading(config); // from now until the game is over for this page
   const release = () => {
     done = true;
     clearInterval(pinger);
     socket.close();
+    settle();
   };
   const over = (/** @type {GameResult} */ result) => {
     if (done) return;
@@ -98,13 +120,36 @@ export function holdSeat(config, onOver) {
   };
   const socket = new JsonSocket({
     url: socketUrl(config.relay_path),
-    onOpen: () => socket.send({ type: relay.HELLO, scene_key: config.scene_key, loading: true }),
-    onMessage: (message) => dispatch(handlers, message),
-    onDrop: () => !done,
+    onOpen: () => {
+      if (handing) return release(); // opened too late to hold anything: the worker's socket serves the seat
+      unanswered = socket.send({ type: relay.HELLO, scene_key: config.scene_key, loading: true });
+    },
+    onMessage: (message) => {
+      settle(); // the relay answers a hello before anything else it sends this socket
+      dispatch(handlers, message);
+    },
+    onDrop: () => {
+      settle();
+      return !done && !handing;
+    },
   });
   socket.connect();
   const pinger = setInterval(() => socket.send({ type: relay.PING, id: 0 }), 1000); // keeps the seat seen
-  return { release, isOver: () => ended, quiet };
+  /** @returns {Promise<void>} */
+  const handOver = () => {
+    handing = true;
+    if (done) return Promise.resolve();
+    if (!unanswered) {
+      // Not open yet (nothing said) or already answered (the seat stays held until the worker's welcome).
+      if (socket.socket?.readyState !== WebSocket.OPEN) release();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      waiters.push(() => resolve(undefined));
+      setTimeout(() => unanswered && release(), HELLO_ANSWER_MS); // a relay that never answers: stop holding
+    });
+  };
+  return { release, isOver: () => ended, quiet, handOver };
 }
 
 /**
@@ -116,8 +161,8 @@ export function holdSeat(config, onOver) {
  * @param {import("./uploader.js").Uploader} options.uploader
  * @param {object} options.runtime what the worker reported of itself, stored with each episode
  * @param {(seconds: number) => Promise<void>} options.countdown
- * @param {{release: () => void, isOver: () => boolean, quiet?: () => void} | null} [options.held] the page's socket
- *   that held the seat while the game loaded (and its unloading notice, stopped when the game is over here)
+ * @param {HeldSeat | null} [options.held] the page's socket that held the seat while the game loaded (and its
+ *   unloading notice, stopped when the game is over here)
  * @returns {Promise<GameResult>}
  */
 export function playNetGame({ config, worker, renderer, uploader, runtime, countdown, held = null }) {
@@ -285,6 +330,9 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     /** @param {MessageEvent} event */
     const onMessage = (event) => dispatch(handlers, event.data);
     worker.addEventListener("message", onMessage);
-    worker.postMessage({ type: work.NET_JOIN, url: socketUrl(config.relay_path), sceneKey: config.scene_key });
+    const join = () =>
+      worker.postMessage({ type: work.NET_JOIN, url: socketUrl(config.relay_path), sceneKey: config.scene_key });
+    if (held) held.handOver().then(join);
+    else join();
   });
 }
