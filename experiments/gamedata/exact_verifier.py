@@ -4,10 +4,14 @@ self-hosted Pyodide under Node.js, offline, with the episode's recorded bundle a
 A pool of warm Node processes per verification process (MUG_VERIFIER_NODES): each boots Pyodide once and keeps it
 while the package set stays the same, so an episode does not pay the boot. An episode that runs past
 MUG_VERIFY_EPISODE_TIMEOUT_S (an endless loop) has its process killed and is reported; a process that dies mid-episode
-is replaced and the episode tried again, once."""
+is replaced and the episode tried again, once.
+
+ONNX agents are run there too, with the onnxruntime-web build and wasm binary the browser is served (verify.mjs), on
+the model files the server serves by sha256; a model whose file is gone or whose bytes changed cannot be replayed."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import logging
@@ -26,6 +30,7 @@ from experiments.flow import hooks
 from experiments.gamedata.exact_compare import compare_episode
 from experiments.gamedata.models import Episode, RecordedBundle
 from experiments.gamedata.provenance import runtime_files
+from experiments.gamedata.replay import _scene
 
 logger = logging.getLogger(__name__)
 NODE_SCRIPT = pyodide_preflight.NODE_SCRIPT.parent / "verify.mjs"
@@ -42,6 +47,11 @@ class NotVerifiable(Exception):
 class Verdict:
     status: str  # "exact", "differs" or "error"
     report: dict[str, Any]
+
+
+def ort_dir() -> Path:
+    """onnxruntime-web's files, as the site serves them to browsers (settings.STATICFILES_DIRS)."""
+    return Path(settings.BASE_DIR) / "node_modules" / "onnxruntime-web" / "dist"
 
 
 def runtime_available() -> tuple[str, Path] | str:
@@ -83,6 +93,7 @@ class NodeWorker:
             "wheelhouse": str(settings.MUG_RUNTIME["WHEELHOUSE_DIR"]),
             "multiprocessing_stub": pyodide_preflight._multiprocessing_stub(),
             "replayer": REPLAYER,
+            "ort_dir": str(ort_dir()),
         }
         try:
             self._send(setup)
@@ -214,9 +225,10 @@ def episode_job(episode: Episode) -> dict[str, Any]:
     if changed:
         raise NotVerifiable(f"package files changed since the episode was played: {', '.join(changed)}")
     agents = bundle.loop.get("agents", {})
-    onnx = [agent for agent, spec in agents.items() if isinstance(spec, dict) and spec.get("kind") == "onnx"]
-    if onnx:
-        raise NotVerifiable(f"ONNX agents ({', '.join(map(str, onnx))}) are not run under Node yet")
+    onnx = {agent: spec for agent, spec in agents.items() if isinstance(spec, dict) and spec.get("kind") == "onnx"}
+    if onnx and recorded.get("group"):
+        raise NotVerifiable(f"ONNX agents ({', '.join(map(str, onnx))}) in group games are not run under Node yet")
+    models = episode_models(episode, onnx) if onnx else {}
     group = None
     if recorded.get("group"):
         group = hooks.group_log(episode)
@@ -234,7 +246,33 @@ def episode_job(episode: Episode) -> dict[str, Any]:
         "index": episode.index,
         "seed": episode.seed,
         "actions": actions,
+        "models": models,
     }
+
+
+def episode_models(episode: Episode, onnx: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The files of the episode's ONNX models by sha256, the ones the server serves to browsers; NotVerifiable if one
+    is gone or its bytes are no longer those the episode was played with."""
+    if not (ort_dir() / "ort.wasm.min.mjs").is_file():
+        raise NotVerifiable(f"onnxruntime-web is not installed here ({ort_dir()}): npm ci")
+    try:
+        files = _scene(episode).model_files()
+    except LookupError as error:
+        raise NotVerifiable(str(error)) from error
+    models = {}
+    for agent, spec in onnx.items():
+        path = files.get(spec["sha256"])
+        if path is None or not path.is_file():
+            missing = f"agent {agent}: the model {spec['model']} (sha256 {spec['sha256']}) is not on this server"
+            raise NotVerifiable(missing)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != spec["sha256"]:
+            raise NotVerifiable(
+                f"agent {agent}: the model file {path} no longer matches the sha256 the episode was played with "
+                f"({spec['sha256']}; the file has {digest})"
+            )
+        models[spec["sha256"]] = str(path)
+    return models
 
 
 def episode_verify_exact(episode: Episode, pool: VerifierPool | None = None) -> Verdict:

@@ -72,3 +72,21 @@ def test_a_chromium_human_ai_episode_with_a_python_policy_verifies_exact(studies
     assert episode.exactness_report["frames_compared"] == episode.n_steps > 0
     runner = {step["runner"] for step in episode.steps.values_list("actions", flat=True)}
     assert len(runner) > 1  # the policy really chose (from the episode seed), and Pyodide chose the same
+
+
+def test_a_chromium_episode_against_an_onnx_chaser_verifies_exact_under_node(studies, server_url, chromium_context):
+    page = chromium_context.new_page()
+    start_in_page(page, f"{server_url}/x/flee/?PROLIFIC_PID=exact3")
+    page.wait_for_function("() => (document.querySelector('#start-button') || {}).disabled === false", timeout=LOAD_MS)
+    page.click("#start-button")
+    page.keyboard.down("ArrowDown")  # the runner escapes down the board: the chaser thinks the whole episode
+    page.wait_for_selector("#completion-code", timeout=LOAD_MS)
+    page.keyboard.up("ArrowDown")
+    fetched = " ".join(chromium_context.mug_requests)
+    assert "ort.wasm.min.mjs" in fetched and "ort-wasm-simd-threaded.wasm" in fetched  # what the verifier runs too
+    episode = Episode.objects.get(participant__external_id="exact3")
+    assert (episode.verification, episode.exactness) == (VERIFIED, "exact"), episode.exactness_report
+    assert episode.exactness_report["frames_compared"] == episode.n_steps > 0
+    assert episode.policies["chaser"]["kind"] == "onnx"
+    chaser = [actions["chaser"] for actions in episode.steps.order_by("frame").values_list("actions", flat=True)]
+    assert len(set(chaser)) > 1  # onnxruntime-web chose in Chromium, and under Node it chose the same every frame
