@@ -30,7 +30,7 @@ from experiments.flow import hooks
 from experiments.gamedata.exact_compare import compare_episode
 from experiments.gamedata.models import Episode, RecordedBundle
 from experiments.gamedata.provenance import runtime_files
-from experiments.gamedata.replay import _scene
+from experiments.gamedata.replay import episode_scene
 
 logger = logging.getLogger(__name__)
 NODE_SCRIPT = pyodide_preflight.NODE_SCRIPT.parent / "verify.mjs"
@@ -256,7 +256,7 @@ def episode_models(episode: Episode, onnx: dict[str, dict[str, Any]]) -> dict[st
     if not (ort_dir() / "ort.wasm.min.mjs").is_file():
         raise NotVerifiable(f"onnxruntime-web is not installed here ({ort_dir()}): npm ci")
     try:
-        files = _scene(episode).model_files()
+        files = episode_scene(episode).model_files()
     except LookupError as error:
         raise NotVerifiable(str(error)) from error
     models = {}

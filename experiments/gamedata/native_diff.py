@@ -11,14 +11,14 @@ from typing import Any
 from experiments.definition.model_runtime import ServerModels
 from experiments.gamedata.exact_compare import FIELDS
 from experiments.gamedata.models import Episode
-from experiments.gamedata.replay import _scene
+from experiments.gamedata.replay import episode_scene
 from mug.adapters import to_jsonable
 from mug.loop import GameLoop, LoopConfig
 
 
 def episode_native_differences(episode: Episode) -> dict[str, Any]:
     """{"frames", "largest": {field: (difference, frame)}, "structural": first non-float difference or None}."""
-    scene = _scene(episode)
+    scene = episode_scene(episode)
     config = LoopConfig.from_dict({**scene.loop_config(), "render_mode": None})
     loop = GameLoop(config)
     models = ServerModels(scene.model_files())

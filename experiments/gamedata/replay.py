@@ -22,7 +22,7 @@ def episode_replay(*, episode: Episode, whole: bool = False, store: bool = True)
     models, run here with onnxruntime); report 'match' or the first frame where anything differs. `whole`: the
     rows must also end exactly where the env's episode ends (a complete episode). `store`: keep the report in
     replay_status/replay_report now (the verification queue stores it with its verdict instead)."""
-    scene = _scene(episode)
+    scene = episode_scene(episode)
     config = LoopConfig.from_dict({**scene.loop_config(), "render_mode": None})
     loop = GameLoop(config)
     models = ServerModels(scene.model_files())
@@ -70,7 +70,8 @@ def episode_replay(*, episode: Episode, whole: bool = False, store: bool = True)
         loop.adapter.close()
 
 
-def _scene(episode: Episode) -> GymScene:
+def episode_scene(episode: Episode) -> GymScene:
+    """The scene an episode was played in, as defined now (its solo variant if the humans were the solo ones)."""
     definition = get_experiment(episode.participant.experiment.slug)
     if definition is None:
         raise LookupError(f"experiment {episode.participant.experiment.slug!r} is no longer defined")

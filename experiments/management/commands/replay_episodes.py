@@ -6,7 +6,7 @@ from experiments.definition.runtime_bundle import scene_bundle
 from experiments.gamedata.exact_verifier import NotVerifiable, episode_verify_exact
 from experiments.gamedata.models import COMPLETE, Episode, Exactness
 from experiments.gamedata.native_diff import episode_native_differences
-from experiments.gamedata.replay import _scene, episode_replay
+from experiments.gamedata.replay import episode_replay, episode_scene
 
 
 class Command(BaseCommand):
@@ -45,7 +45,7 @@ class Command(BaseCommand):
     def _changed(self, item: Episode) -> str | None:
         """Why today's code is not the code the episode ran (None: the same bundle)."""
         try:
-            current = scene_bundle(_scene(item)).code_hash
+            current = scene_bundle(episode_scene(item)).code_hash
         except Exception as error:  # noqa: BLE001 (an experiment that no longer loads is reported, not a crash)
             return f"its scene cannot be loaded now ({error})"
         if current != item.code_hash:
