@@ -1,6 +1,6 @@
 """Exact verifier throughput: single-player browser episodes replayed in Pyodide under Node.js (one warm worker)
 and compared bit for bit, per second, beside the native CPython replay of the same episodes (ratio); the worker's
-memory (RSS) before and after. CartPole episodes of 500 steps (observations recorded, played by bench/verify.py's
+memory (RSS) before, after each round and after. CartPole episodes of 500 steps (observations recorded, played by bench/verify.py's
 balancing controller) and Tag episodes (2 agents, a random AI runner, 130 steps).
 
 Run: .venv/bin/python bench/verifier.py [--episodes 20]. Needs Node.js and the self-hosted Pyodide (bin/setup).
@@ -83,10 +83,11 @@ def main() -> None:
         first = episode_verify_exact(episodes[0], pool)  # boots Pyodide and installs the packages
         boot_s = time.perf_counter() - began
         rss_before = rss_kib(pool.workers[0].process.pid)
-        verdicts = []
+        verdicts, rss_rounds = [], []
         began = time.perf_counter()
         for _ in range(args.rounds):
             verdicts += [episode_verify_exact(episode, pool).status for episode in episodes]
+            rss_rounds.append(round(rss_kib(pool.workers[0].process.pid) / 1024, 1))
         exact_s = time.perf_counter() - began
         rss_after = rss_kib(pool.workers[0].process.pid)
         began = time.perf_counter()
@@ -103,6 +104,7 @@ def main() -> None:
             "native_over_exact_ratio": round((len(native) / native_s) / (len(verdicts) / exact_s), 2),
             "native_verdicts": {status: native.count(status) for status in set(native)},
             "worker_rss_mib_before_after": [round(rss_before / 1024, 1), round(rss_after / 1024, 1)],
+            "worker_rss_mib_after_each_round": rss_rounds,
         }
         print(slug, json.dumps(results[slug]), flush=True)
     results["pool"] = pool.stats()

@@ -302,7 +302,9 @@ MUG_PREFLIGHT = env_str("MUG_PREFLIGHT", "pyodide")
 # in the participants' interpreter (the self-hosted Pyodide under Node.js, as for MUG_PREFLIGHT) and compares every
 # stored value bit for bit, falling back to the native replay (stored as "not verifiable", with the reason) when it
 # cannot; "native" replays in this server's CPython only. MUG_VERIFIER_NODES warm Node processes per verification
-# process; an episode replayed for longer than MUG_VERIFY_EPISODE_TIMEOUT_S (an endless loop) is reported.
+# process; an episode replayed for longer than MUG_VERIFY_EPISODE_TIMEOUT_S (an endless loop) is reported. A Node
+# process is replaced after MUG_VERIFIER_RECYCLE_EPISODES episodes: a wasm heap never shrinks, so this bounds its memory.
 MUG_VERIFIER = env_str("MUG_VERIFIER", "pyodide")
 MUG_VERIFIER_NODES = env_int("MUG_VERIFIER_NODES", 1)
+MUG_VERIFIER_RECYCLE_EPISODES = env_int("MUG_VERIFIER_RECYCLE_EPISODES", 2000)
 MUG_VERIFY_EPISODE_TIMEOUT_S = env_int("MUG_VERIFY_EPISODE_TIMEOUT_S", 60)

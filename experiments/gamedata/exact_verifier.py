@@ -4,7 +4,8 @@ self-hosted Pyodide under Node.js, offline, with the episode's recorded bundle a
 A pool of warm Node processes per verification process (MUG_VERIFIER_NODES): each boots Pyodide once and keeps it
 while the package set stays the same, so an episode does not pay the boot. An episode that runs past
 MUG_VERIFY_EPISODE_TIMEOUT_S (an endless loop) has its process killed and is reported; a process that dies mid-episode
-is replaced and the episode tried again, once.
+is replaced and the episode tried again, once. After MUG_VERIFIER_RECYCLE_EPISODES episodes a process is replaced by a
+fresh one before its next episode: Pyodide's wasm memory only grows, so recycling is what keeps a worker's memory flat.
 
 ONNX agents are run there too, with the onnxruntime-web build and wasm binary the browser is served (verify.mjs), on
 the model files the server serves by sha256; a model whose file is gone or whose bytes changed cannot be replayed."""
@@ -73,6 +74,7 @@ class NodeWorker:
         self._boots_here = 0
         self.package_set: str | None = None
         self.in_flight = False  # a job was sent and its answer not read yet
+        self.episodes_here = 0  # jobs answered by the current process
         self.ids = itertools.count(1)
 
     def _start(self) -> None:
@@ -85,7 +87,7 @@ class NodeWorker:
             env={**os.environ, "NODE_NO_WARNINGS": "1"},
         )
         self.starts += 1
-        self._boots_here, self.package_set = 0, None
+        self._boots_here, self.package_set, self.episodes_here = 0, None, 0
         self.lines = queue.Queue()
         threading.Thread(target=_read_lines, args=(self.process.stdout, self.lines), daemon=True).start()
         setup = {
@@ -121,6 +123,8 @@ class NodeWorker:
 
     def run(self, job: dict, timeout: float) -> dict:
         """The Node answer to one job; raises TimeoutError (the process was killed) or EOFError (it died)."""
+        if self.episodes_here >= max(1, settings.MUG_VERIFIER_RECYCLE_EPISODES):
+            self.stop()
         if self.process is None or self.process.poll() is not None:
             self._start()
         package_set = json.dumps(sorted(job["packages"]))
@@ -138,6 +142,7 @@ class NodeWorker:
             raise EOFError(str(error)) from None
         finally:
             self.in_flight = False
+        self.episodes_here += 1
         self.boots += answer.get("boots", 0) - self._boots_here
         self._boots_here = answer.get("boots", 0)
         self.package_set = package_set

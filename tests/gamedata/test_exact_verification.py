@@ -132,6 +132,24 @@ def test_the_pool_boots_each_worker_once_and_reuses_it(local_pyodide):
         pool.close()
 
 
+def test_a_worker_is_replaced_after_its_quota_of_episodes_and_the_fresh_one_gives_the_same_rows(
+    local_pyodide, settings
+):
+    settings.MUG_VERIFIER_RECYCLE_EPISODES = 2  # a wasm heap never shrinks: recycling is what bounds its memory
+    pool = VerifierPool(1, *local_pyodide)
+    worker = pool.workers[0]
+    try:
+        answers, pids = [], []
+        for _ in range(5):
+            answers.append(pool.run(libm_job(), timeout=120))
+            pids.append(worker.process.pid)
+        assert len({json.dumps(answer["result"]) for answer in answers}) == 1
+        assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]  # two episodes per process, then a fresh one
+        assert pool.stats() == {"workers": 1, "starts": 3, "boots": 3}
+    finally:
+        pool.close()
+
+
 def test_an_endless_loop_is_stopped_and_a_crashing_env_reported_and_the_worker_goes_on(local_pyodide):
     pool = VerifierPool(1, *local_pyodide)
     try:
