@@ -1,7 +1,7 @@
 """Exact verifier throughput: single-player browser episodes replayed in Pyodide under Node.js (one warm worker)
 and compared bit for bit, per second, beside the native CPython replay of the same episodes (ratio); the worker's
-memory (RSS) before, after each round and after. CartPole episodes of 500 steps (observations recorded, played by bench/verify.py's
-balancing controller) and Tag episodes (2 agents, a random AI runner, 130 steps).
+memory (RSS) before, after each round and after. CartPole episodes of 500 steps (observations recorded, played by
+bench/verify.py's balancing controller) and Tag episodes (2 agents, a random AI runner, 130 steps).
 
 Run: .venv/bin/python bench/verifier.py [--episodes 20]. Needs Node.js and the self-hosted Pyodide (bin/setup).
 Uses a throwaway SQLite file. Writes var/bench/verifier.json. No assertion on time: the figures are reported.

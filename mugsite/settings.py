@@ -303,7 +303,7 @@ MUG_PREFLIGHT = env_str("MUG_PREFLIGHT", "pyodide")
 # stored value bit for bit, falling back to the native replay (stored as "not verifiable", with the reason) when it
 # cannot; "native" replays in this server's CPython only. MUG_VERIFIER_NODES warm Node processes per verification
 # process; an episode replayed for longer than MUG_VERIFY_EPISODE_TIMEOUT_S (an endless loop) is reported. A Node
-# process is replaced after MUG_VERIFIER_RECYCLE_EPISODES episodes: a wasm heap never shrinks, so this bounds its memory.
+# process is replaced after MUG_VERIFIER_RECYCLE_EPISODES episodes: a wasm heap never shrinks, so this bounds it.
 MUG_VERIFIER = env_str("MUG_VERIFIER", "pyodide")
 MUG_VERIFIER_NODES = env_int("MUG_VERIFIER_NODES", 1)
 MUG_VERIFIER_RECYCLE_EPISODES = env_int("MUG_VERIFIER_RECYCLE_EPISODES", 2000)
