@@ -17,5 +17,6 @@ def walk(**options) -> GymScene:
 sprite_assets = Experiment(
     slug="sprite-assets",
     title="A game drawing the study's own images",
-    stager=[walk(default_action=0, max_steps=2000), EndScene(scene_id="end")],
+    # the env's 100x60 Surface drawn at twice its size: the sprite's centre (25, 25) lands on canvas pixel (50, 50)
+    stager=[walk(default_action=0, max_steps=2000, width=200, height=120), EndScene(scene_id="end")],
 )
