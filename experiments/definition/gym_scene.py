@@ -56,6 +56,9 @@ class GymScene(Scene):
     0-1 coordinates that span the whole canvas, as in the anchor (their line widths, text sizes and sprite sizes
     stay in pixels); RGB frames are stretched to the canvas. `pixel_art=True` draws images crisp (nearest-neighbour
     scaling, as the anchor always does) instead of smoothed.
+    `assets` names image files of the study ({"chef": "sprites/chef.png"}, or an atlas: ("t.png", "t.json")), relative
+    to the experiment's module; the page loads them before Start and the env draws them by name (see the how-to
+    "Draw the study's own images").
 
     `in_game_body` / `after_body` may be "package.module:function" naming `function(agent, participant) -> str`:
     each seat's own HTML (experiments.definition.seat_content). `hooks="package.module:Class"` runs the scene's
