@@ -23,5 +23,6 @@ urlpatterns = [
     path("x/<slug:slug>/runtime-error/", gym_views.gym_error, name="gym-error"),
     path("x/<slug:slug>/bundle/<slug:scene_id>.json", gym_views.gym_bundle, name="gym-bundle"),
     path("x/<slug:slug>/models/<str:sha256>.onnx", gym_views.gym_model, name="gym-model"),
+    path("x/<slug:slug>/assets/<str:sha256>/<str:filename>", gym_views.gym_asset, name="gym-asset"),
     path("x/<slug:slug>/game/unloading/", relay_views.game_unloading, name="game-unloading"),
 ]

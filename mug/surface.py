@@ -77,7 +77,12 @@ class Surface:
         pixels = {"width": width, "height": height, "data": base64.b64encode(data).decode("ascii")}
         return self._add("raster", {**geometry, **pixels}, common)
 
-    def register_image(self, name: str, url: str) -> None:
+    def register_image(self, name: str, url: str | None = None) -> None:
+        """An image the page loads before play, drawn with image(name, ...). Without a URL: the game scene's asset
+        of this name (GymScene.assets: a file of the study, or an atlas), which the page has loaded by then."""
+        if url is None:
+            self._assets[str(name)] = {"name": str(name), "kind": "scene"}
+            return
         self._assets[str(name)] = {"name": str(name), "kind": "image", "url": str(url)}
 
     def register_atlas(self, name: str, image_url: str, atlas_url: str) -> None:

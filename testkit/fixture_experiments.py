@@ -445,3 +445,4 @@ PATHS = [
 PATHS += [f"testkit.netplay_late_experiments:{name}" for name in ("net_gap", "net_diverge", "net_late")]
 PATHS += [f"testkit.onnx_experiments:{name}" for name in ("onnx_server", "onnx_server_pair")]
 PATHS += [f"testkit.hook_experiments:{name}" for name in ("seat_pair", "seat_solo", "hook_solo", "hook_server")]
+PATHS += ["testkit.asset_experiments:sprite_assets"]

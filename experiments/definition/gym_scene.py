@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import mug
+from experiments.definition.assets import DECLARATION, AssetError, SceneAsset, check_assets, undeclared_names
 from experiments.definition.errors import DefinitionError
 from experiments.definition.hook_checks import check_hooks
 from experiments.definition.netplay import BROWSER, SERVER, Netcode, ReplaceWithAI
@@ -55,6 +56,9 @@ class GymScene(Scene):
     0-1 coordinates that span the whole canvas, as in the anchor (their line widths, text sizes and sprite sizes
     stay in pixels); RGB frames are stretched to the canvas. `pixel_art=True` draws images crisp (nearest-neighbour
     scaling, as the anchor always does) instead of smoothed.
+    `assets` names image files of the study ({"chef": "sprites/chef.png"}, or an atlas: ("t.png", "t.json")), relative
+    to the experiment's module; the page loads them before Start and the env draws them by name (see the how-to
+    "Draw the study's own images").
 
     `in_game_body` / `after_body` may be "package.module:function" naming `function(agent, participant) -> str`:
     each seat's own HTML (experiments.definition.seat_content). `hooks="package.module:Class"` runs the scene's
@@ -125,6 +129,11 @@ class GymScene(Scene):
     # returned dicts are stored as "hook.<key>" in every agent's info. Shipped to the browser like the env; checked
     # at load by two short seeded runs that must agree.
     hooks: str | None = None
+    # Image files of the study drawn by name: {"chef": "sprites/chef.png", "terrain": ("t.png", "t.json")} (an atlas:
+    # the image and its frames), paths relative to the experiment's module. Served at content-hashed URLs and loaded
+    # by the page before Start; the env registers the name without a URL (surface.register_image("chef")) and draws
+    # it like any registered image. Checked at load (experiments.E031-E035, experiments.definition.assets).
+    assets: dict[str, str | tuple[str, str]] = field(default_factory=dict)
     kind: ClassVar[str] = "gym"
     template_name: ClassVar[str] = "frontend/scenes/gym.html"
 
@@ -145,6 +154,13 @@ class GymScene(Scene):
         if len(self.human_agents()) >= 2 or self.on_server:
             check_group_agents(self)
         self._check_display_options()
+        self._scene_assets = check_assets(self.scene_id, self.assets, base_dir)
+        if self._scene_assets and self.on_server:
+            raise AssetError(
+                f"gym scene {self.scene_id!r}: assets are loaded by the browser's runtime; a server game's env "
+                "registers its images with URLs (surface.register_image(name, url))",
+                DECLARATION,
+            )
         self._preflight(base_dir)
         self._prepare_waiting_room(base_dir)
         check_hooks(self)  # after the netcode is known: a group scene's hooks are also run under forced rollbacks
@@ -243,6 +259,20 @@ class GymScene(Scene):
                     f"gym scene {self.scene_id!r}: hud_text {self.hud_text!r} failed for {agent!r}: {error!r}"
                 ) from error
 
+    def _check_asset_names(self, adapter) -> None:
+        """Every name the env registers as a scene asset (after reset: `_check_policies`) is declared in `assets`."""
+        missing = undeclared_names(adapter.env, self._scene_assets)
+        if missing:
+            raise AssetError(
+                f"gym scene {self.scene_id!r}: the env registers {missing} without a URL (a scene asset) but assets "
+                f"declares only {sorted(self._scene_assets)}; add assets={{{missing[0]!r}: 'path/to/file.png'}}",
+                DECLARATION,
+            )
+
+    def scene_assets(self) -> dict[str, SceneAsset]:
+        """The scene's checked asset files by name (the browser loads each before Start)."""
+        return getattr(self, "_scene_assets", {})
+
     @property
     def chosen_render_mode(self) -> str | None:
         """The render mode the env is built with (resolved from its metadata at load when "auto")."""
@@ -279,6 +309,7 @@ class GymScene(Scene):
                     raise DefinitionError(f"gym scene {self.scene_id!r}: default_action is not in {agent}'s space")
             self._check_policies(adapter, base_dir)
             self._check_hud_text(adapter)
+            self._check_asset_names(adapter)
             self._seats = {agent: adapter.native(agent) for agent in self.human_agents()}
             self._seat_functions = check_seat_content(self, self._seats)
         finally:
@@ -416,6 +447,8 @@ class GymScene(Scene):
         }
         if self.hooks:
             described["hooks"] = self.hooks
+        if self.scene_assets():  # only then, as for seat_content below
+            described["assets"] = {name: [f.sha256 for f in a.files()] for name, a in self.scene_assets().items()}
         seat_content = {name: getattr(self, name) for name in ("in_game_body", "after_body")}
         if any(is_callable_path(body) for body in seat_content.values()):
             described["seat_content"] = seat_content  # only then: other scenes' definition hashes stay as they were

@@ -1,10 +1,11 @@
-"""What runtime files a participant may read: the code bundles and models of the in-browser game scenes their own
-plan holds (scenes behind a branch not yet resolved included, since the plan may still lead there)."""
+"""What runtime files a participant may read: the code bundles, models and asset files of the in-browser game scenes
+their own plan holds (scenes behind a branch not yet resolved included, since the plan may still lead there)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from experiments.definition.assets import AssetFile
 from experiments.definition.gym_scene import GymScene
 from experiments.definition.scenes import Scene
 from experiments.definition.stager import base_id, is_branch_key, iter_nodes
@@ -42,4 +43,14 @@ def model_file(participant: Participant, definition, sha256: str) -> Path | None
         path = scene.model_files().get(sha256)
         if path is not None:
             return path
+    return None
+
+
+def asset_file(participant: Participant, definition, sha256: str, filename: str) -> AssetFile | None:
+    """The asset file with this hash and file name if one of the participant's in-browser games declares it."""
+    for scene in browser_games(participant, definition):
+        for asset in scene.scene_assets().values():
+            for file in asset.files():
+                if file.sha256 == sha256 and file.path.name == filename:
+                    return file
     return None

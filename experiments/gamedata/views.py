@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -71,6 +72,7 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "data_url": reverse("experiments:gym-data", kwargs={"slug": slug}),
         "episode_url": reverse("experiments:gym-episode", kwargs={"slug": slug}),
         "error_url": reverse("experiments:gym-error", kwargs={"slug": slug}),
+        "assets": scene_asset_urls(slug, scene),
         "model_url": reverse("experiments:gym-model", kwargs={"slug": slug, "sha256": "0"}).removesuffix("0.onnx"),
         "ort_url": request.build_absolute_uri(settings.STATIC_URL + "vendor/onnxruntime-web/"),
         "countdown_seconds": scene.countdown_seconds,
@@ -84,6 +86,20 @@ def gym_runtime_config(request: HttpRequest, experiment, participant, key: str, 
         "milestone_url": reverse("experiments:milestone", kwargs={"slug": slug}),
         "netcode": scene.netcode.client() if scene.netcode else None,
     }
+
+
+def scene_asset_urls(slug: str, scene: GymScene) -> list[dict]:
+    """The scene's asset files as the page's worker fetches them: by content hash, so cacheable for good."""
+
+    def url(file) -> str:
+        kwargs = {"slug": slug, "sha256": file.sha256, "filename": file.path.name}
+        return reverse("experiments:gym-asset", kwargs=kwargs)
+
+    return [
+        {"name": asset.name, "kind": "atlas" if asset.atlas else "image", "url": url(asset.image)}
+        | ({"atlas_url": url(asset.atlas)} if asset.atlas else {})
+        for asset in scene.scene_assets().values()
+    ]
 
 
 def server_game_config(experiment, key: str, scene: GymScene) -> dict:
@@ -161,6 +177,25 @@ def gym_model(request: HttpRequest, slug: str, sha256: str) -> FileResponse:
         return JsonResponse({"error": "no model of your games has this hash"}, status=404)
     response = FileResponse(path.open("rb"), content_type="application/octet-stream")
     response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@require_GET
+def gym_asset(request: HttpRequest, slug: str, sha256: str, filename: str) -> HttpResponse:
+    """An image or atlas file one of the participant's in-browser games declares (GymScene.assets), by content hash
+    and file name; anything else is a 404, whatever the path says."""
+    _, definition, participant = participant_for(request, slug)
+    if participant is None:
+        return JsonResponse({"error": "no participant session"}, status=403)
+    file = participant_reads.asset_file(participant, definition, sha256, filename)
+    if file is None:
+        return JsonResponse({"error": "no asset of your games has this hash and name"}, status=404)
+    data = file.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:  # edited since the study loaded: this URL promised other bytes
+        return JsonResponse({"error": "the asset changed since the study loaded"}, status=404)
+    response = HttpResponse(data, content_type=file.content_type)
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -43,8 +43,9 @@ class Surface:
         """An atlas (image + JSON frames) the page loads before play; draw its frames with image(frame=...)."""
         self._specs.append({"object_type": "atlas_spec", "name": name, "img_path": img_path, "atlas_path": json_path})
 
-    def register_image(self, name: str, *, path: str) -> None:
-        """An image the page loads before play, drawn with image(image_name=name, ...)."""
+    def register_image(self, name: str, *, path: str | None = None) -> None:
+        """An image the page loads before play, drawn with image(image_name=name, ...); without a path, the game
+        scene's asset of this name (GymScene.assets), which the page has loaded by then."""
         self._specs.append({"object_type": "img_spec", "name": name, "img_path": path})
 
     def get_asset_specs(self) -> list[dict[str, Any]]:
@@ -58,6 +59,8 @@ class Surface:
                 loaded.append(
                     {"name": spec["name"], "kind": "atlas", "url": spec["img_path"], "atlas_url": spec["atlas_path"]}
                 )
+            elif spec["img_path"] is None:
+                loaded.append({"name": spec["name"], "kind": "scene"})
             else:
                 loaded.append({"name": spec["name"], "kind": "image", "url": spec["img_path"]})
         return loaded

@@ -1,4 +1,6 @@
-"""Every Python snippet in the README and the docs site runs, and every study it defines passes load-time checks."""
+"""Every Python snippet in the README and the docs site runs, and every study it defines passes load-time checks; a
+snippet whose first line names a file of examples/ ("# examples/x/y.py") is that file, word for word, and its
+studies are checked from that file's folder (where its asset files lie)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from experiments.study import EndScene, Experiment, GymScene
 
 ROOT = Path(__file__).resolve().parents[2]
 SNIPPET = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+SHOWN_FILE = re.compile(r"^# (examples/[\w/]+\.py)\n")
 
 
 def snippets() -> list[tuple[str, str]]:
@@ -40,5 +43,9 @@ def test_snippet_runs_and_its_studies_load(where, code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a snippet writes nothing into the project
     namespace: dict = {"__name__": "docs_snippet"}
     exec(compile(code, where, "exec"), namespace)  # noqa: S102 (our own docs)
+    shown = SHOWN_FILE.match(code)
+    if shown:
+        assert (ROOT / shown.group(1)).read_text() == code, f"{where} differs from {shown.group(1)}"
+    base_dir = (ROOT / shown.group(1)).parent if shown else ROOT / "examples" / "demo"
     for study in studies(namespace):
-        study.prepare(ROOT / "examples" / "demo")
+        study.prepare(base_dir)

@@ -62,6 +62,7 @@ PUBLIC = {
 PARTICIPANT_READS = {
     "x/<slug:slug>/bundle/<slug:scene_id>.json": ("game", "/x/game/bundle/play.json"),
     "x/<slug:slug>/models/<str:sha256>.onnx": ("tagai", None),  # filled in below: the flee scene's model
+    "x/<slug:slug>/assets/<str:sha256>/<str:filename>": ("sprite-assets", None),  # below: the play scene's sprite
 }
 # Valid only for a participant holding a seat in a running group game: probed where such a game is set up (strangers,
 # participants without a seat, other scenes and bad bodies refused, nothing changed).
@@ -225,8 +226,11 @@ def test_api_tokens_serve_active_staff_only(researcher, outsider):
 @pytest.mark.parametrize("route", sorted(PARTICIPANT_READS))
 def test_game_files_are_read_by_the_experiments_participants_only(route, researcher, outsider):
     slug, path = PARTICIPANT_READS[route]
-    if path is None:
+    if path is None and slug == "tagai":
         path = f"/x/tagai/models/{next(iter(registry.get_experiment('tagai').scene('flee').model_files()))}.onnx"
+    elif path is None:
+        chef = registry.get_experiment(slug).scene("play").scene_assets()["chef"].image
+        path = f"/x/{slug}/assets/{chef.sha256}/{chef.path.name}"
     clients = visitors(slug, researcher, outsider)
     for role in ROLES:
         response = clients[role].get(path)
@@ -260,6 +264,7 @@ def test_public_endpoints_answer_everyone_alike(route, researcher, outsider):
         "/runtime/simple/..%2F..%2Fmugsite/",
         "/x/game/bundle/..%2F..%2Fsettings.json",
         "/x/tagai/models/..%2Fmodel.onnx",
+        "/x/sprite-assets/assets/..%2F..%2Fasset_experiments.py",
     ],
 )
 def test_file_endpoints_serve_nothing_outside_their_folder(path):

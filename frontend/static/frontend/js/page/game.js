@@ -12,7 +12,7 @@ import { reportMilestone } from "./milestones.js";
 import { startMonitor } from "./monitor.js";
 import { goTo } from "./navigate.js";
 import { holdSeat, playNetGame } from "./netgame.js";
-import { createRenderer, seatText } from "./renderer.js";
+import { createRenderer, decodeAssets, seatText } from "./renderer.js";
 import { showSeatContent } from "./seat_content.js";
 import { bootRuntime, runtimeLive } from "./runtime.js";
 import { playServerGame } from "./servergame.js";
@@ -238,7 +238,8 @@ async function main() {
     if (config.relay_path) held = holdSeat(config, (result) => finishNetGame(result, uploader));
     await uploader.drained(); // rows a reload left unsent reach the server first: the rejoin continues after them
   }
-  const { runtime, assets, interpreter } = await booted.ready;
+  const { runtime, assets, interpreter, images } = await booted.ready;
+  const textures = await decodeAssets(images); // before Start: a broken file ends the load, not the game
   const worker = booted.worker; // once ready: a load that met a package conflict moved to a fresh worker (runtime.js)
   const errors = { [work.ERROR]: (message) => fail(message.stage, message.message) }; // the env raised mid-game
   /** @param {MessageEvent} event */
@@ -264,6 +265,7 @@ async function main() {
     height: loop.height,
     background: loop.background,
     assets,
+    textures,
     pixelArt: loop.pixel_art,
   });
   unmount.push(() => renderer.destroy());

@@ -7,7 +7,34 @@ import { drawGraphics, isGraphics, rasterImage } from "./shapes.js";
 
 const ALIGN_ORIGIN = { left: 0, center: 0.5, right: 1 };
 
-export async function createRenderer(parent, { width, height, background, assets = [], pixelArt = false }) {
+/**
+ * The scene's asset files (the worker's downloads) decoded into images, before Start is offered: a file the browser
+ * cannot decode fails the load here, not mid-game.
+ * @param {{name: string, kind: string, image: Blob, atlas?: any}[]} images
+ * @returns {Promise<{name: string, image: HTMLImageElement, atlas?: any}[]>}
+ */
+export function decodeAssets(images) {
+  return Promise.all(
+    (images || []).map(async ({ name, image, atlas }) => {
+      const element = new Image();
+      const url = URL.createObjectURL(image);
+      element.src = url;
+      try {
+        await element.decode();
+      } catch {
+        throw new Error(`the game image ${name} could not be decoded`);
+      } finally {
+        URL.revokeObjectURL(url);
+      }
+      return { name, image: element, atlas };
+    }),
+  );
+}
+
+export async function createRenderer(
+  parent,
+  { width, height, background, assets = [], textures = [], pixelArt = false },
+) {
   const Phaser = window.Phaser;
   const seatLine = document.createElement("div"); // who this player is ("You are the blue chef")
   seatLine.className = "seat";
@@ -31,7 +58,13 @@ export async function createRenderer(parent, { width, height, background, assets
       scene: {
         preload() {
           this.load.on("loaderror", (file) => reject(new Error(`could not load the game image ${file.key}`)));
+          // The scene's own files, decoded already (decodeAssets); then the env's images named by URL.
+          for (const { name, image, atlas } of textures) {
+            if (atlas) this.textures.addAtlas(name, image, atlas);
+            else this.textures.addImage(name, image);
+          }
           for (const asset of assets) {
+            if (asset.kind === "scene") continue; // one of the textures above
             if (asset.kind === "atlas") this.load.atlas(asset.name, asset.url, asset.atlas_url);
             else this.load.image(asset.name, asset.url);
           }

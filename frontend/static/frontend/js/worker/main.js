@@ -7,6 +7,7 @@ import { Backoff, sleep } from "../shared/backoff.js";
 import { dispatch } from "../shared/dispatch.js";
 import { errorMessage } from "../shared/errors.js";
 import * as work from "../shared/protocol/worker.js";
+import { loadAssets } from "./assets.js";
 import { startClock } from "./clock.js";
 import { importRetrying, installRetryingFetch, noteFailure, transfer, transferStage } from "./fetching.js";
 import { netGo, netJoin, netLeave, netPresence } from "./netloop.js";
@@ -273,15 +274,18 @@ async function loadScene(config) {
   const booted = JSON.parse(loop.boot(JSON.stringify(config.loop)));
   tickFn = loop.tick;
   agents = config.loop.agents;
-  progress("Loading the AI", 0.9, 0.98);
+  progress("Loading the AI", 0.9, 0.95);
   await loadModels(agents, config.model_url, config.ort_url);
+  progress("Loading the images", 0.95, 0.99);
+  const images = await loadAssets(config.assets);
   startEpisode = async (episode, seed) => {
     const started = JSON.parse(loop.start(episode, seed));
     inference = await runQueries(started.queries, agents);
     return started;
   };
   const interpreter = { boots, scenes, stale: staleModules(sceneDir) };
-  post(work.READY, { agents: booted.agents, assets: booted.assets, runtime: runtimeInfo(), interpreter, load: loadId });
+  const ready = { agents: booted.agents, assets: booted.assets, images, runtime: runtimeInfo(), interpreter };
+  post(work.READY, { ...ready, load: loadId });
 }
 
 function runtimeInfo() {

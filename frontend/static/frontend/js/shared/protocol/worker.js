@@ -13,7 +13,7 @@ export const NET_GO = "net-go"; // the countdown is over: start the group game's
 
 // worker -> page
 export const PROGRESS = "progress"; // {stage, fraction}
-export const READY = "ready"; // {agents, assets, runtime}
+export const READY = "ready"; // {agents, assets, images (the scene's asset files: worker/assets.js), runtime}
 export const STARTED = "started"; // {reset, render, hud}
 export const FRAME = "frame"; // {render, hud, row, over, tick_ms, infer_ms, inferences}
 export const ERROR = "error"; // {stage, message}
