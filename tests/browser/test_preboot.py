@@ -18,8 +18,10 @@ def test_the_runtime_loads_during_instructions_and_the_game_then_runs(server_url
     page.check("input[name=consent]")
     page.click("button[value=agree]")
     page.wait_for_selector(".scene-instructions")
-    # Still on the instructions page: the worker has fetched Pyodide and installed the scene's wheels.
-    page.wait_for_function("() => window.mugRuntime && window.mugRuntime.progress.fraction >= 0.8", timeout=120_000)
+    # Still on the instructions page: the worker has fetched Pyodide, installed the scene's wheels and is ready.
+    page.wait_for_function("() => window.mugRuntime", timeout=30_000)
+    page.evaluate("() => { window.mugRuntime.ready.then(() => { window.prebooted = true; }); }")
+    page.wait_for_function("() => window.prebooted", timeout=120_000)
     fetched = " ".join(chromium_context.mug_requests)
     assert "pyodide.asm.wasm" in fetched and "/runtime/wheels/gymnasium-1.4.0" in fetched
     assert page.locator(".scene-instructions").is_visible()
