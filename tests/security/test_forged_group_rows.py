@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync
 
 from experiments.flow.models import ACTIVE, Participant
 from experiments.gamedata.models import COMPLETE, OPEN, VERIFIED, Episode, Exactness
-from testkit.groupplay import SLUG, Member, RowUploader
+from testkit.groupplay import PERMANENT, SLUG, Member, RowUploader
 from testkit.participants import code_of
 from testkit.servers import poll_until, production_daphne
 from testkit.wsclient import WsRoomClient
@@ -39,15 +39,21 @@ class ForgingUploader(RowUploader):
     def __init__(self, *args, tampers: dict[int, Tamper], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.tampers = tampers
-        self.answers: list[tuple[int, int, int, str]] = []  # episode, chunk, status, body
+        self.answers: list[tuple[int, int, int, str]] = []  # episode, chunk, final status, body
 
     def _send(self, chunk: dict) -> int:
         tamper = self.tampers.get(chunk["episode"])
         sent = tamper(copy.deepcopy(chunk)) if tamper else chunk
-        response = self.browser.post_json(self.config["data_url"], sent)
-        self.answers.append((chunk["episode"], chunk["number"], response.status, response.text[:300]))
-        if response.status != 200:
+        try:
+            response = self.browser.post_json(self.config["data_url"], sent)
+        except OSError:
+            return 0  # as the page: sent again
+        if response.status == 200 or response.status in PERMANENT:  # anything else is sent again: not an answer
+            self.answers.append((chunk["episode"], chunk["number"], response.status, response.text[:300]))
+        if response.status in PERMANENT:
             self.refused.append(f"{response.status} {response.text[:200]}")
+        elif response.status != 200:
+            self.retried.append(response.status)
         return response.status
 
 
