@@ -1,8 +1,9 @@
 """A participant in a group game uploads rows that differ from what the relay's input log produces: plain HTTP and
 WebSocket clients on a production-like Daphne whose verification worker replays each episode in Pyodide under Node
-from the log. A changed reward, observation or action is stored and named by the exact replay (frame, agent, field);
-a row beyond the scene's last step or a frame out of sequence is refused at upload with its reason, leaving that
-episode unfinished and the scene not completable. The honest partner's rows stay exact and they finish as usual."""
+from the log. A changed reward or observation is stored and named by the exact replay (frame, agent, field); an
+action the relay did not log, a row beyond the scene's last step or a frame out of sequence is refused at upload with
+its reason, leaving that episode unfinished and the scene not completable. The honest partner's rows stay exact and
+they finish as usual."""
 
 from __future__ import annotations
 
@@ -88,8 +89,15 @@ def _changed(value):
     return value + 1
 
 
-def partner_action_changed(row: dict) -> None:
-    row["actions"]["player_1"] = (row["actions"]["player_1"] + 1) % 5  # another valid arrow, not the one played
+def partner_action_changed(forger: Member) -> Callable[[dict], None]:
+    """The partner's action (its input reached the forger only once the relay had stored it) made another valid
+    arrow, not the one played."""
+
+    def change(row: dict) -> None:
+        partner = next(agent for agent in sorted(row["actions"]) if agent != forger.player.net.local)
+        row["actions"][partner] = (row["actions"][partner] + 1) % 5
+
+    return change
 
 
 def extra_frame(chunk: dict) -> dict:
@@ -125,9 +133,10 @@ async def _play(members: list[Member], timeout: float = 150.0) -> None:
     )
 
 
-def play_pair(server, game: str, tampers: dict[int, Tamper]) -> tuple[Member, Member]:
+def play_pair(server, game: str, tampers) -> tuple[Member, Member]:
+    """`tampers`: {episode: Tamper}, or a function of the forger giving them."""
     honest, forger = Member(server.url, f"{game}-honest", seed=1), Member(server.url, f"{game}-forger", seed=2)
-    forger.tampers = tampers
+    forger.tampers = tampers(forger) if callable(tampers) else tampers
     async_to_sync(_play)([honest, forger])
     return honest, forger
 
@@ -177,15 +186,20 @@ def test_changed_rewards_and_observations_are_stored_and_named_by_the_exact_repl
     assert difference_of(observation) == (Exactness.DIFFERS, 70, "player_0", "obs"), observation.exactness_report
 
 
-def test_an_action_the_relay_did_not_log_is_stored_and_named_by_the_exact_replay(server):
-    honest, forger = play_pair(server, "actions", {0: at_frame(30, partner_action_changed)})
-    assert not forger.uploader.refused  # a valid arrow: the upload's checks cannot tell it from the logged one
-    end = submit(forger)
-    assert end.status == 200 and code_of(end)
+def test_an_action_the_relay_did_not_log_is_refused_and_the_episode_never_counts(server):
+    honest, forger = play_pair(server, "actions", lambda forger: {0: at_frame(70, partner_action_changed(forger))})
+    answers = [(episode, number, status) for episode, number, status, _ in forger.uploader.answers]
+    bodies = {(episode, number): body for episode, number, _, body in forger.uploader.answers}
+    # Frame 70 is in the second chunk: refused with its reason, and every later chunk of the episode after it.
+    assert answers == [(0, 0, 200), (0, 1, 409), (0, 2, 409), (0, 3, 409), *[(1, n, 200) for n in range(4)]], answers
+    partner = next(agent for agent in ("player_0", "player_1") if agent != forger.player.net.local)
+    assert f"frame 70: the action of {partner!r} is not the one the relay logged" in bodies[0, 1]
     assert_honest_exact_and_finished(honest)
-    forged, honest_episode = verdicts(forger.pid)
-    assert difference_of(forged) == (Exactness.DIFFERS, 30, "player_1", "actions"), forged.exactness_report
-    assert honest_episode.exactness == Exactness.EXACT  # the forger's other episode, uploaded as played
+    forged, played = Episode.objects.filter(participant__external_id=forger.pid).order_by("index")
+    assert (forged.status, forged.n_steps) == (OPEN, 60) and played.status == COMPLETE
+    assert list(forged.steps.values_list("frame", flat=True)) == list(range(60))  # nothing of the forged chunk
+    assert submit(forger).status == 400
+    assert Participant.objects.get(external_id=forger.pid).status == ACTIVE
 
 
 def test_a_frame_out_of_sequence_or_past_the_end_is_refused_and_the_episode_never_counts(server):
