@@ -12,9 +12,10 @@ class NetcodeConfig(AppConfig):
         # Django imports models only after every app's config: services (which use them) load here
         from experiments.flow import hooks
         from netcode.notify import seats_release_with_session
-        from netcode.replay import episode_log
+        from netcode.replay import episode_log, episode_logged_actions
         from netcode.selectors import seat_rtt_now
 
         hooks.on_session_end(seats_release_with_session)
         hooks.on_latency_reading(seat_rtt_now)
         hooks.on_group_log(episode_log)  # the exact verifier replays group episodes from the relay's log
+        hooks.on_group_actions(episode_logged_actions)  # uploaded group rows must carry the logged actions

@@ -103,8 +103,8 @@ def game_checkpoint(*, game: Game, episode: int, frame: int, scene) -> dict | No
     return replay_checkpoint(scene.loop_config(), game.seeds[episode], episode, inputs, replaced, delay, frame)
 
 
-def episode_log(episode) -> dict | None:
-    """The relay's log of the game a participant's episode belongs to (the exact verifier replays it in Pyodide)."""
+def _episode_game(episode) -> Game | None:
+    """The game a participant's episode belongs to: their latest of its scene that has this episode."""
     seat = (
         GameSeat.objects.filter(participant_id=episode.participant_id, game__scene_key=episode.scene_key)
         .select_related("game")
@@ -113,7 +113,30 @@ def episode_log(episode) -> dict | None:
     )
     if seat is None or episode.index >= len(seat.game.seeds):
         return None
-    game = seat.game
+    return seat.game
+
+
+def episode_logged_actions(episode, first: int, last: int) -> dict[str, dict[int, object]]:
+    """The actions the relay logged for the players' own frames `first`..`last` of the episode's game: {agent:
+    {frame: action}}; frames the AI plays for a replaced seat, and frames not logged (yet), are absent."""
+    game = _episode_game(episode)
+    if game is None:
+        return {}
+    seats = list(game.seats.order_by("id"))
+    played_until = {agent: start for agent, start, _ in replaced_seats(game=game, seats=seats, episode=episode.index)}
+    rows = GameInput.objects.filter(game=game, episode=episode.index, frame__gte=first, frame__lte=last)
+    logged: dict[str, dict[int, object]] = {}
+    for agent, frame, action in rows.values_list("agent", "frame", "action"):
+        if frame < played_until.get(agent, frame + 1):
+            logged.setdefault(agent, {})[frame] = action
+    return logged
+
+
+def episode_log(episode) -> dict | None:
+    """The relay's log of the game a participant's episode belongs to (the exact verifier replays it in Pyodide)."""
+    game = _episode_game(episode)
+    if game is None:
+        return None
     seats = list(game.seats.order_by("id"))
     return {
         "inputs": log_inputs(game, episode.index, seats),

@@ -1,7 +1,8 @@
 """The live monitor's snapshot (a read): participants by experiment, scene and status, waiting rooms, running
 games with each seat's state (tab, round trip, frame rate, rollbacks) apart from games nobody plays any more,
 participants stuck on a game scene, single-player games in browsers with their frame rate from the uploaded steps,
-recent errors from browsers and server games, and endings over time."""
+recent errors from browsers and server games, endings over time, and verification: episodes that differ from their
+replay or still wait for one (live_verification.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from experiments.control.live_verification import VERIFICATION_COUNTS, latest_mismatches, verification_counts
 from experiments.flow.models import ACTIVE, ClientError, Experiment, MonitorState, Participant, SceneVisit
 from experiments.gamedata.models import OPEN, Episode, Step, StepChunk
 from matchmaking.models import WAITING, Room, WaitingEntry
@@ -57,10 +59,11 @@ def stuck_after_s() -> int:
 def live_snapshot() -> dict[str, Any]:
     now = timezone.now()
     games = _games(now)
+    checks = verification_counts()
     return {
         "at": now.isoformat(),
         "stuck_after_s": stuck_after_s(),
-        "experiments": [_experiment(e) for e in Experiment.objects.filter(in_code=True).order_by("slug")],
+        "experiments": [_experiment(e, checks) for e in Experiment.objects.filter(in_code=True).order_by("slug")],
         "rooms": _rooms(),
         "games": [game for game in games if not game["abandoned"]],
         "abandoned_games": [game for game in games if game["abandoned"]],
@@ -69,10 +72,11 @@ def live_snapshot() -> dict[str, Any]:
         "errors": _errors(),
         "page_errors": _page_errors(),
         "endings": _endings(now),
+        "mismatches": latest_mismatches(),
     }
 
 
-def _experiment(experiment: Experiment) -> dict[str, Any]:
+def _experiment(experiment: Experiment, checks: dict[str, dict[str, int]]) -> dict[str, Any]:
     participants = Participant.objects.filter(experiment=experiment)
     statuses = Counter(participants.values_list("status", flat=True))
     scenes = Counter(
@@ -84,6 +88,7 @@ def _experiment(experiment: Experiment) -> dict[str, Any]:
         "accepting": experiment.is_active,
         "statuses": dict(statuses),
         "in_progress_by_scene": dict(scenes),
+        "verification": checks.get(experiment.slug, dict.fromkeys(VERIFICATION_COUNTS, 0)),
     }
 
 

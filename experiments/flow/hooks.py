@@ -81,3 +81,21 @@ def group_log(episode) -> dict | None:
         if log is not None:
             return log
     return None
+
+
+_group_actions: list[Callable[..., dict]] = []
+
+
+def on_group_actions(reader: Callable[..., dict]) -> None:
+    """`reader(episode, first, last)` returns the actions the relay logged for a group game's frames first..last:
+    {agent: {frame: action}}, only the frames it has logged and the seats' own (not an AI's for a replaced seat)."""
+    if reader not in _group_actions:
+        _group_actions.append(reader)
+
+
+def group_actions(episode, first: int, last: int) -> dict:
+    for reader in _group_actions:
+        logged = reader(episode, first, last)
+        if logged:
+            return logged
+    return {}

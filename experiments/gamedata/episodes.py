@@ -217,6 +217,8 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
         if chunk.first_frame != episode.n_steps:
             expected = episode.n_steps
             raise ChunkError(f"chunk {chunk.number} starts at frame {chunk.first_frame}; expected {expected}", 409)
+        if scene.netcode is not None:
+            _logged_actions_check(episode, chunk.rows)
         if chunk.final and not _episode_over(_last_row(episode, chunk), scene):
             raise ChunkError(
                 f"chunk {chunk.number} is marked final, but its last row does not end episode "
@@ -233,6 +235,19 @@ def chunk_ingest(*, participant: Participant, definition, chunk: Chunk) -> dict[
         )
         _store(episode, chunk, size, verify=verify)
     return _ack(participant, chunk, episode, duplicate=False)
+
+
+def _logged_actions_check(episode: Episode, rows: list[dict[str, Any]]) -> None:
+    """A group game's rows carry the actions the relay logged: it witnessed them. A frame it has not logged (yet) is
+    left to the exact replay from its log, as are rewards and observations, which only a replay can tell."""
+    if not rows:
+        return
+    logged = hooks.group_actions(episode, rows[0]["frame"], rows[-1]["frame"])
+    for row in rows:
+        frame, actions = row["frame"], row["actions"]
+        for agent, frames in logged.items():
+            if frame in frames and agent in actions and actions[agent] != frames[frame]:
+                raise ChunkError(f"frame {frame}: the action of {agent!r} is not the one the relay logged", 409)
 
 
 def _check_quota(participant: Participant, size: int) -> None:

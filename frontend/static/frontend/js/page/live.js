@@ -13,7 +13,7 @@ const OTHER = "#607d8b";
 /**
  * @template T
  * @param {T[]} rows
- * @param {[string, (row: T) => unknown][]} columns titles and cell values
+ * @param {[string, (row: T) => unknown][]} columns titles and cell values (text, or an element such as a link)
  */
 function table(rows, columns) {
   const element = document.createElement("table");
@@ -22,7 +22,12 @@ function table(rows, columns) {
   const body = element.createTBody();
   for (const row of rows) {
     const line = body.insertRow();
-    for (const [, value] of columns) line.insertCell().textContent = String(value(row) ?? "");
+    for (const [, value] of columns) {
+      const cell = line.insertCell();
+      const content = value(row);
+      if (content instanceof Node) cell.appendChild(content);
+      else cell.textContent = String(content ?? "");
+    }
   }
   if (!rows.length) body.insertRow().insertCell().textContent = "none";
   return element;
@@ -98,6 +103,25 @@ const orDash = (value, unit = "") => (value == null ? "-" : `${Math.round(value)
 const seatText = (s) =>
   `${s.agent} ${s.participant}: ${s.state}, ${orDash(s.rtt_ms, " ms")}, ${s.frame}, ${orDash(s.fps, " fps")}, ${orDash(s.rollbacks)}`;
 
+/** @param {any} v an experiment's verification counts */
+const checksText = (v) =>
+  `${v.differs} differ, ${v.mismatch} mismatch, ${v.pending} pending, ${v.group_unchecked} group unchecked`;
+
+/**
+ * A link to the episode's admin page (the URL is the server's; the text is set, never parsed as HTML).
+ * @param {any} m
+ */
+function episodeLink(m) {
+  const link = document.createElement("a");
+  link.href = m.admin_url;
+  link.textContent = `#${m.episode}`;
+  return link;
+}
+
+/** @param {any} m where the episode first differs */
+const differsAt = (m) =>
+  m.frame == null && m.field == null ? "-" : `frame ${m.frame ?? "-"}, ${m.agent ?? "-"}, ${m.field ?? "-"}`;
+
 /** @param {any} snapshot */
 function render(snapshot) {
   window.mugLive = snapshot; // read by the tests
@@ -105,6 +129,12 @@ function render(snapshot) {
   $("live-experiments").replaceChildren(table(snapshot.experiments, [
     ["Experiment", (e) => e.slug], ["Accepting", (e) => (e.accepting ? "yes" : "paused")],
     ["By status", (e) => entries(e.statuses)], ["In progress, by scene", (e) => entries(e.in_progress_by_scene)],
+    ["Verification (episodes)", (e) => checksText(e.verification)],
+  ]));
+  $("live-mismatches").replaceChildren(table(snapshot.mismatches, [
+    ["Experiment", (m) => m.experiment], ["Participant", (m) => m.participant], ["Scene", (m) => m.scene_key],
+    ["Episode", episodeLink], ["Check", (m) => (m.check === "exact" ? "exact (Pyodide)" : "verification")],
+    ["First difference (frame, agent, field)", differsAt],
   ]));
   $("live-rooms").replaceChildren(table(snapshot.rooms, [
     ["Experiment", (r) => r.experiment], ["Scene", (r) => r.scene_key], ["Waiting", (r) => r.waiting],
