@@ -32,7 +32,7 @@ def measure(env: dict, args, label: str, extra_env: dict[str, str], tag: str) ->
         wall = time.monotonic() - began
         server_cpu, client_cpu = cpu() - server_cpu, time.process_time() - client_cpu
     problems = check_records(outcomes)
-    delay = verification_delay()
+    delay = verification_delay(tag=tag)
     database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
     report = {
         "label": label,
@@ -59,7 +59,7 @@ def measure(env: dict, args, label: str, extra_env: dict[str, str], tag: str) ->
         print(f"{stage:<14}{figures['n']:>7}{figures['p50_ms']:>10}{figures['p99_ms']:>10}{figures['max_ms']:>10}")
     print(
         f"verification delay (final chunk stored → verdict stored), {delay['n']} episodes: p50 {delay['p50_ms']} ms, "
-        f"p95 {delay['p95_ms']} ms, max {delay['max_ms']} ms"
+        f"p95 {delay['p95_ms']} ms, max {delay['max_ms']} ms; exactness {delay['exactness']}"
     )
     print(f"errors: {report['errors']}  incomplete records: {len(problems)}")
     for line in report["error_samples"] + report["problem_samples"]:
@@ -67,15 +67,21 @@ def measure(env: dict, args, label: str, extra_env: dict[str, str], tag: str) ->
     return report
 
 
-def verification_delay(slug: str = SLUG) -> dict:
+def verification_delay(slug: str = SLUG, tag: str = "") -> dict:
     """How long single-player episodes waited for their check: from the final chunk stored to the verdict stored."""
+    from django.db.models import Count
+
     from experiments.gamedata.models import Episode
 
-    times = Episode.objects.filter(participant__experiment__slug=slug, verified_at__isnull=False)
+    # this run's participants only (runs side by side share the database; their ids start with the run's tag)
+    mine = {"participant__experiment__slug": slug, "participant__external_id__startswith": tag}
+    times = Episode.objects.filter(**mine, verified_at__isnull=False)
     pairs = times.values_list("verify_queued_at", "verified_at")
     ms = [(done - queued).total_seconds() * 1000 for queued, done in pairs]
     figures = {f"p{q}_ms": round(percentile(ms, q), 1) for q in (50, 95, 99)}
-    return {"n": len(ms), **figures, "max_ms": round(max(ms), 1) if ms else None}
+    # which verifier gave the verdicts: "exact" in Pyodide under Node, "not verifiable" where the native replay did
+    kinds = dict(times.values_list("exactness").annotate(n=Count("pk")).values_list("exactness", "n"))
+    return {"n": len(ms), **figures, "max_ms": round(max(ms), 1) if ms else None, "exactness": kinds}
 
 
 def print_ratios(old: dict, new: dict) -> None:
@@ -102,6 +108,8 @@ def main() -> None:
     parser.add_argument("--verify-workers", default="", help="MUG_VERIFY_WORKERS of each process")
     compare = "run Django's own ASGI handler (MUG_HTTP_CONCURRENCY=0), then ours, side by side"
     parser.add_argument("--compare-handlers", action="store_true", help=compare)
+    verifiers = "verify in this server's CPython (MUG_VERIFIER=native), then in Pyodide under Node, side by side"
+    parser.add_argument("--compare-verifiers", action="store_true", help=verifiers)
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "load_participants.json"))
     args = parser.parse_args()
 
@@ -116,6 +124,8 @@ def main() -> None:
     runs = [("MUG", chosen)]
     if args.compare_handlers:
         runs = [("Django's ASGI handler", {**chosen, "MUG_HTTP_CONCURRENCY": "0"}), ("thread-pool bridge", chosen)]
+    if args.compare_verifiers:
+        runs = [("native verifier", {**chosen, "MUG_VERIFIER": "native"}), ("Pyodide verifier", chosen)]
     with django_on_fresh_database(EXPERIMENT, redis=args.processes > 1) as env:
         reports = [measure(env, args, label, extra, tag=f"r{n}p") for n, (label, extra) in enumerate(runs)]
     if len(reports) == 2:
