@@ -16,13 +16,19 @@ from testkit.flowhelpers import enter
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_live_monitor_updates_without_reloading(asgi_server_url, chromium_context, researcher):
-    page = chromium_context.new_page()
-    page.goto(f"{asgi_server_url}/admin/live/")
+def open_live_monitor(context, url: str):
+    """The researcher logs in through the admin form and lands on the live monitor, its first snapshot read."""
+    page = context.new_page()
+    page.goto(f"{url}/admin/live/")
     page.fill("#id_username", "researcher")
     page.fill("#id_password", "pw-researcher-1")
     page.click("input[type=submit]")
     page.wait_for_function("() => window.mugLive !== undefined", timeout=60_000)
+    return page
+
+
+def test_the_live_monitor_updates_without_reloading(asgi_server_url, chromium_context, researcher):
+    page = open_live_monitor(chromium_context, asgi_server_url)
     page.evaluate("window.sameDocument = true")
     assert "cartpole" in page.inner_text("#live-experiments")
     enter(Client(), "flow", PROLIFIC_PID="newcomer")  # someone starts the study meanwhile
@@ -48,12 +54,7 @@ def test_a_differing_episode_is_listed_with_a_link_to_its_admin_page(asgi_server
         exactness=Exactness.DIFFERS,
         exactness_report={"difference": difference(5, "rewards", {"p": 2.0}, {"p": 1.0})},
     )
-    page = chromium_context.new_page()
-    page.goto(f"{asgi_server_url}/admin/live/")
-    page.fill("#id_username", "researcher")
-    page.fill("#id_password", "pw-researcher-1")
-    page.click("input[type=submit]")
-    page.wait_for_function("() => window.mugLive !== undefined", timeout=60_000)
+    page = open_live_monitor(chromium_context, asgi_server_url)
     row = page.locator("#live-mismatches tbody tr").first
     assert "forger" in row.inner_text() and "frame 5, p, rewards" in row.inner_text()
     assert "1 differ" in page.inner_text("#live-experiments")
