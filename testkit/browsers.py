@@ -1,11 +1,12 @@
-"""Debian's Chromium under Playwright: a fresh profile, every request off this machine aborted, failing the test."""
+"""Debian's Chromium under Playwright: a fresh profile, every request off this machine refused, failing the test."""
 
 from __future__ import annotations
 
 import os
-import re
+import socketserver
 import tempfile
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,42 +56,62 @@ def require_runtime() -> None:
         pytest.skip(f"missing {' and '.join(missing)}")
 
 
+class _Refuse(socketserver.StreamRequestHandler):
+    """Records what Chromium asked the proxy for (a CONNECT target or an absolute URL) and refuses it."""
+
+    def handle(self) -> None:
+        self.connection.settimeout(5)
+        try:
+            line = self.rfile.readline(8192).decode("latin-1").strip()
+        except OSError:
+            line = ""
+        self.server.escaped.append(line or "(a connection that sent no request)")
+        with suppress(OSError):
+            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+class _EscapeRecorder(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Refuse)
+        self.escaped: list[str] = []
+
+
 @contextmanager
 def guarded_context(playwright_instance):
-    """A fresh profile. Requests that would leave the machine are aborted, recorded, and fail the test.
+    """A fresh profile. Requests that would leave the machine are refused, recorded, and fail the test.
 
-    `context.mug_requests` lists the local URLs the guard let through (the page's and its workers').
+    Chromium sends everything but loopback to a proxy on loopback that refuses it (and names resolve to nothing), so
+    pages and workers alike stay here. No route is installed for this: Playwright routing would switch the HTTP cache
+    off, and a participant's browser keeps one (a cached Pyodide is compiled once, not on every page).
+    `context.mug_requests` lists the local URLs requested (the page's and its workers', cached ones too);
+    `context.mug_escaped` what was refused.
     """
     require_runtime()
-    escaped: list[str] = []
+    recorder = _EscapeRecorder()
+    threading.Thread(target=recorder.serve_forever, daemon=True).start()
     allowed: list[str] = []
+    escaped = recorder.escaped
 
-    def guard(route) -> None:
-        url = route.request.url
-        if is_local(url):
-            allowed.append(url)
-            route.continue_()
-        else:
-            escaped.append(url)
-            route.abort("blockedbyclient")
+    def seen(request) -> None:
+        (allowed if is_local(request.url) else escaped).append(request.url)
 
-    def guard_socket(socket) -> None:
-        if is_local(socket.url):
-            socket.connect_to_server()
-        else:
-            escaped.append(socket.url)
-            socket.close()
-
-    with tempfile.TemporaryDirectory(prefix="mug-chromium-") as profile:
-        context = playwright_instance.chromium.launch_persistent_context(
-            profile, executable_path=require_binary("chromium"), headless=True, args=FLAGS
-        )
-        context.mug_requests = allowed
-        try:
-            context.route("**/*", guard)
-            context.route_web_socket(re.compile(".*"), guard_socket)
-            yield context
-        finally:
-            context.close()
+    proxy = f"--proxy-server=http://127.0.0.1:{recorder.server_address[1]}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="mug-chromium-") as profile:
+            context = playwright_instance.chromium.launch_persistent_context(
+                profile, executable_path=require_binary("chromium"), headless=True, args=[*FLAGS, proxy]
+            )
+            context.mug_requests = allowed
+            context.mug_escaped = escaped
+            try:
+                context.on("request", seen)
+                yield context
+            finally:
+                context.close()
+    finally:
+        recorder.shutdown()
+        recorder.server_close()
     if escaped:
         pytest.fail(f"the browser tried to reach beyond localhost ({len(escaped)}): {escaped}")
