@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
 import socketserver
-import tempfile
 import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -25,6 +25,9 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-client-side-phishing-detection",
+    "--disable-default-apps",
+    "--disable-features=OptimizationHints,AutofillServerCommunication,Translate,MediaRouter",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 
@@ -56,6 +59,11 @@ def require_runtime() -> None:
         pytest.skip(f"missing {' and '.join(missing)}")
 
 
+# Chromium's own services (sign-in, component updates, autofill) call Google hosts whatever the page does: refused
+# like everything else, but not counted. Whatever a page or worker asks for shows up in Playwright's request events.
+CHROMIUM_SERVICES = re.compile(r"^(CONNECT |[A-Z]+ https?://)[^/: ]*\.(google\.com|googleapis\.com|gstatic\.com)[:/ ]")
+
+
 class _Refuse(socketserver.StreamRequestHandler):
     """Records what Chromium asked the proxy for (a CONNECT target or an absolute URL) and refuses it."""
 
@@ -65,7 +73,9 @@ class _Refuse(socketserver.StreamRequestHandler):
             line = self.rfile.readline(8192).decode("latin-1").strip()
         except OSError:
             line = ""
-        self.server.escaped.append(line or "(a connection that sent no request)")
+        if not CHROMIUM_SERVICES.match(line):
+            for watcher in self.server.watchers:
+                watcher.append(line or "(a connection that sent no request)")
         with suppress(OSError):
             self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
@@ -75,43 +85,51 @@ class _EscapeRecorder(socketserver.ThreadingTCPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Refuse)
-        self.escaped: list[str] = []
+        self.watchers: list[list[str]] = []  # the record of each open context
+
+
+def _shared_browser(playwright_instance):
+    """One Chromium per Playwright driver, started on first use; its proxy is the driver's escape recorder."""
+    browser = getattr(playwright_instance, "mug_browser", None)
+    if browser is None or not browser.is_connected():
+        recorder = _EscapeRecorder()
+        threading.Thread(target=recorder.serve_forever, daemon=True).start()
+        proxy = f"--proxy-server=http://127.0.0.1:{recorder.server_address[1]}"
+        browser = playwright_instance.chromium.launch(
+            executable_path=require_binary("chromium"), headless=True, args=[*FLAGS, proxy]
+        )
+        playwright_instance.mug_browser, playwright_instance.mug_recorder = browser, recorder
+    return browser, playwright_instance.mug_recorder
 
 
 @contextmanager
 def guarded_context(playwright_instance):
     """A fresh profile. Requests that would leave the machine are refused, recorded, and fail the test.
 
-    Chromium sends everything but loopback to a proxy on loopback that refuses it (and names resolve to nothing), so
-    pages and workers alike stay here. No route is installed for this: Playwright routing would switch the HTTP cache
-    off, and a participant's browser keeps one (a cached Pyodide is compiled once, not on every page).
+    Each participant is a browser context of its own (own cookies, storage and cache: a profile nobody used) in one
+    Chromium per Playwright driver. Chromium sends everything but loopback to a proxy on loopback that refuses it (and
+    names resolve to nothing), so pages and workers alike stay here. No route is installed for this: Playwright
+    routing would switch the HTTP cache off, and a participant's browser keeps one.
     `context.mug_requests` lists the local URLs requested (the page's and its workers', cached ones too);
-    `context.mug_escaped` what was refused.
+    `context.mug_escaped` what was refused since the context opened.
     """
     require_runtime()
-    recorder = _EscapeRecorder()
-    threading.Thread(target=recorder.serve_forever, daemon=True).start()
+    browser, recorder = _shared_browser(playwright_instance)
     allowed: list[str] = []
-    escaped = recorder.escaped
+    escaped: list[str] = []
+    recorder.watchers.append(escaped)
 
     def seen(request) -> None:
         (allowed if is_local(request.url) else escaped).append(request.url)
 
-    proxy = f"--proxy-server=http://127.0.0.1:{recorder.server_address[1]}"
+    context = browser.new_context()
+    context.mug_requests = allowed
+    context.mug_escaped = escaped
     try:
-        with tempfile.TemporaryDirectory(prefix="mug-chromium-") as profile:
-            context = playwright_instance.chromium.launch_persistent_context(
-                profile, executable_path=require_binary("chromium"), headless=True, args=[*FLAGS, proxy]
-            )
-            context.mug_requests = allowed
-            context.mug_escaped = escaped
-            try:
-                context.on("request", seen)
-                yield context
-            finally:
-                context.close()
+        context.on("request", seen)
+        yield context
     finally:
-        recorder.shutdown()
-        recorder.server_close()
+        context.close()
+        recorder.watchers.remove(escaped)
     if escaped:
         pytest.fail(f"the browser tried to reach beyond localhost ({len(escaped)}): {escaped}")

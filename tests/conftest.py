@@ -23,3 +23,14 @@ def own_game_slots(settings, tmp_path_factory):
     """Each test has the machine's server-game slots to itself (netcode/server/slots.py): a host an earlier test left
     running in this process does not make a later one's game wait. The cap itself: test_server_game_limits.py."""
     settings.MUG_SERVER_GAME_SLOTS_DIR = str(tmp_path_factory.getbasetemp() / f"slots-{uuid.uuid4().hex}")
+
+
+def _cost_rank(item) -> int:
+    return 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("system") else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """bin/test hands whole modules to pytest-xdist workers in collection order: the long real-browser and system
+    modules go first, so no long module starts last and runs alone (a stable sort keeps the order within each)."""
+    items.sort(key=_cost_rank)

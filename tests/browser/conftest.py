@@ -51,9 +51,12 @@ def console_errors(chromium_context) -> list[str]:
     """Console errors and uncaught exceptions of every page in the context, as text, for failure messages."""
     errors: list[str] = []
     chromium_context.on("weberror", lambda error: errors.append(f"uncaught: {error.error}"))
-    chromium_context.on(
-        "console", lambda message: errors.append(f"console: {message.text}") if message.type == "error" else None
-    )
+
+    def console(message) -> None:
+        if message.type == "error":  # (a failed load says which URL only in its location)
+            errors.append(f"console: {message.text} at {message.location.get('url', '?')}")
+
+    chromium_context.on("console", console)
     return errors
 
 

@@ -46,7 +46,7 @@ def test_a_pyodide_download_that_fails_twice_is_retried_and_the_game_plays(
         if len(tries) <= 2:
             route.abort("connectionreset")
         else:
-            route.fallback()  # on to the localhost guard, which lets it through
+            route.fallback()  # the request goes ahead
 
     chromium_context.route(f"**/{name}", flaky)
     page = open_study(chromium_context, f"{server_url}/x/one-game/?PROLIFIC_PID=flaky")
