@@ -166,4 +166,3 @@ def pytest_collection_modifyitems(config, items):
         test = getattr(item, "originalname", item.name)
         if module in SYSTEM or f"{module}::{test}" in SYSTEM or SYSTEM_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.system)
-
