@@ -59,9 +59,11 @@ def require_runtime() -> None:
         pytest.skip(f"missing {' and '.join(missing)}")
 
 
-# Chromium's own services (sign-in, component updates, autofill) call Google hosts whatever the page does: refused
-# like everything else, but not counted. Whatever a page or worker asks for shows up in Playwright's request events.
-CHROMIUM_SERVICES = re.compile(r"^(CONNECT |[A-Z]+ https?://)[^/: ]*\.(google\.com|googleapis\.com|gstatic\.com)[:/ ]")
+# Chromium's own services (sign-in, component updates and their redirector, autofill) call Google hosts whatever
+# the page does: refused like everything else, but not counted. What a page or worker asks for shows up in
+# Playwright's request events.
+GOOGLE_HOSTS = r"(google\.com|googleapis\.com|gstatic\.com|gvt1\.com|gvt2\.com)"
+CHROMIUM_SERVICES = re.compile(rf"^(CONNECT |[A-Z]+ https?://)[^/: ]*\.{GOOGLE_HOSTS}[:/ ]")
 
 
 class _Refuse(socketserver.StreamRequestHandler):

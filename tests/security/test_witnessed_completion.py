@@ -12,7 +12,7 @@ import websockets
 from asgiref.sync import async_to_sync
 
 from experiments.flow.models import ACTIVE, CompletionCode, Participant
-from experiments.gamedata.models import COMPLETE, VERIFIED, Episode
+from experiments.gamedata.models import COMPLETE, INTERRUPTED, VERIFIED, Episode
 from experiments.study import DROPPED_OUT, PARTNER_DROPPED
 from testkit.attackers import Attacker, at_game, forged_chunk, submit_scene
 from testkit.participants import scene_of
@@ -120,7 +120,9 @@ def test_leaving_a_running_game_at_frame_0_ends_as_dropped_out_never_completed(p
 
     async_to_sync(scenario)()
     forged = Episode.objects.get(participant__external_id="forger", index=0)
-    assert forged.status == COMPLETE and forged.verification != VERIFIED  # stored, but it does not count
+    # Stored, but it does not count. Whole if its rows arrived before the dropout ended the game, interrupted if the
+    # game had already ended for both (a busy machine can take longer than the dropout timeout to post them).
+    assert forged.status in (COMPLETE, INTERRUPTED) and forged.verification != VERIFIED
     poll_until(lambda: Participant.objects.get(external_id="forger").status != ACTIVE)
     assert Participant.objects.get(external_id="forger").status == DROPPED_OUT
     assert Participant.objects.get(external_id="honest").status == PARTNER_DROPPED
