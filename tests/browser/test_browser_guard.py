@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from testkit.servers import poll_until
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # TEST-NET-1 (RFC 5737): an address literal, so no name resolution stands in the way; nothing there answers anyway.
@@ -28,10 +30,7 @@ def test_requests_off_this_machine_from_a_page_and_a_worker_are_refused_and_reco
     outcomes = page.evaluate(ATTEMPTS)
     assert all(outcome.startswith("failed") or outcome == "status 403" for outcome in outcomes), outcomes
     escaped = chromium_context.mug_escaped
-    for _ in range(100):  # the worker's socket is opened asynchronously
-        if any("8080" in line for line in escaped):
-            break
-        page.wait_for_timeout(100)
+    poll_until(lambda: any("8080" in line for line in escaped))  # the worker's socket is opened asynchronously
     record = " ".join(escaped)
     assert f"http://{OUTSIDE}/from-page" in record
     assert f"{OUTSIDE}:443" in record  # the worker's https request, as a CONNECT
