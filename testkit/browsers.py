@@ -1,4 +1,4 @@
-"""Debian's Chromium under Playwright: a fresh profile, every request off this machine refused, failing the test."""
+"""Debian's Chromium under Playwright: a fresh context, every request off this machine refused, failing the test."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def _shared_browser(playwright_instance):
 
 @contextmanager
 def guarded_context(playwright_instance):
-    """A fresh profile. Requests that would leave the machine are refused, recorded, and fail the test.
+    """A fresh browser context. Requests that would leave the machine are refused, recorded, and fail the test.
 
     Each participant is a browser context of its own (own cookies, storage and cache: a profile nobody used) in one
     Chromium per Playwright driver. Chromium sends everything but loopback to a proxy on loopback that refuses it (and
