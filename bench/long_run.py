@@ -52,16 +52,11 @@ def enter(base: str, pid: str) -> tuple[str, dict]:
 
 async def session(base: str, daphne_pid: int, minutes: float) -> tuple[list, list[dict], float]:
     from netcode.models import GameInput
-    from testkit.wsclient import WsRoomClient
+    from testkit.wsclient import match_group
     from testkit.wsgame import WsGamePlayer
 
     entered = [await asyncio.to_thread(enter, base, pid) for pid in ("left", "right")]
-    rooms = [await WsRoomClient(base, SLUG, cookie).connect() for cookie, _ in entered]
-    for room in rooms:
-        await room.join("pair")
-    await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
-    for room in rooms:
-        await room.close()
+    await match_group([(base, cookie) for cookie, _ in entered], SLUG)
     players = [
         WsGamePlayer(base, SLUG, cookie, "pair", config["loop"], seed=i) for i, (cookie, config) in enumerate(entered)
     ]

@@ -15,7 +15,7 @@ from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
 from testkit.participants import Browser, code_of, runtime_of, scene_of
 from testkit.servers import DaphneProcess, _wait_for_port
-from testkit.wsclient import WsRoomClient
+from testkit.wsclient import match_group
 from testkit.wsgame import WsGamePlayer
 
 SLUG = "net-reliable"  # Gather for two: two episodes of 240 frames, dropout after 30 s away
@@ -234,12 +234,7 @@ class Member:
 async def play_group(members: list[Member], disturb, timeout: float = 150.0) -> None:
     """Enter, match, play both episodes while `disturb(members)` runs, upload every row, reach the end page."""
     await asyncio.gather(*(asyncio.to_thread(member.enter) for member in members))
-    rooms = [await WsRoomClient(m.base_url, SLUG, m.cookie).connect() for m in members]
-    for room in rooms:
-        await room.join("pair")
-    await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
-    for room in rooms:
-        await room.close()
+    await match_group([(m.base_url, m.cookie) for m in members], SLUG)
     episodes = members[0].config["num_episodes"]
     tasks = [m.player.play(timeout) for m in members] + [m.uploader.run(episodes, timeout) for m in members]
     await asyncio.gather(*tasks, disturb(members))

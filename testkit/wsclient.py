@@ -44,3 +44,21 @@ class WsRoomClient:
                     await self.socket.send(json.dumps({"type": "ack", "match": message["match"]}))
                 elif message["type"] not in ("waiting", "confirm"):
                     raise AssertionError(f"expected {kind!r}, got {message}")
+
+
+async def match_group(
+    members: list[tuple[str, str]], slug: str, scene_key: str = "pair", timeout: float = 60.0
+) -> list[dict]:
+    """Seat (base_url, cookie) members in one group: each joins right after its own connect (the server closes a
+    socket silent for MUG_WS_IDENTIFY_S, and on a busy machine the next connect alone can take that long), all
+    confirm, the rooms close. Returns each member's `matched` message."""
+    rooms: list[WsRoomClient] = []
+    try:
+        for base_url, cookie in members:
+            room = await WsRoomClient(base_url, slug, cookie).connect()
+            rooms.append(room)
+            await room.join(scene_key)
+        return list(await asyncio.gather(*(room.expect("matched", timeout=timeout, ack=True) for room in rooms)))
+    finally:
+        for room in rooms:
+            await room.close()

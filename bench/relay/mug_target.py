@@ -75,16 +75,9 @@ def _cookie(url: str, pid: str) -> str:
 
 async def _matched(url: str, cookies: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
-    from testkit.wsclient import WsRoomClient
+    from testkit.wsclient import match_group
 
-    rooms = [await WsRoomClient(url, SLUG, cookie).connect() for cookie in cookies]
-    try:
-        for room in rooms:
-            await room.join()
-        await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
-    finally:
-        for room in rooms:
-            await room.close()
+    await match_group([(url, cookie) for cookie in cookies], SLUG)
 
 
 async def _seated(url: str, cookie: str) -> MugClient:

@@ -16,7 +16,7 @@ from netcode.models import GameSeat
 from testkit.groupplay import ReconnectingPlayer, RowUploader
 from testkit.participants import Browser, code_of, runtime_of, scene_of
 from testkit.servers import poll_until, production_daphne
-from testkit.wsclient import WsRoomClient
+from testkit.wsclient import match_group
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 SLUG, SCENE = "net-trio", "gather3"
@@ -57,12 +57,7 @@ async def _leave(seat: Seat, timeout: float = 120.0) -> None:
 
 async def _play(seats: list[Seat], timeout: float = 150.0) -> None:
     await asyncio.gather(*(asyncio.to_thread(seat.enter) for seat in seats))
-    rooms = [await WsRoomClient(seat.base_url, SLUG, seat.cookie).connect() for seat in seats]
-    for room in rooms:
-        await room.join(SCENE)
-    await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
-    for room in rooms:
-        await room.close()
+    await match_group([(seat.base_url, seat.cookie) for seat in seats], SLUG, SCENE)
     *stay, leaver = seats
     episodes = stay[0].config["num_episodes"]
     await asyncio.gather(

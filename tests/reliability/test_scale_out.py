@@ -16,7 +16,7 @@ from matchmaking.models import Match, MatchMember, WaitingEntry
 from testkit.fixture_experiments import PATHS
 from testkit.roomclient import participant_cookie
 from testkit.servers import daphne_cluster, redis_server
-from testkit.wsclient import WsRoomClient
+from testkit.wsclient import WsRoomClient, match_group
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -137,15 +137,7 @@ def test_a_group_game_across_two_processes_agrees_and_equals_the_server_replay(c
     cookies = {pid: participant_cookie("net-relay", pid) for pid in ("eve", "fay")}
 
     async def scenario():
-        rooms = [
-            await WsRoomClient(url, "net-relay", cookie).connect()
-            for url, cookie in zip((first.url, second.url), cookies.values(), strict=True)
-        ]
-        for room in rooms:
-            await room.join()
-        await asyncio.gather(*(room.expect("matched", ack=True) for room in rooms))
-        for room in rooms:
-            await room.close()
+        await match_group(list(zip((first.url, second.url), cookies.values(), strict=True)), "net-relay")
         scene = registry.get_experiment("net-relay").scene("pair")
         urls = zip((first.url, second.url), cookies.values(), strict=True)
         players.extend(
@@ -214,15 +206,7 @@ def test_a_server_game_survives_the_death_of_the_process_hosting_it(cluster, tmp
     cookies = [participant_cookie("server-pair", pid) for pid in ("gil", "hal")]
 
     async def scenario():
-        rooms = [
-            await WsRoomClient(url, "server-pair", cookie).connect()
-            for url, cookie in zip((doomed.url, survivor.url), cookies, strict=True)
-        ]
-        for room in rooms:
-            await room.join("play")
-        await asyncio.gather(*(room.expect("matched", ack=True) for room in rooms))
-        for room in rooms:
-            await room.close()
+        await match_group(list(zip((doomed.url, survivor.url), cookies, strict=True)), "server-pair", "play")
         a = await WsPlayClient(doomed.url, "server-pair", cookies[0], "ArrowLeft").connect()
         await a.hello()  # first: this process hosts the game (once it has taken it, the other may say hello)
         async with asyncio.timeout(60):

@@ -19,17 +19,12 @@ from testkit.fixture_experiments import PATHS
 from testkit.inputrows import entry, seats, stored
 from testkit.servers import production_daphne
 from testkit.socketabuse import SLUG, WAIT_S, closed_by_server, cookie_for
-from testkit.wsclient import WsRoomClient
+from testkit.wsclient import WsRoomClient, match_group
 from testkit.wsgame import WsGamePlayer
 
 
 async def match_pair(server, cookies: list[str]) -> None:
-    rooms = [await WsRoomClient(server.url, SLUG, cookie).connect() for cookie in cookies]
-    for room in rooms:
-        await room.join()
-    await asyncio.gather(*(room.expect("matched", ack=True) for room in rooms))
-    for room in rooms:
-        await room.close()
+    await match_group([(server.url, cookie) for cookie in cookies], SLUG)
 
 
 def game_url(server) -> str:

@@ -19,7 +19,7 @@ from experiments.gamedata.models import COMPLETE, OPEN, VERIFIED, Episode, Exact
 from testkit.groupplay import PERMANENT, SLUG, Member, RowUploader
 from testkit.participants import code_of
 from testkit.servers import poll_until, production_daphne
-from testkit.wsclient import WsRoomClient
+from testkit.wsclient import match_group
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 VERDICT_S = 300.0  # the worker boots Pyodide and installs the packages first, on a busy 2-core machine
@@ -121,12 +121,7 @@ async def _play(members: list[Member], timeout: float = 150.0) -> None:
     for member in members:
         if getattr(member, "tampers", None):
             member.uploader = ForgingUploader(member.browser, member.config, member.player, tampers=member.tampers)
-    rooms = [await WsRoomClient(m.base_url, SLUG, m.cookie).connect() for m in members]
-    for room in rooms:
-        await room.join("pair")
-    await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
-    for room in rooms:
-        await room.close()
+    await match_group([(m.base_url, m.cookie) for m in members], SLUG)
     episodes = members[0].config["num_episodes"]
     await asyncio.gather(
         *[m.player.play(timeout) for m in members], *[m.uploader.run(episodes, timeout) for m in members]

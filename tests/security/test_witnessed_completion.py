@@ -17,7 +17,7 @@ from experiments.study import DROPPED_OUT, PARTNER_DROPPED
 from testkit.attackers import Attacker, at_game, forged_chunk, submit_scene
 from testkit.participants import scene_of
 from testkit.servers import poll_until
-from testkit.wsclient import WsRoomClient
+from testkit.wsclient import match_group
 from testkit.wsgame import WsGamePlayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,21 +49,12 @@ def test_a_group_scene_refuses_forged_episodes_and_a_forged_final_chunk_does_not
     assert Participant.objects.get(external_id="forger").status == ACTIVE and not CompletionCode.objects.exists()
 
 
-async def _matched(server, members: list[tuple[Attacker, str]]) -> None:
-    rooms = [await WsRoomClient(server.url, slug, cookie).connect() for slug, cookie in members]
-    for room in rooms:
-        await room.join("pair")
-    await asyncio.gather(*(room.expect("matched", timeout=60, ack=True) for room in rooms))
-    for room in rooms:
-        await room.close()
-
-
 def _pair(server, slug: str) -> list[tuple[Attacker, dict, str]]:
     pair = []
     for pid in ("honest", "forger"):
         browser, config = at_game(server, slug, pid)
         pair.append((browser, config, browser.cookies[f"mug_{slug}"]))
-    async_to_sync(_matched)(server, [(slug, cookie) for _, _, cookie in pair])
+    async_to_sync(match_group)([(server.url, cookie) for _, _, cookie in pair], slug)
     return pair
 
 
