@@ -68,9 +68,23 @@ def make_adapter(path: str, kwargs: dict[str, Any], render_mode: str | None, age
         )
     if hasattr(env, "possible_agents"):
         return ParallelAdapter(env, path)
+    agents = dict_agents(env)
+    if agents:
+        return DictAgentsAdapter(env, agents, path)
     if hasattr(env, "step") and hasattr(env, "reset") and hasattr(env, "action_space"):
         return GymAdapter(env, agent_dicts)
     raise EnvConfigError(f"{path!r} built {type(env).__name__}, which is neither a Gymnasium Env nor a ParallelEnv")
+
+
+def dict_agents(env) -> list[Any]:
+    """The agent ids of a Gymnasium env that plays several agents through dicts (RLlib's multi-agent convention, e.g.
+    slimevb): its action and observation spaces are both `spaces.Dict` over the same two or more keys. Empty for
+    any other env (a single agent's Dict action has no matching Dict observation keyed the same)."""
+    actions = getattr(getattr(env, "action_space", None), "spaces", None)
+    observations = getattr(getattr(env, "observation_space", None), "spaces", None)
+    if not isinstance(actions, dict) or not isinstance(observations, dict) or len(actions) < 2:
+        return []
+    return list(actions) if set(actions) == set(observations) else []
 
 
 class _Clocked:
@@ -169,6 +183,65 @@ class ParallelAdapter(_Clocked):
 
     def live_agents(self) -> list[str]:
         return [agent_key(agent) for agent in self.env.agents]
+
+    def render(self):
+        return self.env.render()
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class DictAgentsAdapter(_Clocked):
+    """A Gymnasium env that steps several agents with one dict of actions and returns dicts keyed by agent, its
+    flags possibly with RLlib's "__all__" (which ends every agent). Agents are keys outside, the env's ids inside."""
+
+    ALL = "__all__"
+
+    def __init__(self, env, agents: list[Any], path: str = "env") -> None:
+        self.env = env
+        self.ids = agent_keys(agents, path)
+        self.possible_agents = list(self.ids)
+        self.done: set[str] = set()
+
+    def native(self, agent: str) -> Any:
+        return self.ids[agent]
+
+    def action_space(self, agent: str):
+        return self.env.action_space.spaces[self.ids[agent]]
+
+    def observation_space(self, agent: str):
+        return self.env.observation_space.spaces[self.ids[agent]]
+
+    def reset(self, seed: int):
+        self.done = set()
+        observations, info = self._reset(seed, lambda: self.env.reset(seed=seed))
+        return self._per_agent(observations, None), self._per_agent(info, {})
+
+    def step(self, actions: dict[str, Any]):
+        native = {self.ids[agent]: action for agent, action in actions.items()}
+        observations, rewards, terminated, truncated, infos = self._step(lambda: self.env.step(native))
+        flags = {}
+        for name, values in (("terminated", terminated), ("truncated", truncated)):
+            every = bool(values.get(self.ALL, False))
+            flags[name] = {key: every or bool(values.get(agent, False)) for key, agent in self.ids.items()}
+        self.done |= {key for key in self.ids if flags["terminated"][key] or flags["truncated"][key]}
+        return (
+            self._per_agent(observations, None),
+            self._per_agent(rewards, 0),
+            flags["terminated"],
+            flags["truncated"],
+            self._per_agent(infos, {}),
+        )
+
+    def _per_agent(self, values: Any, missing: Any) -> dict[str, Any]:
+        """A dict keyed by agent ids as keys (agents it leaves out get `missing`); any other value (an info shared by
+        all, e.g. `{}`) is every agent's."""
+        if isinstance(values, dict) and values and set(values) <= set(self.ids.values()) | {self.ALL}:
+            return {key: values.get(agent, missing) for key, agent in self.ids.items()}
+        return {key: values for key in self.ids}
+
+    def live_agents(self) -> list[str]:
+        return [key for key in self.possible_agents if key not in self.done]
 
     def render(self):
         return self.env.render()

@@ -95,17 +95,20 @@ overcooked_browser = study(
     "conf-overcooked-browser", group_game(runs_on="browser", **{**COGRID, "seed": 7, "max_steps": 1000})
 )
 
-# slimevb 0.1.1: a Gymnasium env whose action, rewards and flags are dicts of both sides (agent_left, agent_right), so
-# MUG sees one agent with dict rewards: only its load-time refusal in browsers is tested. render_mode "state" is its
-# RGB drawing that needs no window (cv2 on an array); its "rgb_array" also opens a pyglet window.
-SLIME_ACTIONS = {"ArrowLeft": 1, "ArrowUp": 3, "ArrowRight": 5}
+# slimevb 0.1.1, two humans: a Gymnasium env that steps both sides with one dict (agent_left, agent_right) and returns
+# dicts with RLlib's "__all__" flag (mug.adapters.DictAgentsAdapter). `human_inputs` mirrors the left side's actions,
+# so one key map moves both slimes the way the arrows point. render_mode "state" is its RGB drawing without a window
+# (cv2 on an array); its "rgb_array" also opens a pyglet window. Actions: 0 no-op, 1 left, 3 jump, 5 right.
 SLIME = {
     "env": "slime_volleyball.slimevolley_env:SlimeVolleyEnv",
-    "keys": {key: {"agent_left": 0, "agent_right": action} for key, action in SLIME_ACTIONS.items()},
-    "default_action": {"agent_left": 0, "agent_right": 0},
+    "env_kwargs": {"config": {"human_inputs": True}},
+    "agents": {"agent_left": "human", "agent_right": "human"},
+    "keys": {"ArrowLeft": 1, "ArrowUp": 3, "ArrowRight": 5},
+    "default_action": 0,
     "render_mode": "state",
 }
-slime_browser = study("conf-slime-browser", game(runs_on="browser", **SLIME))
+slime = study("conf-slime", group_game(runs_on="server", **SLIME))
+slime_browser = study("conf-slime-browser", group_game(runs_on="browser", **SLIME))
 
 # mpe2 1.1.1's simple spread, a PettingZoo ParallelEnv, three humans. Actions: 0 stay, 1 left, 2 right, 3 down, 4 up.
 MPE = {
