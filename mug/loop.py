@@ -52,6 +52,9 @@ class LoopConfig:
     # A single-agent env written for the anchor MUG: it steps with (and may return) dicts keyed by this agent id.
     agent_dicts: str | None = None
     hooks: str | None = None  # "package.module:Class": the scene's game hooks (mug.hooks), run wherever the env runs
+    # AI agents of a group game whose actions travel through the relay like a seat's (one browser runs their ONNX
+    # model: mug.netplay); the loop plays them from inputs, never with a policy of its own.
+    relayed: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
@@ -72,7 +75,7 @@ class GameLoop:
         self.policies = {
             agent: make_policy(_spec(agents.get(agent, RANDOM)), self.adapter.action_space(agent))
             for agent in self.adapter.possible_agents
-            if agent not in self.humans
+            if agent not in self.humans and agent not in config.relayed
         }
         self.hud_fn = load_callable(config.hud_text) if config.hud_text else None
         self.hooks = load_hooks(config.hooks) if config.hooks else None
@@ -256,6 +259,11 @@ def _seed_global_rngs(seed: int) -> None:
 
     random.seed(seed)
     np.random.seed(seed % 2**32)
+
+
+def policy_of(config: LoopConfig, agent: str) -> dict[str, Any]:
+    """The policy spec the scene gives an agent (by key)."""
+    return _spec({agent_key(a): policy for a, policy in config.agents.items()}.get(agent, RANDOM))
 
 
 def _spec(policy: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from mug.loop import GameLoop, LoopConfig
+from mug.relayed import RelayedAgents
 from mug.rollback import REPEAT_LAST, RollbackSession
 from mug.statecodec import decode
 
@@ -34,7 +35,9 @@ class NetSession:
         window: int = 8,
         predict: str = REPEAT_LAST,
     ) -> None:
-        self.loop, self.players, self.local = loop, players, local
+        # The seats, then the AI agents whose inputs come through the relay like theirs (mug.relayed).
+        self.relayed = RelayedAgents(loop, players, local)
+        self.loop, self.players, self.local = loop, [*players, *self.relayed.agents], local
         self.input_delay, self.window, self.predict = input_delay, window, predict
         self.session: RollbackSession | None = None
         self.replaced: dict[str, dict] = {}  # player -> policy, for the rest of the game
@@ -47,6 +50,7 @@ class NetSession:
         self.session = RollbackSession(self.loop, self.players, self.local, self.input_delay, self.window, self.predict)
         for player, policy in self.replaced.items():
             self.session.replace(player, 0, policy)
+        self.relayed.start(seed, self.input_delay, self.replaced)
         self.acked = self.input_delay - 1  # the relay's ack of this peer's inputs
         self.sent = self.acked  # the last frame whose input went out
         self.top = self.acked  # the highest frame this peer has an input of its own for (bounds what to send)
@@ -66,17 +70,23 @@ class NetSession:
         if not session.stalled:  # also while over: a rollback may undo the end, and play needs this input then
             frame, _ = session.add_local_input(self._local_action(data))
             self.top = max(self.top, frame)
+            self.relayed.drive(session, frame)
         began = self.clock()
         row = session.advance()
         if row is not None and session.stats["replayed"] == replayed:
             self._size_window(1000 * (self.clock() - began))
         self._sync_time(data)
         changed = row is not None or caught_up or session.stats["replayed"] != replayed
+        resend = data.get("resend", False) or self.episode_over or self.waited >= RESEND_AFTER_TICKS
         return {
             "render": self.loop.render() if changed else None,
             "hud": self.loop.hud(self.local),
-            "send": self._to_send(data.get("resend", False) or self.episode_over),
+            "ai_send": self.relayed.to_send(session, resend),
+            "send": self._to_send(resend),
             "unacked": self.unacked(),
+            "ai_unacked": self.relayed.unacked(session),
+            "queries": self.relayed.queries(session),  # run by the worker; the outputs come back as "inference"
+            "sync": self.relayed.wants_log,  # this seat now drives the relayed agents: it asks for the log first
             "frame": session.frame,
             "confirmed": session.confirmed,
             "rows": self._new_rows(),
@@ -109,6 +119,7 @@ class NetSession:
         for player, first, policy in data.get("replaced", []):
             self.replaced[player] = policy
             session.replace(player, first, policy)
+        self.relayed.receive(data, self.replaced)
         for player, frame, action in data.get("inputs", []):
             if player == self.local:  # this peer's own inputs from before a reload, as the relay kept them
                 session.inputs[player].setdefault(frame, action)
@@ -199,7 +210,10 @@ class NetSession:
         frame = session.confirmed + 1
         if frame >= session.frame:
             return []
-        return sorted(p for p in session.used.get(frame, {}) if frame not in session.inputs[p])
+        waiting = {p for p in session.used.get(frame, {}) if frame not in session.inputs[p]}
+        if waiting & set(self.relayed.agents):  # a relayed agent's input comes from the seat that drives it
+            waiting = (waiting - set(self.relayed.agents)) | {self.relayed.driver(self.replaced) or self.local}
+        return sorted(waiting)
 
     def _sync_time(self, data: dict[str, Any]) -> None:
         """Estimate how far ahead of the slowest peer this one runs; the leader slows its clock a little."""

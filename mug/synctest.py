@@ -32,6 +32,7 @@ def check_rollback(config: dict[str, Any], frames: int = 120, window: int = 8, s
     humans = [agent for agent, policy in config["agents"].items() if policy == "human"]
     if len(humans) < 2:
         return SyncReport(ok=False, problems=["rollback needs two or more human agents"])
+    humans += list(config.get("relayed") or [])  # AI agents whose actions come through the relay: inputs too
     inputs = _input_table(config, humans, frames, seed, window)
     report = SyncReport()
     loop = _started(config, seed)

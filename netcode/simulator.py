@@ -77,16 +77,25 @@ class Result:
 
 
 def simulate(
-    config: dict, seed: int, conditions: Conditions, input_delay: int = 2, window: int = 8, max_ticks: int = 5000
+    config: dict,
+    seed: int,
+    conditions: Conditions,
+    input_delay: int = 2,
+    window: int = 8,
+    max_ticks: int = 5000,
+    infer=None,
 ) -> Result:
-    """Play one episode to its confirmed end on every peer (or until max_ticks)."""
+    """Play one episode to its confirmed end on every peer (or until max_ticks). `infer(queries) -> outputs` runs
+    the models of relayed AI agents (config["relayed"]) for the peer that drives them, between its ticks."""
     players = [agent for agent, policy in config["agents"].items() if policy == "human"]
+    relayed = list(config.get("relayed") or [])
     keys = sorted(config["keys"])
     rng = random.Random(seed)
     sessions = {p: NetSession(GameLoop(LoopConfig.from_dict(config)), players, p, input_delay, window) for p in players}
     for session in sessions.values():
         session.start(0, seed)
-    relay = InputLog(players, first_frame=input_delay)
+    relay = InputLog(players + relayed, first_frame=input_delay)
+    inference: dict[str, dict] = {p: {} for p in players}
     relay.peer_confirmed = {}
     up = {p: _link(conditions, seed * 97 + i * 2) for i, p in enumerate(players)}
     down = {p: _link(conditions, seed * 97 + i * 2 + 1) for i, p in enumerate(players)}
@@ -98,18 +107,23 @@ def simulate(
         _relay_step(relay, players, up, down, tick)
         for player, session in sessions.items():
             joins = conditions.late.get(player, 0)
-            news = {"inputs": [], "ack": -1}
+            news = {"inputs": [], "ack": -1, "ai_ack": {}}
             for kind, payload in down[player].deliver(tick):
                 if kind == "inputs":
                     news["inputs"] += payload
+                elif kind == "ai_ack":
+                    news["ai_ack"] = {a: max(news["ai_ack"].get(a, -1), n) for a, n in payload.items()}
                 else:
                     news["ack"] = max(news["ack"], payload)
             if tick == joins and joins:  # a late joiner's welcome: every input the relay holds
-                news["inputs"] += [[p, f, a] for p in players for f, a in relay.inputs[p].items()]
+                news["inputs"] += [[p, f, a] for p in relay.players for f, a in relay.inputs[p].items()]
             if player in ends:  # done, but its last inputs may still be missing at the relay
                 session.acked = max(session.acked, news["ack"])
+                session.relayed.receive({"ai_ack": news["ai_ack"]}, session.replaced)
                 if tick % 30 == 0 and session.unacked():
                     up[player].send(tick, (player, session.unacked(), session.session.confirmed))
+                if tick % 30 == 0 and session.relayed.unacked(session.session):
+                    up[player].send(tick, ("ai", session.relayed.unacked(session.session), player))
                 continue
             if tick < joins or tick % conditions.slow.get(player, 1):
                 session.pending = getattr(session, "pending", []) + news["inputs"]
@@ -119,10 +133,13 @@ def simulate(
             if rng.random() < conditions.keys_every:
                 held[player] = [rng.choice(keys)]
             began = time.perf_counter()
-            out = session.tick({**news, "held": held[player]})
+            out = session.tick({**news, "held": held[player], "inference": inference[player]})
             tick_ms[player].append(1000 * (time.perf_counter() - began))
+            inference[player] = infer(out["queries"]) if out["queries"] else {}
             if out["send"]:
                 up[player].send(tick, (player, out["send"], out["confirmed"]))
+            if out["ai_send"]:
+                up[player].send(tick, ("ai", out["ai_send"], player))
             if out["over"]:
                 ends[player] = (out["frame"], out["final"])
         if len(ends) == len(players):
@@ -138,6 +155,14 @@ def _link(conditions: Conditions, seed: int) -> Link:
 def _relay_step(relay: InputLog, players: list[str], up: dict, down: dict, tick: int) -> None:
     for sender in players:
         for player, inputs, confirmed in up[sender].deliver(tick):
+            if player == "ai":  # a relayed agent's inputs, from the seat that drives it
+                new = [[agent, f, a] for agent, f, a in inputs if relay.add(agent, f, a)]
+                for other in players:
+                    if other != confirmed and new:
+                        down[other].send(tick, ("inputs", new))
+                agents = {agent for agent, _, _ in inputs}
+                down[confirmed].send(tick, ("ai_ack", {agent: relay.ack(agent) for agent in agents}))
+                continue
             relay.peer_confirmed[player] = max(relay.peer_confirmed.get(player, -1), confirmed)
             new = [[player, f, a] for f, a in inputs if relay.add(player, f, a)]
             for other in players:
@@ -148,18 +173,19 @@ def _relay_step(relay: InputLog, players: list[str], up: dict, down: dict, tick:
     if tick % 15 == 0:
         for player in players:
             since = relay.peer_confirmed.get(player, -1)
-            known = [[p, f, a] for p in players if p != player for f, a in relay.inputs[p].items() if f > since]
+            known = [[p, f, a] for p in relay.players if p != player for f, a in relay.inputs[p].items() if f > since]
             if known:
                 down[player].send(tick, ("inputs", known))
 
 
 def straight_replay(config: dict, seed: int, relay: InputLog, input_delay: int = 2) -> list[dict]:
     """The server's view: replay the relay's log with every input known (no prediction)."""
-    players = list(relay.players)
     loop = GameLoop(LoopConfig.from_dict(config))
-    session = NetSession(loop, players, players[0], input_delay, window=10**9)
+    seats = [p for p in relay.players if p not in (config.get("relayed") or [])]
+    session = NetSession(loop, seats, seats[0], input_delay, window=10**9)
     session.start(0, seed)
     inner = session.session
+    players = list(relay.players)
     for player in players:
         inner.inputs[player].update(relay.inputs[player])
     while not loop.over and all(inner.frame in inner.inputs[p] for p in players):

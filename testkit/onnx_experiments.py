@@ -47,3 +47,29 @@ onnx_server_pair = Experiment(
         EndScene(scene_id="end"),
     ],
 )
+
+
+# Two humans run from the demo's ONNX chaser in the browsers' rollback game: the first seat's browser runs the model
+# and its moves travel through the relay as the chaser's inputs (mug.relayed).
+TRIO = {
+    **TAG_SETTINGS,
+    "env": "testkit.envs.tag_trio:make",
+    "agents": {"chaser": CHASER_MODEL, "runner_a": "human", "runner_b": "human"},
+    "fps": 30,
+}
+onnx_trio = Experiment(
+    slug="onnx-trio",
+    title="Two humans flee from the ONNX chaser, in the browsers",
+    stager=[
+        GymScene(
+            scene_id="play",
+            num_episodes=2,
+            max_steps=90,
+            countdown_seconds=0,
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(dropout_s=30.0),
+            **TRIO,
+        ),
+        EndScene(scene_id="end"),
+    ],
+)

@@ -17,8 +17,9 @@ from experiments.definition.policy_checks import PolicyError, as_space_type, che
 from experiments.definition.preflight import (
     AUTO,
     check_env_natively,
-    check_group_agents,
     check_netcode,
+    relayed_actions,
+    relayed_agents,
     resolve_render_mode,
     stage_failure,
 )
@@ -151,8 +152,6 @@ class GymScene(Scene):
             raise DefinitionError(f"gym scene {self.scene_id!r}: reload_policy must be one of {RELOAD_POLICIES}")
         if self.runs_on not in (BROWSER, SERVER):
             raise DefinitionError(f"gym scene {self.scene_id!r}: runs_on must be {BROWSER!r} or {SERVER!r}")
-        if len(self.human_agents()) >= 2 or self.on_server:
-            check_group_agents(self)
         self._check_display_options()
         self._scene_assets = check_assets(self.scene_id, self.assets, base_dir)
         if self._scene_assets and self.on_server:
@@ -307,6 +306,7 @@ class GymScene(Scene):
                     as_space_type(adapter.action_space(agent), self.default_action)
                 ):
                     raise DefinitionError(f"gym scene {self.scene_id!r}: default_action is not in {agent}'s space")
+            self._relayed_actions = relayed_actions(self, adapter)
             self._check_policies(adapter, base_dir)
             self._check_hud_text(adapter)
             self._check_asset_names(adapter)
@@ -402,6 +402,7 @@ class GymScene(Scene):
             agent_labels=dict(self.agent_labels),
             agent_dicts=getattr(self, "_agent_dicts", None),
             hooks=self.hooks,
+            relayed=relayed_agents(self),
         )
         return {**asdict(config), "pixel_art": self.pixel_art}
 

@@ -134,16 +134,27 @@ def stage_failure(scene, stage: str, error: BaseException) -> EnvLoadError:
     return env_failure(scene, {"stage": stage, "error_type": type(error).__name__, "message": str(error)})
 
 
-def check_group_agents(scene) -> None:
-    """Refuse ONNX agents in a multi-human rollback scene (before their models are even loaded). A server-side game
-    runs them with onnxruntime in the game's own process (netcode/server/runner.py)."""
-    onnx = [agent for agent, policy in scene.agents.items() if isinstance(policy, OnnxPolicy)]
-    if onnx and not scene.on_server:
-        # Replays must recompute AI actions inside Python, synchronously; ONNX runs outside it in the browser.
-        raise DefinitionError(
-            f"gym scene {scene.scene_id!r}: ONNX agents {onnx} cannot take part in a multi-human rollback game; "
-            "use a PythonPolicy (or 'random') for AI agents that play alongside several humans, or runs_on='server'"
-        )
+def relayed_agents(scene) -> list[str]:
+    """The ONNX agents of a multi-human rollback scene: their model runs in one seat's browser, outside Python, so
+    replays cannot recompute their actions; those travel through the relay as the agent's inputs (mug.relayed)."""
+    if scene.on_server or len(scene.human_agents()) < 2:
+        return []
+    return [agent for agent, policy in scene.agents.items() if isinstance(policy, OnnxPolicy)]
+
+
+def relayed_actions(scene, adapter) -> dict[str, list[int]]:
+    """Every action a relayed agent may be sent with (the relay refuses others): their spaces must be Discrete."""
+    actions = {}
+    for agent in relayed_agents(scene):
+        space = adapter.action_space(agent)
+        if type(space).__name__ != "Discrete":
+            raise DefinitionError(
+                f"gym scene {scene.scene_id!r}: the ONNX agent {agent!r} plays alongside several humans, so its "
+                f"actions go through the relay, which takes Discrete actions only (its space is {space}); use a "
+                "PythonPolicy for it, or runs_on='server'"
+            )
+        actions[agent] = [int(space.start) + index for index in range(int(space.n))]
+    return actions
 
 
 def check_netcode(scene, base_dir: Path, rollback: bool = True) -> Netcode:

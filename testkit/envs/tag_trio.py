@@ -1,0 +1,105 @@
+"""Tag for three: one chaser and two runners on the demo's grid. The chaser sees itself and the nearer runner (the
+four numbers the demo's ONNX chaser was trained on); catching either runner ends the episode."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+
+from examples.tag.env import CELL, MOVES
+from mug.surface import Surface
+
+RUNNERS = ("runner_a", "runner_b")
+COLORS = {"chaser": "#d63a24", "runner_a": "#2e9e5b", "runner_b": "#2b6cb0"}
+
+
+class TagTrio(ParallelEnv):
+    metadata = {"name": "mug_tag_trio_v0", "render_modes": ["mug"]}
+
+    def __init__(self, size: int = 7, render_mode: str | None = None) -> None:
+        self.size = size
+        self.render_mode = render_mode
+        self.possible_agents = ["chaser", *RUNNERS]
+        self.agents: list[str] = []
+        self.positions: dict[str, np.ndarray] = {}
+        self.np_random, _ = seeding.np_random(None)
+        self.surface = Surface(size * CELL, size * CELL, background="#ffffff")
+
+    @functools.cache  # noqa: B019 (spaces must be the same object every call)
+    def observation_space(self, agent: str) -> spaces.Box:
+        return spaces.Box(0, self.size - 1, shape=(4,), dtype=np.int64)
+
+    @functools.cache  # noqa: B019
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return spaces.Discrete(len(MOVES))
+
+    def reset(self, seed=None, options=None):
+        if seed is not None:
+            self.np_random, _ = seeding.np_random(seed)
+        self.agents = list(self.possible_agents)
+        cells = self.np_random.choice(self.size * self.size, size=3, replace=False)
+        self.positions = {
+            agent: np.array(divmod(int(c), self.size)[::-1]) for agent, c in zip(self.agents, cells, strict=True)
+        }
+        self.surface.reset()
+        return self._observations(), {agent: {} for agent in self.agents}
+
+    def step(self, actions):
+        for agent, action in actions.items():
+            dx, dy = self._move(action)
+            self.positions[agent] = np.clip(self.positions[agent] + (dx, dy), 0, self.size - 1)
+        caught = [r for r in RUNNERS if np.array_equal(self.positions["chaser"], self.positions[r])]
+        rewards = {"chaser": 1.0 if caught else -0.01, **{r: -1.0 if r in caught else 0.0 for r in RUNNERS}}
+        terminations = {agent: bool(caught) for agent in self.agents}
+        truncations = {agent: False for agent in self.agents}
+        infos = {agent: {"caught": len(caught)} for agent in self.agents}
+        observations = self._observations()
+        if caught:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def _move(self, action) -> tuple[int, int]:
+        return MOVES[int(action)]
+
+    def _nearer_runner(self) -> np.ndarray:
+        chaser = self.positions["chaser"]
+        return min((self.positions[r] for r in RUNNERS), key=lambda p: int(np.abs(p - chaser).sum()))
+
+    def _observations(self) -> dict[str, np.ndarray]:
+        out = {"chaser": np.concatenate([self.positions["chaser"], self._nearer_runner()])}
+        for runner in RUNNERS:
+            out[runner] = np.concatenate([self.positions["chaser"], self.positions[runner]])
+        return out
+
+    def render(self):
+        surface = self.surface
+        for i in range(self.size + 1):
+            surface.line([(i * CELL, 0), (i * CELL, self.size * CELL)], color="#dddddd", id=f"v{i}", persistent=True)
+            surface.line([(0, i * CELL), (self.size * CELL, i * CELL)], color="#dddddd", id=f"h{i}", persistent=True)
+        for agent, color in COLORS.items():
+            x, y = self.positions[agent]
+            surface.circle(float(x * CELL + CELL / 2), float(y * CELL + CELL / 2), CELL * 0.38, fill=color, id=agent)
+        return surface.commit()
+
+
+def make(**kwargs) -> TagTrio:
+    return TagTrio(**kwargs)
+
+
+class TagTrioBox(TagTrio):
+    """The same game with continuous moves (a Box action space)."""
+
+    @functools.cache  # noqa: B019
+    def action_space(self, agent: str) -> spaces.Box:
+        return spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+
+    def _move(self, action) -> tuple[int, int]:
+        return tuple(int(v) for v in np.sign(np.asarray(action)))
+
+
+def make_box(**kwargs) -> TagTrioBox:
+    return TagTrioBox(**kwargs)
