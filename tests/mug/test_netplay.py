@@ -195,7 +195,7 @@ def test_a_missing_model_and_bad_netcode_settings_are_refused_in_group_scenes(tm
 
     agents = {"player_0": "human", "player_1": "human", "player_2": OnnxPolicy(model="x.onnx")}
     gather3 = {"env": "examples.gather.env:make", "env_kwargs": {"players": 3}, "agents": agents}
-    with pytest.raises(DefinitionError, match="x.onnx"):  # its model is checked at load (tests/mug/test_relayed_agents.py)
+    with pytest.raises(DefinitionError, match="x.onnx"):  # its model is checked at load (test_relayed_agents.py)
         _group_scene(**gather3).prepare(tmp_path)
     with pytest.raises(DefinitionError, match="window must be between 1 and 30"):
         _group_scene(netcode=Netcode(window=0)).prepare(tmp_path)
