@@ -70,7 +70,7 @@ class NetSession:
         if not session.stalled:  # also while over: a rollback may undo the end, and play needs this input then
             frame, _ = session.add_local_input(self._local_action(data))
             self.top = max(self.top, frame)
-            self.relayed.drive(session, frame)
+        self.relayed.drive(session, self.top)  # also while stalled: a new driver's first inputs end the stall
         began = self.clock()
         row = session.advance()
         if row is not None and session.stats["replayed"] == replayed:

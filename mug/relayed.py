@@ -59,7 +59,7 @@ class RelayedAgents:
         return self.driving and not self.synced
 
     def drive(self, session: RollbackSession, frame: int) -> None:
-        """This seat added its own input for `frame`: add every relayed agent's, after the frames nobody wrote."""
+        """This seat has its own input up to `frame`: add every relayed agent's, after the frames nobody wrote."""
         if not self.agents or not self.driving or not self.synced:
             return
         live = self.loop.adapter.live_agents()

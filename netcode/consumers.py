@@ -103,7 +103,7 @@ class GameConsumer(SeatSocket):
         result = await input_writer().store(entry)
         if result.refused is not None:
             raise result.refused
-        if result.new:  # the others get them at once; this socket reads its ack from the same message
+        if result.new or result.ai_new:  # the others get them at once; this socket reads its ack from the same message
             message = {
                 "type": protocol.INPUTS,
                 "player": self.seat.agent,
@@ -112,9 +112,12 @@ class GameConsumer(SeatSocket):
                 "inputs": result.new,
                 "ack": result.ack,
             }
+            if result.ai_new:
+                message.update(ai=result.ai_new, ai_ack=result.ai_ack)
             await self.broadcast([message])
         else:
-            await self.send_json({"type": protocol.ACK, "ack": result.ack, "episode": content.get("episode")})
+            ack = {"type": protocol.ACK, "ack": result.ack, "episode": content.get("episode")}
+            await self.send_json({**ack, "ai_ack": result.ai_ack} if result.ai_ack else ack)
         await self.broadcast([{"type": protocol.DESYNC, "frame": frame} for frame in result.desynced])
         if result.desynced:  # the referee replays the log and sends the seats that diverged its state
             await self.broadcast(await db(handlers.relay_referee)(seat_id=self.seat.seat_id, frame=result.desynced[0]))
@@ -180,7 +183,8 @@ class GameConsumer(SeatSocket):
         if self.seat is None:
             return  # superseded: the newer socket has the seat
         if message.get("type") == protocol.INPUTS and message.get("player") == self.seat.agent:
-            self.ack_later({"type": protocol.ACK, "ack": message["ack"], "episode": message.get("episode")})
+            ack = {"type": protocol.ACK, "ack": message["ack"], "episode": message.get("episode")}
+            self.ack_later({**ack, "ai_ack": message["ai_ack"]} if "ai_ack" in message else ack)
             return
         elif message.get("type") == protocol.RESYNC and message.get("player") != self.seat.agent:
             return  # another seat's checkpoint
@@ -189,6 +193,9 @@ class GameConsumer(SeatSocket):
     def ack_later(self, ack: dict) -> None:
         """This seat's own inputs came back stored: acknowledge them, at most every ACK_EVERY_S (the latest ack
         then stands for the ones between; a send per input was a third of the relay's socket writes)."""
+        earlier = getattr(self, "ack_due", None) or {}
+        if "ai_ack" not in ack and "ai_ack" in earlier and earlier.get("episode") == ack.get("episode"):
+            ack = {**ack, "ai_ack": earlier["ai_ack"]}  # relayed agents' acks only grow: keep the last one known
         self.ack_due = ack
         if getattr(self, "ack_timer", None) is None:
             wait = max(0.0, ACK_EVERY_S - (time.monotonic() - getattr(self, "acked_at", 0.0)))

@@ -2,7 +2,9 @@
 write ran are checked, stored (first write wins) and acknowledged together (group commit).
 
 Plain synchronous Python; netcode/input_commit.py gathers the batches, the consumer sends what comes back.
-Nothing is forwarded to a partner before it is stored, so what browsers play is what the log holds.
+Nothing is forwarded to a partner before it is stored, so what browsers play is what the log holds. The seat that
+drives a game's relayed AI agents (mug.relayed: the first seat still playing) sends their inputs in the same
+messages (`ai`); they are checked, stored and acknowledged per agent the same way, and ignored from any other seat.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class InputEntry:
     inputs: Any
     checksums: Any
     resynced: int = 0  # how many of the relay's resyncs the browser had applied when it sent this
+    ai: list = field(default_factory=list)  # [agent, frame, action] of relayed AI agents, from their driver
 
 
 @dataclass
@@ -50,6 +53,8 @@ class InputResult:
     ack: int = -1
     desynced: list = field(default_factory=list)
     refused: Exception | None = None
+    ai_new: list = field(default_factory=list)  # [agent, frame, action] stored by this batch, for the others
+    ai_ack: dict = field(default_factory=dict)  # relayed agent -> highest frame stored with no gap (driver only)
 
 
 @dataclass
@@ -67,6 +72,19 @@ class SeatNow:
     pending: set = field(default_factory=set)
     local_frame: int | None = None
     touched: bool = False
+    driver: bool = False  # the first seat still playing: it sends the relayed AI agents' inputs
+    ai_acked: dict = field(default_factory=dict)
+    ai_pending: dict = field(default_factory=dict)
+    ai_touched: bool = False
+
+
+@dataclass(frozen=True)
+class AgentWriter:
+    """Where a relayed AI agent's input goes: its game, the episode, the agent."""
+
+    game_id: int
+    episode: int
+    agent: str
 
 
 def input_entry(seat_id: int, content: dict) -> InputEntry:
@@ -92,9 +110,15 @@ def input_entry(seat_id: int, content: dict) -> InputEntry:
     resynced = content.get("resynced", 0)
     if not _small_int(resynced):
         raise InputRefused("resynced must be the number of resyncs this browser applied")
+    ai = content.get("ai") or []
+    if not isinstance(ai, list) or len(ai) > MAX_BATCH:
+        raise InputRefused(f"ai must be a list of at most {MAX_BATCH} [agent, frame, action] triples")
+    for item in ai:
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and _small_int(item[1])):
+            raise InputRefused("each ai input must be [agent, frame, action]")
     # `frame` (the browser's own frame, shown to staff) is kept only when it is a plausible number (_take).
     return InputEntry(
-        seat_id=seat_id, episode=episode, frame=frame, inputs=inputs, checksums=checksums, resynced=resynced
+        seat_id=seat_id, episode=episode, frame=frame, inputs=inputs, checksums=checksums, resynced=resynced, ai=ai
     )
 
 
@@ -111,7 +135,9 @@ def game_inputs_store(entries: list[InputEntry]) -> list[InputResult]:
         inserted = _insert([row for _, rows in taken for row in rows], now)
         _update_seats([s for s in seats.values() if s.touched], now)
     for result, rows in taken:  # forwarded: only what this batch added (a clash means it was stored before)
-        result.new = [(frame, action) for seat, frame, action in rows if (seat.game_id, seat.agent, frame) in inserted]
+        added = [(seat, frame, action) for seat, frame, action in rows if (seat.game_id, seat.agent, frame) in inserted]
+        result.new = [(frame, action) for seat, frame, action in added if isinstance(seat, SeatNow)]
+        result.ai_new = [[seat.agent, frame, action] for seat, frame, action in added if isinstance(seat, AgentWriter)]
     return [result for result, _ in taken]
 
 
@@ -121,15 +147,18 @@ def _seats(ids: set[int]) -> dict[int, SeatNow]:
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.id, s.game_id, s.agent, s.acked, s.status, g.status, g.episode, g.netcode, s.checks "  # noqa: S608
+            f"SELECT s.id, s.game_id, s.agent, s.acked, s.status, g.status, g.episode, g.netcode, s.checks, "  # noqa: S608
+            f"s.ai_acked, (SELECT MIN(d.id) FROM {seat_table} d WHERE d.game_id = s.game_id AND d.status = %s) "
             f"FROM {seat_table} s JOIN {game_table} g ON g.id = s.game_id WHERE s.id IN ({marks})",
-            list(ids),
+            [ACTIVE, *ids],
         )
         rows = cursor.fetchall()
     seats = {}
-    for pk, game_id, agent, acked, status, game_status, episode, netcode, checks in rows:
+    for pk, game_id, agent, acked, status, game_status, episode, netcode, checks, ai_acked, driver in rows:
         active = status == ACTIVE and game_status == PLAYING
-        seats[pk] = SeatNow(pk, game_id, agent, acked, active, episode, _json(netcode), _json(checks))
+        seat = SeatNow(pk, game_id, agent, acked, active, episode, _json(netcode), _json(checks))
+        seat.driver, seat.ai_acked = driver == pk, _json(ai_acked) or {}
+        seats[pk] = seat
     return seats
 
 
@@ -159,7 +188,47 @@ def _take(entry: InputEntry, seat: SeatNow | None) -> tuple[InputResult, list]:
     if checks is not None:  # at once: a later message of this batch compares against it
         seat.checks = checks
         GameSeat.objects.filter(pk=seat.pk).update(checks=checks)
-    return InputResult(ack=seat.acked, desynced=desynced), rows
+    try:
+        ai_rows = _take_relayed(entry.ai, seat)
+    except InputRefused as error:
+        return InputResult(refused=error), []
+    ai_ack = dict(seat.ai_acked["agents"]) if seat.driver and seat.ai_acked.get("episode") == seat.episode else {}
+    return InputResult(ack=seat.acked, desynced=desynced, ai_ack=ai_ack), rows + ai_rows
+
+
+def _take_relayed(ai: list, seat: SeatNow) -> list:
+    """The relayed AI agents' inputs of a message from the seat that drives them (from any other seat they are
+    ignored: the seat before it may have dropped out only now), checked like a seat's own."""
+    relayed = seat.netcode.get("relayed") or []
+    if not relayed or not seat.driver:
+        return []
+    if seat.ai_acked.get("episode") != seat.episode:  # the first of this episode, or this seat took over just now
+        seat.ai_acked = {"episode": seat.episode, "agents": {agent: _stored_up_to(seat, agent) for agent in relayed}}
+        seat.ai_touched = True
+    acked = seat.ai_acked["agents"]
+    rows = []
+    for agent, frame, action in ai:
+        if agent not in relayed:
+            raise InputRefused(f"{agent!r} is not an AI agent whose inputs this game relays")
+        check_frame(frame, seat.netcode["input_delay"], acked[agent], MAX_AHEAD)
+        if action not in seat.netcode["ai_actions"][agent] or isinstance(action, bool):
+            raise InputRefused(f"action {action!r} is not one of {agent!r}'s actions")
+        pending = seat.ai_pending.setdefault(agent, set())
+        if frame > acked[agent] and frame not in pending:
+            pending.add(frame)
+            rows.append((AgentWriter(seat.game_id, seat.episode, agent), frame, action))
+    for agent, pending in seat.ai_pending.items():
+        now = contiguous(acked[agent], pending)
+        seat.ai_touched |= now != acked[agent]
+        acked[agent] = now
+    return rows
+
+
+def _stored_up_to(seat: SeatNow, agent: str) -> int:
+    """The highest frame of `agent` stored with no gap this episode (a driver that takes over starts from it)."""
+    stored = GameInput.objects.filter(game_id=seat.game_id, episode=seat.episode, agent=agent)
+    frames = set(stored.values_list("frame", flat=True))
+    return contiguous(seat.netcode["input_delay"] - 1, frames)
 
 
 def _insert(rows: list, now) -> set[tuple[int, str, int]]:
@@ -192,6 +261,9 @@ def _update_seats(seats: list[SeatNow], now) -> None:
     """One statement, run once per seat of the batch: the ack only grows; the frame and keep-alive follow."""
     if not seats:
         return
+    for seat in seats:
+        if seat.ai_touched:
+            GameSeat.objects.filter(pk=seat.pk).update(ai_acked=seat.ai_acked)
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.executemany(

@@ -81,6 +81,11 @@ class GameSeat(models.Model):
     rtt_ms = models.FloatField(null=True, blank=True, help_text="Round trip timed by the server (recent median).")
     rtt_at = models.DateTimeField(null=True, blank=True, help_text="When the round trip was last timed.")
     client_stats = models.JSONField(default=dict, blank=True, help_text="What the browser reports: fps, rollbacks.")
+    ai_acked = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The seat that drives relayed AI agents: {agent: highest frame received with no gap} this episode.",
+    )
 
     class Meta:
         ordering = ["game", "id"]

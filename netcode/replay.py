@@ -44,7 +44,9 @@ def replayer(config: dict, seed: int, episode: int, inputs: dict[str, dict], rep
 def log_inputs(game: Game, episode: int, seats) -> dict[str, dict[int, object]]:
     """The relay's log of one episode: {agent: {frame: action}}."""
     rows = GameInput.objects.filter(game=game, episode=episode).values_list("agent", "frame", "action")
-    inputs: dict[str, dict[int, object]] = {seat.agent: {} for seat in seats}
+    # the seats, then the AI agents whose inputs one seat relays (mug.relayed), as the browsers order their players
+    players = [seat.agent for seat in seats] + list(game.netcode.get("relayed") or [])
+    inputs: dict[str, dict[int, object]] = {player: {} for player in players}
     for agent, frame, action in rows:
         inputs[agent][frame] = action
     return inputs

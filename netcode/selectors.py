@@ -29,6 +29,7 @@ def welcome_message(*, seat: GameSeat) -> dict:
         "inputs": [[i.agent, i.frame, i.action] for i in inputs],
         "replaced": replaced_seats(game=game, seats=seats, episode=game.episode),
         "ack": seat.acked,
+        "ai_ack": seat.ai_acked.get("agents", {}) if seat.ai_acked.get("episode") == game.episode else {},
         "stored": {"n_steps": stored["n_steps"], "chunks": _chunks(episode)},
         "states": {s.agent: seat_state(s) for s in seats},
         "ready": {s.agent: s.ready_episode for s in seats},

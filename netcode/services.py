@@ -129,6 +129,9 @@ def _game_for(match, scene, scene_key: str) -> Game:
         **scene.netcode.describe(),
         "replacement": replacement_spec(scene.netcode),
         "actions": sorted({repr(a): a for a in [scene.default_action, *scene.keys.values()]}.values(), key=repr),
+        # AI agents whose moves one seat's browser sends (mug.relayed), and the actions each may be sent with
+        "relayed": scene.loop_config()["relayed"],
+        "ai_actions": getattr(scene, "_relayed_actions", {}),
         "fps": scene.fps,
     }
     try:
@@ -204,7 +207,7 @@ def _episode_end(game: Game, active: list[GameSeat], scene) -> list[dict]:
         return [*messages, {"type": protocol.FINISHED}]
     game.episode += 1
     game.save(update_fields=["episode"])
-    game.seats.update(acked=game.netcode["input_delay"] - 1, checks={})
+    game.seats.update(acked=game.netcode["input_delay"] - 1, checks={}, ai_acked={})
     _episodes_create(game, scene)
     return [*messages, {"type": protocol.EPISODE, "episode": game.episode, "seed": game.seeds[game.episode]}]
 

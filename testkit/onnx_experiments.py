@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from examples.tag.experiment import TAG_SETTINGS
 from examples.tagai.experiment import CHASER_MODEL
-from experiments.study import EndScene, Experiment, GymScene, Netcode, ReplaceWithAI
+from experiments.study import ContinueWithout, EndScene, Experiment, GymScene, Netcode, ReplaceWithAI
 from testkit.room_experiments import quick_room
 
 # The demo's ONNX chaser (recurrent state, a fixed input, sampled moves, a frame skip of 2) against a human runner,
@@ -73,3 +73,23 @@ onnx_trio = Experiment(
         EndScene(scene_id="end"),
     ],
 )
+
+
+# The same, one episode; a runner gone for 2 s is played idle and the other seat drives the chaser from then on.
+onnx_trio_continue = Experiment(
+    slug="onnx-trio-continue",
+    title="Two humans flee from the ONNX chaser; the one who stays drives it after the other leaves",
+    stager=[
+        GymScene(
+            scene_id="play",
+            num_episodes=1,
+            max_steps=300,
+            countdown_seconds=0,
+            waiting_room=quick_room(timeout_s=60),
+            netcode=Netcode(lagging_s=0.5, dropout_s=2.0, on_dropout=ContinueWithout()),
+            **{**TRIO, "env_kwargs": {"endless": True}},
+        ),
+        EndScene(scene_id="end"),
+    ],
+)
+TRIO_PATHS = [f"testkit.onnx_experiments:{name}" for name in ("onnx_trio", "onnx_trio_continue")]

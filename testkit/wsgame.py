@@ -16,7 +16,11 @@ from mug.netplay import NetSession
 
 
 class WsGamePlayer:
-    def __init__(self, base_url: str, slug: str, cookie: str, scene_key: str, loop_config: dict, seed: int = 0):
+    def __init__(
+        self, base_url: str, slug: str, cookie: str, scene_key: str, loop_config: dict, seed: int = 0, infer=None
+    ):
+        """`infer(queries) -> outputs` runs the models of relayed AI agents when this player drives them (the
+        browser's worker runs onnxruntime-web; testkit.onnx_native runs onnxruntime)."""
         self.url = base_url.replace("http://", "ws://") + f"/x/{slug}/ws/game/"
         self.headers = {"Cookie": f"mug_{slug}={cookie}", "Origin": base_url}
         self.scene_key = scene_key
@@ -24,7 +28,10 @@ class WsGamePlayer:
         self.rng = random.Random(seed)
         self.keys = sorted(loop_config["keys"])
         self.net: NetSession | None = None
-        self.news = {"inputs": [], "replaced": [], "ack": -1, "remote_frames": {}}
+        self.news = {"inputs": [], "replaced": [], "ack": -1, "remote_frames": {}, "ai_ack": {}}
+        self.infer = infer
+        self.inference: dict = {}
+        self.inferences = 0  # model runs this player made (as the driver of relayed agents)
         self.episode = None
         self.rows: dict[int, list[dict]] = {}
         self.messages: list[str] = []
@@ -60,16 +67,20 @@ class WsGamePlayer:
                 self._begin(message["episode"], message["seed"])
                 self.news["inputs"] += message["inputs"]
                 self.news["ack"] = message["ack"]
+                self.news["ai_ack"] = message.get("ai_ack", {})
                 self.news["resend"] = True
             elif kind == "episode":
                 self._begin(message["episode"], message["seed"])
             elif kind == "inputs" and message["episode"] == self.episode:
                 self.news["inputs"] += [[message["player"], f, a] for f, a in message["inputs"]]
+                self.news["inputs"] += message.get("ai", [])
                 self.news["remote_frames"][message["player"]] = message["frame"]
             elif kind == "input_log" and message["episode"] == self.episode:
                 self.news["inputs"] += message["inputs"]
+                self.news["input_log"] = True
             elif kind == "ack" and message.get("episode") == self.episode:
                 self.news["ack"] = max(self.news["ack"], message["ack"])
+                self.news["ai_ack"] = {**self.news["ai_ack"], **message.get("ai_ack", {})}
             elif kind == "replaced":
                 self.news["replaced"].append([message["player"], message["from_frame"], message["policy"]])
             elif kind == "probe":  # as the browser does: answer at once (the server times the round trip)
@@ -80,7 +91,7 @@ class WsGamePlayer:
     def _begin(self, episode: int, seed: int) -> None:
         self.episode = episode
         self.net.start(episode, seed)
-        self.news = {"inputs": [], "replaced": self.news["replaced"], "ack": -1, "remote_frames": {}}
+        self.news = {"inputs": [], "replaced": self.news["replaced"], "ack": -1, "remote_frames": {}, "ai_ack": {}}
         self.rows[episode] = []
         self.done = None
         self.started.set()
@@ -101,21 +112,34 @@ class WsGamePlayer:
         period = 1 / self.config.get("fps", 30)
         held: list[str] = []
         next_tick = time.monotonic()
+        pinged = 0.0
         while not self.finished.is_set():
+            if time.monotonic() - pinged >= 1:  # as the browser does: the relay counts a silent seat as gone
+                pinged = time.monotonic()
+                await self.socket.send(json.dumps({"type": "ping", "id": int(pinged)}))
             if self.done is None:
                 if self.rng.random() < 0.2:
                     held = [self.rng.choice(self.keys)]
-                news, self.news = self.news, {**self.news, "inputs": [], "replaced": [], "resend": False}
-                out = self.net.tick({**news, "held": held})
+                fresh = {"inputs": [], "replaced": [], "resend": False, "input_log": False}
+                news, self.news = self.news, {**self.news, **fresh}
+                out = self.net.tick({**news, "held": held, "inference": self.inference})
+                self.inference = self.infer(out["queries"]) if out["queries"] and self.infer else {}
+                self.inferences += bool(self.inference)
                 self.rows[self.episode] += out["rows"]
                 await self._ask_for_missing(out)
-                if out["send"] or out["checksums"]:
+                if out["sync"] and time.monotonic() - self.synced_at >= 1:  # it drives the AI now: read the log
+                    self.synced_at = time.monotonic()
+                    await self.socket.send(
+                        json.dumps({"type": "sync", "episode": self.episode, "after": out["confirmed"]})
+                    )
+                if out["send"] or out["checksums"] or out["ai_send"]:
                     message = {
                         "type": "input",
                         "episode": self.episode,
                         "frame": out["frame"],
                         "inputs": out["send"],
                         "checksums": out["checksums"],
+                        "ai": out["ai_send"],
                     }
                     await self.socket.send(json.dumps(message))
                 if out["over"]:
@@ -132,6 +156,7 @@ class WsGamePlayer:
                         "frame": out["frame"],
                         "inputs": out["unacked"],
                         "checksums": [],
+                        "ai": out["ai_unacked"],
                     }
                     await self.socket.send(json.dumps(self.done))
                     self.done_at = time.monotonic()
@@ -139,7 +164,7 @@ class WsGamePlayer:
             else:
                 period_now = period
                 if time.monotonic() - self.done_at > 2:  # the relay had not confirmed the end yet: say it again
-                    if self.last_inputs["inputs"]:
+                    if self.last_inputs["inputs"] or self.last_inputs["ai"]:
                         await self.socket.send(json.dumps(self.last_inputs))
                     await self.socket.send(json.dumps(self.done))
                     self.done_at = time.monotonic()

@@ -230,9 +230,13 @@ def episode_job(episode: Episode) -> dict[str, Any]:
     if changed:
         raise NotVerifiable(f"package files changed since the episode was played: {', '.join(changed)}")
     agents = bundle.loop.get("agents", {})
-    onnx = {agent: spec for agent, spec in agents.items() if isinstance(spec, dict) and spec.get("kind") == "onnx"}
-    if onnx and recorded.get("group"):
-        raise NotVerifiable(f"ONNX agents ({', '.join(map(str, onnx))}) in group games are not run under Node yet")
+    # ONNX agents of a group game are relayed (mug.relayed): their moves are in the relay's log, like a seat's
+    relayed = set(bundle.loop.get("relayed") or [])
+    onnx = {
+        agent: spec
+        for agent, spec in agents.items()
+        if isinstance(spec, dict) and spec.get("kind") == "onnx" and agent not in relayed
+    }
     models = episode_models(episode, onnx) if onnx else {}
     group = None
     if recorded.get("group"):

@@ -1,5 +1,6 @@
 """Tag for three: one chaser and two runners on the demo's grid. The chaser sees itself and the nearer runner (the
-four numbers the demo's ONNX chaser was trained on); catching either runner ends the episode."""
+four numbers the demo's ONNX chaser was trained on); catching either runner ends the episode (unless `endless`:
+then it only scores, and the episode runs until the scene's max_steps)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ COLORS = {"chaser": "#d63a24", "runner_a": "#2e9e5b", "runner_b": "#2b6cb0"}
 class TagTrio(ParallelEnv):
     metadata = {"name": "mug_tag_trio_v0", "render_modes": ["mug"]}
 
-    def __init__(self, size: int = 7, render_mode: str | None = None) -> None:
-        self.size = size
+    def __init__(self, size: int = 7, endless: bool = False, render_mode: str | None = None) -> None:
+        self.size, self.endless = size, endless
         self.render_mode = render_mode
         self.possible_agents = ["chaser", *RUNNERS]
         self.agents: list[str] = []
@@ -54,11 +55,11 @@ class TagTrio(ParallelEnv):
             self.positions[agent] = np.clip(self.positions[agent] + (dx, dy), 0, self.size - 1)
         caught = [r for r in RUNNERS if np.array_equal(self.positions["chaser"], self.positions[r])]
         rewards = {"chaser": 1.0 if caught else -0.01, **{r: -1.0 if r in caught else 0.0 for r in RUNNERS}}
-        terminations = {agent: bool(caught) for agent in self.agents}
+        terminations = {agent: bool(caught) and not self.endless for agent in self.agents}
         truncations = {agent: False for agent in self.agents}
         infos = {agent: {"caught": len(caught)} for agent in self.agents}
         observations = self._observations()
-        if caught:
+        if caught and not self.endless:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
 
