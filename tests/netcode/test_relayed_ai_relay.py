@@ -13,8 +13,8 @@ import websockets
 from asgiref.sync import async_to_sync
 
 from experiments.definition import registry
-from mug.rollback import shared_fields
 from matchmaking.models import MatchMember
+from mug.rollback import shared_fields
 from netcode.models import Game, GameEvent, GameInput
 from netcode.replay import game_replay
 from testkit.attackers import at_game
@@ -146,7 +146,7 @@ def test_when_the_driver_leaves_the_next_seat_drives_on_from_the_log(trio_server
         net = stayer.net
         print(stayer.messages[-40:], net.relayed.__dict__, net.session.frame, net.session.confirmed)
         print({p: sorted(net.session.inputs[p])[-5:] for p in net.players}, net.replaced)
-        print(list(GameEvent.objects.values_list("kind", "agent", "frame", "detail")), Game.objects.values("status").get())
+        print(list(GameEvent.objects.values_list("kind", "agent", "frame", "detail")))
         raise
     game = Game.objects.get()
     assert game.status == "finished", list(GameEvent.objects.values_list("kind", "agent", "frame", "detail"))
