@@ -19,6 +19,8 @@ const SYNC_AFTER_MS = 1000; // stalled this long on a partner: ask the relay for
  * @property {Record<string, number>} remote_frames
  * @property {any} resync
  * @property {boolean} resend
+ * @property {Record<string, number>} ai_ack the relay's acks of the relayed AI agents' inputs this browser drives
+ * @property {boolean} input_log the relay's log arrived (a seat that takes over driving the AI reads it first)
  */
 
 export class NetClient {
@@ -61,15 +63,21 @@ export class NetClient {
       [relay.INPUTS]: (m) => {
         if (m.episode !== this.episode) return true; // stale
         for (const [frame, action] of m.inputs) this.news.inputs.push([m.player, frame, action]);
+        this.news.inputs.push(...(m.ai || [])); // the relayed AI agents' moves, from the seat that drives them
         if (typeof m.frame === "number") this.news.remote_frames[m.player] = m.frame;
         return true;
       },
       [relay.ACK]: (m) => {
-        if (m.episode === this.episode) this.news.ack = Math.max(this.news.ack, m.ack);
+        if (m.episode !== this.episode) return true;
+        this.news.ack = Math.max(this.news.ack, m.ack);
+        this.#aiAcks(m.ai_ack);
         return true;
       },
       [relay.INPUT_LOG]: (m) => {
-        if (m.episode === this.episode) this.news.inputs.push(...m.inputs); // known ones are ignored
+        if (m.episode === this.episode) {
+          this.news.inputs.push(...m.inputs); // known ones are ignored
+          this.news.input_log = true;
+        }
         // a PLAYER or READY notice may have been lost
         if (m.states) this.onMessage({ type: relay.PLAYER, states: m.states, ready: m.ready });
         return true;
@@ -92,6 +100,7 @@ export class NetClient {
         this.news.inputs.push(...m.inputs);
         this.news.replaced.push(...m.replaced);
         this.news.ack = Math.max(this.news.ack, m.ack);
+        this.#aiAcks(m.ai_ack);
         this.news.resend = true; // a new socket: whatever the relay has not acknowledged goes again
         this.onLink(true);
       },
@@ -171,14 +180,21 @@ export class NetClient {
    */
   drain() {
     const news = { ...this.news, rtt_ms: this.rttMs };
-    const { ack, remote_frames } = this.news;
-    this.news = { ...this.#freshNews(), ack, remote_frames };
+    const { ack, remote_frames, ai_ack } = this.news;
+    this.news = { ...this.#freshNews(), ack, remote_frames, ai_ack };
     return news;
   }
 
   /** @returns {News} */
   #freshNews() {
-    return { inputs: [], replaced: [], ack: -1, remote_frames: {}, resync: null, resend: false };
+    return { inputs: [], replaced: [], ack: -1, remote_frames: {}, resync: null, resend: false, ai_ack: {}, input_log: false };
+  }
+
+  /** @param {Record<string, number> | undefined} acks */
+  #aiAcks(acks) {
+    for (const [agent, frame] of Object.entries(acks || {})) {
+      this.news.ai_ack[agent] = Math.max(this.news.ai_ack[agent] ?? -1, frame);
+    }
   }
 
   #ping() {

@@ -1,6 +1,7 @@
 // The group game inside the worker: the relay link, the episodes the server starts, and a fixed clock that
 // calls the Python net session once per tick (it predicts, rolls back and confirms; see mug/netplay.py).
-// The leader's clock runs up to 10 % slower when the session says it is ahead of the others.
+// The leader's clock runs up to 10 % slower when the session says it is ahead of the others. The seat that drives
+// the game's relayed AI agents (mug/relayed.py) runs their ONNX models between ticks; the outputs enter a later tick.
 
 import { dispatch } from "../shared/dispatch.js";
 import { errorMessage } from "../shared/errors.js";
@@ -8,6 +9,7 @@ import * as relay from "../shared/protocol/relay.js";
 import * as work from "../shared/protocol/worker.js";
 import { startClock } from "./clock.js";
 import { NetClient } from "./netclient.js";
+import { runQueries } from "./policies.js";
 
 /**
  * What the group game uses of the worker (main.js).
@@ -26,6 +28,8 @@ let client;
 let clock = null;
 /** @type {{booted: boolean, episode: number | null, done: any, resynced: number}} */
 const state = { booted: false, episode: null, done: null, resynced: 0 };
+/** The relayed AI agents' model runs: at most one at a time; its outputs wait for the next tick. */
+const models = { running: false, /** @type {Record<string, any>} */ outputs: {}, askedAt: 0 };
 const played = { ticks: 0, frame: -1, stats: { rollbacks: 0, replayed: 0 }, since: { at: performance.now(), ticks: 0 } };
 
 /** This browser's frame rate since the last report, its frame and its rollbacks (for the live monitor). */
@@ -93,6 +97,7 @@ export function netLeave() {
   stopClock();
   client?.close();
   Object.assign(state, { booted: false, episode: null, done: null, resynced: 0 });
+  Object.assign(models, { running: false, outputs: {}, askedAt: 0 });
   net = null;
 }
 
@@ -149,6 +154,7 @@ function begin(episode, seed, extra, ctx) {
   state.done = null;
   state.episode = episode;
   state.resynced = 0; // the relay counts the resyncs it sends per episode (and per rejoin)
+  models.outputs = {}; // a model's answer about the last episode's frames
   const started = JSON.parse(net.net_start(episode, seed));
   client.send({ type: relay.READY, episode }); // reset: the others' start barrier counts this seat now
   if (extra.fresh) client.pollStates(true); // until the countdown is over: who has loaded (the start barrier)
@@ -173,7 +179,9 @@ function tick(now, late, ctx) {
   const before = performance.now();
   let out;
   try {
-    out = JSON.parse(net.net_tick(JSON.stringify({ held: ctx.input.held, presses, ...news })));
+    const inference = models.outputs;
+    models.outputs = {};
+    out = JSON.parse(net.net_tick(JSON.stringify({ held: ctx.input.held, presses, ...news, inference })));
   } catch (error) {
     ctx.post(work.ERROR, { stage: "step", message: errorMessage(error) });
     return null;
@@ -182,11 +190,17 @@ function tick(now, late, ctx) {
   // The relay compares this browser's checksums again only once it has applied the state the relay last sent.
   if (news.resync) state.resynced = Math.max(state.resynced, news.resync.resync || 0);
   Object.assign(played, { ticks: played.ticks + 1, frame: out.frame, stats: out.stats });
-  if (out.send.length || out.checksums.length) {
+  if (out.send.length || out.checksums.length || out.ai_send.length) {
     const { episode, resynced } = state;
-    client.send({ type: relay.INPUT, episode, frame: out.frame, inputs: out.send, checksums: out.checksums, resynced });
+    const { frame, send: inputs, checksums, ai_send: ai } = out;
+    client.send({ type: relay.INPUT, episode, frame, inputs, checksums, resynced, ai });
   }
   client.askForMissing(out.confirmed, out.stalled);
+  if (out.sync && now - models.askedAt > 1000) {
+    models.askedAt = now; // this seat drives the AI now: it reads the relay's log before it writes a move
+    client.send({ type: relay.SYNC, episode: state.episode, after: out.confirmed });
+  }
+  if (Object.keys(out.queries).length && !models.running) runModels(out.queries, ctx);
   for (const row of out.rows) Object.assign(row, { t: now, late_ms: late, focused: ctx.input.focused });
   ctx.post(work.NET_FRAME, {
     render: out.render, hud: out.hud, rows: out.rows, over: out.over, stalled: out.stalled, waiting: out.waiting,
@@ -210,13 +224,32 @@ function endEpisode(out) {
   state.done = { type: relay.DONE, episode: state.episode, frames: out.frame, checksum: out.final };
   client.send(state.done);
   const episode = state.episode;
-  const resend = { type: relay.INPUT, episode, frame: out.frame, inputs: out.unacked, checksums: [] };
+  const resend = { type: relay.INPUT, episode, frame: out.frame, inputs: out.unacked, checksums: [], ai: out.ai_unacked };
   const again = setInterval(() => {
     if (!state.done || state.episode !== episode) {
       clearInterval(again);
       return;
     }
-    if (resend.inputs.length) client.send(resend);
+    if (resend.inputs.length || resend.ai.length) client.send(resend);
     client.send(state.done);
   }, 2000);
+}
+
+/**
+ * Run the relayed AI agents' models on what this seat saw (onnxruntime-web, as in a lone browser); a failed run is
+ * the game's runtime error.
+ * @param {Record<string, any>} queries
+ * @param {WorkerContext} ctx
+ */
+function runModels(queries, ctx) {
+  models.running = true;
+  runQueries(queries, ctx.config.loop.agents)
+    .then((outputs) => Object.assign(models.outputs, outputs))
+    .catch((error) => {
+      stopClock();
+      ctx.post(work.ERROR, { stage: "step", message: errorMessage(error) });
+    })
+    .finally(() => {
+      models.running = false;
+    });
 }
