@@ -5,6 +5,7 @@ HELLO = "hello"  # join or rejoin the game of the participant's match; {"loading
 # while its game loads (answered with a PLAYER message for its own seat, or the game's end; no welcome)
 INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...], "resynced"}
 # (resynced: how many of this episode's RESYNCs the browser has applied; older checksums are not compared)
+# and, from the seat that drives the relayed AI agents (mug/relayed.py), "ai": [[agent, frame, action]...]
 DONE = "done"  # {"episode", "frames", "checksum"}: this browser confirmed the episode's last frame
 PRESENCE = "presence"  # {"hidden": bool}
 PING = "ping"  # {"id"}: answered with PONG at once (the browser measures its round trip)
@@ -16,10 +17,11 @@ PROBE = "probe"  # both ways: the server sends {"id"} every 2 s; the browser ans
 
 # server -> client
 WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far
-INPUTS = "inputs"  # {"player", "frame", "inputs", "ack"}: new inputs of one player, as the log took them
+INPUTS = "inputs"  # {"player", "frame", "inputs", "ack"}: new inputs of one player, as the log took them (with the
+# relayed AI agents' new moves it sent, "ai": [[agent, frame, action]...], and their acks, "ai_ack": {agent: frame})
 INPUT_LOG = "input_log"  # {"episode", "inputs": [[player, frame, action]...], "states", "ready"}: the log after a
 # frame and every seat's state and last episode reset (answers SYNC)
-ACK = "ack"  # {"ack"}: the relay has all of this browser's inputs up to this frame
+ACK = "ack"  # {"ack"}: the relay has all of this browser's inputs up to this frame ("ai_ack": its relayed agents')
 PONG = "pong"
 PLAYER = "player"  # {"player", "state": "here"|"hidden"|"away"|"loading"|"dropped"}: shown to the others
 REPLACED = "replaced"  # {"player", "from_frame", "policy"}: a dropped participant's agent is played by a policy
