@@ -4,6 +4,7 @@ them, participants taken through consent, the game and the ending, and what the 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -97,10 +98,12 @@ def consent_and_join(context, url: str, slug: str, pid: str, keys: list[str]):
     page.mug_log = []
     page.on("console", lambda message: page.mug_log.append(f"{message.type}: {message.text}"))
     page.on("pageerror", lambda error: page.mug_log.append(f"uncaught: {error}"))
+    # On every document the page loads: after the consent's form posts, an evaluate could still reach the consent
+    # page on a busy machine, and its timer would die with it before the game page came.
+    page.add_init_script(f"({CYCLE_KEYS})({json.dumps(keys)})")
     start_in_page(page, f"{url}/x/{slug}/?PROLIFIC_PID={pid}")
     page.check("input[name=consent]")
     page.click("button[value=agree]")
-    page.evaluate(CYCLE_KEYS, keys)
     return page
 
 
