@@ -1,7 +1,9 @@
 """Exact verifier throughput: single-player browser episodes replayed in Pyodide under Node.js (one warm worker)
 and compared bit for bit, per second, beside the native CPython replay of the same episodes (ratio); the worker's
 memory (RSS) before, after each round and after. CartPole episodes of 500 steps (observations recorded, played by
-bench/verify.py's balancing controller) and Tag episodes (2 agents, a random AI runner, 130 steps).
+bench/verify.py's balancing controller), Tag episodes (2 agents, a random AI runner, 130 steps) and two-player group
+episodes of the demo's Gather for two (examples/pair), 300 frames each, replayed from the relay's input log (the log
+and both seats' rows come from netcode/simulator.py's peers over lossy links, stored as the relay and uploads would).
 
 Run: .venv/bin/python bench/verifier.py [--episodes 20]. Needs Node.js and the self-hosted Pyodide (bin/setup).
 Uses a throwaway SQLite file. Writes var/bench/verifier.json. No assertion on time: the figures are reported.
@@ -20,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 STUDIES = {"cartpole-long": "testkit.fixture_experiments:cartpole_long", "game": "testkit.fixture_experiments:game"}
+GROUP = {"pair": "examples.pair.experiment:experiment"}
+GROUP_FRAMES = 300
 
 
 def rss_kib(pid: int) -> int:
@@ -38,7 +42,7 @@ def main() -> None:
     os.environ.update(
         SQLITE_PATH=f"{work}/db.sqlite3",
         DJANGO_SETTINGS_MODULE="mugsite.settings",
-        MUG_EXPERIMENTS=",".join(STUDIES.values()),
+        MUG_EXPERIMENTS=",".join([*STUDIES.values(), *GROUP.values()]),
         MUG_PYODIDE_URL="/static/pyodide/",
         MUG_VERIFIER="native",  # the episodes are played and stored natively; the bench verifies them itself
         DEBUG="1",
@@ -60,7 +64,6 @@ def main() -> None:
     from experiments.definition import pyodide_preflight
     from experiments.gamedata.exact_verifier import VerifierPool, episode_verify_exact
     from experiments.gamedata.models import Episode
-    from experiments.gamedata.replay import episode_replay
     from testkit.flowhelpers import enter
     from testkit.gameclient import begin_episode, play_scene, post_chunk, runtime_config
 
@@ -74,11 +77,14 @@ def main() -> None:
         client = Client()
         enter(client, "game", PROLIFIC_PID=f"game-{number}")
         play_scene(client, "game", keys=lambda frame: [["ArrowUp", "ArrowLeft", "ArrowDown"][frame % 3]])
+        store_group_episode(number)
     settings.MUG_VERIFIER = "pyodide"
     pool = VerifierPool(1, *pyodide_preflight.runtime())
     results: dict = {"episodes_per_study": args.episodes, "rounds": args.rounds}
-    for slug in STUDIES:
+    for slug in [*STUDIES, *GROUP]:
         episodes = list(Episode.objects.filter(participant__experiment__slug=slug).select_related("participant"))
+        if slug in GROUP:  # both seats hold the same rows: one seat's episode per game
+            episodes = [episode for episode in episodes if episode.participant.external_id.endswith("-0")]
         began = time.perf_counter()
         first = episode_verify_exact(episodes[0], pool)  # boots Pyodide and installs the packages
         boot_s = time.perf_counter() - began
@@ -91,7 +97,7 @@ def main() -> None:
         exact_s = time.perf_counter() - began
         rss_after = rss_kib(pool.workers[0].process.pid)
         began = time.perf_counter()
-        native = [episode_replay(episode=episode, whole=True, store=False)["status"] for episode in episodes]
+        native = [native_verdict(episode) for episode in episodes]
         native_s = time.perf_counter() - began
         steps = sum(episode.n_steps for episode in episodes) / len(episodes)
         results[slug] = {
@@ -113,6 +119,80 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+
+
+def store_group_episode(number: int) -> None:
+    """One two-player game of examples/pair, GROUP_FRAMES frames: two participants through the flow, the game's seats
+    and its relay log, and each seat's episode with the confirmed rows its peer produced (netcode/simulator.py)."""
+    from django.test import Client
+
+    from experiments.definition import registry
+    from experiments.flow.models import Experiment, Participant
+    from experiments.gamedata.episodes import episode_open
+    from experiments.gamedata.models import COMPLETE, VERIFIED, Step
+    from netcode.models import FINISHED, Game, GameInput, GameSeat
+    from netcode.simulator import Conditions, simulate
+    from testkit.flowhelpers import enter
+
+    scene = registry.get_experiment("pair").scene("gather")
+    config = {**scene.loop_config(), "render_mode": None, "max_steps": GROUP_FRAMES}
+    seed, delay = 1000 + number, scene.netcode.input_delay
+    result = simulate(config, seed, Conditions(delay=3, jitter=2, loss=0.02), input_delay=delay)
+    assert result.agreed
+    participants = []
+    for seat in range(2):
+        enter(Client(), "pair", PROLIFIC_PID=f"pair-{number}-{seat}")
+        participants.append(Participant.objects.get(external_id=f"pair-{number}-{seat}"))
+    game = Game.objects.create(
+        experiment=Experiment.objects.get(slug="pair"),
+        scene_key="gather",
+        seeds=[seed],
+        netcode={"input_delay": delay, "relayed": []},
+        status=FINISHED,
+    )
+    agents = list(result.relay.players)
+    GameSeat.objects.bulk_create(
+        GameSeat(game=game, participant=participant, agent=agent)
+        for participant, agent in zip(participants, agents, strict=True)
+    )
+    GameInput.objects.bulk_create(
+        GameInput(game=game, episode=0, frame=frame, agent=agent, action=action)
+        for agent, known in result.relay.inputs.items()
+        for frame, action in known.items()
+    )
+    for participant, agent in zip(participants, agents, strict=True):
+        episode = episode_open(participant_id=participant.pk, scene=scene, scene_key="gather", index=0, seed=seed)
+        rows = result.rows[agent]
+        Step.objects.bulk_create(
+            Step(
+                episode=episode,
+                frame=row["frame"],
+                client_time=0.0,
+                actions=row["actions"],
+                rewards=row["rewards"],
+                terminated=row["terminated"],
+                truncated=row["truncated"],
+                infos=row["infos"],
+                observations=row.get("obs"),
+            )
+            for row in rows
+        )
+        episode.status, episode.verification, episode.n_steps = COMPLETE, VERIFIED, len(rows)
+        episode.save(update_fields=["status", "verification", "n_steps"])
+
+
+def native_verdict(episode) -> str:
+    """The native CPython replay's verdict: single-player from seed and actions, group games from the relay's log."""
+    from experiments.definition import registry
+    from experiments.gamedata.replay import episode_replay
+    from netcode.models import GameSeat
+    from netcode.replay import game_replay, stored_rows
+
+    if not episode.provenance.get("group"):
+        return episode_replay(episode=episode, whole=True, store=False)["status"]
+    game = GameSeat.objects.get(participant=episode.participant).game
+    replay = game_replay(game=game, episode=episode.index, scene=registry.get_experiment("pair").scene("gather"))
+    return "match" if replay == stored_rows(episode) else "mismatch"
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ class OnnxPolicy:
 
     `state` maps recurrent state inputs to the outputs that feed them on the next query (zeros at reset);
     `fixed` gives constant extra inputs; `sample` draws from softmax(logits) instead of taking the argmax;
-    the model is queried every `frame_skip` frames and its action held between.
+    the model is queried every `frame_skip` frames and its action held between. In a multi-human rollback game
+    one seat's browser runs it and relays its moves as the agent's inputs (mug.relayed; Discrete actions only).
     """
 
     model: str
