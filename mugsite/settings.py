@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -106,6 +107,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # HTTP requests Django works on at once in one process; the rest wait their turn in the event loop (mugsite/limits.py).
 MUG_HTTP_CONCURRENCY = env_int("MUG_HTTP_CONCURRENCY", 8)
+
+# This process's name in a deployment of several (deploy/): /healthz reports it.
+MUG_WORKER_NAME = env_str("MUG_WORKER_NAME") or f"pid {os.getpid()}"
 
 # In-process channel layer unless REDIS_URL is set; the in-memory layer cannot span processes.
 REDIS_URL = env_str("REDIS_URL")
