@@ -12,6 +12,7 @@ from experiments.gamedata.models import Episode
 from netcode.models import Game, GameSeat
 from testkit.flowhelpers import start_in_page
 from testkit.netproxy import RANDOM_KEYS
+from testkit.servers import poll_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +75,8 @@ def pages_of(contexts, url: str, slug: str, prefix: str) -> list:
 
 
 def assert_completed(pids: list[str], scenes: list[str], solo: str | None = None) -> None:
-    assert not GameSeat.objects.filter(connected=True).exists()  # every page's relay link closed
+    # every page's relay link closed (its disconnect handled: after the page has moved on, on a busy machine)
+    poll_until(lambda: not GameSeat.objects.filter(connected=True).exists())
     for pid in pids:
         participant = Participant.objects.get(external_id=pid)
         assert participant.status == "completed"

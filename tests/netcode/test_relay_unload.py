@@ -64,13 +64,24 @@ def seat_status(agent: str) -> str:
     return GameSeat.objects.get(agent=agent).status
 
 
+async def heard_away(a: GameClient, state: str = "away") -> list[tuple[str, str]]:
+    """The notices the chaser hears until the runner is announced in `state` (away: its disconnect has been handled
+    and its absence stamped), however long a busy machine takes."""
+    heard = []
+    for _ in range(600):
+        heard += [(m["player"], m["state"]) for m in await a.idle(0.1) if m["type"] == "player"]
+        if ("runner", state) in heard:
+            return heard
+    raise AssertionError(f"the runner was never announced {state}: {heard}")
+
+
 async def leave_announced(a: GameClient, cookie: str) -> list[tuple[str, str]]:
     """The runner's page announces it is unloading, then its socket closes; the notices the chaser hears."""
     async with GameClient("net-pair", cookie) as b:
         await b.hello()
         status, body = await sync_to_async(unloading)(cookie)
         assert (status, body) == (200, {"ok": True, "held": True})
-    return [(m["player"], m["state"]) for m in await a.idle(0.5) if m["type"] == "player"]
+    return await heard_away(a)
 
 
 def test_a_page_that_announced_its_unloading_keeps_its_seat_past_dropout_s_until_its_loading_hello():
@@ -84,7 +95,7 @@ def test_a_page_that_announced_its_unloading_keeps_its_seat_past_dropout_s_until
             held = await sync_to_async(sweep)(), await sync_to_async(seat_status)("runner")
             async with GameClient("net-pair", runner) as loading:  # the next page's socket, before Python
                 await loading.send({"type": "hello", "scene_key": "pair", "loading": True})
-                await a.idle(0.3)
+                await heard_away(a, "loading")
                 await sync_to_async(GameSeat.objects.filter(agent="runner").update)(  # on the load grace (90 s)
                     absent_since=timezone.now() - timedelta(seconds=40)
                 )
@@ -125,7 +136,7 @@ def test_without_the_notice_a_disconnected_seat_still_drops_after_dropout_s():
             await a.hello()
             async with GameClient("net-pair", runner) as b:
                 await b.hello()
-            await a.idle(0.3)
+            await heard_away(a)
             await sync_to_async(gone_for)("runner", 4)
             return await sync_to_async(sweep)()
 
@@ -146,7 +157,7 @@ def test_a_repeated_or_early_notice_holds_the_seat_once_and_only_from_the_discon
                 await sync_to_async(GameSeat.objects.filter(agent="runner").update)(
                     unloading_since=timezone.now() - timedelta(seconds=600)  # posted ten minutes before it left
                 )
-            await a.idle(0.3)
+            await heard_away(a)
             await sync_to_async(GameSeat.objects.filter(agent="runner").update)(
                 absent_since=timezone.now() - timedelta(seconds=10), last_seen=timezone.now() - timedelta(seconds=10)
             )
