@@ -159,6 +159,8 @@ class RollbackSession:
         for frame in range(start, start + depth):
             if self.loop.over:  # the corrected history ends sooner: the frames after its end never happened
                 self._forget(frame, start + depth)
+                # and the checksum of its last frame, taken when `frame` was simulated, is of the history replaced
+                self.hashes.pop(frame - 1, None)
                 break
             self._simulate(frame, replay=True)
             if frame in self.view:  # the participant saw this frame before it was corrected

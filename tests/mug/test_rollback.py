@@ -217,3 +217,29 @@ def test_an_env_with_get_state_that_draws_from_the_global_rng_fails_the_self_tes
     assert snapshotter.explicit
     with pytest.raises(RollbackUnsupported, match="not deterministic"):
         self_test(snapshotter, lambda frame: {"player_0": 1})
+
+
+def test_a_rollback_that_ends_the_episode_sooner_forgets_the_checksum_of_its_last_frame():
+    """The checksum of frame f is taken when frame f + 1 is simulated. A peer that simulated past the real end (the
+    partner's ending input predicted wrong) must not keep that frame's checksum from the history it replaced: the
+    partner never took one, or took it of another history, and the relay would report a desync that is not one."""
+    config = {
+        "env": "testkit.envs.end_on_signal:make",
+        "agents": {"a": "human", "b": "human"},
+        "keys": {"x": 1},
+        "default_action": 0,
+        "render_mode": None,
+    }
+    loop = GameLoop(LoopConfig.from_dict(config))
+    loop.start_episode(0, 1)
+    session = RollbackSession(loop, ["a", "b"], "a", input_delay=0, window=8, predict="default")
+    for frame in range(13):  # b's inputs known up to frame 9; frames 10-12 predicted (b goes on)
+        session.inputs["a"][frame] = 0
+        if frame < 10:
+            session.add_remote_input("b", frame, 0)
+        session.advance()
+    assert session.frame == 13 and 10 in session.hashes  # taken when frame 11 was simulated
+    session.add_remote_input("b", 10, 1)  # b had signalled the end at frame 10
+    session.advance()
+    assert loop.over and session.frame == 11 and session.confirmed == 10
+    assert 10 not in session.hashes  # the frame the episode ends on has no checksum, as on a peer that never guessed
