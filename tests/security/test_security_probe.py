@@ -57,6 +57,7 @@ PUBLIC = {
     "runtime/simple/": "/runtime/simple/",
     "runtime/simple/<str:name>/": "/runtime/simple/gymnasium/",
     "runtime/wheels/<str:filename>": "/runtime/wheels/gymnasium-1.4.0-py3-none-any.whl",
+    "healthz": "/healthz",  # the process manager's and proxy's health check: no detail of any failure
 }
 # Files a participant whose plan holds the (in-browser) game may read, and nobody else: route -> (experiment, path)
 PARTICIPANT_READS = {
