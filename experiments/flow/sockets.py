@@ -54,7 +54,8 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
     """A participant's socket. It takes JSON objects only, parsed strictly (experiments/flow/jsonbody.py: no NaN, no
     nesting past 64, no unstorable text); anything else is answered with an error, never a crash of the socket. It
     is refused while its address or cookie has its cap of sockets open in this process, closed if it does not
-    identify (hello/join) within MUG_WS_IDENTIFY_S or then sends nothing for MUG_WS_IDLE_S, and, with a flood
+    identify (hello/join) within MUG_WS_IDENTIFY_S (a hello that arrived in time is answered first, however long
+    that takes) or then sends nothing for MUG_WS_IDLE_S, and, with a flood
     limit, ignores messages past `messages_per_s` a second (invalid ones count) and closes on a flood of invalid
     ones."""
 
@@ -62,6 +63,7 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
     clock = staticmethod(time.monotonic)  # flood-limit seconds, a seat's round trips (tests inject a clock)
     counted: tuple = ()
     guard: asyncio.Task | None = None
+    introducing = 0  # messages of a socket not yet identified that are being answered now (a hello, a join)
 
     def identified(self) -> bool:
         raise NotImplementedError
@@ -108,6 +110,8 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
     async def guard_forever(self) -> None:
         """Close the socket if it has not identified in time, and later once it has been silent too long."""
         await asyncio.sleep(settings.MUG_WS_IDENTIFY_S)
+        while self.introducing and not self.identified():  # it spoke in time; a busy server is still answering
+            await asyncio.sleep(0.05)
         if not self.identified():
             logger.info("%s closed: no hello within %s s", type(self).__name__, settings.MUG_WS_IDENTIFY_S)
             await self.close(code=CLOSE_UNIDENTIFIED)
@@ -139,12 +143,16 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
                 return
             await self.error("messages must be JSON objects")
             return
+        introducing = not self.identified()
+        self.introducing += introducing
         try:
             await self.receive_json(content)
         except StopConsumer:  # the consumer is closing: not an error of the message
             raise
         except Exception as error:  # a refusal is the client's to read; anything else is a bug, logged there
             await self.error(socket_reply(error))
+        finally:
+            self.introducing -= introducing
 
     def flooding(self) -> bool:
         if self.messages_per_s is None:
