@@ -19,6 +19,7 @@ class TagEnv(ParallelEnv):
     """The chaser scores 1 by reaching the runner's cell (the runner loses 1); each step costs the chaser 0.01."""
 
     metadata = {"name": "mug_tag_v0", "render_modes": ["mug"]}
+    colors = {"runner": "#2e9e5b", "chaser": "#d63a24"}  # each agent's dot, drawn in this order
 
     def __init__(self, size: int = 7, render_mode: str | None = None) -> None:
         self.size = size
@@ -71,7 +72,7 @@ class TagEnv(ParallelEnv):
         for i in range(self.size + 1):
             surface.line([(i * CELL, 0), (i * CELL, self.size * CELL)], color="#dddddd", id=f"v{i}", persistent=True)
             surface.line([(0, i * CELL), (self.size * CELL, i * CELL)], color="#dddddd", id=f"h{i}", persistent=True)
-        for agent, color in (("runner", "#2e9e5b"), ("chaser", "#d63a24")):
+        for agent, color in self.colors.items():
             x, y = self.positions[agent]
             surface.circle(float(x * CELL + CELL / 2), float(y * CELL + CELL / 2), CELL * 0.38, fill=color, id=agent)
         return surface.commit()

@@ -1,6 +1,6 @@
-"""Tag for three: one chaser and two runners on the demo's grid. The chaser sees itself and the nearer runner (the
-four numbers the demo's ONNX chaser was trained on); catching either runner ends the episode (unless `endless`:
-then it only scores, and the episode runs until the scene's max_steps)."""
+"""Tag for three: one chaser and two runners on the demo's grid (examples.tag.env: its spaces and drawing). The chaser
+sees itself and the nearer runner (the four numbers the demo's ONNX chaser was trained on); catching either runner
+ends the episode (unless `endless`: then it only scores, and the episode runs until the scene's max_steps)."""
 
 from __future__ import annotations
 
@@ -9,34 +9,20 @@ import functools
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
-from pettingzoo import ParallelEnv
 
-from examples.tag.env import CELL, MOVES
-from mug.surface import Surface
+from examples.tag.env import MOVES, TagEnv
 
 RUNNERS = ("runner_a", "runner_b")
-COLORS = {"chaser": "#d63a24", "runner_a": "#2e9e5b", "runner_b": "#2b6cb0"}
 
 
-class TagTrio(ParallelEnv):
+class TagTrio(TagEnv):
     metadata = {"name": "mug_tag_trio_v0", "render_modes": ["mug"]}
+    colors = {"runner_a": "#2e9e5b", "runner_b": "#2b6cb0", "chaser": "#d63a24"}
 
     def __init__(self, size: int = 7, endless: bool = False, render_mode: str | None = None) -> None:
-        self.size, self.endless = size, endless
-        self.render_mode = render_mode
+        super().__init__(size, render_mode)
+        self.endless = endless
         self.possible_agents = ["chaser", *RUNNERS]
-        self.agents: list[str] = []
-        self.positions: dict[str, np.ndarray] = {}
-        self.np_random, _ = seeding.np_random(None)
-        self.surface = Surface(size * CELL, size * CELL, background="#ffffff")
-
-    @functools.cache  # noqa: B019 (spaces must be the same object every call)
-    def observation_space(self, agent: str) -> spaces.Box:
-        return spaces.Box(0, self.size - 1, shape=(4,), dtype=np.int64)
-
-    @functools.cache  # noqa: B019
-    def action_space(self, agent: str) -> spaces.Discrete:
-        return spaces.Discrete(len(MOVES))
 
     def reset(self, seed=None, options=None):
         if seed is not None:
@@ -75,16 +61,6 @@ class TagTrio(ParallelEnv):
         for runner in RUNNERS:
             out[runner] = np.concatenate([self.positions["chaser"], self.positions[runner]])
         return out
-
-    def render(self):
-        surface = self.surface
-        for i in range(self.size + 1):
-            surface.line([(i * CELL, 0), (i * CELL, self.size * CELL)], color="#dddddd", id=f"v{i}", persistent=True)
-            surface.line([(0, i * CELL), (self.size * CELL, i * CELL)], color="#dddddd", id=f"h{i}", persistent=True)
-        for agent, color in COLORS.items():
-            x, y = self.positions[agent]
-            surface.circle(float(x * CELL + CELL / 2), float(y * CELL + CELL / 2), CELL * 0.38, fill=color, id=agent)
-        return surface.commit()
 
 
 def make(**kwargs) -> TagTrio:
