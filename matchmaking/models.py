@@ -49,6 +49,9 @@ class Match(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     ack_deadline = models.DateTimeField()
+    host = models.CharField(
+        max_length=32, blank=True, help_text="The server process (worker) that hosts the game's sockets, if routed."
+    )
 
     class Meta:
         verbose_name_plural = "matches"

@@ -30,7 +30,8 @@ def entry_state(*, entry: WaitingEntry, waiting_room: WaitingRoom) -> dict:
 
 
 def matched_message(match, seat: str, size: int) -> dict:
-    return {"type": MATCHED_MESSAGE, "match": match.pk, "seat": seat, "seed": match.seed, "size": size}
+    message = {"type": MATCHED_MESSAGE, "match": match.pk, "seat": seat, "seed": match.seed, "size": size}
+    return {**message, "host": match.host} if match.host else message
 
 
 def waiting_count(*, room_id: int, waiting_room: WaitingRoom) -> int:

@@ -29,6 +29,7 @@ from matchmaking.models import (
     Room,
     WaitingEntry,
 )
+from matchmaking.placement import placement_host
 
 SWEEP_INTERVAL = timedelta(milliseconds=500)
 
@@ -150,6 +151,7 @@ def _propose(room, waiting_room, seats, entries, group) -> Match | None:
                 matcher=waiting_room.matcher.describe(),
                 seed=secrets.randbelow(2**31),
                 ack_deadline=now + timedelta(seconds=waiting_room.ack_timeout_s),
+                host=placement_host(),
             )
             # Seats go in order of arrival: deterministic and recorded.
             MatchMember.objects.bulk_create(

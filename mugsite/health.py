@@ -12,6 +12,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from netcode.localgroups import relay_stats
+
 CHECK_TIMEOUT_S = 2.0
 
 
@@ -46,5 +48,5 @@ async def health(request):
         "channel_layer": await _check(_channel_layer),
     }
     ok = all(state == "ok" for state in checks.values())
-    body = {"ok": ok, "worker": settings.MUG_WORKER_NAME, "checks": checks}
+    body = {"ok": ok, "worker": settings.MUG_WORKER_NAME, "checks": checks, "relay": relay_stats()}
     return JsonResponse(body, status=200 if ok else 503)

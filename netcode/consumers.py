@@ -7,13 +7,15 @@ import contextlib
 import logging
 import time
 
+from django.conf import settings
+
 from experiments.flow.identity import token_from_cookies
-from experiments.flow.sockets import db
+from experiments.flow.sockets import CLOSE_MOVED, db
 from netcode import handlers, protocol, services
 from netcode.input_commit import input_writer
 from netcode.input_rules import InputRefused
 from netcode.input_store import input_entry
-from netcode.localgroups import PROCESS, local_deliver, local_join, local_leave
+from netcode.localgroups import PROCESS, layer_sent, local_deliver, local_join, local_leave
 from netcode.seatsocket import SeatSocket
 from netcode.selectors import input_log_message
 from netcode.services import GameRefused
@@ -69,6 +71,13 @@ class GameConsumer(SeatSocket):
         if self.hellos > HELLO_LIMIT or not isinstance(scene_key, str):
             raise InputRefused("hello needs a scene_key (once)")
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
+        place = await db(handlers.game_placement)(
+            slug=self.slug, token=token, scene_key=scene_key, down=content.get("down")
+        )
+        if place.moved_to:
+            await self.send_json({"type": protocol.MOVED, "host": place.moved_to})
+            await self.close(code=CLOSE_MOVED)
+            return
         join = handlers.relay_loading if content.get("loading") is True else handlers.relay_join
         try:
             seat, reply = await db(join)(
@@ -95,6 +104,8 @@ class GameConsumer(SeatSocket):
             self.players = await db(handlers.relay_players)(game_id=seat.game_id)
             local_join(seat.game_id, self)
             await self.broadcast([reply])
+        if place.claimed:  # the game's host was unreachable and this process took it: sockets elsewhere come here
+            await self.broadcast([{"type": protocol.MOVED, "host": settings.MUG_WORKER_NAME}])
         if self.ticker is None:
             self.ticker = asyncio.create_task(self.sweep_forever())
 
@@ -172,6 +183,7 @@ class GameConsumer(SeatSocket):
         for message in messages:
             here = await local_deliver(game_id, message)
             if here < self.players:
+                layer_sent(message["type"])
                 event = {"type": protocol.GROUP_EVENT, "message": message, "origin": PROCESS}
                 await self.channel_layer.group_send(protocol.group_name(game_id), event)
 
@@ -188,6 +200,11 @@ class GameConsumer(SeatSocket):
             return
         elif message.get("type") == protocol.RESYNC and message.get("player") != self.seat.agent:
             return  # another seat's checkpoint
+        elif message.get("type") == protocol.MOVED:
+            if message["host"] != settings.MUG_WORKER_NAME:  # sockets already on the new host stay
+                await self.send_json(message)
+                await self.close(code=CLOSE_MOVED)
+            return
         await self.send_json(message)
 
     def ack_later(self, ack: dict) -> None:

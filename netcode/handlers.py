@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import reverse
 
 from experiments.definition import registry
 from experiments.definition.gym_scene import GymScene, gym_scene_of
 from experiments.flow import selectors
 from experiments.flow.models import Experiment
+from matchmaking.placement import Placement, match_host_claim
 from netcode import protocol, services
 from netcode.models import Game, GameSeat
 from netcode.selectors import seat_state, welcome_message
@@ -32,6 +34,19 @@ def relay_join(*, slug: str, token: str | None, scene_key: str, channel_name: st
         participant=participant, scene=scene, scene_key=scene_key, channel_name=channel_name
     )
     return Seat(seat.pk, seat.game_id, seat.agent, previous), welcome_message(seat=seat)
+
+
+def game_placement(*, slug: str, token: str | None, scene_key: str, down: object) -> Placement:
+    """Where this participant's game socket belongs (matchmaking/placement.py). Without a group (a lone server
+    game, or a hello the join will refuse) any process serves it."""
+    if not settings.MUG_WORKER_ROUTES:
+        return Placement()
+    try:
+        _, participant = participant_at(slug=slug, token=token, scene_key=scene_key)
+        match = services.confirmed_match(participant, scene_key)
+    except GameRefused:
+        return Placement()
+    return match_host_claim(match=match, down=down)
 
 
 def relay_loading(*, slug: str, token: str | None, scene_key: str, channel_name: str) -> tuple[Seat, dict]:

@@ -14,6 +14,19 @@ logger = logging.getLogger(__name__)
 PROCESS = uuid.uuid4().hex  # tags the layer's copies: this process's own sockets had theirs directly
 
 _members: dict[int, set] = {}
+_layer_sent: dict[str, int] = {}  # message type -> how many this process handed to the channel layer
+
+
+def layer_sent(kind: str) -> None:
+    """A message of the game went over the channel layer (some seat of it is not served by this process)."""
+    _layer_sent[kind] = _layer_sent.get(kind, 0) + 1
+
+
+def relay_stats() -> dict:
+    """What the health endpoint reports of the relay in this process: a deployment that keeps each game on one
+    process sends no inputs over the layer."""
+    sockets = sum(len(members) for members in _members.values())
+    return {"games": len(_members), "sockets": sockets, "layer_sent": dict(_layer_sent)}
 
 
 def local_join(game_id: int, consumer) -> None:

@@ -2,7 +2,8 @@
 
 # client -> server
 HELLO = "hello"  # join or rejoin the game of the participant's match; {"loading": true}: the page holds the seat
-# while its game loads (answered with a PLAYER message for its own seat, or the game's end; no welcome)
+# while its game loads (answered with a PLAYER message for its own seat, or the game's end; no welcome);
+# {"down": host}: this client could not reach the game's host process and came to any (matchmaking/placement.py)
 INPUT = "input"  # {"episode", "frame", "inputs": [[frame, action]...], "checksums": [[frame, hex]...], "resynced"}
 # (resynced: how many of this episode's RESYNCs the browser has applied; older checksums are not compared)
 # and, from the seat that drives the relayed AI agents (mug/relayed.py), "ai": [[agent, frame, action]...]
@@ -33,6 +34,7 @@ RESYNC = "resync"  # {"player", "frame", "env", "resync", ...}: that player's br
 # frame; `resync` numbers it (the browser echoes the last it applied as `resynced`)
 ERROR = "error"
 SUPERSEDED = "superseded"  # the participant opened the game in another tab; this socket closes
+MOVED = "moved"  # {"host"}: the game's sockets belong on that process (/w/<host>/...): reconnect there
 
 # channel-layer events
 GROUP_EVENT = "game.event"  # a message for every seat's socket in the game

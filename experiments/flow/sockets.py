@@ -25,6 +25,7 @@ SERVER_GAME_ROUTE = "x/<slug:slug>/ws/play/"  # server-side games (netcode.serve
 LIVE_ROUTE = "admin/live/ws/"  # the staff's live monitor (experiments.control)
 
 CLOSE_UNIDENTIFIED, CLOSE_IDLE, CLOSE_FLOOD = 4001, 4002, 4008  # close codes: no hello/join in time, silent, flood
+CLOSE_MOVED = 4009  # the game's sockets belong on another process (the client was told which)
 logger = logging.getLogger(__name__)
 
 # This process's open participant sockets per client address and per participant cookie (the caps are per process).

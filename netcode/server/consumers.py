@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from experiments.flow.identity import token_from_cookies
-from experiments.flow.sockets import db
+from experiments.flow.sockets import CLOSE_MOVED, db
 from netcode import services as seats
+from netcode.handlers import game_placement
 from netcode.input_rules import InputRefused
 from netcode.seatsocket import SeatSocket
 from netcode.server import handlers, protocol, services
@@ -66,6 +67,11 @@ class ServerGameConsumer(SeatSocket):
         if self.seat is not None or not isinstance(scene_key, str):
             raise InputRefused("hello needs a scene_key (once)")
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
+        place = await db(game_placement)(slug=self.slug, token=token, scene_key=scene_key, down=content.get("down"))
+        if place.moved_to:
+            await self.send_json({"type": protocol.MOVED, "host": place.moved_to})
+            await self.close(code=CLOSE_MOVED)
+            return
         seat = await db(handlers.server_join)(
             slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
         )
@@ -77,6 +83,8 @@ class ServerGameConsumer(SeatSocket):
         await self.to_host(protocol.HOST_JOIN, reply=self.channel_name)
         await self.to_host(protocol.HOST_PRESENCE, state="here")
         await self.broadcast({"type": protocol.PLAYER, "player": seat["agent"], "state": "here"})
+        if place.claimed:  # the game's process was unreachable and this one took it: sockets elsewhere come here
+            await self.broadcast({"type": protocol.MOVED, "host": settings.MUG_WORKER_NAME})
         self.watcher = asyncio.create_task(self.watch_host())
 
     async def find_host(self) -> None:
@@ -137,7 +145,13 @@ class ServerGameConsumer(SeatSocket):
         await self.channel_layer.group_send(protocol.group_name(self.seat["game_id"]), event)
 
     async def sgame_event(self, event: dict) -> None:
-        await self.send_json(event["message"])
+        message = event["message"]
+        if message.get("type") == protocol.MOVED:
+            if message["host"] != settings.MUG_WORKER_NAME:  # sockets already on the new host stay
+                await self.send_json(message)
+                await self.close(code=CLOSE_MOVED)
+            return
+        await self.send_json(message)
 
     async def sgame_text(self, event: dict) -> None:
         await self.send(text_data=event["text"])

@@ -2,6 +2,7 @@
 
 from netcode.protocol import ERROR as ERROR  # re-exported: both game protocols share these names
 from netcode.protocol import HELLO as HELLO
+from netcode.protocol import MOVED as MOVED
 from netcode.protocol import PING as PING
 from netcode.protocol import PROBE as PROBE
 
@@ -27,6 +28,7 @@ BUSY = "busy"  # no game process slot is free on the server: the page says so; "
 # themselves once one frees (or "end" with reason "timed_out" after MUG_SERVER_GAME_WAIT_S)
 # ERROR {"message"}: a refusal (the relay's name, sent by netcode/seatsocket.py)
 SUPERSEDED = "superseded"
+# MOVED {"host"}: reconnect to that process (the relay's name)
 
 # channel-layer events
 GROUP_EVENT = "sgame.event"  # a message for every seat's socket

@@ -29,6 +29,7 @@ def test_a_healthy_worker_says_so_with_its_name(tmp_path):
         "ok": True,
         "worker": "worker-2",
         "checks": {"database": "ok", "channel_layer": "ok"},
+        "relay": {"games": 0, "sockets": 0, "layer_sent": {}},
     }
     assert "no-cache" in headers.get("Cache-Control", "")  # a proxy must not answer for a dead worker
 

@@ -4,7 +4,7 @@
 import { dispatch } from "../shared/dispatch.js";
 import * as relay from "../shared/protocol/relay.js";
 import * as work from "../shared/protocol/worker.js";
-import { JsonSocket, socketUrl } from "../shared/socket.js";
+import { HostRoute, JsonSocket } from "../shared/socket.js";
 import { csrfTokenOf, postJson } from "./http.js";
 import { seatText } from "./renderer.js";
 import { showSeatContent } from "./seat_content.js";
@@ -119,10 +119,11 @@ export function holdSeat(config, onOver) {
     [relay.PROBE]: (m) => socket.send({ type: relay.PROBE, id: m.id, stats: {} }),
   };
   const socket = new JsonSocket({
-    url: socketUrl(config.relay_path),
+    url: new HostRoute(config.relay_path, window.mugGame.match?.host),
     onOpen: () => {
       if (handing) return release(); // opened too late to hold anything: the worker's socket serves the seat
-      unanswered = socket.send({ type: relay.HELLO, scene_key: config.scene_key, loading: true });
+      const hello = { type: relay.HELLO, scene_key: config.scene_key, loading: true, ...socket.route?.hello() };
+      unanswered = socket.send(hello);
     },
     onMessage: (message) => {
       settle(); // the relay answers a hello before anything else it sends this socket
@@ -331,7 +332,12 @@ export function playNetGame({ config, worker, renderer, uploader, runtime, count
     const onMessage = (event) => dispatch(handlers, event.data);
     worker.addEventListener("message", onMessage);
     const join = () =>
-      worker.postMessage({ type: work.NET_JOIN, url: socketUrl(config.relay_path), sceneKey: config.scene_key });
+      worker.postMessage({
+        type: work.NET_JOIN,
+        path: config.relay_path,
+        host: window.mugGame.match?.host || "",
+        sceneKey: config.scene_key,
+      });
     if (held) held.handOver().then(join);
     else join();
   });

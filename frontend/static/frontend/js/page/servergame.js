@@ -5,7 +5,7 @@
 import { dispatch } from "../shared/dispatch.js";
 import * as sgame from "../shared/protocol/servergame.js";
 import * as work from "../shared/protocol/worker.js";
-import { JsonSocket, socketUrl } from "../shared/socket.js";
+import { HostRoute, JsonSocket } from "../shared/socket.js";
 import { keysOf, trackKeys } from "./input.js";
 import { createRenderer, hudFor, seatText } from "./renderer.js";
 import { showSeatContent } from "./seat_content.js";
@@ -158,9 +158,10 @@ export function playServerGame({ config, countdown }) {
       [sgame.SUPERSEDED]: () => finish({ superseded: true }),
       [sgame.ERROR]: (m) => console.warn("server game:", m.message),
     };
+    const route = new HostRoute(config.server_path, window.mugGame.match?.host);
     const socket = new JsonSocket({
-      url: socketUrl(config.server_path),
-      onOpen: () => socket.send({ type: sgame.HELLO, scene_key: config.scene_key }),
+      url: route,
+      onOpen: () => socket.send({ type: sgame.HELLO, scene_key: config.scene_key, ...route.hello() }),
       onMessage: (message) => {
         handled = handled.then(() => dispatch(handlers, message)).catch((error) => console.warn("server game:", error));
       },

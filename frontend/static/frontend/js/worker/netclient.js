@@ -26,7 +26,7 @@ const SYNC_AFTER_MS = 1000; // stalled this long on a partner: ask the relay for
 export class NetClient {
   /**
    * @param {object} options
-   * @param {string} options.url
+   * @param {import("../shared/socket.js").HostRoute} options.url the game's route (its host process, or any)
    * @param {string} options.sceneKey
    * @param {(message: any) => void} options.onMessage
    * @param {(up: boolean) => void} [options.onLink] this browser's own connection went down, or is back (welcomed)
@@ -54,7 +54,7 @@ export class NetClient {
     this.news = this.#freshNews();
     this.socket = new JsonSocket({
       url,
-      onOpen: () => this.send({ type: relay.HELLO, scene_key: this.sceneKey }),
+      onOpen: () => this.send({ type: relay.HELLO, scene_key: this.sceneKey, ...url.hello() }),
       onMessage: (message) => this.#receive(message),
       onDrop: () => this.onLink(false),
     });

@@ -7,6 +7,7 @@ import { dispatch } from "../shared/dispatch.js";
 import { errorMessage } from "../shared/errors.js";
 import * as relay from "../shared/protocol/relay.js";
 import * as work from "../shared/protocol/worker.js";
+import { HostRoute } from "../shared/socket.js";
 import { startClock } from "./clock.js";
 import { NetClient } from "./netclient.js";
 import { runQueries } from "./policies.js";
@@ -42,7 +43,7 @@ function playStats() {
 
 /**
  * The page's NET_JOIN: connect to the relay.
- * @param {{url: string, sceneKey: string}} message
+ * @param {{path: string, host: string, sceneKey: string}} message the relay path and the game's host process
  * @param {WorkerContext} ctx
  */
 export function netJoin(message, ctx) {
@@ -60,7 +61,8 @@ export function netJoin(message, ctx) {
     }
   };
   const onLink = (/** @type {boolean} */ up) => ctx.post(work.NET_LINK, { up });
-  client = new NetClient({ url: message.url, sceneKey: message.sceneKey, onMessage, onLink });
+  const route = new HostRoute(message.path, message.host);
+  client = new NetClient({ url: route, sceneKey: message.sceneKey, onMessage, onLink });
   client.statsOf = playStats;
   client.connect();
 }

@@ -26,3 +26,4 @@ export const DESYNC = "desync";
 export const RESYNC = "resync";
 export const ERROR = "error";
 export const SUPERSEDED = "superseded";
+export const MOVED = "moved"; // {host}: the game's sockets belong on that process: reconnect there

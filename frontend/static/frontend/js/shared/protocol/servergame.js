@@ -1,7 +1,7 @@
 // Server-side games' socket message types (servergame/protocol.py); tests/test_frontend_protocol.py checks that
 // these are exactly the Python module's. Like there, a few names are the relay's own.
 
-export { ERROR, HELLO, PING, PROBE } from "./relay.js";
+export { ERROR, HELLO, MOVED, PING, PROBE } from "./relay.js";
 
 // client -> server
 export const INPUT = "input";

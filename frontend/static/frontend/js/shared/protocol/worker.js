@@ -8,7 +8,7 @@ export const PLAY = "play"; // the countdown over the episode's first frame is o
 export const BENCHMARK = "benchmark"; // {frames, seed}: the screening's pre-flight (answered with the same type)
 export const INPUT = "input"; // {held, presses}
 export const FOCUS = "focus"; // {focused}
-export const NET_JOIN = "net-join"; // {url, sceneKey}: join the group game over the relay
+export const NET_JOIN = "net-join"; // {path, host, sceneKey}: join the group game over the relay (at its host)
 export const NET_GO = "net-go"; // the countdown is over: start the group game's clock
 
 // worker -> page
