@@ -1,6 +1,6 @@
-"""Which server process hosts a match's game, when the reverse proxy routes /w/<worker>/ to each process
-(settings.MUG_WORKER_ROUTES): every seat's game socket then connects to the same process, so the relay forwards
-inputs between sockets of one process and nothing crosses the channel layer."""
+"""Which server process hosts a match's game, when the reverse proxy routes /x/<study>/w/<worker>/ws/ to each
+process (settings.MUG_WORKER_ROUTES): every seat's game socket then connects to the same process, so the relay
+forwards inputs between sockets of one process and nothing crosses the channel layer."""
 
 from __future__ import annotations
 

@@ -112,8 +112,9 @@ MUG_HTTP_CONCURRENCY = env_int("MUG_HTTP_CONCURRENCY", 8)
 
 # This process's name in a deployment of several (deploy/): /healthz reports it.
 MUG_WORKER_NAME = env_str("MUG_WORKER_NAME") or f"pid {os.getpid()}"
-# The reverse proxy routes /w/<MUG_WORKER_NAME>/... to this process (deploy/nginx): a match then names the process
-# that proposed it as its game's host, and every seat's game socket connects there (matchmaking/placement.py).
+# The reverse proxy routes /x/<study>/w/<MUG_WORKER_NAME>/ws/... to this process (deploy/nginx): a match then names
+# the process that proposed it as its game's host, and every seat's game socket connects there
+# (matchmaking/placement.py).
 MUG_WORKER_ROUTES = env_bool("MUG_WORKER_ROUTES", False)
 if MUG_WORKER_ROUTES and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", MUG_WORKER_NAME):
     raise ImproperlyConfigured("MUG_WORKER_ROUTES needs MUG_WORKER_NAME of lowercase letters, digits and '-'")

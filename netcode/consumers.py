@@ -97,6 +97,8 @@ class GameConsumer(SeatSocket):
         await self.channel_layer.group_add(protocol.group_name(seat.game_id), self.channel_name)
         if reply["type"] == protocol.WELCOME:
             self.players = len(reply["players"])
+            if settings.MUG_WORKER_ROUTES:  # the process serving the game now: the client's next connection's route
+                reply = {**reply, "host": settings.MUG_WORKER_NAME}
             await self.send_json(reply)
             local_join(seat.game_id, self)
             await self.broadcast([{"type": protocol.PLAYER, "player": seat.agent, "state": "here"}])

@@ -17,7 +17,8 @@ PROBE = "probe"  # both ways: the server sends {"id"} every 2 s; the browser ans
 # (the server times the round trip itself; stats = the browser's own frame rate and rollbacks, for the live monitor)
 
 # server -> client
-WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far
+WELCOME = "welcome"  # the game, the seat, the episode and every input of it so far ("host": this process, when
+# the proxy routes by worker: where the client reconnects)
 INPUTS = "inputs"  # {"player", "frame", "inputs", "ack"}: new inputs of one player, as the log took them (with the
 # relayed AI agents' new moves it sent, "ai": [[agent, frame, action]...], and their acks, "ai_ack": {agent: frame})
 INPUT_LOG = "input_log"  # {"episode", "inputs": [[player, frame, action]...], "states", "ready"}: the log after a
@@ -34,7 +35,7 @@ RESYNC = "resync"  # {"player", "frame", "env", "resync", ...}: that player's br
 # frame; `resync` numbers it (the browser echoes the last it applied as `resynced`)
 ERROR = "error"
 SUPERSEDED = "superseded"  # the participant opened the game in another tab; this socket closes
-MOVED = "moved"  # {"host"}: the game's sockets belong on that process (/w/<host>/...): reconnect there
+MOVED = "moved"  # {"host"}: the game's sockets belong on that process (/x/<slug>/w/<host>/ws/...): go there
 
 # channel-layer events
 GROUP_EVENT = "game.event"  # a message for every seat's socket in the game

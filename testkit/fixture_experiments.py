@@ -412,6 +412,7 @@ PATHS = [
             "net_patient",
             "net_relay",
             "net_reliable",
+            "net_reliable_four",
             "net_marathon",
             "watched_pair",
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
 
 import websockets
 from asgiref.sync import async_to_sync
@@ -14,7 +13,6 @@ from asgiref.sync import async_to_sync
 from mug.loop import GameLoop, LoopConfig
 from mug.netplay import NetSession
 from testkit.participants import Browser, code_of, runtime_of, scene_of
-from testkit.servers import DaphneProcess, _wait_for_port
 from testkit.wsclient import match_group
 from testkit.wsgame import WsGamePlayer
 
@@ -49,6 +47,13 @@ class ReconnectingPlayer(WsGamePlayer):
         self.reconnects = 0
         self.meta: dict[int, dict] = {}
         self.played: dict[int, dict[int, object]] = {}  # episode -> frame -> this seat's own input
+        # The game's host process, as the browser's HostRoute follows it (frontend/.../shared/socket.js): its
+        # /x/<study>/w/<host>/ws/ route, any process after FALLBACK_AFTER failed connections there (the hello names
+        # it `down`), and wherever a MOVED message says.
+        self.base_url, self.path = self.url.split("/x/", 1)[0], "/x/" + self.url.split("/x/", 1)[1]
+        self.host, self.down, self.failures = "", "", 0
+        self.routes: list[str] = []  # the host of each connection that opened ("" for any process)
+        self.served: list[str] = []  # the process named by each welcome
 
     async def play(self, timeout: float = 120.0) -> ReconnectingPlayer:
         connection = asyncio.create_task(self._stay_connected())
@@ -61,24 +66,42 @@ class ReconnectingPlayer(WsGamePlayer):
                 await connection
         return self
 
+    def _route_url(self) -> str:
+        if not self.host or self.down:
+            return self.base_url + self.path
+        study, rest = self.path.split("/ws/", 1)
+        return f"{self.base_url}{study}/w/{self.host}/ws/{rest}"
+
     async def _stay_connected(self) -> None:
         delay = 0.25
         while not self.finished.is_set():
+            opened, self.moved = False, False
+            url = self._route_url()
             with contextlib.suppress(OSError, TimeoutError, websockets.WebSocketException):
-                async with websockets.connect(self.url, additional_headers=self.headers, open_timeout=5) as socket:
-                    delay = 0.25
+                async with websockets.connect(url, additional_headers=self.headers, open_timeout=5) as socket:
+                    opened, delay, self.failures = True, 0.25, 0
+                    self.routes.append("" if self.down else self.host)
                     self.socket.socket = socket
-                    await socket.send(json.dumps({"type": "hello", "scene_key": self.scene_key}))
+                    hello = {"type": "hello", "scene_key": self.scene_key}
+                    await socket.send(json.dumps({**hello, "down": self.down} if self.down else hello))
                     pinger = asyncio.create_task(self._ping(socket))
                     try:
                         async for text in socket:
                             await self._handle(json.loads(text))
+                            if self.moved:
+                                break
                     finally:
                         pinger.cancel()
             self.socket.socket = None
             if self.finished.is_set():
                 return
             self.reconnects += 1
+            if not opened and self.host and not self.down:
+                self.failures += 1
+                if self.failures >= 3:
+                    self.down = self.host  # the host is unreachable: any process, which takes the game over
+            if self.moved:
+                continue  # at once, to the host it named
             await asyncio.sleep(delay)
             delay = min(delay * 2, 4.0)
 
@@ -91,6 +114,9 @@ class ReconnectingPlayer(WsGamePlayer):
         kind = message["type"]
         self.messages.append(kind)
         if kind == "welcome":
+            if "host" in message:  # the process serving the game (routed by worker): where to reconnect
+                self.host, self.down = message["host"], ""
+                self.served.append(message["host"])
             if self.net is None:
                 loop = GameLoop(LoopConfig.from_dict(self.config))
                 netcode = message["netcode"]
@@ -120,6 +146,8 @@ class ReconnectingPlayer(WsGamePlayer):
             await self.socket.send(json.dumps({"type": "probe", "id": message["id"], "stats": {}}))
         elif kind in ("finished", "end"):
             self.finished.set()
+        elif kind == "moved":
+            self.host, self.down, self.failures, self.moved = message["host"], "", 0, True
 
     def _begin(self, episode: int, seed: int) -> None:
         if self.episode is not None:  # what this seat played in the episode that ended
@@ -210,31 +238,34 @@ class RowUploader:
 class Member:
     """One participant of the group game: their browser (HTTP), player (relay) and uploader."""
 
-    def __init__(self, base_url: str, pid: str, seed: int) -> None:
-        self.pid, self.base_url, self.seed = pid, base_url, seed
+    def __init__(self, base_url: str, pid: str, seed: int, slug: str = SLUG, scene_key: str = "pair") -> None:
+        self.pid, self.base_url, self.seed, self.slug, self.scene_key = pid, base_url, seed, slug, scene_key
         self.browser = Browser(base_url, timeout=30)
         self.code = self.code_again = None
 
     def enter(self) -> None:
-        page = self.browser.enter(SLUG, {"PROLIFIC_PID": self.pid})
-        assert page.status == 200 and scene_of(page) == "pair", (page.status, page.text[:300])
+        page = self.browser.enter(self.slug, {"PROLIFIC_PID": self.pid})
+        assert page.status == 200 and scene_of(page) == self.scene_key, (page.status, page.text[:300])
         self.config = runtime_of(page)
-        self.cookie = self.browser.cookies[f"mug_{SLUG}"]
-        self.player = ReconnectingPlayer(self.base_url, SLUG, self.cookie, "pair", self.config["loop"], self.seed)
+        self.cookie = self.browser.cookies[f"mug_{self.slug}"]
+        loop = self.config["loop"]
+        self.player = ReconnectingPlayer(self.base_url, self.slug, self.cookie, self.scene_key, loop, self.seed)
         self.uploader = RowUploader(self.browser, self.config, self.player)
 
     def finish(self) -> None:
         """As the page does after the game: submit the scene, see the end page and its code; visit it again."""
-        end = self.browser.post_form(f"/x/{SLUG}/flow/", {"scene_key": "pair"})
+        end = self.browser.post_form(f"/x/{self.slug}/flow/", {"scene_key": self.scene_key})
         assert end.status == 200, (end.status, end.text[:300])
         self.code = code_of(end)
-        self.code_again = code_of(self.browser.get(f"/x/{SLUG}/flow/"))
+        self.code_again = code_of(self.browser.get(f"/x/{self.slug}/flow/"))
 
 
 async def play_group(members: list[Member], disturb, timeout: float = 150.0) -> None:
     """Enter, match, play both episodes while `disturb(members)` runs, upload every row, reach the end page."""
     await asyncio.gather(*(asyncio.to_thread(member.enter) for member in members))
-    await match_group([(m.base_url, m.cookie) for m in members], SLUG)
+    matched = await match_group([(m.base_url, m.cookie) for m in members], members[0].slug, members[0].scene_key)
+    for member, message in zip(members, matched, strict=True):
+        member.player.host = message.get("host", "")  # as the page reads it from its "matched" message
     episodes = members[0].config["num_episodes"]
     tasks = [m.player.play(timeout) for m in members] + [m.uploader.run(episodes, timeout) for m in members]
     await asyncio.gather(*tasks, disturb(members))
@@ -245,17 +276,6 @@ async def until(condition, timeout: float = 60.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.05)
-
-
-def restart(daphne: DaphneProcess) -> None:
-    """systemd's restart: SIGTERM, wait for the exit, a new Daphne on the same port against the same database."""
-    daphne.process.terminate()
-    try:
-        daphne.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        daphne.kill()
-    daphne.process = subprocess.Popen(daphne.process.args, env=daphne.env, stdout=daphne.log, stderr=subprocess.STDOUT)
-    _wait_for_port(daphne.port, daphne.process, timeout=60)
 
 
 def run(scenario, members: list[Member], tmp_path) -> None:
@@ -295,13 +315,14 @@ def assert_nothing_lost(members: list[Member]) -> None:
     from netcode.models import Game, GameEvent
     from netcode.replay import game_replay, log_inputs, scene_of, stored_rows
 
-    game = Game.objects.get()
+    slug, scene_key = members[0].slug, members[0].scene_key
+    game = Game.objects.get(seats__participant__external_id=members[0].pid, scene_key=scene_key)
     assert game.status == "finished"
     assert not GameEvent.objects.filter(game=game, kind__in=["desync", "dropout"]).exists()
     seats = list(game.seats.order_by("id"))
     delay = game.netcode["input_delay"]
     for index in range(len(game.seeds)):
-        canonical = game_replay(game=game, episode=index, scene=scene_of(game, registry.get_experiment(SLUG)))
+        canonical = game_replay(game=game, episode=index, scene=scene_of(game, registry.get_experiment(slug)))
         frames = len(canonical)
         assert GameEvent.objects.get(game=game, episode=index, kind="episode_end").frame == frames - 1
         log = log_inputs(game, index, seats)
@@ -310,7 +331,7 @@ def assert_nothing_lost(members: list[Member]) -> None:
             assert set(range(delay, frames)) <= set(log[agent])  # every frame's input, in the log
             played = member.player.played.get(index, member.player.net.session.inputs[agent])
             assert {f: log[agent][f] for f in range(delay, frames)} == {f: played[f] for f in range(delay, frames)}
-            record = Episode.objects.get(participant__external_id=member.pid, scene_key="pair", index=index)
+            record = Episode.objects.get(participant__external_id=member.pid, scene_key=scene_key, index=index)
             assert record.status == "complete" and record.n_steps == frames
             assert record.steps.aggregate(n=Count("frame"), distinct=Count("frame", distinct=True)) == {
                 "n": frames,

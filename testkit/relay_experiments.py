@@ -94,12 +94,14 @@ net_relay = Experiment(
 
 # Reliability tests and benchmarks (tests/reliability/test_reliability*.py, bench/long_run.py,
 # bench/load_participants.py).
-def gather_pair(steps: int, episodes: int, dropout_s: float) -> GymScene:
-    """Gather for two over the relay, with a patient room (a busy machine must not dissolve a confirmed group)."""
+def gather_pair(steps: int, episodes: int, dropout_s: float, players: int = 2) -> GymScene:
+    """Gather for two (scene "pair"; or more, scene "group") over the relay, with a patient room (a busy machine
+    must not dissolve a confirmed group)."""
     return GymScene(
-        scene_id="pair",
+        scene_id="pair" if players == 2 else "group",
         env="examples.gather.env:make",
-        agents={"player_0": "human", "player_1": "human"},
+        env_kwargs={"players": players},
+        agents={f"player_{i}": "human" for i in range(players)},
         keys=ARROWS,
         max_steps=steps,
         num_episodes=episodes,
@@ -114,6 +116,13 @@ net_reliable = Experiment(
     slug="net-reliable",
     title="Gather for two, two 8 s episodes; a partner may be away for 30 s (a server restart, a lost network)",
     stager=[gather_pair(steps=240, episodes=2, dropout_s=30.0), EndScene(scene_id="end")],
+)
+
+
+net_reliable_four = Experiment(
+    slug="net-reliable-four",
+    title="Gather for four, two 8 s episodes; a participant may be away for 30 s (the deployment test)",
+    stager=[gather_pair(steps=240, episodes=2, dropout_s=30.0, players=4), EndScene(scene_id="end")],
 )
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +12,7 @@ from pathlib import Path
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from deploy.local import LocalProcess, daphne_command, free_port, wait_for_port
 
 
 def require_binary(name: str) -> str:
@@ -31,19 +25,6 @@ def require_binary(name: str) -> str:
     pytest.skip(f"{name} is not installed")
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
-
-
 @contextmanager
 def redis_server() -> Iterator[str]:
     """A throwaway redis-server on loopback; yields its URL."""
@@ -52,7 +33,7 @@ def redis_server() -> Iterator[str]:
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
@@ -71,34 +52,12 @@ def database_env() -> dict[str, str]:
     return {"DATABASE_URL": url}
 
 
-class DaphneProcess:
-    """One `daphne` serving mugsite.asgi on loopback, with a log file for failure messages."""
+class DaphneProcess(LocalProcess):
+    """One `daphne` serving mugsite.asgi on loopback, reached directly (no proxy), with a log file for failures."""
 
     def __init__(self, env: dict[str, str], log_dir) -> None:
-        self.port = free_port()
-        self.log = open(f"{log_dir}/daphne-{self.port}.log", "w")  # noqa: SIM115 (closed in stop)
-        daphne = str(Path(sys.executable).with_name("daphne"))  # the venv's, beside its python
-        command = [daphne, "-b", "127.0.0.1", "-p", str(self.port), "mugsite.asgi:application"]
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        _wait_for_port(self.port, self.process, timeout=30)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        """SIGKILL: no disconnect handler runs, as when a worker crashes."""
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
+        port = free_port()
+        super().__init__(daphne_command(port, proxy_headers=False), port, Path(log_dir) / f"daphne-{port}.log", env)
 
 
 @contextmanager

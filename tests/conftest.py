@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
+from django.db import connection
 
 from testkit.fixture_experiments import PATHS
 from testkit.servers import production_daphne
@@ -16,6 +18,16 @@ def prod_server(tmp_path, transactional_db):
     DaphneProcess (`.url`, `.port`). Talk to it only with plain HTTP/WebSocket clients."""
     with production_daphne(tmp_path, PATHS) as server:
         yield server
+
+
+@pytest.fixture
+def needs_postgres():
+    """Skips the test on SQLite (bin/test runs it in its PostgreSQL pass), or fails it there under
+    MUG_REQUIRE_POSTGRES."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("MUG_REQUIRE_POSTGRES"):
+            pytest.fail("MUG_REQUIRE_POSTGRES is set but DATABASE_URL does not point at PostgreSQL")
+        pytest.skip("set DATABASE_URL to a PostgreSQL database (bin/test does)")
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -12,15 +11,7 @@ from django.test import Client
 from experiments.flow.models import Participant, SurveyResponse
 from testkit.flowhelpers import enter, submit
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def needs_postgres():
-    if connection.vendor != "postgresql":
-        if os.environ.get("MUG_REQUIRE_POSTGRES"):
-            pytest.fail("MUG_REQUIRE_POSTGRES is set but DATABASE_URL does not point at PostgreSQL")
-        pytest.skip("set DATABASE_URL to a PostgreSQL database (bin/test does)")
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_postgres")]
 
 
 def test_the_database_really_is_postgresql():

@@ -18,7 +18,6 @@ from testkit.groupplay import (
     Member,
     assert_nothing_lost,
     play_group,
-    restart,
     run,
     until,
 )
@@ -33,7 +32,6 @@ def daphne(tmp_path):
     """One Daphne process with the in-memory channel layer, as the embedded default runs."""
     env = {**os.environ, "DEBUG": "1", "REDIS_URL": "", "MUG_EXPERIMENTS": ",".join(PATHS), **database_env()}
     process = DaphneProcess(env, tmp_path)
-    process.env = env
     yield process
     process.stop()
 
@@ -43,7 +41,7 @@ def test_a_server_restarted_mid_episode_loses_no_input_and_no_step(daphne, tmp_p
 
     async def disturb(members):
         await until(lambda: all(m.player.frame_in(0) >= 60 for m in members))
-        await asyncio.to_thread(restart, daphne)
+        await asyncio.to_thread(daphne.restart)
 
     async def scenario():
         await play_group(members, disturb)

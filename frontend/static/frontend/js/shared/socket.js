@@ -2,7 +2,7 @@
 // conversation is over (the server keeps the participant's place, seat or game meanwhile).
 
 import { Backoff } from "./backoff.js";
-import { MOVED } from "./protocol/relay.js";
+import { MOVED, WELCOME } from "./protocol/relay.js";
 
 const FALLBACK_AFTER = 3; // failed connections to a game's host before any process is tried
 
@@ -16,9 +16,10 @@ export function socketUrl(path) {
 }
 
 /**
- * Where a game's sockets connect: the process that hosts the game (`/w/<host>/...`, which the reverse proxy routes
- * to it), or any process when the game has no host or its host cannot be reached. The hello then names the host
- * given up on (`down`); the process that takes the game over tells the sockets still elsewhere to come (MOVED).
+ * Where a game's sockets connect: the process that hosts the game (`/x/<study>/w/<host>/ws/...`, which the reverse
+ * proxy routes to it; inside the study's path, where the participant's cookie applies), or any process when the game
+ * has no host or its host cannot be reached. The hello then names the host given up on (`down`); the process that
+ * takes the game over tells the sockets still elsewhere to come (MOVED).
  */
 export class HostRoute {
   /**
@@ -33,7 +34,8 @@ export class HostRoute {
   }
 
   url() {
-    return socketUrl(this.host && !this.down ? `/w/${this.host}${this.path}` : this.path);
+    const routed = this.host && !this.down;
+    return socketUrl(routed ? this.path.replace(/^(\/x\/[^/]+)\//, `$1/w/${this.host}/`) : this.path);
   }
 
   /** A connection opened. */
@@ -46,7 +48,7 @@ export class HostRoute {
     if (this.host && !this.down && ++this.failures >= FALLBACK_AFTER) this.down = this.host;
   }
 
-  /** @param {string} host the game's host now */
+  /** @param {string} host the game's host now (a welcome names the process that serves it) */
   moveTo(host) {
     this.host = host;
     this.down = "";
@@ -103,6 +105,7 @@ export class JsonSocket {
         this.reconnect();
         return;
       }
+      if (route && message.type === WELCOME && typeof message.host === "string") route.moveTo(message.host);
       this.onMessage(message);
     };
     socket.onclose = (event) => {
