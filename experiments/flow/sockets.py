@@ -5,11 +5,13 @@ sends the participant's cookie with the upgrade request)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
 
 from asgiref.sync import sync_to_async
+from autobahn.exception import Disconnected
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -30,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 # This process's open participant sockets per client address and per participant cookie (the caps are per process).
 _open: Counter = Counter()
+# What a send to a socket whose close is under way raises: Daphne's (autobahn's) Disconnected, from the close (the
+# browser's close frame, or the consumer's own close) until Daphne has seen the connection go (it drops sends itself
+# after that; a busy server's outgoing backlog makes that a while); an OSError from servers that follow ASGI 2.4.
+CLOSING = (Disconnected, OSError)
 
 
 def socket_path(route: str, slug: str) -> str:
@@ -53,12 +59,12 @@ def db(function):
 
 class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
     """A participant's socket. It takes JSON objects only, parsed strictly (experiments/flow/jsonbody.py: no NaN, no
-    nesting past 64, no unstorable text); anything else is answered with an error, never a crash of the socket. It
-    is refused while its address or cookie has its cap of sockets open in this process, closed if it does not
-    identify (hello/join) within MUG_WS_IDENTIFY_S (a hello that arrived in time is answered first, however long
-    that takes) or then sends nothing for MUG_WS_IDLE_S, and, with a flood
-    limit, ignores messages past `messages_per_s` a second (invalid ones count) and closes on a flood of invalid
-    ones."""
+    nesting past 64, no unstorable text); anything else is answered with an error, never a crash of the socket, and
+    a reply to a socket whose close is under way is dropped (its disconnect still runs). It is refused while its
+    address or cookie has its cap of sockets open in this process, closed if it does not identify (hello/join)
+    within MUG_WS_IDENTIFY_S (a hello that arrived in time is answered first, however long that takes) or then sends
+    nothing for MUG_WS_IDLE_S, and, with a flood limit, ignores messages past `messages_per_s` a second (invalid
+    ones count) and closes on a flood of invalid ones."""
 
     messages_per_s: int | None = None  # None: no flood limit
     clock = staticmethod(time.monotonic)  # flood-limit seconds, a seat's round trips (tests inject a clock)
@@ -68,6 +74,15 @@ class StrictJsonConsumer(AsyncJsonWebsocketConsumer):
 
     def identified(self) -> bool:
         raise NotImplementedError
+
+    async def __call__(self, scope, receive, send) -> None:
+        async def send_unless_closing(message) -> None:
+            # Nothing reaches a closing socket; its disconnect is still to come, and must run (it frees the seat or
+            # room entry, the caps and the tasks): a send that raised ended the consumer without it.
+            with contextlib.suppress(*CLOSING):
+                await send(message)
+
+        await super().__call__(scope, receive, send_unless_closing)
 
     async def websocket_connect(self, message) -> None:
         keys = self.cap_keys()

@@ -23,18 +23,24 @@ REUSED = {"boots": 1, "scenes": 2, "workers": 1, "stale": []}
 
 
 # The page's own sockets (not the worker's) are slow to deliver their holding hello: it is still on its way (sent
-# 3 s late, or, if the page closes the socket first, just before the close, as a message on the wire arrives first).
+# 3 s late, or, if the page closes the socket first, just before the close, as a message on the wire arrives first),
+# and so is what the page says after it on that socket (its pings: a pong is no answer to a hello not yet arrived).
 SLOW_HOLDING_HELLO = """() => {
     const { send, close } = WebSocket.prototype;
-    const pending = new Map();
+    const pending = new Map();  // a socket's hello still on its way, and what was said after it
+    const flush = (socket) => {
+        const held = pending.get(socket) || [];
+        pending.delete(socket);
+        for (const data of held) send.call(socket, data);
+    };
     WebSocket.prototype.send = function (data) {
+        if (pending.has(this)) return void pending.get(this).push(data);
         if (!String(data).includes('"loading":true')) return send.call(this, data);
-        pending.set(this, data);
-        setTimeout(() => pending.delete(this) && send.call(this, data), 3000);
+        pending.set(this, [data]);
+        setTimeout(() => flush(this), 3000);
     };
     WebSocket.prototype.close = function (...args) {
-        if (pending.has(this)) send.call(this, pending.get(this));
-        pending.delete(this);
+        flush(this);
         return close.apply(this, args);
     };
 }"""

@@ -1,7 +1,8 @@
 """The relay's side of reloads, refusals and leavers: a loading page holds its seat on the longer `load_grace_s` clock
 (the others are told "loading"), a seat whose page never came is dropped after it too, a hello refused because the
 game is over for the participant is answered with the participant's ending, a dropped seat's late disconnect is not
-announced as "away", and a runtime error in a browser group game ends it for every seat with that outcome."""
+announced as "away", a socket closed while the relay still had to answer it frees its seat all the same, and a
+runtime error in a browser group game ends it for every seat with that outcome."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from autobahn.exception import Disconnected
 from django.utils import timezone
 
 from experiments.definition import registry
@@ -160,6 +162,48 @@ def test_a_dropped_seats_late_disconnect_is_not_announced_as_away():
     replaced, notices = run(scenario)
     assert [m["type"] for m in replaced] == ["replaced"]
     assert ("player_2", "away") not in notices and ("player_1", "away") in notices
+
+
+class ClosingUnderway:
+    """Daphne's side of a socket the browser is closing: from the browser's close frame until Daphne has seen the
+    connection go, a send to it raises autobahn's Disconnected (a busy relay is still answering what the browser said
+    just before it closed, e.g. its last ping once the game was over)."""
+
+    def __init__(self, client: GameClient) -> None:
+        self.underway = False
+        relay = client.socket.application
+
+        async def daphne(scope, receive, send):
+            async def send_to_browser(message):
+                if self.underway and message["type"] == "websocket.send":
+                    raise Disconnected("Attempt to send on a closed protocol")
+                await send(message)
+
+            await relay(scope, receive, send_to_browser)
+
+        client.socket.application = daphne
+
+
+def test_a_socket_closed_while_the_relay_still_had_to_answer_it_frees_its_seat():
+    """The answer is dropped; it no longer ends the socket's consumer before its disconnect, which left the seat
+    connected with no socket (a finished game's seat, in test_runtime_after_group_browser under load)."""
+    chaser, runner = group("net-pair", "pair", ("ann", "ben"))
+
+    async def scenario():
+        async with GameClient("net-pair", runner) as b:
+            await b.hello()
+            a = GameClient("net-pair", chaser)
+            closing = ClosingUnderway(a)
+            await a.__aenter__()
+            await a.hello()
+            closing.underway = True
+            await a.send({"type": "ping", "id": 1})
+            await a.socket.disconnect(timeout=60)  # returns once the consumer has ended (a generous deadline)
+            return await player_notices(b, 0.2)
+
+    assert ("chaser", "away") in run(scenario)  # its disconnect ran: the other seat was told
+    assert not GameSeat.objects.get(agent="chaser").connected
+    assert GameEvent.objects.filter(kind="disconnected", agent="chaser").exists()
 
 
 def test_a_runtime_error_in_a_browser_group_game_ends_it_for_every_seat_with_that_outcome():
