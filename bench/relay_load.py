@@ -105,12 +105,18 @@ def mug_redis2_split_server(games: int):
     return importlib.import_module("bench.relay.mug_target").serving(games, processes=2, redis=True, split=True)
 
 
+def nginx_server(workers: int):
+    """nginx in front of `workers` Daphne workers and Redis, as deploy/ runs them (each game on its host)."""
+    return lambda _games: importlib.import_module("bench.relay.mug_target").behind_nginx(workers)
+
+
 SERVERS = {
     "anchor": anchor_server,
     "echo": echo_server,
     "mug": mug_server,
     "mug-redis2": mug_redis2_server,
     "mug-redis2-split": mug_redis2_split_server,
+    **{f"mug-nginx{n}": nginx_server(n) for n in (1, 2, 3)},
 }
 GENERATOR_PYTHON = {
     "anchor": anchor_venv.PYTHON,
@@ -118,8 +124,10 @@ GENERATOR_PYTHON = {
     "mug": PROJECT_PYTHON,
     "mug-redis2": PROJECT_PYTHON,
     "mug-redis2-split": PROJECT_PYTHON,
+    **{f"mug-nginx{n}": PROJECT_PYTHON for n in (1, 2, 3)},
 }
-CLIENTS = {"mug-redis2": "mug", "mug-redis2-split": "mug"}  # the generator's module, where it differs from the name
+# the generator's module, where it differs from the name
+CLIENTS = {"mug-redis2": "mug", "mug-redis2-split": "mug", **{f"mug-nginx{n}": "mug" for n in (1, 2, 3)}}
 
 
 def process_tree(pids: list[int]) -> set[int]:
@@ -347,7 +355,7 @@ def summary(capacity: dict, runs: list[dict]) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    targets = "comma-separated: anchor, mug, echo, mug-redis2, mug-redis2-split"
+    targets = "comma-separated: anchor, mug, echo, mug-redis2, mug-redis2-split, mug-nginx1, mug-nginx2, mug-nginx3"
     parser.add_argument("--targets", default="anchor,mug,echo", help=targets)
     parser.add_argument("--quick", action="store_true", help="smoke run: warm-up 2 s, measure 5 s, doubling ladder")
     parser.add_argument("--max-games", type=int, default=None, help="cut the ladder at this N")

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,7 @@ SLUG = "relay-bench"  # bench/relay_game.py
 DELAY = 2  # the scene's input delay: the input sent at frame f is the log's frame f + 2
 RESEND_AFTER = 30  # as the browser (mug/netplay.py): no ack for 30 ticks with inputs outstanding: send them again
 _matching = None  # one pair at a time in the waiting room, so that each pair is matched with itself
+RUN = os.urandom(4).hex()
 
 
 class MugClient:
@@ -73,19 +75,22 @@ def _cookie(url: str, pid: str) -> str:
     return next(c.value for c in jar.cookiejar if c.name == f"mug_{SLUG}")
 
 
-async def _matched(url: str, cookies: list[str]) -> None:
+async def _matched(url: str, cookies: list[str]) -> str:
+    """The host the match names ("" unless the workers are routed by name behind nginx)."""
     sys.path.insert(0, str(ROOT))
     from testkit.wsclient import match_group
 
-    await match_group([(url, cookie) for cookie in cookies], SLUG)
+    matched = await match_group([(url, cookie) for cookie in cookies], SLUG)
+    return matched[0].get("host", "")
 
 
-async def _seated(url: str, cookie: str) -> MugClient:
+async def _seated(url: str, cookie: str, host: str = "") -> MugClient:
     from websockets.asyncio.client import connect
 
     headers = {"Cookie": f"mug_{SLUG}={cookie}", "Origin": url}
+    route = f"/w/{host}" if host else ""  # nginx sends /x/<study>/w/<host>/ws/... to that worker
     socket = await connect(
-        url.replace("http://", "ws://") + f"/x/{SLUG}/ws/game/",
+        url.replace("http://", "ws://") + f"/x/{SLUG}{route}/ws/game/",
         additional_headers=headers,
         compression=None,
         open_timeout=30,
@@ -103,11 +108,12 @@ async def make_pair(url: str, game: int) -> tuple[MugClient, MugClient]:
     split = url.startswith(SPLIT)
     urls = url.removeprefix(SPLIT).split(",")  # several processes: a game's players on one (sticky, as a balancer)
     base, other = urls[game % len(urls)], urls[(game + 1) % len(urls)]
-    cookies = await asyncio.gather(*(asyncio.to_thread(_cookie, base, f"g{game}p{i}") for i in range(2)))
+    pids = [f"r{RUN}g{game}p{i}" for i in range(2)]  # new participants even in a database kept between runs
+    cookies = await asyncio.gather(*(asyncio.to_thread(_cookie, base, pid) for pid in pids))
     _matching = _matching or asyncio.Lock()
     async with _matching:
-        await _matched(base, cookies)
-    return await _seated(base, cookies[0]), await _seated(other if split else base, cookies[1])
+        host = await _matched(base, cookies)
+    return await _seated(base, cookies[0], host), await _seated(other if split else base, cookies[1], host)
 
 
 SPLIT = "split:"
@@ -156,6 +162,37 @@ def serving(games: int, processes: int = 1, redis: bool = False, split: bool = F
             _wait(port, timeout=60)
         urls = ",".join(f"http://127.0.0.1:{p}" for p in ports)
         yield SimpleNamespace(url=(SPLIT if split else "") + urls, pids=[s.pid for s in spawned])
+
+
+@contextlib.contextmanager
+def behind_nginx(workers: int):
+    """The deployment recipe (deploy/local.py): nginx in front of `workers` named Daphne workers sharing a
+    throwaway Redis, each game's sockets on the worker its match names; yields .url (nginx) and .pids (the
+    workers', nginx's and Redis's: all of it is the relay's CPU)."""
+    sys.path.insert(0, str(ROOT))
+    from bench._server import _wait, free_port, fresh_database
+    from deploy.local import local_deployment
+
+    with contextlib.ExitStack() as stack:
+        port = free_port()
+        redis = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        stack.callback(_stop, [redis])
+        _wait(port, timeout=30)
+        extra = {
+            "MUG_EXPERIMENTS": "bench.relay_game:experiment",
+            "DEBUG": "0",
+            "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+            "SECRET_KEY": "relay-benchmark-" + "x" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
+        env = stack.enter_context(fresh_database(extra))
+        run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="relay-nginx-")))
+        deployment = stack.enter_context(local_deployment(workers, env, run_dir))
+        processes = [w.process.pid for w in deployment.workers.values()] + [deployment.nginx.process.pid, redis.pid]
+        yield SimpleNamespace(url=deployment.url, pids=processes)
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
