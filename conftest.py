@@ -120,6 +120,8 @@ SYSTEM = {
     "test_reliability_load",
     "test_reliability_scale",
     "test_scale_out",
+    "test_deployment",
+    "test_deployment_addresses",
     "test_redis_layer",
     "test_abuse_http",
     "test_abuse_sockets",
