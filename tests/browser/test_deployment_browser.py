@@ -52,13 +52,13 @@ def test_pages_play_on_their_host_and_follow_the_game_when_that_worker_dies(play
             pages.append(join(context, deployment.url, SLUG, f"d{index}", seed=3 + index))
         for page in pages:
             playing(page, 60)
-        host = Match.objects.get().host
+        host = Match.objects.get(status="confirmed").host
         assert {page.evaluate("() => window.mugGame.match.host") for page in pages} == {host}
         # Every game socket so far (the page's holding socket and its worker's) went to the host, by name.
         assert {route for route, _ in game_sockets(deployment.access_log())} == {host}
         deployment.workers[host].kill()  # SIGKILL: no disconnect handler runs
         survivor = next(name for name in deployment.workers if name != host)
-        poll_until(lambda: Match.objects.get().host == survivor, timeout=120)
+        poll_until(lambda: Match.objects.get(status="confirmed").host == survivor, timeout=120)
         for page in pages:
             assert ending(page)
     assert_rows_replayed(SLUG, players=2, episodes=2)

@@ -46,7 +46,8 @@ async def nothing_to_disturb(members) -> None:
 
 
 def match_of(member: Member) -> Match:
-    return Match.objects.get(members__participant__external_id=member.pid)
+    # the group they play in (on a busy machine an earlier proposal may have lapsed before it was confirmed)
+    return Match.objects.get(members__participant__external_id=member.pid, status="confirmed")
 
 
 def test_a_pair_and_a_group_of_four_each_stay_on_the_worker_their_match_names(deployment):
