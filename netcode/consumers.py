@@ -10,7 +10,7 @@ import time
 from django.conf import settings
 
 from experiments.flow.identity import token_from_cookies
-from experiments.flow.sockets import CLOSE_MOVED, db
+from experiments.flow.sockets import db
 from netcode import handlers, protocol, services
 from netcode.input_commit import input_writer
 from netcode.input_rules import InputRefused
@@ -71,12 +71,8 @@ class GameConsumer(SeatSocket):
         if self.hellos > HELLO_LIMIT or not isinstance(scene_key, str):
             raise InputRefused("hello needs a scene_key (once)")
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
-        place = await db(handlers.game_placement)(
-            slug=self.slug, token=token, scene_key=scene_key, down=content.get("down")
-        )
-        if place.moved_to:
-            await self.send_json({"type": protocol.MOVED, "host": place.moved_to})
-            await self.close(code=CLOSE_MOVED)
+        place = await self.placed_here(token, scene_key, content.get("down"))
+        if place is None:
             return
         join = handlers.relay_loading if content.get("loading") is True else handlers.relay_join
         try:
@@ -203,9 +199,7 @@ class GameConsumer(SeatSocket):
         elif message.get("type") == protocol.RESYNC and message.get("player") != self.seat.agent:
             return  # another seat's checkpoint
         elif message.get("type") == protocol.MOVED:
-            if message["host"] != settings.MUG_WORKER_NAME:  # sockets already on the new host stay
-                await self.send_json(message)
-                await self.close(code=CLOSE_MOVED)
+            await self.move_to(message["host"])
             return
         await self.send_json(message)
 

@@ -9,13 +9,16 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from channels.consumer import get_handler_name
+from django.conf import settings
 from django.db import DatabaseError
 
 from experiments.definition.errors import ApplicationError
 from experiments.flow.jsonbody import message_type
-from experiments.flow.sockets import StrictJsonConsumer, db
+from experiments.flow.sockets import CLOSE_MOVED, StrictJsonConsumer, db
+from matchmaking.placement import Placement
+from netcode.handlers import game_placement
 from netcode.measure import game_seat_measure
-from netcode.protocol import ERROR, HELLO, PING, PROBE
+from netcode.protocol import ERROR, HELLO, MOVED, PING, PROBE
 
 logger = logging.getLogger(__name__)
 PROBE_EVERY_S = 2.0
@@ -32,6 +35,21 @@ class SeatSocket(StrictJsonConsumer):
 
     def handlers(self) -> dict[str, Callable[[dict], Awaitable[None]]]:
         raise NotImplementedError
+
+    async def placed_here(self, token: str | None, scene_key: str, down: object) -> Placement | None:
+        """Where this participant's game sockets belong (matchmaking/placement.py); None once the client was sent
+        to the game's host."""
+        place = await db(game_placement)(slug=self.slug, token=token, scene_key=scene_key, down=down)
+        if place.moved_to:
+            await self.move_to(place.moved_to)
+            return None
+        return place
+
+    async def move_to(self, host: str) -> None:
+        """The game's sockets belong on `host`: tell the client and close (a socket already there stays)."""
+        if host != settings.MUG_WORKER_NAME:
+            await self.send_json({"type": MOVED, "host": host})
+            await self.close(code=CLOSE_MOVED)
 
     async def dispatch(self, message) -> None:
         # Channels first runs close_old_connections() through the one database thread before every handler: ~30

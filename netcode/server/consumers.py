@@ -13,9 +13,8 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from experiments.flow.identity import token_from_cookies
-from experiments.flow.sockets import CLOSE_MOVED, db
+from experiments.flow.sockets import db
 from netcode import services as seats
-from netcode.handlers import game_placement
 from netcode.input_rules import InputRefused
 from netcode.seatsocket import SeatSocket
 from netcode.server import handlers, protocol, services
@@ -67,10 +66,8 @@ class ServerGameConsumer(SeatSocket):
         if self.seat is not None or not isinstance(scene_key, str):
             raise InputRefused("hello needs a scene_key (once)")
         token = token_from_cookies(self.scope.get("cookies", {}), self.slug)
-        place = await db(game_placement)(slug=self.slug, token=token, scene_key=scene_key, down=content.get("down"))
-        if place.moved_to:
-            await self.send_json({"type": protocol.MOVED, "host": place.moved_to})
-            await self.close(code=CLOSE_MOVED)
+        place = await self.placed_here(token, scene_key, content.get("down"))
+        if place is None:
             return
         seat = await db(handlers.server_join)(
             slug=self.slug, token=token, scene_key=scene_key, channel_name=self.channel_name
@@ -147,9 +144,7 @@ class ServerGameConsumer(SeatSocket):
     async def sgame_event(self, event: dict) -> None:
         message = event["message"]
         if message.get("type") == protocol.MOVED:
-            if message["host"] != settings.MUG_WORKER_NAME:  # sockets already on the new host stay
-                await self.send_json(message)
-                await self.close(code=CLOSE_MOVED)
+            await self.move_to(message["host"])
             return
         await self.send_json(message)
 
